@@ -1,0 +1,36 @@
+# Two commands do all set-up on a fresh machine:
+#   make lab   - create .venv, install, open JupyterLab on the lessons (127.0.0.1)
+#   make test  - create .venv if needed, install, run every test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test install bench lint present clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "marginlab needs Python >= 3.11 (set PYTHON=python3.11)"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml binder/requirements.txt requirements-test.txt
+	$(BIN)/python -m pip install --quiet -r binder/requirements.txt -r requirements-test.txt -e ".[lab,test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/marginlab lab
+
+present: $(STAMP)
+	$(BIN)/marginlab present
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -1,0 +1,296 @@
+"""Closed-form liquidation and bankruptcy prices (Binance USDⓈ-M formula), vectorized.
+
+Liquidation happens when the margin ratio reaches 100 %, i.e. when the margin balance
+standing behind a position equals the maintenance margin at mark price ``P``::
+
+    WB + UPNL1 + s·Q·(P − EP) = TMM1 + Q·P·MMR − cum
+
+Solving for ``P`` gives the published one-way formula (shared/margin-facts.md §2.2)::
+
+    LP = (WB − TMM1 + UPNL1 + cum − s·Q·EP) / (Q·MMR − s·Q)
+
+with ``s`` = +1 long / −1 short, ``Q`` the size in base units, ``EP`` the entry price,
+``WB`` the wallet balance behind the position (isolated: the position's margin; cross:
+the cross wallet balance), ``TMM1``/``UPNL1`` the maintenance margin and unrealized PnL
+of the *other* cross positions (0 when isolated), and ``MMR``/``cum`` the bracket's
+maintenance rate and amount. Every function broadcasts its arguments as numpy arrays:
+a float comes back for scalar input, an ndarray otherwise, and NaN where no positive
+price exists (the position cannot be liquidated by price).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from marginlab.engine.tiers import TierTable
+from marginlab.engine.types import Side
+
+ArrayLike = float | np.ndarray
+
+
+def side_sign(side: object) -> float | np.ndarray:
+    """+1.0 for long and −1.0 for short; accepts a string, a Side, ±1, or an array of them.
+
+    >>> side_sign("short"), side_sign(["long", "short"]).tolist()
+    (-1.0, [1.0, -1.0])
+    """
+    if isinstance(side, str):
+        return float(Side.parse(side).sign)
+    arr = np.asarray(side)
+    if arr.dtype.kind in "iuf":
+        if not np.all((arr == 1) | (arr == -1)):
+            raise ValueError("side must be 'long'/'short' (or +1/−1), got other numbers")
+        return arr.astype(float) if arr.ndim else float(arr)
+    if arr.dtype.kind in "UO":
+        text = np.char.lower(arr.astype(str))
+        is_long, is_short = text == "long", text == "short"
+        if not np.all(is_long | is_short):
+            bad = arr[~(is_long | is_short)].ravel()[0]
+            raise ValueError(f"side must be 'long' or 'short', got {bad!r}")
+        sign = np.where(is_long, 1.0, -1.0)
+        return sign if sign.ndim else float(sign)
+    raise ValueError(f"side must be 'long' or 'short', got {side!r}")
+
+
+def _array(value: object, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}") from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (no NaN or infinity)")
+    return arr
+
+
+def _positive(value: object, name: str) -> np.ndarray:
+    arr = _array(value, name)
+    if not np.all(arr > 0):
+        raise ValueError(f"{name} must be greater than 0")
+    return arr
+
+
+def _rate(value: object, name: str) -> np.ndarray:
+    arr = _array(value, name)
+    if not np.all((arr >= 0) & (arr < 1)):
+        raise ValueError(f"{name} must be a fraction in [0, 1) (0.004 means 0.4 %)")
+    return arr
+
+
+def _out(result: np.ndarray) -> ArrayLike:
+    """Positive prices kept, the rest NaN; a float for 0-d results."""
+    with np.errstate(invalid="ignore"):
+        result = np.where(result > 0, result, np.nan)
+    return float(result) if result.ndim == 0 else result
+
+
+def liquidation_price(
+    *,
+    side: object,
+    quantity: ArrayLike,
+    entry_price: ArrayLike,
+    wallet_balance: ArrayLike,
+    maintenance_rate: ArrayLike,
+    maintenance_amount: ArrayLike = 0.0,
+    other_maintenance: ArrayLike = 0.0,
+    other_unrealized_pnl: ArrayLike = 0.0,
+) -> ArrayLike:
+    """Mark price (USDT) at which a one-way position is liquidated.
+
+    ``LP = (WB − TMM1 + UPNL1 + cum − s·Q·EP) / (Q·MMR − s·Q)`` (margin-facts §2.2),
+    assuming mark price, one-way mode and the given bracket (``maintenance_rate``,
+    ``maintenance_amount``). Isolated: ``wallet_balance`` is the position's margin and the
+    ``other_*`` terms are 0. Cross: ``wallet_balance`` is the cross wallet balance and
+    ``other_*`` describe the other cross positions. Returns NaN where the price would be
+    ≤ 0 (e.g. an isolated long at 1x). Checked against Binance's FAQ example and freqtrade
+    (``tests/test_liquidation.py``).
+
+    Parameters
+    ----------
+    side : "long" / "short" (or ±1, or an array of them)
+    quantity : position size in base units (BTC), > 0
+    entry_price : USDT, > 0
+    wallet_balance : USDT behind the position
+    maintenance_rate : fraction of notional, in [0, 1)
+    maintenance_amount : USDT deducted from the maintenance margin ("cum")
+    other_maintenance : USDT, maintenance margin of the other cross positions
+    other_unrealized_pnl : USDT, unrealized PnL of the other cross positions
+
+    Examples
+    --------
+    The guide's example: 1/3 BTC long at 60,000, isolated with 2,000 USDT, bracket 1.
+
+    >>> round(liquidation_price(side="long", quantity=1/3, entry_price=60_000,
+    ...                         wallet_balance=2_000, maintenance_rate=0.004), 2)
+    54216.87
+    >>> liquidation_price(side=["long", "short"], quantity=1/3, entry_price=60_000,
+    ...                   wallet_balance=10_000, maintenance_rate=0.004).round(2).tolist()
+    [30120.48, 89641.43]
+    """
+    sign = side_sign(side)
+    q = _positive(quantity, "quantity")
+    ep = _positive(entry_price, "entry_price")
+    wb = _array(wallet_balance, "wallet_balance")
+    mmr = _rate(maintenance_rate, "maintenance_rate")
+    cum = _array(maintenance_amount, "maintenance_amount")
+    tmm = _array(other_maintenance, "other_maintenance")
+    upnl = _array(other_unrealized_pnl, "other_unrealized_pnl")
+    return _out((wb - tmm + upnl + cum - sign * q * ep) / (q * (mmr - sign)))
+
+
+def bankruptcy_price(
+    *,
+    side: object,
+    quantity: ArrayLike,
+    entry_price: ArrayLike,
+    wallet_balance: ArrayLike,
+    other_unrealized_pnl: ArrayLike = 0.0,
+) -> ArrayLike:
+    """Mark price (USDT) at which the balance behind a position is exactly used up.
+
+    ``BP = EP − s·(WB + UPNL1)/Q``: the liquidation condition with zero maintenance
+    margin (margin-facts §2.4). The liquidation price lies between entry and BP.
+    NaN where BP ≤ 0.
+
+    >>> bankruptcy_price(side="long", quantity=1/3, entry_price=60_000, wallet_balance=2_000)
+    54000.0
+    >>> bankruptcy_price(side="short", quantity=1/3, entry_price=60_000, wallet_balance=2_000)
+    66000.0
+    """
+    sign = side_sign(side)
+    q = _positive(quantity, "quantity")
+    ep = _positive(entry_price, "entry_price")
+    wb = _array(wallet_balance, "wallet_balance")
+    upnl = _array(other_unrealized_pnl, "other_unrealized_pnl")
+    return _out(ep - sign * (wb + upnl) / q)
+
+
+def hedge_liquidation_price(
+    *,
+    long_quantity: ArrayLike,
+    long_entry_price: ArrayLike,
+    short_quantity: ArrayLike,
+    short_entry_price: ArrayLike,
+    wallet_balance: ArrayLike,
+    long_maintenance_rate: ArrayLike,
+    short_maintenance_rate: ArrayLike,
+    long_maintenance_amount: ArrayLike = 0.0,
+    short_maintenance_amount: ArrayLike = 0.0,
+    other_maintenance: ArrayLike = 0.0,
+    other_unrealized_pnl: ArrayLike = 0.0,
+) -> ArrayLike:
+    """Shared liquidation price (USDT) of a long and a short leg on one symbol (hedge, cross).
+
+    The general formula of margin-facts §2.1 with the one-way terms zero::
+
+        LP = (WB − TMM1 + UPNL1 + cumL + cumS − QL·EPL + QS·EPS)
+             / (QL·MMRL + QS·MMRS − QL + QS)
+
+    A leg may have quantity 0. NaN where the price would be ≤ 0 or the denominator is 0
+    (equal legs with zero maintenance rate never liquidate).
+
+    >>> round(hedge_liquidation_price(long_quantity=1/3, long_entry_price=60_000,
+    ...     short_quantity=0, short_entry_price=60_000, wallet_balance=2_000,
+    ...     long_maintenance_rate=0.004, short_maintenance_rate=0.004), 2)
+    54216.87
+    """
+    ql = _array(long_quantity, "long_quantity")
+    qs = _array(short_quantity, "short_quantity")
+    if np.any(ql < 0) or np.any(qs < 0) or np.any(ql + qs <= 0):
+        raise ValueError("long_quantity and short_quantity must be 0 or more, not both 0")
+    epl = _positive(long_entry_price, "long_entry_price")
+    eps = _positive(short_entry_price, "short_entry_price")
+    wb = _array(wallet_balance, "wallet_balance")
+    mmrl = _rate(long_maintenance_rate, "long_maintenance_rate")
+    mmrs = _rate(short_maintenance_rate, "short_maintenance_rate")
+    cuml = _array(long_maintenance_amount, "long_maintenance_amount")
+    cums = _array(short_maintenance_amount, "short_maintenance_amount")
+    tmm = _array(other_maintenance, "other_maintenance")
+    upnl = _array(other_unrealized_pnl, "other_unrealized_pnl")
+    numerator = wb - tmm + upnl + cuml + cums - ql * epl + qs * eps
+    denominator = ql * mmrl + qs * mmrs - ql + qs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = np.where(
+            denominator != 0, numerator / np.where(denominator != 0, denominator, 1), np.nan
+        )
+    return _out(result)
+
+
+def margin_ratio(
+    *,
+    side: object,
+    quantity: ArrayLike,
+    entry_price: ArrayLike,
+    mark_price: ArrayLike,
+    wallet_balance: ArrayLike,
+    maintenance_rate: ArrayLike,
+    maintenance_amount: ArrayLike = 0.0,
+    other_maintenance: ArrayLike = 0.0,
+    other_unrealized_pnl: ArrayLike = 0.0,
+) -> ArrayLike:
+    """Margin ratio (fraction; 1.0 = liquidation) of one position's scope at a mark price.
+
+    ``(TMM1 + Q·P·MMR − cum) / (WB + UPNL1 + s·Q·(P − EP))``; ``inf`` once the margin
+    balance is 0 or negative. Same terms as :func:`liquidation_price`.
+
+    >>> round(margin_ratio(side="long", quantity=1/3, entry_price=60_000,
+    ...     mark_price=54_216.867469879515, wallet_balance=2_000, maintenance_rate=0.004), 9)
+    1.0
+    """
+    sign = side_sign(side)
+    q = _positive(quantity, "quantity")
+    ep = _positive(entry_price, "entry_price")
+    p = _positive(mark_price, "mark_price")
+    wb = _array(wallet_balance, "wallet_balance")
+    mmr = _rate(maintenance_rate, "maintenance_rate")
+    cum = _array(maintenance_amount, "maintenance_amount")
+    tmm = _array(other_maintenance, "other_maintenance")
+    upnl = _array(other_unrealized_pnl, "other_unrealized_pnl")
+    maintenance = tmm + q * p * mmr - cum
+    balance = wb + upnl + sign * q * (p - ep)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = np.where(balance > 0, maintenance / np.where(balance > 0, balance, 1), np.inf)
+    return float(result) if result.ndim == 0 else result
+
+
+def tiered_liquidation_price(
+    table: TierTable,
+    *,
+    side: object,
+    quantity: ArrayLike,
+    entry_price: ArrayLike,
+    wallet_balance: ArrayLike,
+    other_maintenance: ArrayLike = 0.0,
+    other_unrealized_pnl: ArrayLike = 0.0,
+) -> ArrayLike:
+    """Liquidation price using the bracket that holds the notional *at* that price.
+
+    Binance's rule (margin-facts §2.5): if the notional at the computed price falls in
+    another bracket than the one assumed, redo the calculation with that bracket. Here
+    the price is computed with every bracket and the self-consistent one is kept; because
+    maintenance margin is continuous, exactly one is (both neighbours agree at an edge).
+
+    >>> from marginlab.engine.tiers import load_tiers
+    >>> round(tiered_liquidation_price(load_tiers("BTCUSDT"), side="long", quantity=4,
+    ...     entry_price=100_000, wallet_balance=200_000), 2)
+    50200.8
+    """
+    cols = table.arrays()
+    expand = np.expand_dims
+    lp = liquidation_price(
+        side=expand(np.asarray(side_sign(side)), -1),
+        quantity=expand(np.asarray(quantity, dtype=float), -1),
+        entry_price=expand(np.asarray(entry_price, dtype=float), -1),
+        wallet_balance=expand(np.asarray(wallet_balance, dtype=float), -1),
+        maintenance_rate=cols["maintenance_rate"],
+        maintenance_amount=cols["maintenance_amount"],
+        other_maintenance=expand(np.asarray(other_maintenance, dtype=float), -1),
+        other_unrealized_pnl=expand(np.asarray(other_unrealized_pnl, dtype=float), -1),
+    )
+    notional = expand(np.asarray(quantity, dtype=float), -1) * lp
+    last = cols["cap"].copy()
+    last[-1] = np.inf  # beyond the table, keep the last bracket
+    inside = (notional >= cols["floor"]) & (notional < last)
+    has = inside.any(axis=-1)
+    pick = np.take_along_axis(lp, expand(inside.argmax(axis=-1), -1), axis=-1)[..., 0]
+    result = np.where(has, pick, np.nan)
+    return float(result) if result.ndim == 0 else result
