@@ -39,40 +39,71 @@ def side_sign(side: object) -> float | np.ndarray:
     arr = np.asarray(side)
     if arr.dtype.kind in "iuf":
         if not np.all((arr == 1) | (arr == -1)):
-            raise ValueError("side must be 'long'/'short' (or +1/−1), got other numbers")
-        return arr.astype(float) if arr.ndim else float(arr)
+            bad = arr[(arr != 1) & (arr != -1)].flat[0]
+            raise ValueError(f"side must be 'long'/'short' (or +1/−1), got {bad.item()!r}")
+        return arr.astype(float, copy=False) if arr.ndim else float(arr)
     if arr.dtype.kind in "UO":
-        text = np.char.lower(arr.astype(str))
-        is_long, is_short = text == "long", text == "short"
-        if not np.all(is_long | is_short):
-            bad = arr[~(is_long | is_short)].ravel()[0]
-            raise ValueError(f"side must be 'long' or 'short', got {bad!r}")
+        if arr.dtype.kind == "O":
+            arr = arr.astype(str)
+        is_long = arr == "long"
+        is_short = arr == "short"
+        if not np.all(is_long | is_short):  # rare path: other case or spaces
+            text = np.char.strip(np.char.lower(arr))
+            is_long, is_short = text == "long", text == "short"
+            if not np.all(is_long | is_short):
+                bad = arr[~(is_long | is_short)].ravel()[0]
+                raise ValueError(f"side must be 'long' or 'short', got {str(bad)!r}")
         sign = np.where(is_long, 1.0, -1.0)
         return sign if sign.ndim else float(sign)
     raise ValueError(f"side must be 'long' or 'short', got {side!r}")
 
 
-def _array(value: object, name: str) -> np.ndarray:
+# The checks below cost one or two reductions per argument (no temporary arrays), far
+# less than the formula itself; the element-wise search for the offending value runs
+# only once a check has failed.
+
+
+def _floats(value: object, name: str) -> np.ndarray:
+    """``value`` as a float array (no copy when it already is one); TypeError otherwise."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iufO":  # strings, booleans, dates ...
+        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}")
     try:
-        arr = np.asarray(value, dtype=float)
+        return arr.astype(float, copy=False)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}") from None
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or infinity)")
+
+
+def _array(value: object, name: str) -> np.ndarray:
+    arr = _floats(value, name)
+    # NaN and ±inf propagate into the sum; a sum that merely overflows finds no culprit.
+    if not np.isfinite(np.sum(arr)):
+        bad = arr[~np.isfinite(arr)]
+        if bad.size:
+            raise ValueError(
+                f"{name} must be finite (no NaN or infinity), got {float(bad.flat[0])!r}"
+            )
     return arr
 
 
 def _positive(value: object, name: str) -> np.ndarray:
-    arr = _array(value, name)
-    if not np.all(arr > 0):
-        raise ValueError(f"{name} must be greater than 0")
+    arr = _floats(value, name)
+    # min is NaN when any element is, so it catches NaN, 0 and negatives; max catches +inf.
+    if arr.size and not (arr.min() > 0 and arr.max() < np.inf):
+        bad = arr[~((arr > 0) & (arr < np.inf))]
+        raise ValueError(
+            f"{name} must be a finite number greater than 0, got {float(bad.flat[0])!r}"
+        )
     return arr
 
 
 def _rate(value: object, name: str) -> np.ndarray:
-    arr = _array(value, name)
-    if not np.all((arr >= 0) & (arr < 1)):
-        raise ValueError(f"{name} must be a fraction in [0, 1) (0.004 means 0.4 %)")
+    arr = _floats(value, name)
+    if arr.size and not (arr.min() >= 0 and arr.max() < 1):
+        bad = arr[~((arr >= 0) & (arr < 1))]
+        raise ValueError(
+            f"{name} must be a fraction in [0, 1) (0.004 means 0.4 %), got {float(bad.flat[0])!r}"
+        )
     return arr
 
 
@@ -129,12 +160,22 @@ def liquidation_price(
     sign = side_sign(side)
     q = _positive(quantity, "quantity")
     ep = _positive(entry_price, "entry_price")
-    wb = _array(wallet_balance, "wallet_balance")
     mmr = _rate(maintenance_rate, "maintenance_rate")
-    cum = _array(maintenance_amount, "maintenance_amount")
-    tmm = _array(other_maintenance, "other_maintenance")
-    upnl = _array(other_unrealized_pnl, "other_unrealized_pnl")
-    return _out((wb - tmm + upnl + cum - sign * q * ep) / (q * (mmr - sign)))
+    money = {
+        "wallet_balance": wallet_balance,
+        "other_maintenance": other_maintenance,
+        "other_unrealized_pnl": other_unrealized_pnl,
+        "maintenance_amount": maintenance_amount,
+    }
+    wb, tmm, upnl, cum = (_floats(value, name) for name, value in money.items())
+    result = (wb - tmm + upnl + cum - sign * q * ep) / (q * (mmr - sign))
+    # quantity, entry_price and maintenance_rate are finite and the denominator is never 0,
+    # so a NaN or infinity in any USDT term shows up in the result: one pass checks all
+    # four; only then is each one checked, to name the culprit.
+    if not np.isfinite(np.sum(result)):
+        for name, value in money.items():
+            _array(value, name)
+    return _out(result)
 
 
 def bankruptcy_price(
@@ -265,32 +306,39 @@ def tiered_liquidation_price(
     """Liquidation price using the bracket that holds the notional *at* that price.
 
     Binance's rule (margin-facts §2.5): if the notional at the computed price falls in
-    another bracket than the one assumed, redo the calculation with that bracket. Here
-    the price is computed with every bracket and the self-consistent one is kept; because
-    maintenance margin is continuous, exactly one is (both neighbours agree at an edge).
+    another bracket than the one assumed, redo the calculation with that bracket. Because
+    maintenance margin is continuous in the notional, the margin balance minus maintenance
+    margin is monotonic in price (rising for a long, falling for a short); its sign at the
+    bracket edges tells which bracket holds the root, and the price is computed once with
+    that bracket. At an edge both neighbours give the same price, so a notional that lands
+    exactly on an edge (or a rounding error away from it) is handled without a gap.
 
     >>> from marginlab.engine.tiers import load_tiers
     >>> round(tiered_liquidation_price(load_tiers("BTCUSDT"), side="long", quantity=4,
     ...     entry_price=100_000, wallet_balance=200_000), 2)
     50200.8
     """
+    sign = side_sign(side)
+    q = _positive(quantity, "quantity")
+    ep = _positive(entry_price, "entry_price")
+    wb = _array(wallet_balance, "wallet_balance")
+    tmm = _array(other_maintenance, "other_maintenance")
+    upnl = _array(other_unrealized_pnl, "other_unrealized_pnl")
     cols = table.arrays()
-    expand = np.expand_dims
-    lp = liquidation_price(
-        side=expand(np.asarray(side_sign(side)), -1),
-        quantity=expand(np.asarray(quantity, dtype=float), -1),
-        entry_price=expand(np.asarray(entry_price, dtype=float), -1),
-        wallet_balance=expand(np.asarray(wallet_balance, dtype=float), -1),
-        maintenance_rate=cols["maintenance_rate"],
-        maintenance_amount=cols["maintenance_amount"],
-        other_maintenance=expand(np.asarray(other_maintenance, dtype=float), -1),
-        other_unrealized_pnl=expand(np.asarray(other_unrealized_pnl, dtype=float), -1),
+    edge = cols["cap"][:-1]  # notionals (USDT) where one bracket hands over to the next
+    edge_mm = edge * cols["maintenance_rate"][:-1] - cols["maintenance_amount"][:-1]
+    s = np.expand_dims(sign, -1)
+    # Margin balance minus maintenance margin at each edge price (edge / Q); the price lies
+    # above an edge exactly where sign × gap < 0, and the count of such edges is the bracket.
+    gap = np.expand_dims(wb - tmm + upnl - sign * q * ep, -1) + s * edge - edge_mm
+    index = np.count_nonzero(s * gap < 0, axis=-1)
+    return liquidation_price(
+        side=sign,
+        quantity=q,
+        entry_price=ep,
+        wallet_balance=wb,
+        maintenance_rate=cols["maintenance_rate"][index],
+        maintenance_amount=cols["maintenance_amount"][index],
+        other_maintenance=tmm,
+        other_unrealized_pnl=upnl,
     )
-    notional = expand(np.asarray(quantity, dtype=float), -1) * lp
-    last = cols["cap"].copy()
-    last[-1] = np.inf  # beyond the table, keep the last bracket
-    inside = (notional >= cols["floor"]) & (notional < last)
-    has = inside.any(axis=-1)
-    pick = np.take_along_axis(lp, expand(inside.argmax(axis=-1), -1), axis=-1)[..., 0]
-    result = np.where(has, pick, np.nan)
-    return float(result) if result.ndim == 0 else result
