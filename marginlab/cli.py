@@ -270,13 +270,21 @@ def _add_lab(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, help="port (default: JupyterLab's choice, 8888)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     parser.add_argument(
+        "--allow-root", action="store_true",
+        help="let JupyterLab run as root (containers); it refuses otherwise",
+    )  # fmt: skip
+    parser.add_argument(
         "--dry-run", action="store_true", help="print the command instead of running it"
     )
     parser.set_defaults(run=_run_lab, prog=parser.prog)
 
 
 def lab_command(
-    root_dir: Path, host: str = "127.0.0.1", port: int | None = None, open_browser: bool = True
+    root_dir: Path,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    open_browser: bool = True,
+    allow_root: bool = False,
 ) -> list[str]:
     """The JupyterLab command line, run with this Python, serving ``root_dir``."""
     command = [
@@ -291,6 +299,8 @@ def lab_command(
         command.append(f"--ServerApp.port={port}")
     if not open_browser:
         command.append("--ServerApp.open_browser=False")
+    if allow_root:
+        command.append("--ServerApp.allow_root=True")
     return command
 
 
@@ -298,7 +308,7 @@ def _run_lab(args: argparse.Namespace) -> int:
     if args.port is not None and not 0 < args.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
     root = args.dir.expanduser().resolve()
-    command = lab_command(root, args.host, args.port, not args.no_browser)
+    command = lab_command(root, args.host, args.port, not args.no_browser, args.allow_root)
     if args.host not in LOOPBACK_HOSTS:
         print(
             f"warning: serving on {args.host}: anyone who can reach this machine can open "

@@ -256,7 +256,13 @@ def test_lab_dry_run_room_host_warns(capsys, tmp_path):
     assert code == 0
     assert "--ServerApp.ip=0.0.0.0" in out
     assert "--ServerApp.port=9000" in out
+    assert "allow_root" not in out
     assert err.startswith("warning: serving on 0.0.0.0")
+
+
+def test_lab_dry_run_allow_root_passed_to_jupyter(capsys, tmp_path):
+    _, out, _ = _run(capsys, "lab", "--dir", str(tmp_path), "--allow-root", "--dry-run")
+    assert out.splitlines()[-1].endswith(" --ServerApp.allow_root=True")
 
 
 def test_lab_bad_port_exit_2(capsys, tmp_path):
