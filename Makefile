@@ -19,8 +19,11 @@ $(STAMP): $(BIN)/python pyproject.toml binder/requirements.txt requirements-test
 
 install: $(STAMP)
 
+# JupyterLab refuses to run as root unless told; containers often run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(STAMP)
-	$(BIN)/marginlab lab
+	$(BIN)/marginlab lab $(ROOT_FLAG)
 
 present: $(STAMP)
 	$(BIN)/marginlab present
