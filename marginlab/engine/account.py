@@ -213,9 +213,9 @@ class Account:
         """Every quantity of the account and its positions at marks (default: entry prices)."""
         at = self._marks(marks)
         cross = [p for p in self.positions if not p.is_isolated]
-        cross_upnl = sum(p.unrealized_pnl(at[p.symbol]) for p in cross)
-        cross_mm = sum(self._maintenance(p, at[p.symbol]) for p in cross)
-        cross_im = sum(p.quantity * at[p.symbol] / p.leverage for p in cross)
+        cross_upnl = sum((p.unrealized_pnl(at[p.symbol]) for p in cross), 0.0)
+        cross_mm = sum((self._maintenance(p, at[p.symbol]) for p in cross), 0.0)
+        cross_im = sum((p.quantity * at[p.symbol] / p.leverage for p in cross), 0.0)
         cross_balance = self.cross_wallet_balance + cross_upnl
         cross_ratio = _ratio(cross_mm, cross_balance) if cross else 0.0
         states = []
@@ -430,7 +430,7 @@ class Account:
             if existing and existing[0].side is not direction:
                 held = existing[0].quantity
                 reduced = self.close(name, price=fill, quantity=min(qty, held))
-                if qty <= held:
+                if qty <= held * (1 + 1e-12):  # same tolerance as close(): no dust flip
                     return reduced
                 return reduced.open(
                     name, side=direction, price=fill, leverage=lev, quantity=qty - held
