@@ -1,0 +1,129 @@
+"""What every chart shares: the result type, the theme, and the in-place update path.
+
+A chart module defines ``_traces()`` (the static look of each trace, fixed order) and
+``_data(**inputs)`` (the values of every trace that move with the inputs, same order,
+and the summary). The builder merges the two into a figure once; the updater writes
+only ``_data`` into an existing figure inside one ``batch_update``. Both go through
+``_data``, so the figure and the update cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+FONT_FAMILY = "Arial, Helvetica, sans-serif"  # system fonts: nothing fetched from the web
+FONT_SIZE = 16  # readable on a projector
+HEIGHT = 440  # px
+
+TraceData = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A built chart: the figure and a one-sentence summary of its key numbers."""
+
+    figure: go.Figure
+    summary: str
+
+
+def base_layout(chart_name: str, title: str | None, **extra: Any) -> dict[str, Any]:
+    """The shared layout: white template, large fonts, a ``uirevision`` so user zoom
+    survives updates, and ``meta.chart`` naming the builder (checked by updaters)."""
+    layout: dict[str, Any] = {
+        "template": "plotly_white",
+        "font": {"family": FONT_FAMILY, "size": FONT_SIZE},
+        "height": HEIGHT,
+        "margin": {"l": 80, "r": 30, "t": 70 if title else 40, "b": 60},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0.0},
+        "hoverlabel": {"font": {"family": FONT_FAMILY, "size": FONT_SIZE}},
+        "uirevision": chart_name,
+        "meta": {"chart": chart_name},
+    }
+    if title:
+        layout["title"] = {"text": title, "x": 0.0, "xanchor": "left"}
+    layout.update(extra)
+    return layout
+
+
+def build(
+    chart_name: str,
+    static: Sequence[TraceData],
+    data: Sequence[TraceData],
+    layout: dict[str, Any],
+) -> go.Figure:
+    """One figure from the static trace specs and their moving values (same order)."""
+    if len(static) != len(data):
+        raise AssertionError(f"{chart_name}: {len(static)} trace specs but {len(data)} data")
+    return go.Figure(data=[{**s, **d} for s, d in zip(static, data, strict=True)], layout=layout)
+
+
+def apply(fig: go.Figure, chart_name: str, data: Sequence[TraceData]) -> None:
+    """Write the moving values into ``fig`` (a Figure or FigureWidget) in one batch.
+
+    Only trace properties are assigned; plotly sends nothing for a value that did not
+    change, so a tick costs the bytes of what moved.
+    """
+    if not isinstance(fig, go.Figure | go.FigureWidget):
+        raise TypeError(f"fig must be a plotly Figure or FigureWidget, got {type(fig).__name__}")
+    meta = fig.layout.meta
+    built_by = meta.get("chart") if isinstance(meta, dict) else None
+    if built_by != chart_name or len(fig.data) != len(data):
+        raise ValueError(
+            f"fig: expected a figure built by {chart_name}_figure "
+            f"({len(data)} traces), got one built by {built_by!r} ({len(fig.data)} traces)"
+        )
+    with fig.batch_update():
+        for trace, values in zip(fig.data, data, strict=True):
+            for key, value in values.items():
+                trace[key] = value
+
+
+def find_trace(fig: go.Figure, key: str) -> Any:
+    """The trace of a chart figure whose ``meta`` key is ``key`` (e.g. "liquidation-cross").
+
+    Every trace carries a stable key in ``meta`` (plotly replaces ``uid`` in a
+    FigureWidget); each chart module lists its keys in its docstring.
+    """
+    for trace in fig.data:
+        if trace.meta == key:
+            return trace
+    keys = [trace.meta for trace in fig.data]
+    raise KeyError(f"key: no trace {key!r} in this figure; it has {keys}")
+
+
+def floats(value: object, name: str) -> np.ndarray:
+    """``value`` as a 1-d float array (NaN allowed: it draws as a gap)."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of numbers, got {value!r}") from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    return arr
+
+
+def scalar(value: object, name: str, *, allow_nan: bool = False) -> float:
+    """``value`` as a float; finite unless ``allow_nan`` (NaN = "does not exist")."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    number = float(value)
+    if np.isnan(number) and allow_nan:
+        return number
+    if not np.isfinite(number):
+        rule = "finite or NaN" if allow_nan else "finite"
+        raise ValueError(f"{name} must be {rule}, got {value!r}")
+    return number
+
+
+def same_length(arrays: dict[str, np.ndarray]) -> int:
+    """The common length of the named arrays; a ValueError naming them if they differ."""
+    lengths = {name: len(arr) for name, arr in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        listed = ", ".join(f"{name}={n}" for name, n in lengths.items())
+        raise ValueError(f"arrays must have the same length, got {listed}")
+    return next(iter(lengths.values()))
