@@ -546,7 +546,8 @@ class Account:
         target = self.position(symbol, side)
         if not target.is_isolated:
             raise MarginError(
-                f"symbol: {target.symbol} is in cross mode; margin is shared, not assigned"
+                f"symbol: {target.symbol} is in cross mode; margin can be removed only from an "
+                "isolated position (cross margin is shared, not assigned)"
             )
         mark = self._marks(marks)[target.symbol]
         mm = self._maintenance(target, mark)
@@ -563,7 +564,8 @@ class Account:
         target = self.position(symbol, side)
         if not target.is_isolated:
             raise MarginError(
-                f"symbol: {target.symbol} is in cross mode; the whole cross pool already backs it"
+                f"symbol: {target.symbol} is in cross mode; margin can be added only to an "
+                "isolated position (the whole cross pool already backs it)"
             )
         value = _validate.positive(amount, "amount", " USDT")
         limit = self.max_addable_margin()
