@@ -1,0 +1,9 @@
+"""Live lesson widgets: controls -> engine -> charts, updated in place.
+
+Every chart is a :class:`SharedFigureWidget` (plotly.js sent once per page) made with
+:func:`make_figure_widget`; every lesson widget derives from :class:`LessonWidget`.
+"""
+
+from marginlab.widgets._plotly import SharedFigureWidget, make_figure_widget
+
+__all__ = ["SharedFigureWidget", "make_figure_widget"]

@@ -1,0 +1,140 @@
+// marginlab: the front end of SharedFigureWidget (marginlab/widgets/_plotly.py).
+//
+// plotly's own FigureWidget ships its whole widget bundle (plotly.js included, ~5 MB)
+// as the anywidget module of every instance. This module is what each instance ships
+// instead (a few KB). The real bundle -- plotly's unmodified widget bundle, whose
+// FigureModel/FigureView do all the drawing -- is fetched from the kernel once per page:
+// the first figure asks over its comm, the kernel answers with the bundle as one binary
+// buffer, and every figure on the page (any notebook, any kernel serving the same bundle
+// id) imports that one copy from a page-global registry.
+//
+// anywidget delivers a model's comm messages only after `initialize` returns, so
+// `initialize` must not wait for the bundle. Until the bundle's FigureModel is listening,
+// the Python -> JS edit messages are recorded here and replayed to it in order.
+
+const REGISTRY = Symbol.for("marginlab.plotly-bundles");
+const REQUEST = "marginlab:plotly-bundle-request";
+const REPLY = "marginlab:plotly-bundle";
+const RETRY_MS = 15000; // ask again (from any figure) if no bundle came back by then
+
+// Edit messages FigureModel applies to the model's _widget_data/_widget_layout.
+const EDITS = [
+  "_py2js_addTraces",
+  "_py2js_deleteTraces",
+  "_py2js_moveTraces",
+  "_py2js_restyle",
+  "_py2js_relayout",
+  "_py2js_update",
+  "_py2js_animate",
+  "_py2js_removeLayoutProps",
+  "_py2js_removeTraceProps",
+];
+// Edits that are not plain property assignments: replaying them onto a snapshot that
+// already contains them would apply them twice.
+const STRUCTURAL = new Set(["_py2js_addTraces", "_py2js_deleteTraces", "_py2js_moveTraces"]);
+
+function entryFor(id) {
+  const all = (globalThis[REGISTRY] ??= new Map());
+  let entry = all.get(id);
+  if (entry === undefined) {
+    let resolve;
+    const promise = new Promise((res) => (resolve = res));
+    entry = { promise, resolve, module: null, loading: false, requestedAt: 0 };
+    all.set(id, entry);
+  }
+  return entry;
+}
+
+function requestBundle(model, id, entry) {
+  if (entry.module !== null || entry.loading) return;
+  const now = Date.now();
+  if (entry.requestedAt !== 0 && now - entry.requestedAt < RETRY_MS) return;
+  entry.requestedAt = now;
+  model.send({ type: REQUEST, id });
+}
+
+async function deliverBundle(entry, buffer) {
+  if (entry.module !== null || entry.loading) return;
+  entry.loading = true;
+  const url = URL.createObjectURL(new Blob([buffer], { type: "text/javascript" }));
+  try {
+    entry.module = await import(/* webpackIgnore: true */ url);
+    entry.resolve(entry.module);
+  } catch (error) {
+    entry.requestedAt = 0; // let the next figure ask again
+    console.error("[marginlab] could not load the plotly bundle", error);
+  } finally {
+    entry.loading = false;
+    URL.revokeObjectURL(url);
+  }
+}
+
+export default () => {
+  let inner = null; // plotly's own widget ({initialize, render}) once the bundle is here
+  let ready = null;
+
+  return {
+    initialize({ model }) {
+      const id = model.get("_plotly_bundle_id");
+      const entry = entryFor(id);
+      model.on("msg:custom", (msg, buffers) => {
+        if (msg?.type === REPLY && msg.id === id && buffers?.length) {
+          deliverBundle(entry, buffers[0]);
+        }
+      });
+
+      let pending = [];
+      let live = false;
+      for (const name of EDITS) {
+        model.on(`change:${name}`, () => {
+          const value = model.get(name);
+          if (!live && value !== null) pending.push([name, value]);
+        });
+      }
+      model.on("change:_widget_data", () => {
+        if (!live) pending = pending.filter(([name]) => !STRUCTURAL.has(name));
+      });
+
+      requestBundle(model, id, entry);
+      ready = entry.promise.then((bundle) => {
+        const overrides = new Map();
+        const handlers = [];
+        const facade = {
+          ...model,
+          get: (key) => (overrides.has(key) ? overrides.get(key) : model.get(key)),
+          on: (event, callback) => {
+            handlers.push([event, callback]);
+            model.on(event, callback);
+          },
+        };
+        inner = bundle.default();
+        inner.initialize({ model: facade });
+        live = true;
+        for (const [name, value] of pending) {
+          overrides.set(name, value);
+          for (const [event, callback] of handlers) {
+            if (event === `change:${name}`) callback();
+          }
+          overrides.delete(name);
+        }
+        pending = [];
+      });
+    },
+
+    async render({ model, el, signal }) {
+      const id = model.get("_plotly_bundle_id");
+      const entry = entryFor(id);
+      if (inner === null) {
+        el.textContent = "Loading chart…";
+        while (entry.module === null && !signal?.aborted) {
+          requestBundle(model, id, entry);
+          await Promise.race([entry.promise, new Promise((r) => setTimeout(r, RETRY_MS))]);
+        }
+        if (signal?.aborted) return;
+        await ready;
+        el.textContent = "";
+      }
+      return inner.render({ el });
+    },
+  };
+};
