@@ -5,5 +5,6 @@ Every chart is a :class:`SharedFigureWidget` (plotly.js sent once per page) made
 """
 
 from marginlab.widgets._plotly import SharedFigureWidget, make_figure_widget
+from marginlab.widgets.base import LessonWidget
 
-__all__ = ["SharedFigureWidget", "make_figure_widget"]
+__all__ = ["LessonWidget", "SharedFigureWidget", "make_figure_widget"]
