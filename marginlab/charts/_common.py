@@ -107,17 +107,15 @@ def floats(value: object, name: str) -> np.ndarray:
     return arr
 
 
-def scalar(value: object, name: str, *, allow_nan: bool = False) -> float:
-    """``value`` as a float; finite unless ``allow_nan`` (NaN = "does not exist")."""
+def scalar(value: object, name: str, *, allow_nan: bool = False, allow_inf: bool = False) -> float:
+    """``value`` as a float; finite unless NaN ("does not exist") or +inf are allowed."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.number):
         raise TypeError(f"{name} must be a number, got {value!r}")
     number = float(value)
-    if np.isnan(number) and allow_nan:
+    if np.isfinite(number) or (allow_nan and np.isnan(number)) or (allow_inf and number > 0):
         return number
-    if not np.isfinite(number):
-        rule = "finite or NaN" if allow_nan else "finite"
-        raise ValueError(f"{name} must be {rule}, got {value!r}")
-    return number
+    rule = " or ".join(["finite", *(["NaN"] if allow_nan else []), *(["inf"] if allow_inf else [])])
+    raise ValueError(f"{name} must be {rule}, got {value!r}")
 
 
 def same_length(arrays: dict[str, np.ndarray]) -> int:

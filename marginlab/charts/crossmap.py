@@ -1,0 +1,245 @@
+"""Two-symbol cross map: the cross margin ratio over a grid of both mark prices.
+
+A heatmap of the cross pool's margin ratio (white = safe, grey = closer, vermillion =
+past liquidation) with the liquidation boundary (ratio 100 %) drawn as a contour line
+in the Cross colour, and a marker at the current prices. Optional isolated
+liquidation prices draw as a vertical and a horizontal line in the Isolated colour:
+isolated positions liquidate each on its own price, whatever the other one does,
+while the cross boundary bends because one position's profit buffers the other's loss.
+
+Trace keys (``meta``): map, isolated-x, isolated-y, mark.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from marginlab.charts import format as fmt
+from marginlab.charts import palette
+from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, floats, scalar
+
+NAME = "cross_map"
+TITLE = "Cross margin ratio over both prices"
+RATIO_CAP_PERCENT = 200.0  # colours saturate here; the boundary sits at the middle, 100 %
+COLORSCALE = [
+    [0.0, "#FFFFFF"],
+    [0.5, "#8C8C8C"],
+    [0.5, palette.with_alpha(palette.LIQUIDATION, 0.35)],
+    [1.0, palette.LIQUIDATION],
+]
+NO_PRICE_NOTE = "cannot be liquidated by price"
+
+
+def _traces(x_symbol: str, y_symbol: str) -> list[TraceData]:
+    line = {
+        "type": "scatter",
+        "mode": "lines+text",
+        "name": "Isolated liquidation",
+        "legendgroup": "isolated",
+        "line": {"color": palette.ISOLATED, "width": 3, "dash": "dash"},
+        "textfont": {"color": palette.ISOLATED, "size": 14},
+        "hoverinfo": "skip",
+        "cliponaxis": False,
+    }
+    return [
+        {
+            "type": "contour",
+            "meta": "map",
+            "name": "Cross liquidation boundary (ratio 100%)",
+            "legendgroup": "cross",
+            "showlegend": True,
+            "showscale": True,
+            "colorscale": COLORSCALE,
+            "zmin": 0.0,
+            "zmax": RATIO_CAP_PERCENT,
+            "autocontour": False,
+            "contours": {"start": 100.0, "end": 100.0, "size": 100.0, "coloring": "heatmap"},
+            "line": {"color": palette.CROSS, "width": 4},
+            "colorbar": {
+                "title": {"text": "cross margin ratio", "side": "right"},
+                "tickvals": [0, 50, 100, 150, RATIO_CAP_PERCENT],
+                "ticktext": ["0%", "50%", "100%", "150%", f"≥{RATIO_CAP_PERCENT:.0f}%"],
+            },
+            "hovertemplate": f"{x_symbol} %{{x:,.2f}}<br>{y_symbol} %{{y:,.2f}}<br>"
+            "margin ratio %{z:.1f}%<extra></extra>",
+        },
+        {**line, "meta": "isolated-x", "textposition": "top right"},
+        {**line, "meta": "isolated-y", "showlegend": False, "textposition": "top right"},
+        {
+            "type": "scatter",
+            "meta": "mark",
+            "mode": "markers",
+            "name": "Current prices",
+            "marker": {
+                "color": palette.PRICE,
+                "symbol": "circle-open-dot",
+                "size": 18,
+                "line": {"width": 3},
+            },
+            "hovertemplate": f"{x_symbol} %{{x:,.2f}}<br>{y_symbol} %{{y:,.2f}}<extra>now</extra>",
+        },
+    ]
+
+
+def _grid(value: object, name: str) -> np.ndarray:
+    arr = floats(value, name)
+    if len(arr) < 2 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError(f"{name} must hold at least 2 finite prices greater than 0")
+    if np.any(np.diff(arr) <= 0):
+        raise ValueError(f"{name} must be strictly increasing")
+    return arr
+
+
+def _optional_price(value: float | None, name: str) -> float:
+    return np.nan if value is None else scalar(value, name, allow_nan=True)
+
+
+def _data(
+    symbols: tuple[str, str],
+    *,
+    x_price_grid: object,
+    y_price_grid: object,
+    margin_ratio_grid: object,
+    x_mark_price: float,
+    y_mark_price: float,
+    margin_ratio: float,
+    x_isolated_liquidation_price: float | None = None,
+    y_isolated_liquidation_price: float | None = None,
+) -> tuple[list[TraceData], str]:
+    x_symbol, y_symbol = symbols
+    xs, ys = _grid(x_price_grid, "x_price_grid"), _grid(y_price_grid, "y_price_grid")
+    try:
+        ratio = np.asarray(margin_ratio_grid, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError("margin_ratio_grid must be a 2-d array of numbers") from None
+    if ratio.shape != (len(ys), len(xs)):
+        raise ValueError(
+            "margin_ratio_grid must have shape (len(y_price_grid), len(x_price_grid)) = "
+            f"{(len(ys), len(xs))}, got {ratio.shape}"
+        )
+    x_mark, y_mark = scalar(x_mark_price, "x_mark_price"), scalar(y_mark_price, "y_mark_price")
+    now = scalar(margin_ratio, "margin_ratio", allow_inf=True)
+    iso_x = _optional_price(x_isolated_liquidation_price, "x_isolated_liquidation_price")
+    iso_y = _optional_price(y_isolated_liquidation_price, "y_isolated_liquidation_price")
+
+    # inf (pool used up) saturates the colour; float32 halves the bytes of a tick.
+    shown = np.clip(100.0 * ratio, 0.0, RATIO_CAP_PERCENT).astype(np.float32)
+    has_isolated = x_isolated_liquidation_price is not None
+    has_isolated |= y_isolated_liquidation_price is not None
+    traces: list[TraceData] = [
+        {"x": xs, "y": ys, "z": shown},
+        {
+            "x": np.array([iso_x, iso_x]),
+            "y": ys[[0, -1]],
+            "text": ["" if np.isnan(iso_x) else f"{x_symbol} {fmt.price(iso_x)}", ""],
+            "visible": x_isolated_liquidation_price is not None,
+        },
+        {
+            "x": xs[[0, -1]],
+            "y": np.array([iso_y, iso_y]),
+            "text": ["" if np.isnan(iso_y) else f"{y_symbol} {fmt.price(iso_y)}", ""],
+            "visible": y_isolated_liquidation_price is not None,
+        },
+        {"x": np.array([x_mark]), "y": np.array([y_mark])},
+    ]
+
+    state = "liquidated" if now >= 1 else "liquidation at 100%"
+    past = float(np.mean(ratio >= 1))
+    summary = (
+        f"At {x_symbol} {fmt.price(x_mark)} and {y_symbol} {fmt.price(y_mark)} the cross "
+        f"margin ratio is {fmt.percent(now)} ({state}); {fmt.percent(past)} of the map is "
+        "past the liquidation boundary"
+    )
+    if has_isolated:
+        parts = [
+            f"{symbol} " + (NO_PRICE_NOTE if np.isnan(price) else f"at {fmt.price(price)}")
+            for symbol, price, given in (
+                (x_symbol, iso_x, x_isolated_liquidation_price is not None),
+                (y_symbol, iso_y, y_isolated_liquidation_price is not None),
+            )
+            if given
+        ]
+        summary += "; isolated, each liquidates on its own price: " + " and ".join(parts)
+    return traces, summary + "."
+
+
+def cross_map_figure(
+    *,
+    x_price_grid: object,
+    y_price_grid: object,
+    margin_ratio_grid: object,
+    x_mark_price: float,
+    y_mark_price: float,
+    margin_ratio: float,
+    x_isolated_liquidation_price: float | None = None,
+    y_isolated_liquidation_price: float | None = None,
+    x_symbol: str = "BTCUSDT",
+    y_symbol: str = "ETHUSDT",
+    title: str | None = TITLE,
+) -> Chart:
+    """The cross margin ratio (fractions; 1.0 = liquidation) over two price grids (USDT).
+
+    ``margin_ratio_grid[j, i]`` is the ratio at ``x_price_grid[i]``, ``y_price_grid[j]``
+    (``inf`` where the pool is used up); ``margin_ratio`` is the value at the marks.
+    The isolated prices are optional (None: no line; NaN: no liquidation price).
+    ``x_symbol``/``y_symbol`` and ``title`` are fixed at build time.
+    """
+    symbols = (x_symbol, y_symbol)
+    traces, summary = _data(
+        symbols,
+        x_price_grid=x_price_grid,
+        y_price_grid=y_price_grid,
+        margin_ratio_grid=margin_ratio_grid,
+        x_mark_price=x_mark_price,
+        y_mark_price=y_mark_price,
+        margin_ratio=margin_ratio,
+        x_isolated_liquidation_price=x_isolated_liquidation_price,
+        y_isolated_liquidation_price=y_isolated_liquidation_price,
+    )
+    layout: dict[str, Any] = base_layout(
+        NAME,
+        title,
+        height=560,
+        xaxis={"title": {"text": f"{x_symbol} mark price (USDT)"}, "tickformat": ",.0f"},
+        yaxis={"title": {"text": f"{y_symbol} mark price (USDT)"}, "tickformat": ",.0f"},
+        hovermode="closest",
+    )
+    layout["meta"]["symbols"] = list(symbols)
+    return Chart(build(NAME, _traces(*symbols), traces, layout), summary)
+
+
+def update_cross_map(
+    fig: go.Figure,
+    *,
+    x_price_grid: object,
+    y_price_grid: object,
+    margin_ratio_grid: object,
+    x_mark_price: float,
+    y_mark_price: float,
+    margin_ratio: float,
+    x_isolated_liquidation_price: float | None = None,
+    y_isolated_liquidation_price: float | None = None,
+) -> str:
+    """Write a new map and marks into a figure from :func:`cross_map_figure`.
+
+    An unchanged grid costs no bytes (plotly sends only values that changed), so a
+    price-only tick sends the marker alone.
+    """
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    symbols = tuple(meta.get("symbols", ("x", "y")))
+    traces, summary = _data(
+        symbols,
+        x_price_grid=x_price_grid,
+        y_price_grid=y_price_grid,
+        margin_ratio_grid=margin_ratio_grid,
+        x_mark_price=x_mark_price,
+        y_mark_price=y_mark_price,
+        margin_ratio=margin_ratio,
+        x_isolated_liquidation_price=x_isolated_liquidation_price,
+        y_isolated_liquidation_price=y_isolated_liquidation_price,
+    )
+    apply(fig, NAME, traces)
+    return summary

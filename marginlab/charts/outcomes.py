@@ -1,0 +1,227 @@
+"""Monte Carlo outcomes: the distribution of final equity over many paths, per strategy.
+
+Histograms (percent of paths per equity bin) for cross, isolated and, optionally,
+isolated with a stop-loss, on shared bins so the shapes compare. Bins are counted here
+with numpy and drawn as bars, so a tick sends ~40 bar heights per strategy, not every
+path's value. The summary gives the probability of liquidation, the median and the
+worst final equity of each strategy.
+
+Trace keys (``meta``): hist-cross, hist-isolated, hist-isolated_stop, start.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from marginlab.charts import format as fmt
+from marginlab.charts import palette
+from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, floats, scalar
+
+NAME = "outcomes"
+TITLE = "Final equity over many price paths"
+STRATEGIES = {
+    "cross": ("Cross", palette.CROSS),
+    "isolated": ("Isolated", palette.ISOLATED),
+    "isolated_stop": ("Isolated + stop", palette.ISOLATED_STOP),
+}
+SUMMARY_ORDER = ("isolated", "cross", "isolated_stop")
+SUMMARY_NAMES = {"isolated": "isolated", "cross": "cross", "isolated_stop": "isolated with a stop"}
+
+
+def _traces() -> list[TraceData]:
+    bars = [
+        {
+            "type": "bar",
+            "meta": f"hist-{key}",
+            "name": name,
+            "legendgroup": key,
+            "marker": {"color": color, "line": {"color": color, "width": 1}},
+            "opacity": 0.6,
+            "hovertemplate": "%{customdata[0]:,.0f} to %{customdata[1]:,.0f} USDT: "
+            f"%{{y:.1f}}% of paths<extra>{name}</extra>",
+        }
+        for key, (name, color) in STRATEGIES.items()
+    ]
+    start = {
+        "type": "scatter",
+        "meta": "start",
+        "mode": "lines+text",
+        "name": "Start",
+        "legendgroup": "start",
+        "showlegend": False,
+        "line": {"color": palette.ENTRY, "dash": "dash", "width": 2},
+        "textposition": "top left",
+        "textfont": {"color": palette.ENTRY, "size": 14},
+        "hoverinfo": "skip",
+        "cliponaxis": False,
+    }
+    return [*bars, start]
+
+
+def _probability(value: float | None, name: str) -> float:
+    probability = scalar(value, name)
+    if not 0.0 <= probability <= 1.0:
+        raise ValueError(f"{name} must be a fraction between 0 and 1, got {value!r}")
+    return probability
+
+
+def _data(
+    *,
+    cross_final_equity_usdt: object,
+    isolated_final_equity_usdt: object,
+    cross_liquidation_probability: float,
+    isolated_liquidation_probability: float,
+    isolated_stop_final_equity_usdt: object | None = None,
+    isolated_stop_liquidation_probability: float | None = None,
+    initial_equity_usdt: float | None = None,
+    bins: int = 40,
+) -> tuple[list[TraceData], str]:
+    if (isolated_stop_final_equity_usdt is None) != (isolated_stop_liquidation_probability is None):
+        raise ValueError(
+            "isolated_stop_final_equity_usdt, isolated_stop_liquidation_probability: "
+            "give both or neither"
+        )
+    if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= 500:
+        raise ValueError(f"bins must be an int between 1 and 500, got {bins!r}")
+    given = {
+        "cross": (cross_final_equity_usdt, cross_liquidation_probability),
+        "isolated": (isolated_final_equity_usdt, isolated_liquidation_probability),
+        "isolated_stop": (isolated_stop_final_equity_usdt, isolated_stop_liquidation_probability),
+    }
+    equity: dict[str, np.ndarray] = {}
+    probability: dict[str, float] = {}
+    for key, (values, chance) in given.items():
+        if values is None:
+            continue
+        equity[key] = floats(values, f"{key}_final_equity_usdt")
+        if len(equity[key]) == 0 or not np.all(np.isfinite(equity[key])):
+            raise ValueError(f"{key}_final_equity_usdt must hold at least one finite value")
+        probability[key] = _probability(chance, f"{key}_liquidation_probability")
+    paths = {len(values) for values in equity.values()}
+    if len(paths) > 1:
+        raise ValueError("final equity arrays must have one value per path, the same paths")
+    n_paths = paths.pop()
+    start = (
+        np.nan
+        if initial_equity_usdt is None
+        else scalar(initial_equity_usdt, "initial_equity_usdt")
+    )
+
+    edges = np.histogram_bin_edges(np.concatenate(list(equity.values())), bins=bins)
+    centers = 0.5 * (edges[:-1] + edges[1:])
+    spans = np.column_stack([edges[:-1], edges[1:]])
+    traces: list[TraceData] = []
+    top = 0.0
+    width = float(edges[1] - edges[0])
+    for key in STRATEGIES:
+        # The same properties every time, so a hidden strategy keeps no stale data.
+        share = np.zeros_like(centers)
+        if key in equity:
+            share = 100.0 * np.histogram(equity[key], bins=edges)[0] / n_paths
+            top = max(top, float(share.max()))
+        traces.append(
+            {
+                "x": centers,
+                "y": share,
+                "width": width,
+                "customdata": spans,
+                "visible": key in equity,
+            }
+        )
+    traces.append(
+        {
+            "x": np.array([start, start]),
+            "y": np.array([0.0, top]),
+            "text": ["", f"start {fmt.price(start)}"],
+            "visible": initial_equity_usdt is not None,
+        }
+    )
+
+    clauses = []
+    for i, key in enumerate(k for k in SUMMARY_ORDER if k in equity):
+        verb = "is liquidated on " if i == 0 else "on "
+        of_them = " of them" if i == 0 else ""
+        median = "median final equity " if i == 0 else "median "
+        clauses.append(
+            f"{SUMMARY_NAMES[key]} {verb}{fmt.percent(probability[key])}{of_them} "
+            f"({median}{fmt.usdt(float(np.median(equity[key])))}, "
+            f"worst {fmt.usdt(float(equity[key].min()))})"
+        )
+    summary = f"Over {n_paths:,} paths, " + "; ".join(clauses) + "."
+    return traces, summary
+
+
+def outcomes_figure(
+    *,
+    cross_final_equity_usdt: object,
+    isolated_final_equity_usdt: object,
+    cross_liquidation_probability: float,
+    isolated_liquidation_probability: float,
+    isolated_stop_final_equity_usdt: object | None = None,
+    isolated_stop_liquidation_probability: float | None = None,
+    initial_equity_usdt: float | None = None,
+    bins: int = 40,
+    title: str | None = TITLE,
+) -> Chart:
+    """Histograms of final equity (USDT, one value per path) per strategy.
+
+    Probabilities are fractions of paths (0.352 = 35.20 %), from the simulation's
+    ``liquidated_at >= 0``. The isolated-with-stop strategy is optional (give its
+    equity and probability together); ``initial_equity_usdt`` draws a start line.
+
+    >>> import textwrap
+    >>> chart = outcomes_figure(cross_final_equity_usdt=[0, 10_500, 11_000, 9_000],
+    ...     isolated_final_equity_usdt=[8_000, 10_500, 11_000, 8_000],
+    ...     cross_liquidation_probability=0.25, isolated_liquidation_probability=0.5)
+    >>> print(textwrap.fill(chart.summary, 88))
+    Over 4 paths, isolated is liquidated on 50.00% of them (median final equity 9,250.00
+    USDT, worst 8,000.00 USDT); cross on 25.00% (median 9,750.00 USDT, worst 0.00 USDT).
+    """
+    traces, summary = _data(
+        cross_final_equity_usdt=cross_final_equity_usdt,
+        isolated_final_equity_usdt=isolated_final_equity_usdt,
+        cross_liquidation_probability=cross_liquidation_probability,
+        isolated_liquidation_probability=isolated_liquidation_probability,
+        isolated_stop_final_equity_usdt=isolated_stop_final_equity_usdt,
+        isolated_stop_liquidation_probability=isolated_stop_liquidation_probability,
+        initial_equity_usdt=initial_equity_usdt,
+        bins=bins,
+    )
+    layout = base_layout(
+        NAME,
+        title,
+        barmode="overlay",
+        bargap=0.0,
+        xaxis={"title": {"text": "final equity (USDT)"}, "tickformat": ",.0f"},
+        yaxis={"title": {"text": "share of paths"}, "ticksuffix": "%", "rangemode": "tozero"},
+        hovermode="closest",
+    )
+    return Chart(build(NAME, _traces(), traces, layout), summary)
+
+
+def update_outcomes(
+    fig: go.Figure,
+    *,
+    cross_final_equity_usdt: object,
+    isolated_final_equity_usdt: object,
+    cross_liquidation_probability: float,
+    isolated_liquidation_probability: float,
+    isolated_stop_final_equity_usdt: object | None = None,
+    isolated_stop_liquidation_probability: float | None = None,
+    initial_equity_usdt: float | None = None,
+    bins: int = 40,
+) -> str:
+    """Write new distributions into a figure from :func:`outcomes_figure`."""
+    traces, summary = _data(
+        cross_final_equity_usdt=cross_final_equity_usdt,
+        isolated_final_equity_usdt=isolated_final_equity_usdt,
+        cross_liquidation_probability=cross_liquidation_probability,
+        isolated_liquidation_probability=isolated_liquidation_probability,
+        isolated_stop_final_equity_usdt=isolated_stop_final_equity_usdt,
+        isolated_stop_liquidation_probability=isolated_stop_liquidation_probability,
+        initial_equity_usdt=initial_equity_usdt,
+        bins=bins,
+    )
+    apply(fig, NAME, traces)
+    return summary

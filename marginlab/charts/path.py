@@ -1,0 +1,291 @@
+"""Equity and margin ratio along one price path, per margin mode, with events.
+
+Two rows on one step axis: equity (USDT) per mode on top; margin ratio (percent) per
+mode below, with the liquidation level at 100 %. Liquidations and stop-loss exits are
+markers on the equity curves. Event positions are 0-based indices into the arrays, as
+the simulation reports them (``liquidated_at``; -1 or None = never); an index past the
+end of the arrays is an event not reached yet (a replay shows the path step by step).
+
+Trace keys (``meta``): equity-cross, equity-isolated, ratio-cross, ratio-isolated,
+ratio-limit, liquidations, stops.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from marginlab.charts import format as fmt
+from marginlab.charts import palette
+from marginlab.charts._common import (
+    Chart,
+    TraceData,
+    apply,
+    base_layout,
+    build,
+    floats,
+    same_length,
+)
+
+NAME = "equity_path"
+TITLE = "Equity and margin ratio along the path"
+MODES = ("cross", "isolated")
+ROWS = {"equity": ("x", "y"), "ratio": ("x2", "y2")}
+
+
+def _on(row: str) -> dict[str, str]:
+    xaxis, yaxis = ROWS[row]
+    return {"xaxis": xaxis, "yaxis": yaxis}
+
+
+def _traces() -> list[TraceData]:
+    traces: list[TraceData] = []
+    for row, unit in (("equity", "%{y:,.2f} USDT"), ("ratio", "%{y:.2f}%")):
+        for mode in MODES:
+            traces.append(
+                {
+                    "type": "scatter",
+                    "meta": f"{row}-{mode}",
+                    "mode": "lines",
+                    "name": palette.MODE_NAMES[mode],
+                    "legendgroup": mode,
+                    "showlegend": row == "equity",
+                    "line": {"color": palette.MODE_COLORS[mode], "width": 3},
+                    "hovertemplate": f"%{{x}}: {unit}<extra>{palette.MODE_NAMES[mode]}</extra>",
+                    **_on(row),
+                }
+            )
+    traces.append(
+        {
+            "type": "scatter",
+            "meta": "ratio-limit",
+            "mode": "lines+text",
+            "name": "Liquidation (ratio 100%)",
+            "legendgroup": "liquidation",
+            "showlegend": False,
+            "line": {"color": palette.LIQUIDATION, "dash": "dash", "width": 2},
+            "textposition": "top right",
+            "textfont": {"color": palette.LIQUIDATION, "size": 14},
+            "hoverinfo": "skip",
+            **_on("ratio"),
+        }
+    )
+    for key, name, color, symbol in (
+        ("liquidations", "Liquidation", palette.LIQUIDATION, "x"),
+        ("stops", "Stop-loss exit", palette.STOP, "square"),
+    ):
+        traces.append(
+            {
+                "type": "scatter",
+                "meta": key,
+                "mode": "markers+text",
+                "name": name,
+                "legendgroup": key,
+                "marker": {
+                    "color": color,
+                    "symbol": symbol,
+                    "size": 15,
+                    "line": {"color": "white", "width": 1},
+                },
+                "textposition": "top center",
+                "textfont": {"color": color, "size": 14},
+                "hovertemplate": "%{text}: %{y:,.2f} USDT<extra></extra>",
+                "cliponaxis": False,
+                **_on("equity"),
+            }
+        )
+    return traces
+
+
+def _steps(value: object) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iufM":
+        raise TypeError(f"steps must be an array of numbers or datetimes, got dtype {arr.dtype}")
+    if arr.ndim != 1 or len(arr) == 0:
+        raise ValueError(f"steps must be a non-empty 1-d array, got shape {arr.shape}")
+    return arr
+
+
+def _index(value: int | None, name: str) -> int:
+    """An event index; -1 for "never"."""
+    if value is None:
+        return -1
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int index or None, got {value!r}")
+    if value < -1:
+        raise ValueError(f"{name} must be -1 (never) or a 0-based index, got {value!r}")
+    return int(value)
+
+
+def _step_text(step: Any) -> str:
+    """ "step 412", "step 0.5" or a date "2024-03-01T12:00"."""
+    if isinstance(step, np.datetime64):
+        return np.datetime_as_string(step, unit="m")
+    value = float(step)
+    return f"step {int(value):,}" if value.is_integer() else f"step {value:g}"
+
+
+def _data(
+    *,
+    steps: object,
+    cross_equity_usdt: object,
+    isolated_equity_usdt: object,
+    cross_margin_ratio: object,
+    isolated_margin_ratio: object,
+    cross_liquidated_at: int | None = None,
+    isolated_liquidated_at: int | None = None,
+    cross_stopped_at: int | None = None,
+    isolated_stopped_at: int | None = None,
+) -> tuple[list[TraceData], str]:
+    x = _steps(steps)
+    equity = {
+        "cross": floats(cross_equity_usdt, "cross_equity_usdt"),
+        "isolated": floats(isolated_equity_usdt, "isolated_equity_usdt"),
+    }
+    ratio = {
+        "cross": floats(cross_margin_ratio, "cross_margin_ratio"),
+        "isolated": floats(isolated_margin_ratio, "isolated_margin_ratio"),
+    }
+    n = same_length(
+        {
+            "steps": x,
+            **{f"{m}_equity_usdt": equity[m] for m in MODES},
+            **{f"{m}_margin_ratio": ratio[m] for m in MODES},
+        }
+    )
+    events = {
+        "liquidated": {
+            "cross": _index(cross_liquidated_at, "cross_liquidated_at"),
+            "isolated": _index(isolated_liquidated_at, "isolated_liquidated_at"),
+        },
+        "stopped out": {
+            "cross": _index(cross_stopped_at, "cross_stopped_at"),
+            "isolated": _index(isolated_stopped_at, "isolated_stopped_at"),
+        },
+    }
+
+    traces: list[TraceData] = [{"x": x, "y": equity[mode]} for mode in MODES]
+    for mode in MODES:
+        shown = np.where(np.isfinite(ratio[mode]), 100.0 * ratio[mode], np.nan)  # inf: a gap
+        traces.append({"x": x, "y": shown})
+    traces.append(
+        {"x": x[[0, -1]], "y": np.array([100.0, 100.0]), "text": ["liquidation at 100%", ""]}
+    )
+    for kind in events:
+        hit = [(m, i) for m, i in events[kind].items() if 0 <= i < n]
+        traces.append(
+            {
+                "x": x[[i for _, i in hit]],
+                "y": np.array([equity[m][i] for m, i in hit]),
+                "text": [f"{palette.MODE_NAMES[m]} {kind}" for m, _ in hit],
+            }
+        )
+
+    clauses = []
+    for mode in ("isolated", "cross"):
+        happened = sorted(
+            (i, f"{kind} at {_step_text(x[i])}")
+            for kind in events
+            if 0 <= (i := events[kind][mode]) < n
+        )
+        what = " and ".join(text for _, text in happened) if happened else "not liquidated"
+        peak = np.nanmax(ratio[mode]) if not np.all(np.isnan(ratio[mode])) else np.nan
+        clauses.append(
+            f"{mode} is {what}, ending at {fmt.usdt(equity[mode][-1])} "
+            f"(peak margin ratio {fmt.percent(peak)})"
+        )
+    summary = f"Over {n:,} steps, " + "; ".join(clauses) + "."
+    return traces, summary
+
+
+def equity_path_figure(
+    *,
+    steps: object,
+    cross_equity_usdt: object,
+    isolated_equity_usdt: object,
+    cross_margin_ratio: object,
+    isolated_margin_ratio: object,
+    cross_liquidated_at: int | None = None,
+    isolated_liquidated_at: int | None = None,
+    cross_stopped_at: int | None = None,
+    isolated_stopped_at: int | None = None,
+    step_range: tuple[Any, Any] | None = None,
+    x_title: str = "step",
+    title: str | None = TITLE,
+) -> Chart:
+    """Equity (USDT) and margin ratio (fractions; 1.0 = liquidation) against ``steps``.
+
+    All arrays have one value per step. ``step_range`` fixes the x axis (set it to the
+    whole path when replaying a growing prefix, so the axis does not jump); it and
+    ``x_title`` are fixed at build time.
+
+    >>> chart = equity_path_figure(steps=[0, 1, 2], cross_equity_usdt=[10_000, 9_000, 9_500],
+    ...     isolated_equity_usdt=[10_000, 8_000, 8_000], cross_margin_ratio=[0.01, 0.02, 0.015],
+    ...     isolated_margin_ratio=[0.04, 1.0, float("nan")], isolated_liquidated_at=1)
+    >>> import textwrap
+    >>> print(textwrap.fill(chart.summary, 88))
+    Over 3 steps, isolated is liquidated at step 1, ending at 8,000.00 USDT (peak margin
+    ratio 100.00%); cross is not liquidated, ending at 9,500.00 USDT (peak margin ratio
+    2.00%).
+    """
+    traces, summary = _data(
+        steps=steps,
+        cross_equity_usdt=cross_equity_usdt,
+        isolated_equity_usdt=isolated_equity_usdt,
+        cross_margin_ratio=cross_margin_ratio,
+        isolated_margin_ratio=isolated_margin_ratio,
+        cross_liquidated_at=cross_liquidated_at,
+        isolated_liquidated_at=isolated_liquidated_at,
+        cross_stopped_at=cross_stopped_at,
+        isolated_stopped_at=isolated_stopped_at,
+    )
+    x_axis: dict[str, Any] = {"anchor": "y2", "title": {"text": x_title}}
+    if step_range is not None:
+        x_axis["range"] = list(step_range)
+    layout = base_layout(
+        NAME,
+        title,
+        height=560,
+        xaxis={"anchor": "y", "matches": "x2", "showticklabels": False},
+        yaxis={"domain": [0.42, 1.0], "title": {"text": "equity (USDT)"}, "tickformat": ",.0f"},
+        xaxis2=x_axis,
+        yaxis2={
+            "domain": [0.0, 0.34],
+            "title": {"text": "margin ratio"},
+            "ticksuffix": "%",
+            "rangemode": "tozero",
+        },
+        hovermode="x unified",
+    )
+    return Chart(build(NAME, _traces(), traces, layout), summary)
+
+
+def update_equity_path(
+    fig: go.Figure,
+    *,
+    steps: object,
+    cross_equity_usdt: object,
+    isolated_equity_usdt: object,
+    cross_margin_ratio: object,
+    isolated_margin_ratio: object,
+    cross_liquidated_at: int | None = None,
+    isolated_liquidated_at: int | None = None,
+    cross_stopped_at: int | None = None,
+    isolated_stopped_at: int | None = None,
+) -> str:
+    """Write a new path (or a longer prefix of it) into a figure from :func:`equity_path_figure`."""
+    traces, summary = _data(
+        steps=steps,
+        cross_equity_usdt=cross_equity_usdt,
+        isolated_equity_usdt=isolated_equity_usdt,
+        cross_margin_ratio=cross_margin_ratio,
+        isolated_margin_ratio=isolated_margin_ratio,
+        cross_liquidated_at=cross_liquidated_at,
+        isolated_liquidated_at=isolated_liquidated_at,
+        cross_stopped_at=cross_stopped_at,
+        isolated_stopped_at=isolated_stopped_at,
+    )
+    apply(fig, NAME, traces)
+    return summary
