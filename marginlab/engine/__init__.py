@@ -19,12 +19,26 @@ from marginlab.engine.liquidation import (
     side_sign,
     tiered_liquidation_price,
 )
+from marginlab.engine.montecarlo import SimulationResult, simulate_paths
+from marginlab.engine.paths import (
+    TEACHING_PATHS,
+    correlated_gbm_paths,
+    gbm_paths,
+    load_prices,
+    teaching_path,
+)
+from marginlab.engine.replay import EVENT_KINDS, Event, ReplayResult, replay
+from marginlab.engine.risk import RISK_MODES, risk_outcomes, risk_summary, summarize
 from marginlab.engine.tiers import Tier, TierTable, available_symbols, load_tiers
 from marginlab.engine.types import MarginMode, Side
 
 __all__ = [
+    "EVENT_KINDS",
+    "RISK_MODES",
+    "TEACHING_PATHS",
     "Account",
     "AccountState",
+    "Event",
     "InsufficientMarginError",
     "LiquidationOutcome",
     "MarginError",
@@ -32,15 +46,26 @@ __all__ = [
     "ModeSwitchError",
     "Position",
     "PositionState",
+    "ReplayResult",
     "Side",
+    "SimulationResult",
     "Tier",
     "TierTable",
     "available_symbols",
     "bankruptcy_price",
+    "correlated_gbm_paths",
+    "gbm_paths",
     "hedge_liquidation_price",
     "liquidation_price",
+    "load_prices",
     "load_tiers",
     "margin_ratio",
+    "replay",
+    "risk_outcomes",
+    "risk_summary",
     "side_sign",
+    "simulate_paths",
+    "summarize",
+    "teaching_path",
     "tiered_liquidation_price",
 ]

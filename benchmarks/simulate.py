@@ -1,0 +1,130 @@
+"""How fast simulate_paths is, next to the floor of reading the prices once.
+
+Run: .venv/bin/python benchmarks/simulate.py [--paths 10000] [--steps 1000] [--repeat 5]
+
+Figures are printed, not asserted (goals from issue 3):
+* one BTC position, each mode, 10,000 paths x 1,000 steps: <= 1 s, and within 5x of
+  one bare numpy pass over the same array (``prices.min(axis=1)``: reading the prices once);
+* two symbols in one cross pool: <= 2 s;
+* peak memory (tracemalloc, which numpy reports to) <= 3x the price array(s).
+Times are the best of ``--repeat`` runs (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+from collections.abc import Callable
+
+from marginlab.engine import Account, correlated_gbm_paths, gbm_paths, simulate_paths
+
+
+def best_time(run: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def peak_bytes(run: Callable[[], object]) -> int:
+    """Peak traced allocation during ``run`` above what was allocated before it."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    run()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak - base
+
+
+def one_position(mode: str) -> Account:
+    account = Account(wallet_balance=10_000).set_margin_mode("BTCUSDT", mode)
+    return account.open("BTCUSDT", side="long", price=60_000, leverage=10, margin=2_000)
+
+
+def two_in_cross() -> Account:
+    account = Account(wallet_balance=10_000)
+    account = account.open("BTCUSDT", side="long", price=60_000, leverage=10, margin=2_000)
+    return account.open("ETHUSDT", side="short", price=3_000, leverage=10, margin=2_000)
+
+
+def report(name: str, seconds: float, floor: float, peak: int, array_bytes: int, goal: float):
+    print(
+        f"{name:<34} {seconds * 1e3:8.1f} ms  {seconds / floor:5.1f}x floor  "
+        f"peak {peak / 2**20:7.1f} MiB = {peak / array_bytes:4.2f}x prices  "
+        f"(goal <= {goal:g} s, <= 3x prices{', <= 5x floor' if goal == 1 else ''})"
+    )
+
+
+def bench_one_symbol(n_paths: int, n_steps: int, repeat: int) -> None:
+    # Volatile enough that many paths liquidate (so events are really processed).
+    btc = gbm_paths(60_000, n_paths, n_steps, volatility=1.2, jump_intensity=5, seed=1)
+    prices = {"BTCUSDT": btc}
+    print(f"prices: {n_paths:,} paths x {n_steps:,} steps, {btc.nbytes / 2**20:.0f} MiB per symbol")
+    floor = best_time(lambda: btc.min(axis=1), repeat)
+    print(f"{'floor: prices.min(axis=1)':<34} {floor * 1e3:8.1f} ms")
+    floor_any = best_time(lambda: (btc < 54_000).any(axis=1), repeat)
+    print(f"{'floor: (prices < x).any(axis=1)':<34} {floor_any * 1e3:8.1f} ms")
+    cases = [
+        ("one BTC long, isolated", one_position("isolated"), {}),
+        ("one BTC long, cross", one_position("cross"), {}),
+        ("one BTC long, isolated + stop", one_position("isolated"), {"stops": {"BTCUSDT": 57_000}}),
+        ("one BTC long, cross + stop", one_position("cross"), {"stops": {"BTCUSDT": 57_000}}),
+    ]
+    for name, account, options in cases:
+
+        def run(a=account, o=options):
+            return simulate_paths(a, prices, **o)
+
+        seconds = best_time(run, repeat)
+        report(name, seconds, floor, peak_bytes(run), btc.nbytes, 1)
+        result = run()
+        print(
+            f"{'':<34} liquidated on {result.liquidated().mean():.1%} of paths, "
+            f"stopped on {result.stopped().mean():.1%}"
+        )
+
+
+def bench_cross_pool(n_paths: int, n_steps: int, repeat: int) -> None:
+    pair = correlated_gbm_paths(
+        {"BTCUSDT": 60_000, "ETHUSDT": 3_000},
+        n_paths,
+        n_steps,
+        correlation=0.5,
+        volatility=1.2,
+        jump_intensity=5,
+        seed=2,
+    )
+    both = sum(a.nbytes for a in pair.values())
+    floor = best_time(lambda: [a.min(axis=1) for a in pair.values()], repeat)
+    print(f"{'floor: both symbols, min(axis=1)':<34} {floor * 1e3:8.1f} ms")
+    account = two_in_cross()
+    cases = [
+        ("BTC long + ETH short, one cross pool", {}),
+        ("same, funding every 8 steps", {"funding_rate": 0.0001, "funding_interval_steps": 8}),
+    ]
+    for name, options in cases:
+
+        def run(o=options):
+            return simulate_paths(account, pair, **o)
+
+        seconds = best_time(run, repeat)
+        report(name, seconds, floor, peak_bytes(run), both, 2)
+        print(f"{'':<34} liquidated on {run().liquidated().mean():.1%} of paths")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paths", type=int, default=10_000)
+    parser.add_argument("--steps", type=int, default=1_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    bench_one_symbol(args.paths, args.steps, args.repeat)
+    bench_cross_pool(args.paths, args.steps, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,581 @@
+"""Many price paths at once: liquidations, stop-loss exits, fees and funding, vectorized.
+
+:func:`simulate_paths` follows exactly the rules of :func:`~marginlab.engine.replay.replay`
+(the Account's arithmetic, the same order of events within a step) for every path at
+once, without a Python loop per path.
+
+How it stays fast: between two events a path's account does not change, so whether a
+step holds an event is a comparison of the mark with a fixed threshold. For a scope
+with one position (an isolated position, or a cross pool holding one position) the
+threshold is the closed-form liquidation price (``Account.liquidation_price``); for a
+stop it is the stop price. Their first crossing is found with ``argmax`` over a boolean
+mask of a block of steps, for all paths at once. A cross pool with several positions
+is checked with its own condition, ``Σ MM(marks) >= cross wallet + Σ uPnL(marks)``
+(margin ratio >= 100 %), over the same block. Only at a step found this way is the
+account updated (vectorized over the paths that have an event there), and those paths
+are scanned again from the next step. Funding changes every account at fixed steps,
+so blocks end at funding steps. Blocks are processed in row chunks, so temporaries
+stay small next to the price array.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from marginlab.engine import _simulation as rules
+from marginlab.engine.account import Account, Position
+from marginlab.engine.liquidation import tiered_liquidation_price
+from marginlab.engine.tiers import TierTable
+
+_CHUNK_CELLS = 1 << 17  # (paths x steps) per window: temporaries of ~1 MB
+_EPS = 1e-9  # thresholds widened by this fraction; the exact margin-ratio check decides
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationResult:
+    """Per-path outcome of :func:`simulate_paths` (arrays of length ``n_paths``).
+
+    Per position key (the symbol; ``"SYMBOL:long"``/``"SYMBOL:short"`` in hedge mode):
+
+    * ``liquidated_at``: 0-based step of the liquidation; -1 if never (int64).
+    * ``stopped_at``: step at which its stop-loss closed it; -1 if never (int64).
+    * ``exit_price``: the stop's fill or the liquidation mark, USDT; NaN while open.
+    * ``loss_usdt``: what the position cost by the end, USDT (negative = gain):
+      liquidated isolated, its margin; liquidated cross, the whole cross wallet lost in
+      that liquidation (shared by every cross position liquidated with it); stopped,
+      minus the realized PnL after the fee; still open, minus its unrealized PnL at the
+      last mark. Funding is not included (see ``funding_usdt``).
+
+    Per path: ``final_wallet_usdt``, ``final_equity_usdt`` (wallet + unrealized PnL at
+    the last mark), ``fees_usdt`` (closing fees plus the liquidation-fee part of
+    liquidation losses) and ``funding_usdt`` (received minus paid).
+    ``start_equity_usdt`` is the account's equity at the entry prices.
+    """
+
+    keys: tuple[str, ...]
+    liquidated_at: dict[str, np.ndarray]
+    stopped_at: dict[str, np.ndarray]
+    exit_price: dict[str, np.ndarray]
+    loss_usdt: dict[str, np.ndarray]
+    final_wallet_usdt: np.ndarray
+    final_equity_usdt: np.ndarray
+    fees_usdt: np.ndarray
+    funding_usdt: np.ndarray
+    start_equity_usdt: float
+    n_steps: int
+
+    @property
+    def n_paths(self) -> int:
+        return len(self.final_equity_usdt)
+
+    def liquidated(self, key: str | None = None) -> np.ndarray:
+        """Boolean per path: that position (or, with no key, any position) was liquidated."""
+        keys = self.keys if key is None else (key,)
+        out = np.zeros(self.n_paths, dtype=bool)
+        for k in keys:
+            out |= self.liquidated_at[k] >= 0
+        return out
+
+    def stopped(self, key: str | None = None) -> np.ndarray:
+        """Boolean per path: that position (or any position) was closed by its stop-loss."""
+        keys = self.keys if key is None else (key,)
+        out = np.zeros(self.n_paths, dtype=bool)
+        for k in keys:
+            out |= self.stopped_at[k] >= 0
+        return out
+
+    @property
+    def loss_total_usdt(self) -> np.ndarray:
+        """Start equity minus final equity per path (negative = the account gained)."""
+        return self.start_equity_usdt - self.final_equity_usdt
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per path: final wallet and equity, fees, funding, and per-position columns."""
+        data: dict[str, np.ndarray] = {
+            "final_wallet_usdt": self.final_wallet_usdt,
+            "final_equity_usdt": self.final_equity_usdt,
+            "fees_usdt": self.fees_usdt,
+            "funding_usdt": self.funding_usdt,
+        }
+        for k in self.keys:
+            data[f"{k}.liquidated_at"] = self.liquidated_at[k]
+            data[f"{k}.stopped_at"] = self.stopped_at[k]
+            data[f"{k}.exit_price"] = self.exit_price[k]
+            data[f"{k}.loss_usdt"] = self.loss_usdt[k]
+        frame = pd.DataFrame(data)
+        frame.index.name = "path"
+        return frame
+
+
+@dataclass(frozen=True)
+class _Leg:
+    """Static data of one position for the vector code."""
+
+    index: int
+    key: str
+    position: Position
+    sign: int
+    sq: float  # sign × quantity, computed as the Account does
+    quantity: float
+    entry_price: float
+    isolated: bool
+    table: TierTable
+    stop: float  # NaN: no stop
+
+
+def _price_arrays(account: Account, prices: object) -> tuple[dict[str, np.ndarray], int, int]:
+    if not isinstance(prices, Mapping):
+        raise TypeError(
+            "prices must be a mapping {symbol: array of shape (n_paths, n_steps)}, "
+            f"got {type(prices).__name__}"
+        )
+    arrays = {}
+    for raw, values in prices.items():
+        name = raw.strip().upper() if isinstance(raw, str) else raw
+        try:
+            arr = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"prices[{raw!r}] must be an array of prices") from None
+        if arr.ndim != 2 or arr.shape[1] == 0:
+            raise ValueError(
+                f"prices[{raw!r}] must have shape (n_paths, n_steps) with n_steps >= 1, got "
+                f"shape {arr.shape}; for one path use path[None, :]"
+            )
+        arrays[name] = arr
+    needed = sorted({p.symbol for p in account.positions})
+    missing = [s for s in needed if s not in arrays]
+    if missing:
+        raise ValueError(
+            f"prices: no paths for {', '.join(missing)} (an open position's symbol); "
+            f"got {', '.join(map(repr, prices)) or 'none'}"
+        )
+    used = {s: arrays[s] for s in needed} or arrays
+    shapes = {a.shape for a in used.values()}
+    if len(shapes) != 1:
+        detail = ", ".join(f"{s}: {a.shape}" for s, a in used.items())
+        raise ValueError(f"prices: every symbol needs the same (n_paths, n_steps), got {detail}")
+    for name, arr in used.items():
+        _check_positive(arr, name)
+    n_paths, n_steps = shapes.pop() if shapes else (0, 0)
+    return {s: np.ascontiguousarray(a) for s, a in used.items()}, n_paths, n_steps
+
+
+def _check_positive(arr: np.ndarray, name: str) -> None:
+    """Every price finite and > 0, checked chunk by chunk (one pass over the array)."""
+    rows = max(1, _CHUNK_CELLS // arr.shape[1])
+    for r0 in range(0, arr.shape[0], rows):
+        chunk = arr[r0 : r0 + rows]
+        if chunk.min() > 0 and chunk.max() < np.inf:  # min is NaN if any value is
+            continue
+        bad = np.argwhere(~((chunk > 0) & (chunk < np.inf)))[0]
+        row, step = int(bad[0]) + r0, int(bad[1])
+        raise ValueError(
+            f"prices[{name!r}][path {row}, step {step}] must be a finite price greater "
+            f"than 0 USDT, got {arr[row, step]!r}"
+        )
+
+
+def simulate_paths(
+    account: Account,
+    prices: Mapping[str, np.ndarray],
+    *,
+    stops: Mapping[str, float] | None = None,
+    stop_fill: str = "stop",
+    slippage_rate: float = 0.0,
+    funding_rate: float | None = None,
+    funding_interval_steps: int | None = None,
+) -> SimulationResult:
+    """Run ``account`` along many mark-price paths at once; the rules of ``replay``.
+
+    Parameters
+    ----------
+    account : the account with its positions already open.
+    prices : ``{symbol: array of shape (n_paths, n_steps)}`` of mark prices in USDT, one
+        per symbol with an open position, all of one shape; path ``i`` of every symbol
+        is one joint scenario. Step 0 is the first mark after opening.
+    stops, stop_fill, slippage_rate, funding_rate, funding_interval_steps : as in
+        :func:`~marginlab.engine.replay.replay`: stop prices per position key, fill at
+        the stop (``"stop"``) or at the mark that triggered it (``"mark"``), slippage as
+        a fraction against the position, funding rate per interval and the interval in
+        steps (None: no funding).
+
+    Returns a :class:`SimulationResult`; ``liquidated_at[key][i]`` is the 0-based step
+    (along ``n_steps``) at which position ``key`` was liquidated on path ``i``, or -1.
+
+    >>> from marginlab.scenarios import guide_account
+    >>> paths = np.array([[60_000, 55_000, 54_000, 61_000], [60_000, 59_000, 62_000, 63_000]])
+    >>> result = simulate_paths(guide_account("isolated"), {"BTCUSDT": paths})
+    >>> result.liquidated_at["BTCUSDT"].tolist(), result.final_equity_usdt.round(2).tolist()
+    ([2, -1], [8000.0, 11000.0])
+    """
+    if not isinstance(account, Account):
+        raise TypeError(f"account must be an Account, got {type(account).__name__}")
+    arrays, n_paths, n_steps = _price_arrays(account, prices)
+    stop_map = rules.parse_stops(account, stops)
+    fill_mode = rules.parse_stop_fill(stop_fill)
+    slippage = rules.parse_slippage(slippage_rate)
+    rate, interval = rules.parse_funding(account, funding_rate, funding_interval_steps)
+    engine = _Engine(account, arrays, n_paths, n_steps, stop_map, fill_mode, slippage, rate)
+    if account.positions and n_paths:
+        engine.run(interval)
+    return engine.result()
+
+
+class _Engine:
+    """Per-path account state as arrays, advanced from event to event."""
+
+    def __init__(
+        self,
+        account: Account,
+        prices: dict[str, np.ndarray],
+        n_paths: int,
+        n_steps: int,
+        stops: dict[str, float],
+        stop_fill: str,
+        slippage_rate: float,
+        funding_rate: float,
+    ) -> None:
+        self.account = account
+        self.prices = prices
+        self.n_paths, self.n_steps = n_paths, n_steps
+        self.stop_fill, self.slippage_rate, self.funding_rate = (
+            stop_fill,
+            slippage_rate,
+            funding_rate,
+        )
+        self.fee_rate = account.fee_rate
+        self.legs = []
+        for i, p in enumerate(account.positions):
+            key = rules.position_key(p, account)
+            self.legs.append(
+                _Leg(
+                    index=i,
+                    key=key,
+                    position=p,
+                    sign=p.sign,
+                    sq=p.sign * p.quantity,
+                    quantity=p.quantity,
+                    entry_price=p.entry_price,
+                    isolated=p.is_isolated,
+                    table=account.tiers(p.symbol),
+                    stop=stops.get(key, math.nan),
+                )
+            )
+        self.cross_legs = [leg for leg in self.legs if not leg.isolated]
+        self.symbols = sorted({leg.position.symbol for leg in self.legs})
+        n = n_paths
+        self.wallet = np.full(n, account.wallet_balance)
+        self.margin = [np.full(n, leg.position.isolated_margin) for leg in self.legs]
+        self.open = [np.ones(n, dtype=bool) for _ in self.legs]
+        self.liquidated_at = [np.full(n, -1, dtype=np.int64) for _ in self.legs]
+        self.stopped_at = [np.full(n, -1, dtype=np.int64) for _ in self.legs]
+        self.exit_price = [np.full(n, math.nan) for _ in self.legs]
+        self.loss = [np.zeros(n) for _ in self.legs]
+        self.fees = np.zeros(n)
+        self.funding = np.zeros(n)
+
+    # ------------------------------------------------------------------ driver
+    def run(self, interval: int | None) -> None:
+        bounds = [0, self.n_steps]
+        if interval is not None:
+            bounds = [0, *range(interval, self.n_steps, interval), self.n_steps]
+        for b0, b1 in itertools.pairwise(bounds):
+            rows = np.flatnonzero(self._any_open(slice(None)))
+            if rows.size == 0:
+                return
+            if rules.is_funding_step(b0, interval):
+                self._fund(rows, b0)
+            cursor = None
+            while rows.size:
+                first = self._scan(rows, cursor, b0, b1)
+                hit = first < b1
+                rows, steps = rows[hit], first[hit]
+                if rows.size == 0:
+                    break
+                self._step(rows, steps)
+                keep = self._any_open(rows) & (steps + 1 < b1)
+                rows, cursor = rows[keep], steps[keep] + 1
+
+    def _any_open(self, rows: slice | np.ndarray) -> np.ndarray:
+        out = self.open[0][rows].copy()
+        for o in self.open[1:]:
+            out |= o[rows]
+        return out
+
+    def _cross_wallet(self, rows: np.ndarray) -> np.ndarray:
+        """``wallet − Σ isolated margins``, summed in position order as the Account does."""
+        total = np.zeros(len(rows))
+        for leg in self.legs:
+            if leg.isolated:
+                total = total + self.margin[leg.index][rows]
+        return self.wallet[rows] - total
+
+    # ----------------------------------------------------------------- funding
+    def _fund(self, rows: np.ndarray, step: int) -> None:
+        """Account.apply_funding on every row: each open position pays ``s·Q·mark·rate``."""
+        marks = {s: self.prices[s][rows, step] for s in self.symbols}
+        wallet = self.wallet[rows]
+        for leg in self.legs:
+            is_open = self.open[leg.index][rows]
+            payment = np.where(
+                is_open, leg.sq * marks[leg.position.symbol] * self.funding_rate, 0.0
+            )
+            wallet = wallet - payment
+            self.funding[rows] -= payment
+            if leg.isolated:
+                margin = self.margin[leg.index][rows]
+                self.margin[leg.index][rows] = np.where(
+                    is_open, np.maximum(margin - payment, 0.0), margin
+                )
+        self.wallet[rows] = np.maximum(wallet, 0.0)
+
+    # -------------------------------------------------------------------- scan
+    def _liquidation_price(self, leg: _Leg, wallet: np.ndarray) -> np.ndarray:
+        return np.asarray(
+            tiered_liquidation_price(
+                leg.table,
+                side=leg.sign,
+                quantity=leg.quantity,
+                entry_price=leg.entry_price,
+                wallet_balance=wallet,
+            ),
+            dtype=float,
+        )
+
+    def _thresholds(self, rows: np.ndarray) -> tuple[dict, dict, np.ndarray]:
+        """Per row and symbol: a mark at or below ``low`` or at or above ``high`` may be an event.
+
+        Also returns which rows hold two or more open cross positions (checked in full).
+        """
+        n = len(rows)
+        low = {s: np.full(n, -np.inf) for s in self.symbols}
+        high = {s: np.full(n, np.inf) for s in self.symbols}
+        n_cross = np.zeros(n, dtype=np.int64)
+        for leg in self.cross_legs:
+            n_cross += self.open[leg.index][rows]
+        single = n_cross == 1
+        cross_wallet = self._cross_wallet(rows) if self.cross_legs else None
+        for leg in self.legs:
+            is_open = self.open[leg.index][rows]
+            valid = is_open if leg.isolated else is_open & single
+            if valid.any():
+                wallet = self.margin[leg.index][rows] if leg.isolated else cross_wallet
+                price = np.full(n, np.nan)
+                price[valid] = self._liquidation_price(leg, wallet[valid])
+                self._widen(leg, low, high, price * (1.0 + leg.sign * _EPS), valid)
+            if not math.isnan(leg.stop) and is_open.any():
+                self._widen(leg, low, high, np.full(n, leg.stop), is_open)
+        return low, high, n_cross >= 2
+
+    @staticmethod
+    def _widen(leg: _Leg, low: dict, high: dict, price: np.ndarray, where: np.ndarray) -> None:
+        where = where & np.isfinite(price)
+        symbol = leg.position.symbol
+        if leg.sign > 0:
+            low[symbol] = np.where(where, np.maximum(low[symbol], price), low[symbol])
+        else:
+            high[symbol] = np.where(where, np.minimum(high[symbol], price), high[symbol])
+
+    def _scan(self, rows: np.ndarray, cursor: np.ndarray | None, b0: int, b1: int) -> np.ndarray:
+        """First step in [cursor, b1) of each row that may hold an event; b1 where none."""
+        if cursor is not None:
+            b0 = int(cursor.min())
+        low, high, full = self._thresholds(rows)
+        width = b1 - b0
+        first = np.full(len(rows), b1, dtype=np.int64)
+        chunk = max(1, _CHUNK_CELLS // width)
+        for c0 in range(0, len(rows), chunk):
+            part = slice(c0, c0 + chunk)
+            rr = rows[part]
+            contiguous = rr[-1] - rr[0] == len(rr) - 1
+            windows = {
+                s: self.prices[s][rr[0] : rr[-1] + 1, b0:b1]
+                if contiguous
+                else self.prices[s][rr, b0:b1]
+                for s in self.symbols
+            }
+            candidate = None
+            for s in self.symbols:
+                for bound, below in ((low[s][part], True), (high[s][part], False)):
+                    if not np.isfinite(bound).any():
+                        continue
+                    hit = windows[s] <= bound[:, None] if below else windows[s] >= bound[:, None]
+                    candidate = (
+                        hit if candidate is None else np.logical_or(candidate, hit, out=candidate)
+                    )
+            many = full[part]
+            if many.any():
+                if candidate is None:
+                    candidate = np.zeros((len(rr), width), dtype=bool)
+                if many.all():
+                    candidate |= self._cross_breach(rr, windows)
+                else:
+                    sub = {s: w[many] for s, w in windows.items()}
+                    candidate[many] |= self._cross_breach(rr[many], sub)
+            if candidate is None:
+                continue
+            if cursor is not None:
+                candidate &= np.arange(width)[None, :] >= (cursor[part] - b0)[:, None]
+            at = candidate.argmax(axis=1)
+            found = candidate[np.arange(len(rr)), at]
+            first[part] = np.where(found, b0 + at, b1)
+        return first
+
+    def _cross_breach(self, rows: np.ndarray, windows: dict[str, np.ndarray]) -> np.ndarray:
+        """Margin ratio of the cross pool >= 100 % at each (row, step) of the windows."""
+        upnl = maintenance = None
+        for leg in self.cross_legs:
+            marks = windows[leg.position.symbol]
+            u = leg.sq * (marks - leg.entry_price)
+            mm = _maintenance(leg.table, leg.quantity * marks)
+            is_open = self.open[leg.index][rows]
+            if not is_open.all():
+                u *= is_open[:, None]
+                mm *= is_open[:, None]
+            upnl = u if upnl is None else upnl + u
+            maintenance = mm if maintenance is None else maintenance + mm
+        balance = self._cross_wallet(rows)[:, None] + upnl
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return ~(balance > 0) | (maintenance / balance >= 1)
+
+    # -------------------------------------------------------------------- step
+    def _step(self, rows: np.ndarray, steps: np.ndarray) -> None:
+        """One step on the given rows: Account.liquidate at the marks, then the stops."""
+        marks = {s: self.prices[s][rows, steps] for s in self.symbols}
+        upnl, maint, notional = {}, {}, {}
+        for leg in self.legs:
+            mark = marks[leg.position.symbol]
+            upnl[leg.index] = leg.sq * (mark - leg.entry_price)
+            notional[leg.index] = leg.quantity * mark
+            rate, amount = leg.table.maintenance_terms(notional[leg.index])
+            maint[leg.index] = notional[leg.index] * rate - amount
+        self._liquidate(rows, steps, marks, upnl, maint, notional)
+        for leg in self.legs:
+            if not math.isnan(leg.stop):
+                self._stop(leg, rows, steps, marks[leg.position.symbol])
+
+    def _liquidate(self, rows, steps, marks, upnl, maint, notional) -> None:
+        cross_wallet = self._cross_wallet(rows) if self.cross_legs else None
+        lost = np.zeros(len(rows))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for leg in self.legs:
+                if not leg.isolated:
+                    continue
+                i = leg.index
+                margin = self.margin[i][rows]
+                balance = margin + upnl[i]
+                ratio = np.where(balance > 0, maint[i] / balance, np.inf)
+                gone = self.open[i][rows] & (ratio >= 1)
+                if gone.any():
+                    lost = lost + np.where(gone, margin, 0.0)
+                    left = np.maximum(margin + upnl[i], 0.0)
+                    fee = np.minimum(self.account.liquidation_fee_rate * notional[i], left)
+                    self._close(leg, rows[gone], steps[gone], marks[leg.position.symbol][gone])
+                    self.loss[i][rows[gone]] = margin[gone]
+                    self.fees[rows[gone]] += fee[gone]
+            if self.cross_legs:
+                open_cross = np.zeros(len(rows), dtype=bool)
+                pool_upnl = np.zeros(len(rows))
+                pool_mm = np.zeros(len(rows))
+                pool_notional = np.zeros(len(rows))
+                for leg in self.cross_legs:
+                    is_open = self.open[leg.index][rows]
+                    open_cross |= is_open
+                    pool_upnl = pool_upnl + np.where(is_open, upnl[leg.index], 0.0)
+                    pool_mm = pool_mm + np.where(is_open, maint[leg.index], 0.0)
+                    pool_notional = pool_notional + np.where(is_open, notional[leg.index], 0.0)
+                balance = cross_wallet + pool_upnl
+                ratio = np.where(balance > 0, pool_mm / balance, np.inf)
+                gone = open_cross & (ratio >= 1)
+                if gone.any():
+                    lost = lost + np.where(gone, cross_wallet, 0.0)
+                    left = np.maximum(balance, 0.0)
+                    fee = np.minimum(self.account.liquidation_fee_rate * pool_notional, left)
+                    self.fees[rows[gone]] += fee[gone]
+                    for leg in self.cross_legs:
+                        leg_gone = gone & self.open[leg.index][rows]
+                        self._close(
+                            leg,
+                            rows[leg_gone],
+                            steps[leg_gone],
+                            marks[leg.position.symbol][leg_gone],
+                        )
+                        self.loss[leg.index][rows[leg_gone]] = cross_wallet[leg_gone]
+        if np.any(lost):
+            self.wallet[rows] = np.maximum(self.wallet[rows] - lost, 0.0)
+
+    def _close(self, leg: _Leg, rows: np.ndarray, steps: np.ndarray, price: np.ndarray) -> None:
+        """Mark a liquidation: the position is gone, its isolated margin with it."""
+        i = leg.index
+        self.open[i][rows] = False
+        self.margin[i][rows] = 0.0
+        self.liquidated_at[i][rows] = steps
+        self.exit_price[i][rows] = price
+
+    def _stop(self, leg: _Leg, rows: np.ndarray, steps: np.ndarray, mark: np.ndarray) -> None:
+        """Account.close at the stop's fill for the rows whose mark crossed the stop."""
+        i = leg.index
+        crossed = mark <= leg.stop if leg.sign > 0 else mark >= leg.stop
+        hit = self.open[i][rows] & crossed
+        if not hit.any():
+            return
+        sub = rows[hit]
+        backing = self.margin[i][sub] if leg.isolated else self._cross_wallet(sub)
+        fill = rules.stop_fill_price(
+            leg.position,
+            stop=leg.stop,
+            mark=mark[hit],
+            stop_fill=self.stop_fill,
+            slippage_rate=self.slippage_rate,
+            backing_usdt=backing,
+            fee_rate=self.fee_rate,
+        )
+        pnl = leg.sq * (fill - leg.entry_price)
+        fee = leg.quantity * fill * self.fee_rate
+        self.wallet[sub] = np.maximum(self.wallet[sub] + pnl - fee, 0.0)
+        self.open[i][sub] = False
+        self.margin[i][sub] = 0.0
+        self.stopped_at[i][sub] = steps[hit]
+        self.exit_price[i][sub] = fill
+        self.loss[i][sub] = -(pnl - fee)
+        self.fees[sub] += fee
+
+    # ------------------------------------------------------------------ result
+    def result(self) -> SimulationResult:
+        total_upnl = np.zeros(self.n_paths)
+        for leg in self.legs:
+            i = leg.index
+            last = self.prices[leg.position.symbol][:, -1]
+            u = np.where(self.open[i], leg.sq * (last - leg.entry_price), 0.0)
+            total_upnl = total_upnl + u
+            self.loss[i] = np.where(self.open[i], -u, self.loss[i])
+        keys = tuple(leg.key for leg in self.legs)
+        return SimulationResult(
+            keys=keys,
+            liquidated_at={leg.key: self.liquidated_at[leg.index] for leg in self.legs},
+            stopped_at={leg.key: self.stopped_at[leg.index] for leg in self.legs},
+            exit_price={leg.key: self.exit_price[leg.index] for leg in self.legs},
+            loss_usdt={leg.key: self.loss[leg.index] for leg in self.legs},
+            final_wallet_usdt=self.wallet,
+            final_equity_usdt=self.wallet + total_upnl,
+            fees_usdt=self.fees,
+            funding_usdt=self.funding,
+            start_equity_usdt=self.account.state().margin_balance,
+            n_steps=self.n_steps,
+        )
+
+
+def _maintenance(table: TierTable, notional: np.ndarray) -> np.ndarray:
+    """Maintenance margin (USDT) per notional; one bracket for the whole window when it can."""
+    low = table.lookup(min(float(notional.min()), table.max_notional))
+    high = table.lookup(min(float(notional.max()), table.max_notional))
+    if low is high:
+        return notional * low.maintenance_rate - low.maintenance_amount
+    rate, amount = table.maintenance_terms(notional)
+    return notional * rate - amount

@@ -1,0 +1,278 @@
+"""Risk over many paths: how often each margin choice liquidates and what it loses.
+
+The quantitative form of the guide's "cross: harder to liquidate, larger potential
+loss": one position (the guide's trade by default) is simulated on the same paths at
+each leverage of a grid, in cross, isolated and isolated with a stop-loss, and each
+combination is summarized by its probability of liquidation, its expected and worst
+loss and the spread of final equity. Loss is measured against ``wallet_balance``, the
+account before the position was opened (so it includes the opening fee).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from marginlab.engine import _validate
+from marginlab.engine.account import Account
+from marginlab.engine.montecarlo import SimulationResult, simulate_paths
+from marginlab.engine.types import MarginMode, Side
+
+RISK_MODES: tuple[str, ...] = ("cross", "isolated", "cross+stop", "isolated+stop")
+"""Modes :func:`risk_summary` knows: a margin mode, optionally with a stop-loss."""
+
+DEFAULT_RISK_MODES: tuple[str, ...] = ("cross", "isolated", "isolated+stop")
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "liquidation_probability",
+    "stop_probability",
+    "mean_loss_usdt",
+    "worst_loss_usdt",
+    "mean_loss_if_liquidated_usdt",
+    "final_equity_mean_usdt",
+    "final_equity_p05_usdt",
+    "final_equity_p50_usdt",
+    "final_equity_p95_usdt",
+)
+"""Columns of :func:`summarize` / :func:`risk_summary` (probabilities are fractions)."""
+
+
+def summarize(result: SimulationResult, deposit_usdt: float | None = None) -> dict[str, float]:
+    """Key figures of a simulation over its paths.
+
+    Loss per path = ``deposit_usdt`` − final equity (default deposit: the start equity),
+    so a negative loss is a gain. ``liquidation_probability`` is the share of paths on
+    which any position was liquidated, ``stop_probability`` the share on which a stop
+    closed one; ``mean_loss_if_liquidated_usdt`` averages only those liquidated paths
+    (NaN if none); ``final_equity_pNN_usdt`` are percentiles of final equity.
+
+    >>> from marginlab.scenarios import guide_account
+    >>> paths = np.array([[60_000.0, 54_000.0], [60_000.0, 63_000.0]])
+    >>> figures = summarize(simulate_paths(guide_account("isolated"), {"BTCUSDT": paths}))
+    >>> figures["liquidation_probability"], figures["worst_loss_usdt"]
+    (0.5, 2000.0)
+    """
+    deposit = result.start_equity_usdt if deposit_usdt is None else float(deposit_usdt)
+    equity = result.final_equity_usdt
+    loss = deposit - equity
+    liquidated = result.liquidated()
+    p05, p50, p95 = np.percentile(equity, [5, 50, 95])
+    return {
+        "liquidation_probability": float(liquidated.mean()),
+        "stop_probability": float(result.stopped().mean()),
+        "mean_loss_usdt": float(loss.mean()),
+        "worst_loss_usdt": float(loss.max()),
+        "mean_loss_if_liquidated_usdt": float(loss[liquidated].mean())
+        if liquidated.any()
+        else np.nan,
+        "final_equity_mean_usdt": float(equity.mean()),
+        "final_equity_p05_usdt": float(p05),
+        "final_equity_p50_usdt": float(p50),
+        "final_equity_p95_usdt": float(p95),
+    }
+
+
+def _modes(modes: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(modes, str) or not modes:
+        raise TypeError(f"modes must be a non-empty list drawn from {RISK_MODES}, got {modes!r}")
+    for mode in modes:
+        if mode not in RISK_MODES:
+            raise ValueError(f"modes: each must be one of {', '.join(RISK_MODES)}, got {mode!r}")
+    return tuple(modes)
+
+
+def _leverages(leverages: object) -> tuple[float, ...]:
+    values = np.atleast_1d(np.asarray(leverages, dtype=float))
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"leverages must be a non-empty list of numbers, got {leverages!r}")
+    return tuple(_validate.number(float(v), "leverages") for v in values)
+
+
+def _price_array(prices: object) -> np.ndarray:
+    arr = np.asarray(prices, dtype=float)
+    if arr.ndim != 2:
+        raise ValueError(f"prices must have shape (n_paths, n_steps), got shape {arr.shape}")
+    return arr
+
+
+def _runs(
+    prices: object,
+    leverages: object,
+    *,
+    wallet_balance: float,
+    margin: float,
+    symbol: str,
+    side: object,
+    entry_price: float | None,
+    stop_loss_rate: float,
+    modes: Sequence[str],
+    fee_rate: float,
+    liquidation_fee_rate: float,
+    funding_rate: float,
+    funding_interval_steps: int | None,
+    stop_fill: str,
+    slippage_rate: float,
+):
+    """Yield (leverage, mode, account, SimulationResult) for every combination of the grid."""
+    arr = _price_array(prices)
+    wanted = _modes(modes)
+    levels = _leverages(leverages)
+    direction = Side.parse(side)
+    entry = (
+        float(arr[0, 0]) if entry_price is None else _validate.positive(entry_price, "entry_price")
+    )
+    stop_rate = _validate.in_range(stop_loss_rate, "stop_loss_rate", 1e-6, 0.99, " (a fraction)")
+    stop_price = entry * (1.0 - direction.sign * stop_rate)
+    base = Account(
+        wallet_balance=wallet_balance,
+        fee_rate=fee_rate,
+        liquidation_fee_rate=liquidation_fee_rate,
+        funding_rate=funding_rate,
+    )
+    for leverage in levels:
+        accounts = {}
+        for margin_mode in (MarginMode.CROSS, MarginMode.ISOLATED):
+            account = base.set_margin_mode(symbol, margin_mode)
+            accounts[margin_mode] = account.open(
+                symbol, side=direction, price=entry, leverage=leverage, margin=margin
+            )
+        for mode in wanted:
+            account = accounts[MarginMode.parse(mode.split("+")[0])]
+            key = account.positions[0].symbol
+            stops = {key: stop_price} if mode.endswith("+stop") else None
+            result = simulate_paths(
+                account,
+                {symbol: arr},
+                stops=stops,
+                stop_fill=stop_fill,
+                slippage_rate=slippage_rate,
+                funding_interval_steps=funding_interval_steps,
+            )
+            yield leverage, mode, account, result
+
+
+def risk_summary(
+    prices: np.ndarray,
+    leverages: Sequence[float],
+    *,
+    wallet_balance: float = 10_000.0,
+    margin: float = 2_000.0,
+    symbol: str = "BTCUSDT",
+    side: object = "long",
+    entry_price: float | None = None,
+    stop_loss_rate: float = 0.05,
+    modes: Sequence[str] = DEFAULT_RISK_MODES,
+    fee_rate: float = 0.0,
+    liquidation_fee_rate: float = 0.0,
+    funding_rate: float = 0.0,
+    funding_interval_steps: int | None = None,
+    stop_fill: str = "stop",
+    slippage_rate: float = 0.0,
+) -> pd.DataFrame:
+    """Probability of liquidation, expected and worst loss, final equity, per leverage and mode.
+
+    One position of ``margin`` USDT at each leverage (notional = margin × leverage) on
+    ``symbol``, opened at ``entry_price`` (default: ``prices[0, 0]``) in an account of
+    ``wallet_balance`` USDT, simulated on every path of ``prices`` (shape
+    ``(n_paths, n_steps)``) in each of ``modes`` (:data:`RISK_MODES`; ``+stop`` places a
+    stop-loss ``stop_loss_rate`` away from entry, e.g. 0.05 = 5 % below for a long).
+
+    Returns a DataFrame indexed by (``leverage``, ``mode``) with the columns of
+    :data:`SUMMARY_COLUMNS` plus ``liquidation_price`` (at entry; NaN if none) and
+    ``stop_price`` (NaN without a stop).
+
+    >>> paths = np.array([[60_000.0, 50_000.0, 66_000.0], [60_000.0, 62_000.0, 63_000.0]])
+    >>> table = risk_summary(paths, [10], modes=["cross", "isolated"])
+    >>> table["liquidation_probability"].tolist(), table["worst_loss_usdt"].tolist()
+    ([0.0, 0.5], [-1000.0, 2000.0])
+    """
+    rows = []
+    for leverage, mode, account, result in _runs(
+        prices,
+        leverages,
+        wallet_balance=wallet_balance,
+        margin=margin,
+        symbol=symbol,
+        side=side,
+        entry_price=entry_price,
+        stop_loss_rate=stop_loss_rate,
+        modes=modes,
+        fee_rate=fee_rate,
+        liquidation_fee_rate=liquidation_fee_rate,
+        funding_rate=funding_rate,
+        funding_interval_steps=funding_interval_steps,
+        stop_fill=stop_fill,
+        slippage_rate=slippage_rate,
+    ):
+        figures = summarize(result, wallet_balance)
+        position = account.positions[0]
+        figures["liquidation_price"] = account.liquidation_price(position.symbol)
+        stop = mode.endswith("+stop")
+        figures["stop_price"] = (
+            position.entry_price * (1.0 - position.sign * stop_loss_rate) if stop else np.nan
+        )
+        rows.append({"leverage": leverage, "mode": mode, **figures})
+    return pd.DataFrame(rows).set_index(["leverage", "mode"])
+
+
+def risk_outcomes(
+    prices: np.ndarray,
+    leverages: Sequence[float],
+    *,
+    wallet_balance: float = 10_000.0,
+    margin: float = 2_000.0,
+    symbol: str = "BTCUSDT",
+    side: object = "long",
+    entry_price: float | None = None,
+    stop_loss_rate: float = 0.05,
+    modes: Sequence[str] = DEFAULT_RISK_MODES,
+    fee_rate: float = 0.0,
+    liquidation_fee_rate: float = 0.0,
+    funding_rate: float = 0.0,
+    funding_interval_steps: int | None = None,
+    stop_fill: str = "stop",
+    slippage_rate: float = 0.0,
+) -> pd.DataFrame:
+    """Every path's outcome for the grid of :func:`risk_summary` (for distributions).
+
+    Long form, one row per (leverage, mode, path): ``final_equity_usdt``, ``loss_usdt``
+    (``wallet_balance`` − final equity), ``liquidated`` and ``stopped`` (booleans).
+
+    >>> paths = np.array([[60_000.0, 50_000.0], [60_000.0, 62_000.0]])
+    >>> risk_outcomes(paths, [10], modes=["isolated"])["loss_usdt"].round(2).tolist()
+    [2000.0, -666.67]
+    """
+    frames = []
+    for leverage, mode, _account, result in _runs(
+        prices,
+        leverages,
+        wallet_balance=wallet_balance,
+        margin=margin,
+        symbol=symbol,
+        side=side,
+        entry_price=entry_price,
+        stop_loss_rate=stop_loss_rate,
+        modes=modes,
+        fee_rate=fee_rate,
+        liquidation_fee_rate=liquidation_fee_rate,
+        funding_rate=funding_rate,
+        funding_interval_steps=funding_interval_steps,
+        stop_fill=stop_fill,
+        slippage_rate=slippage_rate,
+    ):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "leverage": leverage,
+                    "mode": mode,
+                    "path": np.arange(result.n_paths),
+                    "final_equity_usdt": result.final_equity_usdt,
+                    "loss_usdt": wallet_balance - result.final_equity_usdt,
+                    "liquidated": result.liquidated(),
+                    "stopped": result.stopped(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
