@@ -205,6 +205,7 @@ GOOD = {
         pytest.param({"quantity": 0}, ValueError, "quantity", "greater than 0", id="qty-0"),
         pytest.param({"quantity": [1, -2]}, ValueError, "quantity", "-2.0", id="qty-array"),
         pytest.param({"quantity": True}, TypeError, "quantity", "number", id="qty-bool"),
+        pytest.param({"quantity": [1, INF]}, ValueError, "quantity", "inf", id="qty-inf"),
         pytest.param({"entry_price": NAN}, ValueError, "entry_price", "finite", id="entry-nan"),
         pytest.param({"entry_price": INF}, ValueError, "entry_price", "finite", id="entry-inf"),
         pytest.param({"wallet_balance": NAN}, ValueError, "wallet_balance", "finite", id="wb-nan"),

@@ -46,13 +46,14 @@ def side_sign(side: object) -> float | np.ndarray:
         if arr.dtype.kind == "O":
             arr = arr.astype(str)
         is_long = arr == "long"
-        is_short = arr == "short"
-        if not np.all(is_long | is_short):  # rare path: other case or spaces
-            text = np.char.strip(np.char.lower(arr))
-            is_long, is_short = text == "long", text == "short"
-            if not np.all(is_long | is_short):
-                bad = arr[~(is_long | is_short)].ravel()[0]
-                raise ValueError(f"side must be 'long' or 'short', got {str(bad)!r}")
+        # String comparisons are slow: compare once for the sign, then only the rest.
+        if not np.all(arr[~is_long] == "short"):  # rare path: other case or spaces
+            flat = arr.ravel()
+            text = np.char.strip(np.char.lower(flat))
+            is_bad = (text != "long") & (text != "short")
+            if np.any(is_bad):
+                raise ValueError(f"side must be 'long' or 'short', got {str(flat[is_bad][0])!r}")
+            is_long = (text == "long").reshape(arr.shape)
         sign = np.where(is_long, 1.0, -1.0)
         return sign if sign.ndim else float(sign)
     raise ValueError(f"side must be 'long' or 'short', got {side!r}")
@@ -158,23 +159,30 @@ def liquidation_price(
     [30120.48, 89641.43]
     """
     sign = side_sign(side)
-    q = _positive(quantity, "quantity")
-    ep = _positive(entry_price, "entry_price")
     mmr = _rate(maintenance_rate, "maintenance_rate")
-    money = {
+    terms = {
+        "quantity": quantity,
+        "entry_price": entry_price,
         "wallet_balance": wallet_balance,
         "other_maintenance": other_maintenance,
         "other_unrealized_pnl": other_unrealized_pnl,
         "maintenance_amount": maintenance_amount,
     }
-    wb, tmm, upnl, cum = (_floats(value, name) for name, value in money.items())
+    q, ep, wb, tmm, upnl, cum = (_floats(value, name) for name, value in terms.items())
+    for arr, name in ((q, "quantity"), (ep, "entry_price")):
+        if arr.size and not arr.min() > 0:  # min is NaN if any element is
+            _positive(arr, name)  # raises, naming the value
     result = (wb - tmm + upnl + cum - sign * q * ep) / (q * (mmr - sign))
-    # quantity, entry_price and maintenance_rate are finite and the denominator is never 0,
-    # so a NaN or infinity in any USDT term shows up in the result: one pass checks all
-    # four; only then is each one checked, to name the culprit.
+    # With side and rate valid and quantity, entry_price > 0, the denominator is never 0, so
+    # an infinite quantity or price, or a NaN or infinity in any USDT term, shows up in the
+    # result: one pass checks them all; only then is each checked, to name the culprit.
     if not np.isfinite(np.sum(result)):
-        for name, value in money.items():
-            _array(value, name)
+        _positive(q, "quantity")
+        _positive(ep, "entry_price")
+        for arr, name in ((wb, "wallet_balance"), (tmm, "other_maintenance")):
+            _array(arr, name)
+        for arr, name in ((upnl, "other_unrealized_pnl"), (cum, "maintenance_amount")):
+            _array(arr, name)
     return _out(result)
 
 
