@@ -172,7 +172,8 @@ def liquidation_price(
     for arr, name in ((q, "quantity"), (ep, "entry_price")):
         if arr.size and not arr.min() > 0:  # min is NaN if any element is
             _positive(arr, name)  # raises, naming the value
-    result = (wb - tmm + upnl + cum - sign * q * ep) / (q * (mmr - sign))
+    with np.errstate(invalid="ignore", over="ignore"):  # bad values are reported below
+        result = (wb - tmm + upnl + cum - sign * q * ep) / (q * (mmr - sign))
     # With side and rate valid and quantity, entry_price > 0, the denominator is never 0, so
     # an infinite quantity or price, or a NaN or infinity in any USDT term, shows up in the
     # result: one pass checks them all; only then is each checked, to name the culprit.
