@@ -20,10 +20,10 @@ from marginlab.engine.account import Account
 from marginlab.engine.montecarlo import SimulationResult, simulate_paths
 from marginlab.engine.types import MarginMode, Side
 
-RISK_MODES: tuple[str, ...] = ("cross", "isolated", "cross+stop", "isolated+stop")
+RISK_MODES: tuple[str, ...] = ("cross", "isolated", "cross_stop", "isolated_stop")
 """Modes :func:`risk_summary` knows: a margin mode, optionally with a stop-loss."""
 
-DEFAULT_RISK_MODES: tuple[str, ...] = ("cross", "isolated", "isolated+stop")
+DEFAULT_RISK_MODES: tuple[str, ...] = ("cross", "isolated", "isolated_stop")
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "liquidation_probability",
@@ -139,9 +139,9 @@ def _runs(
                 symbol, side=direction, price=entry, leverage=leverage, margin=margin
             )
         for mode in wanted:
-            account = accounts[MarginMode.parse(mode.split("+")[0])]
+            account = accounts[MarginMode.parse(mode.removesuffix("_stop"))]
             key = account.positions[0].symbol
-            stops = {key: stop_price} if mode.endswith("+stop") else None
+            stops = {key: stop_price} if mode.endswith("_stop") else None
             result = simulate_paths(
                 account,
                 {symbol: arr},
@@ -176,7 +176,7 @@ def risk_summary(
     One position of ``margin`` USDT at each leverage (notional = margin × leverage) on
     ``symbol``, opened at ``entry_price`` (default: ``prices[0, 0]``) in an account of
     ``wallet_balance`` USDT, simulated on every path of ``prices`` (shape
-    ``(n_paths, n_steps)``) in each of ``modes`` (:data:`RISK_MODES`; ``+stop`` places a
+    ``(n_paths, n_steps)``) in each of ``modes`` (:data:`RISK_MODES`; ``_stop`` places a
     stop-loss ``stop_loss_rate`` away from entry, e.g. 0.05 = 5 % below for a long).
 
     Returns a DataFrame indexed by (``leverage``, ``mode``) with the columns of
@@ -209,7 +209,7 @@ def risk_summary(
         figures = summarize(result, wallet_balance)
         position = account.positions[0]
         figures["liquidation_price"] = account.liquidation_price(position.symbol)
-        stop = mode.endswith("+stop")
+        stop = mode.endswith("_stop")
         figures["stop_price"] = (
             position.entry_price * (1.0 - position.sign * stop_loss_rate) if stop else np.nan
         )
