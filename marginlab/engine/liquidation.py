@@ -46,8 +46,8 @@ def side_sign(side: object) -> float | np.ndarray:
         if arr.dtype.kind == "O":
             arr = arr.astype(str)
         is_long = arr == "long"
-        # String comparisons are slow: compare once for the sign, then only the rest.
-        if not np.all(arr[~is_long] == "short"):  # rare path: other case or spaces
+        if np.count_nonzero(is_long) + np.count_nonzero(arr == "short") != arr.size:
+            # rare path: other case or spaces
             flat = arr.ravel()
             text = np.char.strip(np.char.lower(flat))
             is_bad = (text != "long") & (text != "short")
