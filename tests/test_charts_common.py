@@ -6,8 +6,6 @@ figure and the update share one computation), in a plain Figure and a FigureWidg
 """
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import plotly.graph_objects as go
@@ -246,15 +244,6 @@ def test_find_trace_unknown_key_lists_keys():
     fig = charts.price_ladder_figure(**_ladder(60_000, None)).figure
     with pytest.raises(KeyError, match="liquidation-cross"):
         charts.find_trace(fig, "liquidation")
-
-
-def test_charts_import_leaves_ipywidgets_unloaded():
-    code = (
-        "import sys, marginlab.charts; "
-        "print(sorted(m for m in ('ipywidgets', 'anywidget', 'IPython') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,88 @@
+"""Loss-at-liquidation bars: the engine's liquidation outcomes, lost vs kept per mode."""
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from marginlab.charts import (
+    find_trace,
+    loss_at_liquidation_figure,
+    update_loss_at_liquidation,
+)
+from marginlab.scenarios import guide_account
+
+
+def _bar(fig, key: str) -> float:
+    x = np.asarray(find_trace(fig, key).x, dtype=float)
+    assert x.shape == (1,)
+    return float(x[0])
+
+
+def test_loss_at_liquidation_guide_example_isolated_keeps_8000_cross_keeps_nothing():
+    isolated = guide_account("isolated").liquidate({"BTCUSDT": 54_000})
+    cross = guide_account("cross").liquidate({"BTCUSDT": 30_000})
+    chart = loss_at_liquidation_figure(
+        wallet_balance_usdt=10_000,
+        cross_loss_usdt=cross.loss_usdt,
+        isolated_loss_usdt=isolated.loss_usdt,
+    )
+    # Isolated: lose the 2,000 margin, keep 8,000; cross: the whole 10,000 pool goes.
+    assert (_bar(chart.figure, "lost-isolated"), _bar(chart.figure, "kept-isolated")) == (
+        2_000.0,
+        8_000.0,
+    )
+    assert (_bar(chart.figure, "lost-cross"), _bar(chart.figure, "kept-cross")) == (10_000.0, 0.0)
+    assert chart.summary == (
+        "From a 10,000.00 USDT wallet, isolated liquidation loses 2,000.00 USDT and keeps "
+        "8,000.00 USDT; cross liquidation loses 10,000.00 USDT and keeps 0.00 USDT."
+    )
+    assert list(find_trace(chart.figure, "lost-isolated").text) == ["lost 2,000.00"]
+
+
+def test_update_loss_at_liquidation_price_above_cross_liquidation_shows_running_loss():
+    chart = loss_at_liquidation_figure(
+        wallet_balance_usdt=10_000, cross_loss_usdt=10_000, isolated_loss_usdt=2_000
+    )
+    # At 54,000 cross is not liquidated: uPnL = (54,000 − 60,000)/3 = −2,000 USDT.
+    state = guide_account("cross").state({"BTCUSDT": 54_000})
+    assert state.cross_margin_ratio < 1
+    summary = update_loss_at_liquidation(
+        chart.figure,
+        wallet_balance_usdt=10_000,
+        cross_loss_usdt=-state.unrealized_pnl,
+        isolated_loss_usdt=2_000,
+        cross_liquidated=False,
+    )
+    assert _bar(chart.figure, "lost-cross") == 2_000.0
+    assert _bar(chart.figure, "kept-cross") == 8_000.0
+    assert list(find_trace(chart.figure, "lost-cross").text) == ["down 2,000.00"]
+    assert summary.endswith("; cross is not liquidated (down 2,000.00 USDT, 8,000.00 USDT left).")
+
+
+def test_update_loss_at_liquidation_on_figure_widget_moves_bars():
+    widget = go.FigureWidget(
+        loss_at_liquidation_figure(
+            wallet_balance_usdt=10_000, cross_loss_usdt=10_000, isolated_loss_usdt=2_000
+        ).figure
+    )
+    update_loss_at_liquidation(
+        widget, wallet_balance_usdt=20_000, cross_loss_usdt=20_000, isolated_loss_usdt=2_000
+    )
+    assert _bar(widget, "kept-isolated") == 18_000.0
+    assert _bar(widget, "lost-cross") == 20_000.0
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"isolated_loss_usdt": 10_001}, "isolated_loss_usdt must be between 0"),
+        ({"cross_loss_usdt": -1}, "cross_loss_usdt must be between 0"),
+        ({"wallet_balance_usdt": -5}, "wallet_balance_usdt must be 0 or more"),
+        ({"cross_loss_usdt": float("nan")}, "cross_loss_usdt must be finite"),
+    ],
+    ids=["loss-above-wallet", "negative-loss", "negative-wallet", "nan-loss"],
+)
+def test_loss_at_liquidation_bad_amount_raises_naming_it(inputs, message):
+    base = {"wallet_balance_usdt": 10_000, "cross_loss_usdt": 10_000, "isolated_loss_usdt": 2_000}
+    with pytest.raises(ValueError, match=message):
+        loss_at_liquidation_figure(**base | inputs)

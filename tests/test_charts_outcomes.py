@@ -1,0 +1,103 @@
+"""Monte Carlo outcomes: final-equity histograms from the engine's simulate_paths."""
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from marginlab.charts import find_trace, outcomes_figure, update_outcomes
+from marginlab.engine import simulate_paths
+from marginlab.scenarios import guide_account
+
+# Four hand-made paths of the guide's long (60,000 entry; isolated LP 54,216.87, cross
+# LP 30,120.48): a dip to 54,000, a rise, a crash to 30,000, a slow slide to 56,000.
+PATHS = np.array(
+    [
+        [60_000, 55_000, 54_000, 61_000],
+        [60_000, 59_000, 62_000, 63_000],
+        [60_000, 40_000, 30_000, 35_000],
+        [60_000, 58_000, 57_000, 56_000],
+    ],
+    dtype=float,
+)
+
+
+def _inputs(bins: int = 11, with_stop: bool = True) -> dict:
+    runs = {
+        "cross": simulate_paths(guide_account("cross"), {"BTCUSDT": PATHS}),
+        "isolated": simulate_paths(guide_account("isolated"), {"BTCUSDT": PATHS}),
+    }
+    if with_stop:
+        runs["isolated_stop"] = simulate_paths(
+            guide_account("isolated"), {"BTCUSDT": PATHS}, stops={"BTCUSDT": 57_000}
+        )
+    inputs: dict = {"bins": bins, "initial_equity_usdt": runs["cross"].start_equity_usdt}
+    for key, run in runs.items():
+        inputs[f"{key}_final_equity_usdt"] = run.final_equity_usdt
+        inputs[f"{key}_liquidation_probability"] = float(np.mean(run.liquidated_at["BTCUSDT"] >= 0))
+    return inputs
+
+
+def test_outcomes_four_paths_summary_gives_probabilities_medians_worst():
+    chart = outcomes_figure(**_inputs())
+    # Isolated ends [8,000, 11,000, 8,000, 8,666.67]: 2 of 4 liquidated, median 8,333.33.
+    # Cross ends [10,333.33, 11,000, 0, 8,666.67]: 1 of 4, median 9,500.
+    # With a 57,000 stop: [9,000, 11,000, 8,000 (gapped past the stop), 9,000].
+    assert chart.summary == (
+        "Over 4 paths, isolated is liquidated on 50.00% of them (median final equity "
+        "8,333.33 USDT, worst 8,000.00 USDT); cross on 25.00% (median 9,500.00 USDT, "
+        "worst 0.00 USDT); isolated with a stop on 25.00% (median 9,000.00 USDT, "
+        "worst 8,000.00 USDT)."
+    )
+
+
+def test_outcomes_histograms_share_bins_in_percent_of_paths():
+    fig = outcomes_figure(**_inputs(bins=11)).figure
+    # 11 bins over [0, 11,000]: 1,000 USDT wide, centres 500, 1,500, ..., 10,500.
+    isolated, cross = find_trace(fig, "hist-isolated"), find_trace(fig, "hist-cross")
+    np.testing.assert_allclose(isolated.x, np.arange(500.0, 11_000.0, 1_000.0))
+    assert isolated.width == 1_000.0
+    expected_isolated = np.zeros(11)
+    expected_isolated[8], expected_isolated[10] = 75.0, 25.0  # 8,000, 8,000, 8,666.67 | 11,000
+    expected_cross = np.zeros(11)
+    expected_cross[[0, 8, 10]] = [25.0, 25.0, 50.0]  # 0 | 8,666.67 | 10,333.33, 11,000
+    np.testing.assert_allclose(isolated.y, expected_isolated)
+    np.testing.assert_allclose(cross.y, expected_cross)
+    start = find_trace(fig, "start")
+    assert list(start.x) == [10_000.0, 10_000.0] and list(start.y) == [0.0, 75.0]
+
+
+def test_outcomes_without_stop_strategy_hides_its_histogram():
+    inputs = _inputs(with_stop=False)
+    chart = outcomes_figure(**inputs)
+    assert find_trace(chart.figure, "hist-isolated_stop").visible is False
+    assert "stop" not in chart.summary
+
+
+def test_update_outcomes_on_figure_widget_shows_stop_strategy():
+    widget = go.FigureWidget(outcomes_figure(**_inputs(with_stop=False)).figure)
+    summary = update_outcomes(widget, **_inputs())
+    stop = find_trace(widget, "hist-isolated_stop")
+    assert stop.visible is True
+    assert stop.y[9] == 50.0 and stop.y[8] == 25.0  # 9,000 ×2 | 8,000
+    assert summary.endswith(
+        "isolated with a stop on 25.00% (median 9,000.00 USDT, worst 8,000.00 USDT)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"cross_liquidation_probability": 1.5},
+            "cross_liquidation_probability must be a fraction",
+        ),
+        ({"isolated_stop_liquidation_probability": None}, "give both or neither"),
+        ({"isolated_final_equity_usdt": [1.0, 2.0]}, "one value per path"),
+        ({"cross_final_equity_usdt": [0.0, np.nan, 1.0, 2.0]}, "at least one finite value"),
+        ({"bins": 0}, "bins must be an int between 1 and 500"),
+    ],
+    ids=["probability-above-1", "stop-half-given", "path-count", "nan-equity", "zero-bins"],
+)
+def test_outcomes_bad_input_raises(change, message):
+    with pytest.raises(ValueError, match=message):
+        outcomes_figure(**_inputs() | change)
