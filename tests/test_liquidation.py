@@ -296,3 +296,14 @@ def test_tiered_liquidation_price_arrays_match_scalars():
             wallet_balance=wallets[i],
         )
         assert vector[i] == scalar
+
+
+def test_liquidation_price_bybit_example_differs_from_binance_formula():
+    # margin-facts §9.3: Bybit's long 1 BTC at 20,000, 50x, MMR 0.5 % has LP 19,700 (IM and
+    # MM at entry, not divided by 1 − MMR). The Binance formula marginlab uses gives
+    # (20,000 − 400) / 0.995 = 19,698.49: a different formula, not a rounding difference.
+    price = liquidation_price(
+        side="long", quantity=1, entry_price=20_000, wallet_balance=400, maintenance_rate=0.005
+    )
+    assert abs(price - 19_698.49) < USDT_TOL
+    assert abs(price - 19_700) > 1
