@@ -118,7 +118,7 @@ def test_lesson_widget_refused_leverage_shows_message_and_keeps_last_good():
     widget.controls["leverage"].value = 150
 
     assert widget.message.startswith("leverage must be at most 100x")
-    assert widget.message.endswith("Kept the last good values.")
+    assert widget.message.endswith("(kept the last good values)")
     assert "leverage must be at most 100x" in widget.message_area.value
     assert isinstance(widget.last_error, ValueError)
     assert widget.controls["leverage"].value == 20

@@ -221,7 +221,7 @@ class LessonWidget(ipywidgets.VBox):
         if len(text) > MESSAGE_MAX_CHARS:
             text = text[: MESSAGE_MAX_CHARS - 1] + "…"
         if self._drawn is not None:
-            text += " Kept the last good values."
+            text += " (kept the last good values)"
         self._show_message(text)
 
     def _show_message(self, text: str) -> None:
