@@ -470,3 +470,15 @@ def test_scenarios_guide_accounts_equal_the_worked_example(mode):
 
     assert guide_account(mode) == guide(mode)
     assert losing_neighbour_account(mode) == guide(mode, neighbour="cross-eth")
+
+
+def test_account_hedge_legs_default_marks_are_each_legs_entry():
+    # ETH legs long 1 @ 3,000 and short 1 @ 3,300 (hedge, cross) beside the cross BTC long.
+    # At their own entries: ETH uPnL 0, MM 3,000 × 0.4 % + 3,300 × 0.4 % = 25.2, so the BTC
+    # LP is (60,000 − (10,000 − 25.2) × 3) / 0.996 = 30,196.39
+    account = Account(wallet_balance=10_000).set_hedge_mode(True)
+    account = account.open(ETH, side="long", price=3_000, leverage=10, quantity=1)
+    account = account.open(ETH, side="short", price=3_300, leverage=10, quantity=1)
+    account = account.open(BTC, side="long", price=60_000, leverage=10, margin=2_000)
+    assert abs(account.liquidation_price(BTC) - 30_196.39) < USDT_TOL
+    assert account.state().unrealized_pnl == 0

@@ -200,10 +200,17 @@ class Account:
         return self.wallet_balance - self.isolated_margin_total
 
     def _marks(self, marks: Marks | None) -> dict[str, float]:
-        result = {p.symbol: p.entry_price for p in self.positions}
-        for name, price in (marks or {}).items():
-            result[_validate.symbol(name)] = _validate.positive(price, f"marks[{name!r}]", " USDT")
-        return result
+        """The given marks, validated; a symbol left out is marked per position (see _mark)."""
+        return {
+            _validate.symbol(name): _validate.positive(price, f"marks[{name!r}]", " USDT")
+            for name, price in (marks or {}).items()
+        }
+
+    @staticmethod
+    def _mark(position: Position, at: Mapping[str, float]) -> float:
+        """A position's mark: its symbol's mark if given, else its own entry price (two
+        hedge legs opened at different prices each keep theirs: no PnL by default)."""
+        return at.get(position.symbol, position.entry_price)
 
     def _maintenance(self, position: Position, mark: float) -> float:
         return self.tiers(position.symbol).maintenance_margin(position.quantity * mark)
@@ -213,14 +220,14 @@ class Account:
         """Every quantity of the account and its positions at marks (default: entry prices)."""
         at = self._marks(marks)
         cross = [p for p in self.positions if not p.is_isolated]
-        cross_upnl = sum((p.unrealized_pnl(at[p.symbol]) for p in cross), 0.0)
-        cross_mm = sum((self._maintenance(p, at[p.symbol]) for p in cross), 0.0)
-        cross_im = sum((p.quantity * at[p.symbol] / p.leverage for p in cross), 0.0)
+        cross_upnl = sum((p.unrealized_pnl(self._mark(p, at)) for p in cross), 0.0)
+        cross_mm = sum((self._maintenance(p, self._mark(p, at)) for p in cross), 0.0)
+        cross_im = sum((p.quantity * self._mark(p, at) / p.leverage for p in cross), 0.0)
         cross_balance = self.cross_wallet_balance + cross_upnl
         cross_ratio = _ratio(cross_mm, cross_balance) if cross else 0.0
         states = []
         for p in self.positions:
-            mark = at[p.symbol]
+            mark = self._mark(p, at)
             upnl = p.unrealized_pnl(mark)
             mm = self._maintenance(p, mark)
             if p.is_isolated:
@@ -289,8 +296,8 @@ class Account:
         at = self._marks(marks)
         legs = [p for p in self.positions_of(target.symbol) if not p.is_isolated]
         others = [p for p in self.positions if not p.is_isolated and p.symbol != target.symbol]
-        other_mm = sum(self._maintenance(p, at[p.symbol]) for p in others)
-        other_upnl = sum(p.unrealized_pnl(at[p.symbol]) for p in others)
+        other_mm = sum(self._maintenance(p, self._mark(p, at)) for p in others)
+        other_upnl = sum(p.unrealized_pnl(self._mark(p, at)) for p in others)
         if len(legs) == 2:
             return self._hedge_liquidation_price(legs, table, other_mm, other_upnl)
         return tiered_liquidation_price(
@@ -549,7 +556,7 @@ class Account:
                 f"symbol: {target.symbol} is in cross mode; margin can be removed only from an "
                 "isolated position (cross margin is shared, not assigned)"
             )
-        mark = self._marks(marks)[target.symbol]
+        mark = self._mark(target, self._marks(marks))
         mm = self._maintenance(target, mark)
         by_maintenance = target.isolated_margin - mm
         by_initial = (
@@ -603,7 +610,7 @@ class Account:
         wallet = self.wallet_balance
         positions = []
         for p in self.positions:
-            payment = p.sign * p.quantity * at[p.symbol] * funding
+            payment = p.sign * p.quantity * self._mark(p, at) * funding
             wallet -= payment
             if p.is_isolated:
                 p = replace(p, isolated_margin=max(p.isolated_margin - payment, 0.0))
