@@ -177,7 +177,7 @@ def _check_positive(arr: np.ndarray, name: str) -> None:
         row, step = int(bad[0]) + r0, int(bad[1])
         raise ValueError(
             f"prices[{name!r}][path {row}, step {step}] must be a finite price greater "
-            f"than 0 USDT, got {arr[row, step]!r}"
+            f"than 0 USDT, got {float(arr[row, step])!r}"
         )
 
 

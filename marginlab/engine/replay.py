@@ -144,7 +144,9 @@ def _path(values: object, name: str) -> tuple[np.ndarray, pd.Index | None]:
     bad = np.flatnonzero(~(np.isfinite(arr) & (arr > 0)))
     if bad.size:
         i = int(bad[0])
-        raise ValueError(f"{name}[{i}] must be a finite price greater than 0 USDT, got {arr[i]!r}")
+        raise ValueError(
+            f"{name}[{i}] must be a finite price greater than 0 USDT, got {float(arr[i])!r}"
+        )
     return arr, index
 
 
