@@ -1,0 +1,281 @@
+"""The server command lines of marginlab.serve, and the Voila templates that keep every
+request on this machine. Fast: nothing is started (the browser tests start servers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from marginlab import serve
+from marginlab.serve import (
+    ASSETS_DIR,
+    find_lesson,
+    jupyterlab_command,
+    present,
+    server_env,
+    voila_command,
+)
+
+REMOTE_URL = re.compile(r"""(?:https?:)?//[\w.-]+\.[a-z]{2,}/[^\s"')]*""")
+# XML namespaces name a schema; a browser never fetches them.
+NAMESPACE_HOSTS = ("www.w3.org", "creativecommons.org", "purl.org")
+
+
+def remote_urls(text: str) -> list[str]:
+    """URLs in ``text`` that a browser would fetch from another host."""
+    urls = REMOTE_URL.findall(text)
+    return [u for u in urls if not any(f"//{host}/" in u for host in NAMESPACE_HOSTS)]
+
+
+def render_voila_page(template: str) -> str:
+    """The HTML Voila's own exporter renders with ``template`` for an empty notebook."""
+    from voila.exporter import VoilaExporter
+    from voila.paths import collect_template_paths
+
+    paths = collect_template_paths(["voila", "nbconvert"], template, prune=True)
+    exporter = VoilaExporter(
+        template_paths=paths, template_name=template, base_url="/", theme="light"
+    )
+    resources = {"base_url": "/", "theme": "light", "metadata": {"name": "empty"}}
+    context = {
+        "frontend": "voila",
+        "main_js": "voila.js",
+        "kernel_start": lambda nb: "kernel-id",
+        "cell_generator": lambda nb, kernel_id: [],
+    }
+
+    async def render() -> str:
+        pages = exporter.generate_from_notebook_node(
+            nbformat.v4.new_notebook(), resources=resources, extra_context=context
+        )
+        return "".join([html async for html, _ in pages])
+
+    return asyncio.run(render())
+
+
+@pytest.fixture(scope="module")
+def voila_pages() -> dict[str, str]:
+    """{template: page HTML} for Voila's lab template and the two marginlab templates,
+    found the way ``marginlab present`` finds them (serve_assets/ on JUPYTER_PATH).
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JUPYTER_PATH", server_env({})["JUPYTER_PATH"])
+        return {t: render_voila_page(t) for t in ("lab", "marginlab", "marginlab-projector")}
+
+
+# ------------------------------------------------------------------------ voila_command
+def test_voila_command_default_binds_loopback_with_voila_of_this_python() -> None:
+    command = voila_command(Path("lessons"))
+    assert command[:4] == [sys.executable, "-m", "voila", "lessons"]
+    assert "--Voila.ip=127.0.0.1" in command
+    assert "--Voila.port=8866" in command
+    assert "--Voila.port_retries=0" in command
+
+
+def test_voila_command_default_hides_code_and_tracebacks() -> None:
+    command = voila_command(Path("lessons"))
+    assert "--strip_sources=True" in command
+    assert "--show_tracebacks=False" in command
+
+
+def test_voila_command_default_preheats_one_kernel_per_notebook() -> None:
+    command = voila_command(Path("lessons"))
+    assert "--preheat_kernel=True" in command
+    assert "--pool_size=1" in command
+
+
+def test_voila_command_without_preheat_has_no_pool() -> None:
+    command = voila_command(Path("lessons"), preheat=False)
+    assert "--preheat_kernel=False" in command
+    assert "--pool_size=0" in command
+
+
+def test_voila_command_culls_idle_kernels_of_closed_pages_only() -> None:
+    command = voila_command(Path("lessons"))
+    assert "--MappingKernelManager.cull_idle_timeout=600" in command
+    assert "--MappingKernelManager.cull_interval=60" in command
+    assert "--MappingKernelManager.cull_connected=False" in command
+
+
+@pytest.mark.parametrize(
+    ("big_fonts", "template"),
+    [(False, "--template=marginlab"), (True, "--template=marginlab-projector")],
+    ids=["normal", "big-fonts"],
+)
+def test_voila_command_template_is_marginlab_local_template(big_fonts, template) -> None:
+    command = voila_command(Path("lessons"), big_fonts=big_fonts)
+    assert [c for c in command if c.startswith("--template=")] == [template]
+
+
+def test_voila_command_explicit_host_and_port_are_used() -> None:
+    command = voila_command(Path("lessons"), host="0.0.0.0", port=9000)
+    assert "--Voila.ip=0.0.0.0" in command
+    assert "--Voila.port=9000" in command
+
+
+@pytest.mark.parametrize("port", [0, 65536, -1], ids=["zero", "too-big", "negative"])
+def test_voila_command_port_out_of_range_raises(port) -> None:
+    with pytest.raises(ValueError, match=f"port must be between 1 and 65535, got {port}"):
+        voila_command(Path("lessons"), port=port)
+
+
+def test_voila_command_port_not_int_raises_type_error() -> None:
+    with pytest.raises(TypeError, match="port must be an int, got str"):
+        voila_command(Path("lessons"), port="8866")
+
+
+def test_voila_command_preheat_with_empty_pool_raises() -> None:
+    with pytest.raises(ValueError, match=r"pool_size must be 1 or more .* got 0"):
+        voila_command(Path("lessons"), pool_size=0)
+
+
+# --------------------------------------------------------------------------- server_env
+def test_server_env_assets_first_on_jupyter_path_others_kept() -> None:
+    env = server_env({"JUPYTER_PATH": "/opt/a:/opt/b", "HOME": "/root"})
+    assert env["JUPYTER_PATH"].split(":") == [str(ASSETS_DIR), "/opt/a", "/opt/b"]
+    assert env["HOME"] == "/root"
+
+
+def test_server_env_assets_already_on_path_not_repeated() -> None:
+    env = server_env({"JUPYTER_PATH": str(ASSETS_DIR)})
+    assert env["JUPYTER_PATH"] == str(ASSETS_DIR)
+
+
+# ------------------------------------------------------------------------ the templates
+def test_template_assets_name_no_remote_url() -> None:
+    for path in ASSETS_DIR.rglob("*"):
+        if path.is_file():
+            assert remote_urls(path.read_text()) == [], path
+
+
+def test_voila_lab_template_links_font_awesome_cdn(voila_pages) -> None:
+    # Why the marginlab template exists: if this fails, Voila stopped linking the CDN
+    # and the override in serve_assets/ can go.
+    html = voila_pages["lab"]
+    assert [u for u in remote_urls(html) if "fontawesome" in u] == [
+        "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@^5/css/all.min.css",
+        "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@^5/css/v4-shims.min.css",
+    ]
+
+
+@pytest.mark.parametrize("template", ["marginlab", "marginlab-projector"])
+def test_marginlab_template_page_names_no_remote_url(template, voila_pages) -> None:
+    html = voila_pages[template]
+    assert remote_urls(html) == []
+    # ...and keeps everything else the lab template brings: Voila's styles and the
+    # nbconvert lab styles (the super.super() block), and Voila's page script.
+    assert f"/voila/templates/{template}/static/voila-style.js" in html
+    assert f"/voila/templates/{template}/static/index.css" in html
+    assert "-webkit-print-color-adjust: exact;" in html
+    assert '/voila.js"></script>' in html
+
+
+def test_projector_template_links_local_big_font_css(voila_pages) -> None:
+    html = voila_pages["marginlab-projector"]
+    assert 'href="/voila/static/marginlab-projector.css"' in html
+    css = ASSETS_DIR / "voila/templates/marginlab-projector/static/marginlab-projector.css"
+    assert "--jp-content-font-size1" in css.read_text()
+
+
+def test_marginlab_template_page_has_no_big_font_css(voila_pages) -> None:
+    assert "marginlab-projector.css" not in voila_pages["marginlab"]
+
+
+# ------------------------------------------------------------------- jupyterlab_command
+def test_jupyterlab_command_loopback_offline_and_without_token(tmp_path) -> None:
+    command = jupyterlab_command(tmp_path, port=9001)
+    assert command[:3] == [sys.executable, "-m", "jupyterlab"]
+    for option in (
+        f"--ServerApp.root_dir={tmp_path}",
+        "--ServerApp.ip=127.0.0.1",
+        "--ServerApp.port=9001",
+        "--ServerApp.port_retries=0",
+        "--ServerApp.open_browser=False",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+        "--IdentityProvider.token=",
+    ):
+        assert option in command
+
+
+def test_jupyterlab_command_room_host_keeps_token(tmp_path) -> None:
+    command = jupyterlab_command(tmp_path, host="0.0.0.0", port=9001)
+    assert "--ServerApp.ip=0.0.0.0" in command
+    assert not [c for c in command if c.startswith("--IdentityProvider.token")]
+
+
+def test_jupyterlab_command_settings_dir_holds_settings_and_workspaces(tmp_path) -> None:
+    command = jupyterlab_command(tmp_path, port=9001, settings_dir=tmp_path / "s")
+    assert f"--LabApp.user_settings_dir={tmp_path / 's' / 'user-settings'}" in command
+    assert f"--LabApp.workspaces_dir={tmp_path / 's' / 'workspaces'}" in command
+
+
+# --------------------------------------------------------------------- find_lesson
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    for name in ("00_start_here", "01_isolated_margin", "02_cross_margin", "10_capstone"):
+        (tmp_path / f"{name}.ipynb").write_text("{}")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "lesson", ["01_isolated_margin.ipynb", "01_isolated_margin", "01"], ids=str
+)
+def test_find_lesson_name_stem_or_unique_prefix_finds_it(course, lesson) -> None:
+    assert find_lesson(course, lesson) == course / "01_isolated_margin.ipynb"
+
+
+def test_find_lesson_ambiguous_prefix_raises_listing_lessons(course) -> None:
+    with pytest.raises(ValueError, match=r"lesson '0' matches several lessons in .*00_start_here"):
+        find_lesson(course, "0")
+
+
+def test_find_lesson_unknown_raises_listing_lessons(course) -> None:
+    with pytest.raises(ValueError, match=r"'99' matches no lesson .* 10_capstone"):
+        find_lesson(course, "99")
+
+
+# ------------------------------------------------------------------------------ present
+def test_present_dry_run_prints_voila_command_and_runs_nothing(course, capsys) -> None:
+    assert present("01", directory=course, dry_run=True) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"JUPYTER_PATH={ASSETS_DIR}")
+    assert str(course / "01_isolated_margin.ipynb") in out
+    assert "--Voila.ip=127.0.0.1" in out
+    assert "--Voila.open_browser=True" in out
+    assert err == ""
+
+
+def test_present_room_host_warns(course, capsys) -> None:
+    present(directory=course, host="0.0.0.0", port=9002, dry_run=True, big_fonts=True)
+    out, err = capsys.readouterr()
+    assert f"{sys.executable} -m voila {course} " in out
+    assert "--template=marginlab-projector" in out
+    assert err.startswith("warning: serving on 0.0.0.0")
+    assert "port 9002" in err
+
+
+def test_present_missing_directory_raises(tmp_path) -> None:
+    with pytest.raises(ValueError, match="directory must be a folder of lessons"):
+        present(directory=tmp_path / "nowhere", dry_run=True)
+
+
+def test_present_runs_voila_with_marginlab_env(course, monkeypatch) -> None:
+    calls = []
+
+    def fake_call(command, env):
+        calls.append((command, env))
+        return 3
+
+    monkeypatch.setattr(serve.subprocess, "call", fake_call)
+    assert present(directory=course, open_browser=False) == 3
+    ((command, env),) = calls
+    assert command == voila_command(course, open_browser=False)
+    assert env["JUPYTER_PATH"].split(":")[0] == str(ASSETS_DIR)
