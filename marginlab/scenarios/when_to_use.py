@@ -1,0 +1,344 @@
+"""The guide's "when to use" cases (GUIDE.md §4-5) as named, seeded scenarios.
+
+Each scenario is one account opened in cross and in isolated (same positions, same
+deposit), a seeded set of price paths, optional stop-losses, the guide's claim in one
+line and the caveat where the claim stops holding. :meth:`WhenToUse.compare` runs both
+modes on the same paths and returns the numbers that show the claim;
+``tests/test_scenarios_when_to_use.py`` reproduces each claim and each caveat.
+
+Paths are hourly steps (``step_hours=1``); volatility and drift are annual fractions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from marginlab.engine import (
+    Account,
+    SimulationResult,
+    correlated_gbm_paths,
+    gbm_paths,
+    simulate_paths,
+    summarize,
+    teaching_path,
+)
+
+MODES = ("cross", "isolated")
+
+
+@dataclass(frozen=True, eq=False)
+class WhenToUse:
+    """One "when to use" case: both accounts, the paths, the claim and its caveat.
+
+    ``accounts`` maps "cross" and "isolated" to the same positions in each mode, opened
+    from ``deposit_usdt``; ``prices`` maps each symbol to ``(n_paths, n_steps)`` marks;
+    ``stops`` (optional) maps position keys to stop prices, used in both modes.
+    ``favours`` is the mode the guide recommends here.
+    """
+
+    name: str
+    title: str
+    claim: str
+    caveat: str
+    favours: str
+    deposit_usdt: float
+    accounts: Mapping[str, Account]
+    prices: Mapping[str, np.ndarray]
+    stops: Mapping[str, float] = field(default_factory=dict)
+
+    def account(self, mode: str) -> Account:
+        """The scenario's account in ``mode`` ("cross" or "isolated")."""
+        if mode not in self.accounts:
+            raise ValueError(f"mode must be one of {', '.join(self.accounts)}, got {mode!r}")
+        return self.accounts[mode]
+
+    def simulate(self, mode: str, **options: object) -> SimulationResult:
+        """:func:`~marginlab.engine.simulate_paths` of ``mode`` on the scenario's paths."""
+        stops = options.pop("stops", self.stops) or None
+        return simulate_paths(self.account(mode), self.prices, stops=stops, **options)
+
+    def compare(self, **options: object) -> pd.DataFrame:
+        """One row per mode with :func:`~marginlab.engine.summarize`'s figures (vs the deposit)."""
+        rows = {
+            mode: summarize(self.simulate(mode, **options), self.deposit_usdt) for mode in MODES
+        }
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index.name = "mode"
+        return frame
+
+    @property
+    def n_paths(self) -> int:
+        return next(iter(self.prices.values())).shape[0]
+
+
+def _both_modes(deposit: float, open_positions: Callable[[Account], Account]) -> dict[str, Account]:
+    """The same positions opened in each margin mode (every symbol set to that mode)."""
+    accounts = {}
+    for mode in MODES:
+        account = Account(wallet_balance=deposit)
+        for symbol in ("BTCUSDT", "ETHUSDT"):
+            account = account.set_margin_mode(symbol, mode)
+        accounts[mode] = open_positions(account)
+    return accounts
+
+
+# ------------------------------------------------------------------------ cross (§4)
+def hedge(
+    *, correlation: float = 0.95, n_paths: int = 400, n_steps: int = 24 * 14, seed: int = 41
+) -> WhenToUse:
+    """BTC long and ETH short, 2,000 USDT each at 10x, two weeks of correlated prices.
+
+    Cross: the winning leg's profit stands behind the losing leg, so the pair is (almost)
+    never liquidated; isolated: each leg is liquidated on its own ~9.6 % move. With
+    weakly correlated legs (``correlation=0``) the "hedge" is two bets and cross can
+    lose the whole 10,000 while isolated loses at most the 4,000 assigned.
+    """
+    accounts = _both_modes(
+        10_000.0,
+        lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=10, margin=2_000).open(
+            "ETHUSDT", side="short", price=3_000, leverage=10, margin=2_000
+        ),
+    )
+    prices = correlated_gbm_paths(
+        {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0},
+        n_paths,
+        n_steps,
+        correlation=correlation,
+        volatility=0.8,
+        jump_intensity=6.0,
+        jump_mean=-0.08,
+        jump_std=0.04,
+        seed=seed,
+    )
+    return WhenToUse(
+        name="hedge",
+        title="A hedge: offsetting positions",
+        claim="Offsetting legs share margin in cross, so the pair is liquidated far less often "
+        "than the same legs isolated.",
+        caveat="With uncorrelated legs it is no hedge: cross can then lose the whole account, "
+        "isolated at most the two margins.",
+        favours="cross",
+        deposit_usdt=10_000.0,
+        accounts=accounts,
+        prices=prices,
+    )
+
+
+def large_account_small_positions(
+    *,
+    wallet_balance: float = 100_000.0,
+    margin: float = 2_000.0,
+    n_paths: int = 400,
+    n_steps: int = 24 * 30,
+    seed: int = 42,
+) -> WhenToUse:
+    """A BTC long of ``margin`` at 10x in an account of ``wallet_balance``, one month.
+
+    With 100,000 behind a 20,000 position, cross has no positive liquidation price at
+    all; isolated is liquidated on a 9.6 % fall. With a position large next to the
+    account (10,000 behind 5,000 x 10x) cross liquidates too, and then loses it all.
+    """
+    accounts = _both_modes(
+        wallet_balance,
+        lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=10, margin=margin),
+    )
+    prices = {
+        "BTCUSDT": gbm_paths(
+            60_000.0,
+            n_paths,
+            n_steps,
+            volatility=0.8,
+            jump_intensity=6.0,
+            jump_mean=-0.08,
+            jump_std=0.04,
+            seed=seed,
+        )
+    }
+    return WhenToUse(
+        name="large_account_small_positions",
+        title="A large account holding small positions",
+        claim="With a large account behind a small position, cross is (almost) never liquidated, "
+        "while the same trade isolated often is.",
+        caveat="The buffer is the account: a position large next to the account liquidates in "
+        "cross too, and then takes the whole balance.",
+        favours="cross",
+        deposit_usdt=wallet_balance,
+        accounts=accounts,
+        prices=prices,
+    )
+
+
+def trend_trade_through_drawdown(
+    *, recovers: bool = True, n_paths: int = 300, n_steps: int = 24 * 30, seed: int = 43
+) -> WhenToUse:
+    """The guide's BTC long (2,000 at 10x, 10,000 account) through a 15 % drawdown.
+
+    The paths follow a dip to −15 % at a third of the month and a trend to +20 % by its
+    end, with seeded noise. Cross rides the dip out (its liquidation price is −50 %
+    away) and ends up; isolated is liquidated in the dip and misses the trend. When the
+    trend does not come back (``recovers=False``: a steady fall to −35 %) cross ends
+    with a far larger loss than isolated's 2,000.
+    """
+    accounts = _both_modes(
+        10_000.0,
+        lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=10, margin=2_000),
+    )
+    t = np.linspace(0.0, 1.0, n_steps)
+    if recovers:  # straight down to -15 % at a third of the month, then up to +20 %
+        shape = np.interp(t, [0.0, 1.0 / 3.0, 1.0], [1.0, 0.85, 1.20])
+    else:
+        shape = teaching_path("steady_decline", start_price=1.0, n_steps=n_steps, depth_rate=0.35)
+    noise = gbm_paths(1.0, n_paths, n_steps, volatility=0.3, seed=seed)
+    prices = {"BTCUSDT": 60_000.0 * shape[None, :] * noise}
+    return WhenToUse(
+        name="trend_trade_through_drawdown",
+        title="A trend trade that must ride out a drawdown",
+        claim="Cross rides out a 15 % drawdown that liquidates the same 10x trade isolated, "
+        "and ends in profit.",
+        caveat="If the trend never comes back, cross ends with a far larger loss than the "
+        "isolated margin.",
+        favours="cross",
+        deposit_usdt=10_000.0,
+        accounts=accounts,
+        prices=prices,
+    )
+
+
+# --------------------------------------------------------------------- isolated (§5)
+def high_leverage_short_term(
+    *, leverage: float = 50.0, n_paths: int = 400, n_steps: int = 24, seed: int = 44
+) -> WhenToUse:
+    """A one-day BTC long of 1,000 USDT margin at ``leverage`` in a 10,000 account.
+
+    Isolated caps the loss at the 1,000 margin whatever the day brings; in cross the
+    same 50,000 notional has the whole 10,000 behind it and its worst day costs several
+    times the margin. The cap has a price: at 50x isolated is liquidated by a 1.6 %
+    move, so it is liquidated far more often than cross.
+    """
+    accounts = _both_modes(
+        10_000.0,
+        lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=leverage, margin=1_000),
+    )
+    prices = {
+        "BTCUSDT": gbm_paths(
+            60_000.0,
+            n_paths,
+            n_steps,
+            volatility=0.8,
+            jump_intensity=50.0,
+            jump_mean=-0.06,
+            jump_std=0.03,
+            seed=seed,
+        )
+    }
+    return WhenToUse(
+        name="high_leverage_short_term",
+        title="A high-leverage, short-term trade",
+        claim="Isolated caps a 50x day trade's loss at its 1,000 margin; in cross the worst day "
+        "costs several times that.",
+        caveat="The cap has a price: at 50x isolated is liquidated by a 1.6 % move, far more often "
+        "than cross.",
+        favours="isolated",
+        deposit_usdt=10_000.0,
+        accounts=accounts,
+        prices=prices,
+    )
+
+
+def several_independent_positions(
+    *, correlation: float = 0.3, n_paths: int = 400, n_steps: int = 24 * 30, seed: int = 45
+) -> WhenToUse:
+    """A BTC long and an ETH long, 2,500 USDT each at 10x, in a 10,000 account, one month.
+
+    Isolated: a liquidation costs that position's 2,500 and never touches the other.
+    Cross: the positions share one pool, so a loser can drag the other into one
+    liquidation that takes the whole pool. The caveat is the other side of sharing:
+    in cross a winner can also carry a loser that isolated would have liquidated.
+    """
+    accounts = _both_modes(
+        10_000.0,
+        lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=10, margin=2_500).open(
+            "ETHUSDT", side="long", price=3_000, leverage=10, margin=2_500
+        ),
+    )
+    prices = correlated_gbm_paths(
+        {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0},
+        n_paths,
+        n_steps,
+        correlation=correlation,
+        volatility={"BTCUSDT": 0.7, "ETHUSDT": 1.0},
+        jump_intensity=6.0,
+        jump_mean=-0.08,
+        jump_std=0.04,
+        seed=seed,
+    )
+    return WhenToUse(
+        name="several_independent_positions",
+        title="Several independent positions",
+        claim="Isolated keeps positions independent: a liquidation costs only that position's "
+        "margin; in cross one loser can take both positions and the whole pool.",
+        caveat="Sharing also buffers: in cross a winning position can carry a loser that "
+        "isolated would have liquidated.",
+        favours="isolated",
+        deposit_usdt=10_000.0,
+        accounts=accounts,
+        prices=prices,
+    )
+
+
+def strategy_with_limited_capital(
+    *, n_paths: int = 400, n_steps: int = 24 * 7, seed: int = 46
+) -> WhenToUse:
+    """Testing an untried strategy: a 500 USDT test trade (BTC long, 20x) in a 10,000 account.
+
+    The strategy is wrong on average (the paths drift down). Isolated caps what the test
+    can cost at the 500 assigned; cross lets the same trade run on and lose several
+    times that. The caveat: the cap can come from a stop-loss instead of the mode: with
+    a stop 3 % below entry, cross loses at most 300 (20x × 500 × 3 %).
+    """
+    accounts = _both_modes(
+        10_000.0,
+        lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=20, margin=500),
+    )
+    prices = {
+        "BTCUSDT": gbm_paths(60_000.0, n_paths, n_steps, volatility=0.8, drift_rate=-1.0, seed=seed)
+    }
+    return WhenToUse(
+        name="strategy_with_limited_capital",
+        title="Testing a strategy with limited capital",
+        claim="Isolated caps what a failed test trade can cost at the 500 assigned; in cross the "
+        "same trade can lose several times that.",
+        caveat="A stop-loss caps it too: with a stop 3 % below entry, cross loses at most 300, "
+        "less than the isolated margin.",
+        favours="isolated",
+        deposit_usdt=10_000.0,
+        accounts=accounts,
+        prices=prices,
+    )
+
+
+WHEN_TO_USE: dict[str, Callable[..., WhenToUse]] = {
+    "hedge": hedge,
+    "large_account_small_positions": large_account_small_positions,
+    "trend_trade_through_drawdown": trend_trade_through_drawdown,
+    "high_leverage_short_term": high_leverage_short_term,
+    "several_independent_positions": several_independent_positions,
+    "strategy_with_limited_capital": strategy_with_limited_capital,
+}
+"""Scenario builders by name, in the guide's order (§4 cross, then §5 isolated)."""
+
+
+def when_to_use(name: str, **options: object) -> WhenToUse:
+    """Build the named scenario (see :data:`WHEN_TO_USE`); ``options`` go to its builder.
+
+    >>> scenario = when_to_use("large_account_small_positions", n_paths=50)
+    >>> scenario.favours, scenario.prices["BTCUSDT"].shape
+    ('cross', (50, 720))
+    """
+    if name not in WHEN_TO_USE:
+        raise ValueError(f"name must be one of {', '.join(WHEN_TO_USE)}, got {name!r}")
+    return WHEN_TO_USE[name](**options)
