@@ -137,7 +137,14 @@ def _accounts() -> dict[str, Account]:
         .open("BTCUSDT", side="short", price=60_000, leverage=20, margin=1_000)
         .open("ETHUSDT", side="long", price=3_000, leverage=20, margin=1_000)
     )
-    return {"cross-pair": cross_pair, "mixed": mixed, "hedge-mode": hedged}
+    # Notionals around the 300,000 edge of brackets 1 and 2: the pool's maintenance margin
+    # changes bracket along the paths.
+    large = (
+        Account(wallet_balance=120_000, fee_rate=0.0005)
+        .open("BTCUSDT", side="long", price=60_000, leverage=10, quantity=5.2)
+        .open("ETHUSDT", side="short", price=3_000, leverage=10, quantity=98)
+    )
+    return {"cross-pair": cross_pair, "mixed": mixed, "hedge-mode": hedged, "large-notional": large}
 
 
 def _agreement_prices() -> dict[str, np.ndarray]:
