@@ -8,6 +8,7 @@ with the message the loader (static/plotly_loader.js) sends.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -47,15 +48,29 @@ def three_trace_figure(points: int = 500) -> go.Figure:
     return go.Figure([go.Scatter(x=x, y=x * k) for k in (1.0, 2.0, 3.0)])
 
 
-def page_requests_bundle(widget: SharedFigureWidget, bundle_id: str | None = None) -> None:
+def page_requests_bundle(
+    widget: SharedFigureWidget, bundle_id: str | None = None, encoding: str = "gzip"
+) -> None:
     """What the loader sends from the browser: a custom message on the figure's comm."""
     content = {"type": BUNDLE_REQUEST, "id": bundle_id or widget._plotly_bundle_id}
+    content["encoding"] = encoding
     data = {"method": "custom", "content": content}
     widget.comm.handle_msg({"content": {"data": data}, "buffers": []})
 
 
+def bundle_replies(messages: list[tuple[str, dict, list[bytes]]]) -> list[tuple[dict, bytes]]:
+    """(reply content, its one buffer) of every bundle reply sent."""
+    return [
+        (data["content"], buffers[0])
+        for _, data, buffers in messages
+        if data.get("content", {}).get("type") == BUNDLE_REPLY
+    ]
+
+
 def bundle_copies(messages: list[tuple[str, dict, list[bytes]]]) -> int:
-    return sum(buffer == PLOTLY_BUNDLE for _, _, buffers in messages for buffer in buffers)
+    """Buffers holding plotly's bundle, plain or gzipped."""
+    plain = sum(buffer == PLOTLY_BUNDLE for _, _, buffers in messages for buffer in buffers)
+    return plain + len([r for r in bundle_replies(messages) if r[0]["encoding"] == "gzip"])
 
 
 def sent_bytes(messages: list[tuple[str, dict, list[bytes]]]) -> int:
@@ -81,17 +96,29 @@ def test_shared_figure_widget_open_message_esm_is_the_small_loader(sent):
     assert len(_LOADER_JS.encode()) < 20_000
 
 
-def test_shared_figure_widget_one_page_request_gets_one_bundle_for_four_charts(sent):
+def test_shared_figure_widget_one_page_request_gets_one_gzipped_bundle_for_four_charts(sent):
     figures = [make_figure_widget(three_trace_figure()) for _ in range(4)]
 
-    page_requests_bundle(figures[0])
+    page_requests_bundle(figures[0], encoding="gzip")
 
-    replies = [(d, b) for _, d, b in sent if d.get("content", {}).get("type") == BUNDLE_REPLY]
+    replies = bundle_replies(sent)
     assert len(replies) == 1
-    data, buffers = replies[0]
-    assert data["content"]["id"] == figures[0]._plotly_bundle_id
-    assert buffers == [PLOTLY_BUNDLE]
+    content, buffer = replies[0]
+    assert content == {"type": BUNDLE_REPLY, "id": figures[0]._plotly_bundle_id, "encoding": "gzip"}
+    assert gzip.decompress(buffer) == PLOTLY_BUNDLE
+    assert len(buffer) < 0.35 * len(PLOTLY_BUNDLE)  # 1.51 MB of 4.96 MB with plotly 7.1
     assert bundle_copies(sent) == 1
+
+
+@pytest.mark.parametrize("encoding", ["identity", "br", None])
+def test_shared_figure_widget_request_without_gzip_gets_the_plain_bundle(sent, encoding):
+    figure = make_figure_widget(three_trace_figure())
+
+    page_requests_bundle(figure, encoding=encoding)
+
+    [(content, buffer)] = bundle_replies(sent)
+    assert content["encoding"] == "identity"
+    assert buffer == PLOTLY_BUNDLE
 
 
 def test_shared_figure_widget_each_page_request_is_answered_once(sent):
@@ -117,9 +144,10 @@ def test_shared_figure_widget_request_for_another_bundle_id_is_ignored(sent):
 
 
 def test_plotly_bundle_id_names_plotly_version_and_content():
-    bundle_id, data = plotly_bundle()
+    bundle_id, data, gzipped = plotly_bundle()
 
     assert data == PLOTLY_BUNDLE
+    assert gzip.decompress(gzipped) == PLOTLY_BUNDLE
     assert bundle_id.startswith(f"plotly-{plotly.__version__}-")
 
 

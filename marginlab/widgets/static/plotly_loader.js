@@ -5,7 +5,8 @@
 // instead (a few KB). The real bundle -- plotly's unmodified widget bundle, whose
 // FigureModel/FigureView do all the drawing -- is fetched from the kernel once per page:
 // the first figure asks over its comm, the kernel answers with the bundle as one binary
-// buffer, and every figure on the page (any notebook, any kernel serving the same bundle
+// buffer (gzipped, 1.5 MB instead of 5 MB, where the browser can decompress), and every
+// figure on the page (any notebook, any kernel serving the same bundle
 // id) imports that one copy from a page-global registry.
 //
 // anywidget delivers a model's comm messages only after `initialize` returns, so
@@ -16,6 +17,7 @@ const REGISTRY = Symbol.for("marginlab.plotly-bundles");
 const REQUEST = "marginlab:plotly-bundle-request";
 const REPLY = "marginlab:plotly-bundle";
 const RETRY_MS = 15000; // ask again (from any figure) if no bundle came back by then
+const ENCODING = typeof DecompressionStream === "function" ? "gzip" : "identity";
 
 // Edit messages FigureModel applies to the model's _widget_data/_widget_layout.
 const EDITS = [
@@ -50,14 +52,20 @@ function requestBundle(model, id, entry) {
   const now = Date.now();
   if (entry.requestedAt !== 0 && now - entry.requestedAt < RETRY_MS) return;
   entry.requestedAt = now;
-  model.send({ type: REQUEST, id });
+  model.send({ type: REQUEST, id, encoding: ENCODING });
 }
 
-async function deliverBundle(entry, buffer) {
+async function deliverBundle(entry, buffer, encoding) {
   if (entry.module !== null || entry.loading) return;
   entry.loading = true;
-  const url = URL.createObjectURL(new Blob([buffer], { type: "text/javascript" }));
+  let url = null;
   try {
+    let source = new Blob([buffer]);
+    if (encoding === "gzip") {
+      const inflated = source.stream().pipeThrough(new DecompressionStream("gzip"));
+      source = await new Response(inflated).blob();
+    }
+    url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
     entry.module = await import(/* webpackIgnore: true */ url);
     entry.resolve(entry.module);
   } catch (error) {
@@ -65,7 +73,7 @@ async function deliverBundle(entry, buffer) {
     console.error("[marginlab] could not load the plotly bundle", error);
   } finally {
     entry.loading = false;
-    URL.revokeObjectURL(url);
+    if (url !== null) URL.revokeObjectURL(url);
   }
 }
 
@@ -79,7 +87,7 @@ export default () => {
       const entry = entryFor(id);
       model.on("msg:custom", (msg, buffers) => {
         if (msg?.type === REPLY && msg.id === id && buffers?.length) {
-          deliverBundle(entry, buffers[0]);
+          deliverBundle(entry, buffers[0], msg.encoding);
         }
       });
 
