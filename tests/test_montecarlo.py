@@ -300,6 +300,7 @@ def test_simulation_result_frame_and_helpers():
     path_set = np.array([[60_000.0, 50_000.0], [60_000.0, 61_000.0]])
     result = simulate_paths(single("isolated"), {"BTCUSDT": path_set})
     assert result.n_paths == 2
+    assert result.final_equity is result.final_equity_usdt  # the name for it
     assert result.n_steps == 2
     assert result.liquidated().tolist() == [True, False]
     assert result.stopped().tolist() == [False, False]

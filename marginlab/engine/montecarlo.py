@@ -74,6 +74,11 @@ class SimulationResult:
     def n_paths(self) -> int:
         return len(self.final_equity_usdt)
 
+    @property
+    def final_equity(self) -> np.ndarray:
+        """Final equity per path, USDT: the same array as ``final_equity_usdt``."""
+        return self.final_equity_usdt
+
     def liquidated(self, key: str | None = None) -> np.ndarray:
         """Boolean per path: that position (or, with no key, any position) was liquidated."""
         keys = self.keys if key is None else (key,)
