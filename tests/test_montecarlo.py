@@ -354,6 +354,27 @@ def test_simulate_bad_prices_say_what_is_wrong(prices, error, match):
         simulate_paths(single("isolated"), prices)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({}, id="checked-while-scanning"),
+        pytest.param({"funding_interval_steps": 8}, id="checked-first"),
+    ],
+)
+def test_simulate_bad_price_far_into_the_array_is_found(options):
+    # Path 0 crashes to 1 USDT at step 1 (liquidated at once), so its later steps are never
+    # needed by the simulation; a NaN there, and one in a later chunk of paths, is still found.
+    prices = gbm_paths(60_000, 1_000, 400, volatility=0.5, seed=1)
+    prices[0, 1:] = 1.0
+    prices[0, 300] = np.nan
+    with pytest.raises(ValueError, match=r"\[path 0, step 300\] must be a finite price"):
+        simulate_paths(single("isolated"), {"BTCUSDT": prices}, **options)
+    prices[0, 300] = 1.0
+    prices[900, 350] = -1.0
+    with pytest.raises(ValueError, match=r"\[path 900, step 350\] must be a finite price"):
+        simulate_paths(single("isolated"), {"BTCUSDT": prices}, **options)
+
+
 def test_simulate_mismatched_shapes_are_refused():
     account = _accounts()["cross-pair"]
     prices = {"BTCUSDT": np.ones((3, 4)), "ETHUSDT": np.ones((3, 5))}

@@ -165,8 +165,6 @@ def _price_arrays(account: Account, prices: object) -> tuple[dict[str, np.ndarra
     if len(shapes) != 1:
         detail = ", ".join(f"{s}: {a.shape}" for s, a in used.items())
         raise ValueError(f"prices: every symbol needs the same (n_paths, n_steps), got {detail}")
-    for name, arr in used.items():
-        _check_positive(arr, name)
     n_paths, n_steps = shapes.pop() if shapes else (0, 0)
     return {s: np.ascontiguousarray(a) for s, a in used.items()}, n_paths, n_steps
 
@@ -175,15 +173,19 @@ def _check_positive(arr: np.ndarray, name: str) -> None:
     """Every price finite and > 0, checked chunk by chunk (one pass over the array)."""
     rows = max(1, _CHUNK_CELLS // arr.shape[1])
     for r0 in range(0, arr.shape[0], rows):
-        chunk = arr[r0 : r0 + rows]
-        if chunk.min() > 0 and chunk.max() < np.inf:  # min is NaN if any value is
-            continue
-        bad = np.argwhere(~((chunk > 0) & (chunk < np.inf)))[0]
-        row, step = int(bad[0]) + r0, int(bad[1])
-        raise ValueError(
-            f"prices[{name!r}][path {row}, step {step}] must be a finite price greater "
-            f"than 0 USDT, got {float(arr[row, step])!r}"
-        )
+        _check_window(arr[r0 : r0 + rows], name, r0, 0)
+
+
+def _check_window(window: np.ndarray, name: str, row0: int, step0: int) -> None:
+    """Raise, naming the path and step, unless every price of the window is finite and > 0."""
+    if window.min() > 0 and window.max() < np.inf:  # min is NaN if any value is
+        return
+    bad = np.argwhere(~((window > 0) & (window < np.inf)))[0]
+    row, step = int(bad[0]), int(bad[1])
+    raise ValueError(
+        f"prices[{name!r}][path {row + row0}, step {step + step0}] must be a finite price "
+        f"greater than 0 USDT, got {float(window[row, step])!r}"
+    )
 
 
 def simulate_paths(
@@ -226,9 +228,14 @@ def simulate_paths(
     fill_mode = rules.parse_stop_fill(stop_fill)
     slippage = rules.parse_slippage(slippage_rate)
     rate, interval = rules.parse_funding(account, funding_rate, funding_interval_steps)
+    # Without funding the first scan reads every price once, and checks them as it goes.
+    check_in_scan = interval is None and bool(account.positions) and n_paths > 0
+    if not check_in_scan:
+        for name, arr in arrays.items():
+            _check_positive(arr, name)
     engine = _Engine(account, arrays, n_paths, n_steps, stop_map, fill_mode, slippage, rate)
     if account.positions and n_paths:
-        engine.run(interval)
+        engine.run(interval, check_prices=check_in_scan)
     return engine.result()
 
 
@@ -286,7 +293,8 @@ class _Engine:
         self.funding = np.zeros(n)
 
     # ------------------------------------------------------------------ driver
-    def run(self, interval: int | None) -> None:
+    def run(self, interval: int | None, check_prices: bool = False) -> None:
+        """Advance every path to the end; ``check_prices``: validate in the first scan."""
         bounds = [0, self.n_steps]
         if interval is not None:
             bounds = [0, *range(interval, self.n_steps, interval), self.n_steps]
@@ -298,7 +306,8 @@ class _Engine:
                 self._fund(rows, b0)
             cursor = None
             while rows.size:
-                first = self._scan(rows, cursor, b0, b1)
+                first = self._scan(rows, cursor, b0, b1, check_prices)
+                check_prices = False
                 hit = first < b1
                 rows, steps = rows[hit], first[hit]
                 if rows.size == 0:
@@ -387,8 +396,19 @@ class _Engine:
         else:
             high[symbol] = np.where(where, np.minimum(high[symbol], price), high[symbol])
 
-    def _scan(self, rows: np.ndarray, cursor: np.ndarray | None, b0: int, b1: int) -> np.ndarray:
-        """First step in [cursor, b1) of each row that may hold an event; b1 where none."""
+    def _scan(
+        self,
+        rows: np.ndarray,
+        cursor: np.ndarray | None,
+        b0: int,
+        b1: int,
+        check_prices: bool = False,
+    ) -> np.ndarray:
+        """First step in [cursor, b1) of each row that may hold an event; b1 where none.
+
+        ``check_prices`` validates each window while it is in cache (the first scan of a
+        run without funding covers every price).
+        """
         if cursor is not None:
             b0 = int(cursor.min())
         low, high, full = self._thresholds(rows)
@@ -405,6 +425,9 @@ class _Engine:
                 else self.prices[s][rr, b0:b1]
                 for s in self.symbols
             }
+            if check_prices:
+                for s, window in windows.items():
+                    _check_window(window, s, int(rr[0]), b0)
             candidate = None
             for s in self.symbols:
                 for bound, below in ((low[s][part], True), (high[s][part], False)):
