@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install bench lint present clean
+.PHONY: lab test install bench lint present clean binder-check
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "marginlab needs Python >= 3.11 (set PYTHON=python3.11)"'
@@ -34,6 +34,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Binder's environment alone (binder/requirements.txt + postBuild) runs every lesson.
+binder-check:
+	bash tools/binder_check.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
