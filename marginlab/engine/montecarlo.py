@@ -351,16 +351,16 @@ class _Engine:
 
     # -------------------------------------------------------------------- scan
     def _liquidation_price(self, leg: _Leg, wallet: np.ndarray) -> np.ndarray:
-        return np.asarray(
-            tiered_liquidation_price(
-                leg.table,
-                side=leg.sign,
-                quantity=leg.quantity,
-                entry_price=leg.entry_price,
-                wallet_balance=wallet,
-            ),
-            dtype=float,
+        """Closed-form LP per row (one value when every row has the same wallet, as at start)."""
+        same = wallet.size and wallet.min() == wallet.max()
+        price = tiered_liquidation_price(
+            leg.table,
+            side=leg.sign,
+            quantity=leg.quantity,
+            entry_price=leg.entry_price,
+            wallet_balance=wallet[:1] if same else wallet,
         )
+        return np.broadcast_to(np.asarray(price, dtype=float), wallet.shape)
 
     def _thresholds(self, rows: np.ndarray) -> tuple[dict, dict, np.ndarray]:
         """Per row and symbol: a mark at or below ``low`` or at or above ``high`` may be an event.
