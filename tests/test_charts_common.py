@@ -15,18 +15,22 @@ import pytest
 from marginlab import charts
 from marginlab.charts import format as fmt
 from marginlab.charts import palette
+from marginlab.engine import Account
 from marginlab.scenarios import GUIDE, guide_account, two_positions_account
 
 NAN = float("nan")
 
 
-def _ladder(mark: float, stop: float | None) -> dict:
+def _ladder(mark: float, stop: float | None, cross_wallet_usdt: float = 10_000) -> dict:
+    cross = Account(wallet_balance=cross_wallet_usdt).open(
+        "BTCUSDT", side="long", price=60_000, leverage=10, margin=2_000
+    )
     return {
         "entry_price": GUIDE.entry_price,
         "mark_price": mark,
-        "cross_liquidation_price": guide_account("cross").liquidation_price("BTCUSDT"),
+        "cross_liquidation_price": cross.liquidation_price("BTCUSDT"),  # NaN above 20,000
         "isolated_liquidation_price": guide_account("isolated").liquidation_price("BTCUSDT"),
-        "cross_bankruptcy_price": 30_000.0,
+        "cross_bankruptcy_price": 60_000 - 3 * cross_wallet_usdt,
         "isolated_bankruptcy_price": 54_000.0,
         "stop_price": stop,
     }
@@ -57,7 +61,7 @@ CASES = {
         charts.price_ladder_figure,
         charts.update_price_ladder,
         _ladder(60_000, None),
-        _ladder(56_000, 57_000),
+        _ladder(56_000, 57_000, cross_wallet_usdt=30_000),
     ),
     "loss_at_liquidation": (
         charts.loss_at_liquidation_figure,
@@ -182,6 +186,28 @@ def test_chart_update_equals_fresh_build_in_figure_widget(name):
     assert _trace_data(widget) == _trace_data(build(**second).figure)
     update(widget, **first)
     assert _trace_data(widget) == _trace_data(build(**first).figure)
+
+
+def _json_strict(value) -> str:
+    """JSON as Jupyter sends it: NaN is not allowed (binary buffers stand in as text)."""
+    return json.dumps(value, allow_nan=False, default=lambda buffer: "<buffer>")
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_chart_widget_messages_carry_no_nan(name):
+    build, update, first, second = CASES[name]
+    widget = go.FigureWidget(build(**first).figure)
+    _json_strict(widget.get_state())  # what the widget sends when it is created
+    sent = []
+    send = widget.comm.send
+    widget.comm.send = lambda data=None, metadata=None, buffers=None: (
+        sent.append(data) or send(data=data, metadata=metadata, buffers=buffers)
+    )
+    update(widget, **second)
+    update(widget, **first)
+    assert sent  # the updates did send something
+    for message in sent:
+        _json_strict(message)
 
 
 @pytest.mark.parametrize("name", CASES)

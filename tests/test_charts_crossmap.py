@@ -52,9 +52,12 @@ def test_cross_map_two_positions_summary_gives_ratio_and_liquidated_share():
 
 def test_cross_map_heatmap_is_ratio_in_percent_capped_at_200():
     fig = cross_map_figure(**_inputs()).figure
-    z = np.asarray(find_trace(fig, "map").z)
+    trace = find_trace(fig, "map")
+    z = np.asarray(trace.z).reshape(len(ETH), len(BTC))  # column form: one value per cell
+    np.testing.assert_array_equal(np.asarray(trace.x).reshape(z.shape)[2], BTC)
+    np.testing.assert_array_equal(np.asarray(trace.y).reshape(z.shape)[:, 1], ETH)
     ratio = _ratio_grid(two_positions_account("cross"))
-    assert z.dtype == np.float32 and z.shape == (len(ETH), len(BTC))
+    assert np.asarray(trace.z).dtype == np.float32
     expected = np.minimum(100 * ratio, 200)  # inf (pool used up) shows as the 200 % cap
     np.testing.assert_allclose(z, expected, rtol=1e-6, atol=0)
     assert np.isinf(ratio).any() and np.isfinite(z).all()

@@ -65,7 +65,7 @@ def test_liquidation_distance_curves_are_percent_of_entry():
 def test_liquidation_distance_cross_without_price_draws_gap_and_says_so():
     # 2x and 5x: a 4,000 / 10,000 USDT notional against a 10,000 pool: no positive price.
     chart = liquidation_distance_figure(**_inputs(current=5.0))
-    cross = np.asarray(find_trace(chart.figure, "curve-cross").y)
+    cross = np.asarray(find_trace(chart.figure, "curve-cross").y, dtype=float)
     assert np.isnan(cross[:2]).all() and np.isfinite(cross[2:]).all()
     assert chart.summary == (
         "At 5x, isolated liquidates 19.68% from entry and cross cannot be liquidated by price."

@@ -7,6 +7,10 @@ liquidation prices draw as a vertical and a horizontal line in the Isolated colo
 isolated positions liquidate each on its own price, whatever the other one does,
 while the cross boundary bends because one position's profit buffers the other's loss.
 
+The map travels in plotly's column form (x, y and z as 1-d arrays of one value per
+cell): the FigureWidget sends only 1-d numeric arrays as binary, and a new grid of
+ratios then costs 4 bytes a cell (float32), while the unchanged x and y cost nothing.
+
 Trace keys (``meta``): map, isolated-x, isolated-y, mark.
 """
 
@@ -19,7 +23,16 @@ import plotly.graph_objects as go
 
 from marginlab.charts import format as fmt
 from marginlab.charts import palette
-from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, floats, scalar
+from marginlab.charts._common import (
+    Chart,
+    TraceData,
+    apply,
+    base_layout,
+    build,
+    floats,
+    points,
+    scalar,
+)
 
 NAME = "cross_map"
 TITLE = "Cross margin ratio over both prices"
@@ -126,24 +139,24 @@ def _data(
     iso_y = _optional_price(y_isolated_liquidation_price, "y_isolated_liquidation_price")
 
     # inf (pool used up) saturates the colour; float32 halves the bytes of a tick.
-    shown = np.clip(100.0 * ratio, 0.0, RATIO_CAP_PERCENT).astype(np.float32)
+    shown = np.clip(100.0 * ratio, 0.0, RATIO_CAP_PERCENT).astype(np.float32).ravel()
     has_isolated = x_isolated_liquidation_price is not None
     has_isolated |= y_isolated_liquidation_price is not None
     traces: list[TraceData] = [
-        {"x": xs, "y": ys, "z": shown},
+        {"x": np.tile(xs, len(ys)), "y": np.repeat(ys, len(xs)), "z": shown},  # row by row
         {
-            "x": np.array([iso_x, iso_x]),
-            "y": ys[[0, -1]],
+            "x": points([iso_x, iso_x]),
+            "y": points(ys[[0, -1]]),
             "text": ["" if np.isnan(iso_x) else f"{x_symbol} {fmt.price(iso_x)}", ""],
             "visible": x_isolated_liquidation_price is not None,
         },
         {
-            "x": xs[[0, -1]],
-            "y": np.array([iso_y, iso_y]),
+            "x": points(xs[[0, -1]]),
+            "y": points([iso_y, iso_y]),
             "text": ["" if np.isnan(iso_y) else f"{y_symbol} {fmt.price(iso_y)}", ""],
             "visible": y_isolated_liquidation_price is not None,
         },
-        {"x": np.array([x_mark]), "y": np.array([y_mark])},
+        {"x": points([x_mark]), "y": points([y_mark])},
     ]
 
     state = "liquidated" if now >= 1 else "liquidation at 100%"

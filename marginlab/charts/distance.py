@@ -21,6 +21,7 @@ from marginlab.charts._common import (
     base_layout,
     build,
     floats,
+    points,
     same_length,
     scalar,
 )
@@ -104,11 +105,13 @@ def _data(
             current_isolated_distance_rate, "current_isolated_distance_rate", allow_nan=True
         ),
     }
-    traces: list[TraceData] = [{"x": grid, "y": 100.0 * curves[mode]} for mode in MODES]
+    traces: list[TraceData] = [
+        {"x": points(grid), "y": points(100.0 * curves[mode])} for mode in MODES
+    ]
     for mode in MODES:
         label = "no liquidation" if np.isnan(now[mode]) else fmt.percent(now[mode])
         traces.append(
-            {"x": np.array([now_leverage]), "y": np.array([100.0 * now[mode]]), "text": [label]}
+            {"x": points([now_leverage]), "y": points([100.0 * now[mode]]), "text": [label]}
         )
     summary = (
         f"At {fmt.leverage(now_leverage)}, {_clause('isolated', now['isolated'], 'liquidates ')}"

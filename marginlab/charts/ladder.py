@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from marginlab.charts import format as fmt
 from marginlab.charts import palette
-from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, scalar
+from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, points, scalar
 from marginlab.engine.types import Side
 
 NAME = "price_ladder"
@@ -150,16 +150,14 @@ def _data(
             raise ValueError(f"{name} must be greater than 0, got {value!r}")
     is_long = Side.parse(side) is Side.LONG
 
-    def level(value: float) -> np.ndarray:
-        return np.array([value, value])
+    def level(value: float) -> list[float | None]:
+        return points([value, value])
 
     def column_line(label: str, value: float) -> TraceData:
         text = "" if np.isnan(value) else f"{label} {fmt.price(value)}"
         return {"y": level(value), "text": [text, ""]}
 
-    bands = [
-        {"y": np.array([entry, entry, liq[mode], liq[mode]])} for mode in ("cross", "isolated")
-    ]
+    bands = [{"y": points([entry, entry, liq[mode], liq[mode]])} for mode in ("cross", "isolated")]
     traces = [
         *bands,
         {"y": level(entry), "text": [f"Entry {fmt.price(entry)}", ""]},
@@ -172,7 +170,7 @@ def _data(
         },
         {"y": level(mark), "text": ["", f"Mark {fmt.price(mark)}"]},
         {
-            "y": np.array([entry, entry]),
+            "y": points([entry, entry]),
             "text": [NO_PRICE_NOTE if np.isnan(liq[m]) else "" for m in ("cross", "isolated")],
             "textposition": "bottom center" if is_long else "top center",
         },

@@ -9,12 +9,11 @@ Trace keys (``meta``): lost-cross, kept-cross, lost-isolated, kept-isolated.
 
 from __future__ import annotations
 
-import numpy as np
 import plotly.graph_objects as go
 
 from marginlab.charts import format as fmt
 from marginlab.charts import palette
-from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, scalar
+from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, points, scalar
 
 NAME = "loss_at_liquidation"
 TITLE = "What liquidation costs: Cross vs Isolated"
@@ -82,10 +81,8 @@ def _data(
     for mode in MODES:
         kept = wallet - loss[mode]
         lost_word = "lost" if liquidated[mode] else "down"
-        traces.append(
-            {"x": np.array([loss[mode]]), "text": [f"{lost_word} {fmt.price(loss[mode])}"]}
-        )
-        traces.append({"x": np.array([kept]), "text": [f"kept {fmt.price(kept)}"]})
+        traces.append({"x": points([loss[mode]]), "text": [f"{lost_word} {fmt.price(loss[mode])}"]})
+        traces.append({"x": points([kept]), "text": [f"kept {fmt.price(kept)}"]})
     clauses = "; ".join(
         _clause(mode, loss[mode], wallet - loss[mode], liquidated[mode]) for mode in MODES
     )

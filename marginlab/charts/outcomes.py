@@ -16,7 +16,16 @@ import plotly.graph_objects as go
 
 from marginlab.charts import format as fmt
 from marginlab.charts import palette
-from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, floats, scalar
+from marginlab.charts._common import (
+    Chart,
+    TraceData,
+    apply,
+    base_layout,
+    build,
+    floats,
+    points,
+    scalar,
+)
 
 NAME = "outcomes"
 TITLE = "Final equity over many price paths"
@@ -38,8 +47,7 @@ def _traces() -> list[TraceData]:
             "legendgroup": key,
             "marker": {"color": color, "line": {"color": color, "width": 1}},
             "opacity": 0.6,
-            "hovertemplate": "%{customdata[0]:,.0f} to %{customdata[1]:,.0f} USDT: "
-            f"%{{y:.1f}}% of paths<extra>{name}</extra>",
+            "hovertemplate": f"about %{{x:,.0f}} USDT: %{{y:.1f}}% of paths<extra>{name}</extra>",
         }
         for key, (name, color) in STRATEGIES.items()
     ]
@@ -57,6 +65,21 @@ def _traces() -> list[TraceData]:
         "cliponaxis": False,
     }
     return [*bars, start]
+
+
+def _nice_edges(values: np.ndarray, bins: int) -> np.ndarray:
+    """At most ``bins`` + 1 equal bins of a round width (1, 2, 2.5 or 5 × 10^k USDT).
+
+    Round edges read well ("8,000 to 8,500 USDT") and stay put while the data moves a
+    little, so a tick usually resends only the bar heights.
+    """
+    low, high = float(values.min()), float(values.max())
+    raw = (high - low) / bins if high > low else max(abs(low), 1.0) / bins
+    magnitude = 10.0 ** np.floor(np.log10(raw))
+    width = next(m * magnitude for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * magnitude >= raw)
+    start = np.floor(low / width) * width
+    count = max(1, int(np.ceil((high - start) / width)))
+    return start + width * np.arange(count + 1)
 
 
 def _probability(value: float | None, name: str) -> float:
@@ -108,9 +131,8 @@ def _data(
         else scalar(initial_equity_usdt, "initial_equity_usdt")
     )
 
-    edges = np.histogram_bin_edges(np.concatenate(list(equity.values())), bins=bins)
+    edges = _nice_edges(np.concatenate(list(equity.values())), bins)
     centers = 0.5 * (edges[:-1] + edges[1:])
-    spans = np.column_stack([edges[:-1], edges[1:]])
     traces: list[TraceData] = []
     top = 0.0
     width = float(edges[1] - edges[0])
@@ -122,17 +144,16 @@ def _data(
             top = max(top, float(share.max()))
         traces.append(
             {
-                "x": centers,
-                "y": share,
+                "x": points(centers),
+                "y": points(share),
                 "width": width,
-                "customdata": spans,
                 "visible": key in equity,
             }
         )
     traces.append(
         {
-            "x": np.array([start, start]),
-            "y": np.array([0.0, top]),
+            "x": points([start, start]),
+            "y": [0.0, top],
             "text": ["", f"start {fmt.price(start)}"],
             "visible": initial_equity_usdt is not None,
         }
@@ -169,6 +190,7 @@ def outcomes_figure(
     Probabilities are fractions of paths (0.352 = 35.20 %), from the simulation's
     ``liquidated_at >= 0``. The isolated-with-stop strategy is optional (give its
     equity and probability together); ``initial_equity_usdt`` draws a start line.
+    ``bins`` is the most bins wanted: all strategies share bins of a round width.
 
     >>> import textwrap
     >>> chart = outcomes_figure(cross_final_equity_usdt=[0, 10_500, 11_000, 9_000],

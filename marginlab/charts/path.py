@@ -20,12 +20,14 @@ import plotly.graph_objects as go
 from marginlab.charts import format as fmt
 from marginlab.charts import palette
 from marginlab.charts._common import (
+    SMALL,
     Chart,
     TraceData,
     apply,
     base_layout,
     build,
     floats,
+    points,
     same_length,
 )
 
@@ -105,6 +107,8 @@ def _steps(value: object) -> np.ndarray:
         raise TypeError(f"steps must be an array of numbers or datetimes, got dtype {arr.dtype}")
     if arr.ndim != 1 or len(arr) == 0:
         raise ValueError(f"steps must be a non-empty 1-d array, got shape {arr.shape}")
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        raise ValueError("steps must be finite (no NaN or infinity)")
     return arr
 
 
@@ -166,19 +170,21 @@ def _data(
         },
     }
 
-    traces: list[TraceData] = [{"x": x, "y": equity[mode]} for mode in MODES]
+    # int64 arrays would travel as JSON lists; float64 goes as binary.
+    x_points = x.tolist() if len(x) <= SMALL else x.astype(float) if x.dtype.kind in "iu" else x
+    traces: list[TraceData] = [{"x": x_points, "y": points(equity[mode])} for mode in MODES]
     for mode in MODES:
         shown = np.where(np.isfinite(ratio[mode]), 100.0 * ratio[mode], np.nan)  # inf: a gap
-        traces.append({"x": x, "y": shown})
+        traces.append({"x": x_points, "y": points(shown)})
     traces.append(
-        {"x": x[[0, -1]], "y": np.array([100.0, 100.0]), "text": ["liquidation at 100%", ""]}
+        {"x": x[[0, -1]].tolist(), "y": [100.0, 100.0], "text": ["liquidation at 100%", ""]}
     )
     for kind in events:
         hit = [(m, i) for m, i in events[kind].items() if 0 <= i < n]
         traces.append(
             {
-                "x": x[[i for _, i in hit]],
-                "y": np.array([equity[m][i] for m, i in hit]),
+                "x": x[[i for _, i in hit]].tolist(),
+                "y": points([equity[m][i] for m, i in hit]),
                 "text": [f"{palette.MODE_NAMES[m]} {kind}" for m, _ in hit],
             }
         )

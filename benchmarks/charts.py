@@ -1,0 +1,187 @@
+"""Micro-benchmark of the chart update path (printed, not asserted).
+
+For each chart: build once, wrap in a ``go.FigureWidget`` (what the widgets use), then
+time ``update_<chart>`` over many ticks with inputs that change every tick, and count
+the bytes the widget sends to the browser per tick (JSON + binary buffers, captured at
+the widget's comm). Typical sizes: a 200-point leverage grid, a 500-step path, a
+50 x 50 price grid, 10,000 Monte Carlo paths. Goal (issue 4): well under 2 ms per
+update, <= 20 KB per tick.
+
+Run:  .venv/bin/python benchmarks/charts.py
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import numpy as np
+import plotly.graph_objects as go
+
+from marginlab import charts
+
+TICKS = 300
+rng = np.random.default_rng(7)
+
+
+def _ladder(i: int) -> dict:
+    mark = 60_000.0 - 20.0 * i
+    return {
+        "entry_price": 60_000.0,
+        "mark_price": mark,
+        "cross_liquidation_price": 30_120.48,
+        "isolated_liquidation_price": 54_216.87 - i,
+        "cross_bankruptcy_price": 30_000.0,
+        "isolated_bankruptcy_price": 54_000.0 - i,
+        "stop_price": 57_000.0,
+    }
+
+
+def _loss(i: int) -> dict:
+    return {
+        "wallet_balance_usdt": 10_000.0,
+        "cross_loss_usdt": 10.0 * i,
+        "isolated_loss_usdt": 2_000.0,
+        "cross_liquidated": False,
+    }
+
+
+LEVERAGE = np.linspace(1.0, 125.0, 200)
+
+
+def _distance(i: int) -> dict:
+    margin = 2_000.0 + i
+    isolated = 1.0 / LEVERAGE - 0.004
+    cross = np.where(LEVERAGE * margin > 10_000, 10_000 / (margin * LEVERAGE), np.nan)
+    return {
+        "leverage": LEVERAGE,
+        "cross_distance_rate": cross,
+        "isolated_distance_rate": isolated,
+        "current_leverage": 10.0,
+        "current_cross_distance_rate": float(10_000 / (margin * 10)),
+        "current_isolated_distance_rate": 0.096,
+    }
+
+
+STEPS = np.arange(500)
+
+
+def _path(i: int) -> dict:
+    price = 60_000 * np.exp(np.cumsum(rng.normal(0, 0.01, STEPS.size)))
+    equity = 10_000 + (price - 60_000) / 3
+    return {
+        "steps": STEPS,
+        "cross_equity_usdt": equity,
+        "isolated_equity_usdt": np.maximum(equity, 8_000),
+        "cross_margin_ratio": 80 / equity,
+        "isolated_margin_ratio": 80 / (equity - 8_000),
+        "isolated_liquidated_at": int(i % 500),
+    }
+
+
+X_GRID = np.linspace(20_000, 90_000, 50)
+Y_GRID = np.linspace(1_000, 9_000, 50)
+
+
+def _map_data(shift: float) -> np.ndarray:
+    pool = 10_000 + (X_GRID[None, :] - 60_000) / 3 - (Y_GRID[:, None] - 3_000) * 10 / 3 + shift
+    maintenance = 0.004 * (X_GRID[None, :] / 3 + Y_GRID[:, None] * 10 / 3)
+    return np.where(pool > 0, maintenance / np.where(pool > 0, pool, 1), np.inf)
+
+
+MAP_FIXED = _map_data(0.0)
+
+
+def _map_price_only(i: int) -> dict:
+    return {
+        "x_price_grid": X_GRID,
+        "y_price_grid": Y_GRID,
+        "margin_ratio_grid": MAP_FIXED,
+        "x_mark_price": 60_000.0 - 10 * i,
+        "y_mark_price": 3_000.0,
+        "margin_ratio": 0.012,
+        "x_isolated_liquidation_price": 54_216.87,
+        "y_isolated_liquidation_price": 3_286.85,
+    }
+
+
+def _map_new_grid(i: int) -> dict:
+    return _map_price_only(i) | {"margin_ratio_grid": _map_data(10.0 * i)}
+
+
+def _outcomes(i: int) -> dict:
+    final = 10_000 + rng.normal(0, 2_000, (3, 10_000))
+    return {
+        "cross_final_equity_usdt": np.maximum(final[0], 0),
+        "isolated_final_equity_usdt": np.maximum(final[1], 8_000),
+        "cross_liquidation_probability": 0.1,
+        "isolated_liquidation_probability": 0.3,
+        "isolated_stop_final_equity_usdt": np.maximum(final[2], 9_000),
+        "isolated_stop_liquidation_probability": 0.0,
+        "initial_equity_usdt": 10_000.0,
+    }
+
+
+CASES: list[tuple[str, Callable, Callable, Callable[[int], dict]]] = [
+    ("price ladder", charts.price_ladder_figure, charts.update_price_ladder, _ladder),
+    ("loss bars", charts.loss_at_liquidation_figure, charts.update_loss_at_liquidation, _loss),
+    (
+        "distance, 200 leverages",
+        charts.liquidation_distance_figure,
+        charts.update_liquidation_distance,
+        _distance,
+    ),
+    ("equity path, 500 steps", charts.equity_path_figure, charts.update_equity_path, _path),
+    ("cross map, price tick", charts.cross_map_figure, charts.update_cross_map, _map_price_only),
+    ("cross map, new 50x50 grid", charts.cross_map_figure, charts.update_cross_map, _map_new_grid),
+    ("outcomes, 3 x 10,000 paths", charts.outcomes_figure, charts.update_outcomes, _outcomes),
+]
+
+
+def _count_bytes(widget: go.FigureWidget) -> list[int]:
+    """Patch the widget's comm so every message adds its size (JSON + buffers) to a list."""
+    sizes: list[int] = []
+    comm = widget.comm
+    send = comm.send
+
+    def counting_send(data=None, metadata=None, buffers=None):
+        size = len(json.dumps(data, default=str))
+        size += sum(memoryview(b).nbytes for b in buffers or ())
+        sizes.append(size)
+        return send(data=data, metadata=metadata, buffers=buffers)
+
+    comm.send = counting_send
+    return sizes
+
+
+def main() -> None:
+    print(f"charts update path: {TICKS} ticks per chart on a go.FigureWidget")
+    print("times in ms: wall clock p50/p95, and CPU time p50 (robust on a busy machine)")
+    header = (
+        f"{'chart':28} {'build':>7} {'wall p50':>9} {'wall p95':>9} {'cpu p50':>8} "
+        f"{'KB/tick':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, build, update, inputs in CASES:
+        start = time.perf_counter()
+        chart = build(**inputs(0))
+        build_ms = 1e3 * (time.perf_counter() - start)
+        widget = go.FigureWidget(chart.figure)
+        sizes = _count_bytes(widget)
+        ticks = [inputs(i) for i in range(1, TICKS + 1)]  # inputs made outside the timing
+        wall, cpu = [], []
+        for kwargs in ticks:
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            update(widget, **kwargs)
+            cpu.append(time.thread_time() - start_cpu)
+            wall.append(time.perf_counter() - start)
+        p50, p95 = (1e3 * np.percentile(wall, q) for q in (50, 95))
+        cpu50 = 1e3 * np.percentile(cpu, 50)
+        kb = sum(sizes) / TICKS / 1024
+        print(f"{name:28} {build_ms:7.1f} {p50:9.3f} {p95:9.3f} {cpu50:8.3f} {kb:8.1f}")
+
+
+if __name__ == "__main__":
+    main()
