@@ -66,6 +66,17 @@ def test_when_to_use_scenario_is_complete_and_reproducible(name):
         assert paths.tobytes() == again.prices[symbol].tobytes()
 
 
+def test_when_to_use_replay_follows_one_path_like_the_simulation():
+    scenario = trend_trade_through_drawdown(n_paths=3)
+    simulated = scenario.simulate("isolated")
+    for path in range(3):
+        replayed = scenario.replay("isolated", path)
+        assert replayed.liquidated_at["BTCUSDT"] == simulated.liquidated_at["BTCUSDT"][path]
+        assert replayed.final_equity_usdt == simulated.final_equity_usdt[path]
+    with pytest.raises(ValueError, match="path must be between 0 and 2, got 3"):
+        scenario.replay("cross", 3)
+
+
 def test_when_to_use_unknown_name_lists_the_names():
     with pytest.raises(ValueError, match="name must be one of hedge, large_account"):
         when_to_use("scalping")

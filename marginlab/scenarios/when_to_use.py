@@ -19,9 +19,11 @@ import pandas as pd
 
 from marginlab.engine import (
     Account,
+    ReplayResult,
     SimulationResult,
     correlated_gbm_paths,
     gbm_paths,
+    replay,
     simulate_paths,
     summarize,
     teaching_path,
@@ -60,6 +62,14 @@ class WhenToUse:
         """:func:`~marginlab.engine.simulate_paths` of ``mode`` on the scenario's paths."""
         stops = options.pop("stops", self.stops) or None
         return simulate_paths(self.account(mode), self.prices, stops=stops, **options)
+
+    def replay(self, mode: str, path: int = 0, **options: object) -> ReplayResult:
+        """:func:`~marginlab.engine.replay` of ``mode`` along one path (its timeline and events)."""
+        if not 0 <= path < self.n_paths:
+            raise ValueError(f"path must be between 0 and {self.n_paths - 1}, got {path!r}")
+        stops = options.pop("stops", self.stops) or None
+        marks = {symbol: paths[path] for symbol, paths in self.prices.items()}
+        return replay(self.account(mode), marks, stops=stops, **options)
 
     def compare(self, **options: object) -> pd.DataFrame:
         """One row per mode with :func:`~marginlab.engine.summarize`'s figures (vs the deposit)."""
