@@ -96,6 +96,7 @@ def test_price_ladder_cross_without_liquidation_price_says_so():
     assert math.isnan(_level(chart.figure, "liquidation-cross"))
     assert find_trace(chart.figure, "liquidation-cross").text[0] == ""
     assert list(find_trace(chart.figure, "notes").text) == ["cannot be liquidated by price", ""]
+    assert np.isnan(np.asarray(find_trace(chart.figure, "band-cross").y, dtype=float)).all()
 
 
 def test_price_ladder_short_liquidates_above_entry():

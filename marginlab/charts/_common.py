@@ -70,7 +70,9 @@ def apply(fig: go.Figure, chart_name: str, data: Sequence[TraceData]) -> None:
     Only trace properties are assigned, and only those whose value changed: plotly
     validates every assignment (a numpy array costs ~0.1-0.2 ms there, however short),
     so comparing first keeps a tick that moves one line cheap, and nothing is sent for
-    what did not move.
+    what did not move. Like plotly's own assignments, the comparison is with the value
+    the figure held *before* an enclosing ``batch_update``: update a figure once per
+    batch.
     """
     if not isinstance(fig, go.Figure | go.FigureWidget):
         raise TypeError(f"fig must be a plotly Figure or FigureWidget, got {type(fig).__name__}")

@@ -157,7 +157,12 @@ def _data(
         text = "" if np.isnan(value) else f"{label} {fmt.price(value)}"
         return {"y": level(value), "text": [text, ""]}
 
-    bands = [{"y": points([entry, entry, liq[mode], liq[mode]])} for mode in ("cross", "isolated")]
+    def band(value: float) -> TraceData:
+        """Entry down (or up) to the liquidation price; nothing when there is none."""
+        corners = [entry, entry, value, value] if np.isfinite(value) else [np.nan] * 4
+        return {"y": points(corners)}
+
+    bands = [band(liq[mode]) for mode in ("cross", "isolated")]
     traces = [
         *bands,
         {"y": level(entry), "text": [f"Entry {fmt.price(entry)}", ""]},
