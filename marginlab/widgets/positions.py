@@ -1,0 +1,261 @@
+"""Comparison 3 of the guide: several positions, one shared pool or each on its own.
+
+The scenario is ``two_positions_account``: the guide's BTC long (2,000 USDT at 10x from
+60,000) and an ETH short (1,000 USDT at 10x from 3,000) in a 10,000 USDT wallet, once
+all cross and once all isolated. Two price sliders move BTC and ETH. The cross map
+shows the cross margin ratio over both prices (built once: the positions never change,
+only the marker moves); the price ladder shows the BTC liquidation price in cross,
+which moves with the ETH price (the ETH profit or loss is in the same pool), beside the
+isolated one, which does not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets
+import numpy as np
+
+from marginlab.charts import (
+    Chart,
+    cross_map_figure,
+    price_ladder_figure,
+    update_cross_map,
+    update_price_ladder,
+)
+from marginlab.engine import (
+    Account,
+    AccountState,
+    MarginMode,
+    bankruptcy_price,
+    margin_ratio,
+)
+from marginlab.scenarios import two_positions_account
+from marginlab.widgets._plotly import make_figure_widget
+from marginlab.widgets.base import LessonWidget
+
+__all__ = ["SeveralPositionsWidget", "cross_ratio_grid"]
+
+BTC, ETH = "BTCUSDT", "ETHUSDT"
+MODES = ("cross", "isolated")
+BTC_GRID = np.linspace(20_000.0, 100_000.0, 161)  # every 500 USDT: the BTC slider's range
+ETH_GRID = np.linspace(1_000.0, 7_000.0, 121)  # every 50 USDT: the ETH slider's range
+CONTROL_STYLE = {"description_width": "initial"}
+CONTROL_LAYOUT = {"width": "420px"}
+LADDER_TITLE = "BTC liquidation price: Cross (moves with ETH) vs Isolated"
+
+
+def cross_ratio_grid(
+    account: Account, x_price_grid: np.ndarray, y_price_grid: np.ndarray
+) -> np.ndarray:
+    """Cross margin ratio (fraction; inf = pool used up) of a BTC + ETH cross account.
+
+    ``result[j, i]`` is the ratio at BTC ``x_price_grid[i]`` and ETH ``y_price_grid[j]``
+    (USDT): Σ maintenance margin / (cross wallet + Σ unrealized PnL), the value
+    ``account.state(marks).cross_margin_ratio`` gives at each pair. The BTC position is
+    the engine's ``margin_ratio`` position; the ETH one enters as its "other" terms.
+    """
+    btc, eth = account.position(BTC), account.position(ETH)
+    if btc.is_isolated or eth.is_isolated:
+        raise ValueError("account: both BTCUSDT and ETHUSDT positions must be cross")
+    eth_table = account.tiers(ETH)
+    eth_maintenance = np.array(
+        [eth_table.maintenance_margin(eth.quantity * p) for p in y_price_grid]
+    )
+    btc_rate, btc_amount = account.tiers(BTC).maintenance_terms(btc.quantity * x_price_grid)
+    return margin_ratio(
+        side=btc.side.value,
+        quantity=btc.quantity,
+        entry_price=btc.entry_price,
+        mark_price=x_price_grid[np.newaxis, :],
+        wallet_balance=account.cross_wallet_balance,
+        maintenance_rate=btc_rate[np.newaxis, :],
+        maintenance_amount=btc_amount[np.newaxis, :],
+        other_maintenance=eth_maintenance[:, np.newaxis],
+        other_unrealized_pnl=eth.unrealized_pnl(y_price_grid)[:, np.newaxis],
+    )
+
+
+@dataclass(frozen=True)
+class _Positions:
+    """The engine's numbers at one pair of marks (USDT; ratios are fractions)."""
+
+    marks: dict[str, float]
+    cross_state: AccountState
+    liquidated: dict[str, tuple[str, ...]]  # mode -> symbols liquidated at the marks
+    cross_btc_liquidation_price: float  # at the current ETH mark
+    cross_btc_bankruptcy_price: float
+
+
+@dataclass(frozen=True)
+class _Isolated:
+    """What the isolated account shows whatever the marks (USDT)."""
+
+    btc_liquidation_price: float
+    btc_bankruptcy_price: float
+    eth_liquidation_price: float
+
+    @classmethod
+    def of(cls, account: Account) -> _Isolated:
+        btc = account.position(BTC)
+        return cls(
+            btc_liquidation_price=account.liquidation_price(BTC),
+            btc_bankruptcy_price=bankruptcy_price(
+                side=btc.side.value,
+                quantity=btc.quantity,
+                entry_price=btc.entry_price,
+                wallet_balance=btc.isolated_margin,
+            ),
+            eth_liquidation_price=account.liquidation_price(ETH),
+        )
+
+
+class SeveralPositionsWidget(LessonWidget):
+    """Two positions: the cross buffer vs isolated independence (guide, comparison 3).
+
+    Controls: ``btc_price`` and ``eth_price`` (mark prices, USDT). Figures: the two-symbol
+    cross map with the isolated liquidation lines and the current prices, then the BTC
+    price ladder (cross at the current ETH price vs isolated).
+    """
+
+    def __init__(self, *, btc_price: float = 60_000.0, eth_price: float = 3_000.0) -> None:
+        self.accounts = {mode: two_positions_account(mode) for mode in MODES}
+        self._ratio_grid = cross_ratio_grid(self.accounts["cross"], BTC_GRID, ETH_GRID)
+        self._isolated = _Isolated.of(self.accounts["isolated"])
+        controls = {
+            "btc_price": ipywidgets.FloatSlider(
+                value=btc_price,
+                min=BTC_GRID[0],
+                max=BTC_GRID[-1],
+                step=100,
+                description="BTC price (USDT)",
+                readout_format=",.0f",
+                continuous_update=True,
+                style=CONTROL_STYLE,
+                layout=CONTROL_LAYOUT,
+            ),
+            "eth_price": ipywidgets.FloatSlider(
+                value=eth_price,
+                min=ETH_GRID[0],
+                max=ETH_GRID[-1],
+                step=10,
+                description="ETH price (USDT)",
+                readout_format=",.0f",
+                continuous_update=True,
+                style=CONTROL_STYLE,
+                layout=CONTROL_LAYOUT,
+            ),
+        }
+        # The first state is built here (a bad argument raises) to give the figures data.
+        first = self._compute({name: c.value for name, c in controls.items()})
+        figures = [
+            make_figure_widget(cross_map_figure(**self._map_inputs(first)).figure),
+            make_figure_widget(
+                price_ladder_figure(**self._ladder_inputs(first), title=LADDER_TITLE).figure
+            ),
+        ]
+        super().__init__(controls=controls, figures=figures)
+
+    # --- engine ------------------------------------------------------------------------
+
+    def _compute(self, values: dict[str, Any]) -> _Positions:
+        marks = {BTC: values["btc_price"], ETH: values["eth_price"]}
+        cross = self.accounts["cross"]
+        state = cross.state(marks)
+        btc, eth = (next(s for s in state.positions if s.position.symbol == n) for n in (BTC, ETH))
+        return _Positions(
+            marks=marks,
+            cross_state=state,
+            liquidated={
+                m: tuple(p.symbol for p in self.accounts[m].liquidate(marks).liquidated)
+                for m in MODES
+            },
+            cross_btc_liquidation_price=btc.liquidation_price,
+            cross_btc_bankruptcy_price=bankruptcy_price(
+                side=btc.position.side.value,
+                quantity=btc.position.quantity,
+                entry_price=btc.position.entry_price,
+                wallet_balance=cross.cross_wallet_balance,
+                other_unrealized_pnl=eth.unrealized_pnl,
+            ),
+        )
+
+    # --- charts ------------------------------------------------------------------------
+
+    def _map_inputs(self, result: _Positions) -> dict[str, Any]:
+        return {
+            "x_price_grid": BTC_GRID,
+            "y_price_grid": ETH_GRID,
+            "margin_ratio_grid": self._ratio_grid,
+            "x_mark_price": result.marks[BTC],
+            "y_mark_price": result.marks[ETH],
+            "margin_ratio": result.cross_state.cross_margin_ratio,
+            "x_isolated_liquidation_price": self._isolated.btc_liquidation_price,
+            "y_isolated_liquidation_price": self._isolated.eth_liquidation_price,
+        }
+
+    def _ladder_inputs(self, result: _Positions) -> dict[str, Any]:
+        btc = self.accounts["cross"].position(BTC)
+        return {
+            "entry_price": btc.entry_price,
+            "mark_price": result.marks[BTC],
+            "cross_liquidation_price": result.cross_btc_liquidation_price,
+            "isolated_liquidation_price": self._isolated.btc_liquidation_price,
+            "cross_bankruptcy_price": result.cross_btc_bankruptcy_price,
+            "isolated_bankruptcy_price": self._isolated.btc_bankruptcy_price,
+            "side": btc.side.value,
+        }
+
+    @staticmethod
+    def _summary(result: _Positions, map_summary: str, ladder_summary: str) -> str:
+        gone = ", ".join(
+            f"{mode} {' and '.join(result.liquidated[mode]) or 'none'}" for mode in MODES
+        )
+        return f"{map_summary} BTC long: {ladder_summary} Liquidated at these prices: {gone}."
+
+    def _apply(self, result: _Positions) -> str:
+        cross_map, ladder = self.figures
+        map_summary = update_cross_map(cross_map, **self._map_inputs(result))
+        ladder_summary = update_price_ladder(ladder, **self._ladder_inputs(result))
+        return self._summary(result, map_summary, ladder_summary)
+
+    def static(self) -> Chart:
+        """A fresh plain figure of the cross map for the current prices, and the summary."""
+        chart = cross_map_figure(**self._map_inputs(self._now))
+        ladder = price_ladder_figure(**self._ladder_inputs(self._now), title=LADDER_TITLE)
+        return Chart(chart.figure, self._summary(self._now, chart.summary, ladder.summary))
+
+    # --- the numbers of the current state ----------------------------------------------
+
+    @property
+    def _now(self) -> _Positions:
+        return self._drawn_result
+
+    @property
+    def cross_liquidation_price(self) -> float:
+        """BTC mark price (USDT) that liquidates the cross account at the current ETH mark."""
+        return self._now.cross_btc_liquidation_price
+
+    @property
+    def isolated_liquidation_price(self) -> float:
+        """BTC mark price (USDT) that liquidates the isolated BTC position (ETH plays no part)."""
+        return self._isolated.btc_liquidation_price
+
+    @property
+    def cross_margin_ratio(self) -> float:
+        """Margin ratio of the cross pool at the current marks (fraction; 1.0 = liquidation)."""
+        return self._now.cross_state.cross_margin_ratio
+
+    @property
+    def liquidated(self) -> dict[str, tuple[str, ...]]:
+        """Mode -> symbols liquidated at the current marks (empty: none)."""
+        return dict(self._now.liquidated)
+
+    def account(self, mode: str) -> Account:
+        """The engine's account (both positions open) in ``mode`` ("cross"/"isolated")."""
+        return self.accounts[MarginMode.parse(mode).value]
+
+    def state(self, mode: str) -> AccountState:
+        """The engine's state of the ``mode`` account at the current marks."""
+        return self.account(mode).state(self._now.marks)
