@@ -80,6 +80,9 @@ class _PathRun:
     """One mode on the teaching path, with or without a stop."""
 
     replay: ReplayResult
+    steps: np.ndarray  # int32: 4 bytes a step on the wire
+    equity_usdt: np.ndarray
+    margin_ratio: np.ndarray
     loss_usdt: float  # deposit − final equity, as marginlab.engine.summarize measures loss
     stop_exit_step: int | None
     liquidation_step: int | None
@@ -97,7 +100,7 @@ class _State:
     with_stop: dict[str, _PathRun]
     without_stop: dict[str, _PathRun]
     simulations: dict[str, SimulationResult]  # by strategy; "_stop" only with a stop
-    table: pd.DataFrame  # index strategy; the columns of marginlab.engine.summarize
+    odds: dict[str, dict[str, float]]  # by strategy: marginlab.engine.summarize's figures
 
 
 def _first(result: ReplayResult, kind: str) -> tuple[int | None, float]:
@@ -114,33 +117,29 @@ def _label(path: str) -> str:
 
 def _chart_inputs(runs: dict[str, _PathRun]) -> dict[str, Any]:
     """Equity-path chart inputs for the two modes' runs on the same path."""
-    inputs: dict[str, Any] = {
-        "steps": runs["cross"].replay.timeline.index.to_numpy().astype(np.int32)
-    }
+    inputs: dict[str, Any] = {"steps": runs["cross"].steps}
     for mode, run in runs.items():
-        timeline = run.replay.timeline
-        key = run.replay.keys[0]
-        inputs[f"{mode}_equity_usdt"] = timeline["equity_usdt"].to_numpy(dtype=float)
-        inputs[f"{mode}_margin_ratio"] = timeline[f"{key}.margin_ratio"].to_numpy(dtype=float)
+        inputs[f"{mode}_equity_usdt"] = run.equity_usdt
+        inputs[f"{mode}_margin_ratio"] = run.margin_ratio
         inputs[f"{mode}_liquidated_at"] = run.liquidation_step
         inputs[f"{mode}_stopped_at"] = run.stop_exit_step
     return inputs
 
 
 def _outcome_inputs(state: _State) -> dict[str, Any]:
-    sims, table = state.simulations, state.table
+    sims, odds = state.simulations, state.odds
     inputs: dict[str, Any] = {
         "cross_final_equity_usdt": sims["cross"].final_equity_usdt,
         "isolated_final_equity_usdt": sims["isolated"].final_equity_usdt,
-        "cross_liquidation_probability": float(table.loc["cross", "liquidation_probability"]),
-        "isolated_liquidation_probability": float(table.loc["isolated", "liquidation_probability"]),
+        "cross_liquidation_probability": odds["cross"]["liquidation_probability"],
+        "isolated_liquidation_probability": odds["isolated"]["liquidation_probability"],
         "initial_equity_usdt": GUIDE.wallet_balance,
     }
     if "isolated_stop" in sims:
         inputs["isolated_stop_final_equity_usdt"] = sims["isolated_stop"].final_equity_usdt
-        inputs["isolated_stop_liquidation_probability"] = float(
-            table.loc["isolated_stop", "liquidation_probability"]
-        )
+        inputs["isolated_stop_liquidation_probability"] = odds["isolated_stop"][
+            "liquidation_probability"
+        ]
     return inputs
 
 
@@ -154,11 +153,10 @@ def _table_html(state: _State, n_paths: int) -> str:
     )
     head = "".join(f'<th scope="col">{label}</th>' for label, _, _ in columns)
     rows = []
-    for strategy in state.table.index:
+    for strategy, figures in state.odds.items():
         bold = strategy.startswith(state.mode)
         cells = "".join(
-            f'<td style="text-align:right">'
-            f"{html.escape(show(state.table.loc[strategy, column]))}</td>"
+            f'<td style="text-align:right">{html.escape(show(figures[column]))}</td>'
             for _, column, show in columns
         )
         name = html.escape(STRATEGY_NAMES[strategy])
@@ -214,7 +212,7 @@ def _summary(state: _State, n_paths: int) -> str:
         without_clause = (
             f"without a stop it is not liquidated and ends with {_cost(without_run.loss_usdt)}"
         )
-    base = state.table.loc[mode]
+    base = state.odds[mode]
     if state.stop_price is None:
         odds = (
             f"over {n_paths:,} random paths it is liquidated on "
@@ -222,7 +220,7 @@ def _summary(state: _State, n_paths: int) -> str:
             f"(expected loss {fmt.usdt(base['mean_loss_usdt'])})"
         )
     else:
-        stopped = state.table.loc[f"{mode}_stop"]
+        stopped = state.odds[f"{mode}_stop"]
         odds = (
             f"over {n_paths:,} random paths the stop closes it on "
             f"{fmt.percent(stopped['stop_probability'])} and liquidation comes first on "
@@ -283,7 +281,7 @@ class StopLossWidget(LessonWidget):
         self.monte_carlo_prices = gbm_paths(GUIDE.entry_price, **options)
         self._paths: dict[str, np.ndarray] = {}
         self._runs: dict[tuple[str, str, float | None], _PathRun] = {}
-        self._sims: dict[tuple[str, float | None], SimulationResult] = {}
+        self._sims: dict[tuple[str, float | None], tuple[SimulationResult, dict]] = {}
 
         controls = {
             "path": ipywidgets.Dropdown(
@@ -358,10 +356,14 @@ class StopLossWidget(LessonWidget):
             result = replay(account, {self.symbol: prices}, stops=stops, stop_fill=self.stop_fill)
             stop_step, fill = _first(result, "stop")
             liquidation_step, mark = _first(result, "liquidation")
+            timeline = result.timeline
             if len(self._runs) >= CACHE_SIZE:
                 self._runs.pop(next(iter(self._runs)))  # the oldest
             self._runs[key] = _PathRun(
                 replay=result,
+                steps=timeline.index.to_numpy().astype(np.int32),
+                equity_usdt=timeline["equity_usdt"].to_numpy(dtype=float),
+                margin_ratio=timeline[f"{result.keys[0]}.margin_ratio"].to_numpy(dtype=float),
                 loss_usdt=GUIDE.wallet_balance - result.final_equity_usdt,
                 stop_exit_step=stop_step,
                 liquidation_step=liquidation_step,
@@ -370,17 +372,19 @@ class StopLossWidget(LessonWidget):
             )
         return self._runs[key]
 
-    def _simulate(self, mode: str, stop_price: float | None) -> SimulationResult:
+    def _simulate(self, mode: str, stop_price: float | None) -> tuple[SimulationResult, dict]:
+        """The random paths in ``mode`` with this stop, and summarize's figures (vs the deposit)."""
         key = (mode, stop_price)
         if key not in self._sims:
-            if len(self._sims) >= CACHE_SIZE:
-                self._sims.pop(next(iter(self._sims)))
-            self._sims[key] = simulate_paths(
+            result = simulate_paths(
                 self.accounts[mode],
                 {self.symbol: self.monte_carlo_prices},
                 stops=self._stops(stop_price),
                 stop_fill=self.stop_fill,
             )
+            if len(self._sims) >= CACHE_SIZE:
+                self._sims.pop(next(iter(self._sims)))
+            self._sims[key] = result, summarize(result, GUIDE.wallet_balance)
         return self._sims[key]
 
     # --- the tick -----------------------------------------------------------------------
@@ -390,20 +394,13 @@ class StopLossWidget(LessonWidget):
         stop_price = float(values["stop"]) if values["use_stop"] else None
         without = {m: self._run(path, m, None) for m in MODES}
         with_stop = {m: self._run(path, m, stop_price) for m in MODES}  # refuses a bad stop
-        simulations = {m: self._simulate(m, None) for m in MODES}
+        runs = {m: self._simulate(m, None) for m in MODES}
         if stop_price is not None:
-            for m in MODES:
-                simulations[f"{m}_stop"] = self._simulate(m, stop_price)
-        table = pd.DataFrame.from_dict(
-            {
-                s: summarize(simulations[s], GUIDE.wallet_balance)
-                for s in STRATEGIES
-                if s in simulations
-            },
-            orient="index",
-        )
-        table.index.name = "strategy"
-        return _State(path, mode, stop_price, with_stop, without, simulations, table)
+            runs |= {f"{m}_stop": self._simulate(m, stop_price) for m in MODES}
+        strategies = [s for s in STRATEGIES if s in runs]
+        simulations = {s: runs[s][0] for s in strategies}
+        odds = {s: runs[s][1] for s in strategies}
+        return _State(path, mode, stop_price, with_stop, without, simulations, odds)
 
     def _apply(self, state: _State) -> str:
         with_figure, without_figure, outcomes = self.figures
@@ -485,8 +482,14 @@ class StopLossWidget(LessonWidget):
 
     @property
     def risk(self) -> pd.DataFrame:
-        """Monte Carlo figures per strategy (cross, isolated, and with the stop if set)."""
-        return self._state.table.copy()
+        """Monte Carlo figures per strategy (cross, isolated, and with the stop if set).
+
+        One row per strategy ("cross", "isolated", "cross_stop", "isolated_stop"), the
+        columns of :func:`~marginlab.engine.summarize` (loss against the deposit).
+        """
+        table = pd.DataFrame.from_dict(self._state.odds, orient="index")
+        table.index.name = "strategy"
+        return table
 
     @property
     def replays(self) -> dict[str, dict[str, ReplayResult]]:
@@ -498,7 +501,7 @@ class StopLossWidget(LessonWidget):
         }
 
     @property
-    def _strategy_row(self) -> pd.Series:
+    def _strategy_row(self) -> dict[str, float]:
         state = self._state
         strategy = state.mode if state.stop_price is None else f"{state.mode}_stop"
-        return state.table.loc[strategy]
+        return state.odds[strategy]
