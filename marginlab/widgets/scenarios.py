@@ -8,7 +8,7 @@ the risk over all of the scenario's paths: probability of liquidation, expected 
 worst loss per mode, and the distribution of final equity.
 
 Cost: choosing a scenario (or a path) replays it once per mode with
-:func:`~marginlab.engine.replay` and simulates every path with
+:meth:`~marginlab.scenarios.WhenToUse.replay` and simulates every path with
 :meth:`~marginlab.scenarios.WhenToUse.simulate`; both are cached per scenario (and per
 path), so a play tick only slices the cached arrays and swaps trace data. The path
 shown first is the one on which the mode the guide favours beats the other by the
@@ -34,7 +34,7 @@ from marginlab.charts import (
     update_outcomes,
 )
 from marginlab.charts import format as fmt
-from marginlab.engine import ReplayResult, SimulationResult, replay, summarize
+from marginlab.engine import ReplayResult, SimulationResult, summarize
 from marginlab.scenarios import WHEN_TO_USE, WhenToUse, when_to_use
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
@@ -105,9 +105,7 @@ def _mode_margin_ratio(result: ReplayResult) -> np.ndarray:
 
 
 def _replay_path(scenario: WhenToUse, path: int) -> _Replayed:
-    prices = {symbol: paths[path] for symbol, paths in scenario.prices.items()}
-    stops = dict(scenario.stops) or None
-    replays = {mode: replay(scenario.account(mode), prices, stops=stops) for mode in MODES}
+    replays = {mode: scenario.replay(mode, path) for mode in MODES}
     steps = replays["cross"].timeline.index.to_numpy().astype(np.int32)  # 4 bytes a step
     return _Replayed(
         path=path,
