@@ -36,7 +36,7 @@ __all__ = ["AddingMarginWidget", "ladder_inputs"]
 
 MODES = ("cross", "isolated")
 STYLE = {"description_width": "initial"}
-WIDE = ipywidgets.Layout(width="420px")
+CONTROL_WIDTH = "420px"  # each control gets its own Layout (shared Layouts hide together)
 
 
 # --- shared by the widgets of this family -----------------------------------------------
@@ -110,7 +110,7 @@ def leverage_slider(value: float, description: str = "Leverage (x)") -> ipywidge
         readout_format="d",
         continuous_update=True,
         style=STYLE,
-        layout=WIDE,
+        layout=ipywidgets.Layout(width=CONTROL_WIDTH),
     )
 
 
@@ -127,7 +127,7 @@ def price_slider(
         readout_format=",.0f",
         continuous_update=True,
         style=STYLE,
-        layout=WIDE,
+        layout=ipywidgets.Layout(width=CONTROL_WIDTH),
     )
 
 
@@ -144,7 +144,7 @@ def usdt_slider(
         readout_format=",.0f",
         continuous_update=True,
         style=STYLE,
-        layout=WIDE,
+        layout=ipywidgets.Layout(width=CONTROL_WIDTH),
     )
 
 
