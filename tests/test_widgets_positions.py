@@ -82,7 +82,7 @@ def test_positions_map_grid_equals_engine_state(widget):
     cross = two_positions_account("cross")
     grid = cross_ratio_grid(cross, BTC_GRID, ETH_GRID)
     assert grid.shape == (len(ETH_GRID), len(BTC_GRID))
-    for i, j in [(0, 0), (10, 50), (80, 40), (160, 120), (30, 100), (120, 110), (40, 5)]:
+    for i, j in [(0, 0), (5, 25), (40, 20), (80, 60), (15, 50), (60, 55), (20, 3)]:
         marks = {"BTCUSDT": BTC_GRID[i], "ETHUSDT": ETH_GRID[j]}
         expected = cross.state(marks).cross_margin_ratio
         assert grid[j, i] == expected or abs(grid[j, i] - expected) <= 1e-12
