@@ -215,6 +215,27 @@ def test_simulate_agrees_with_replay_bit_for_bit(account_name, option_name):
     assert events > 0
 
 
+def test_simulate_funding_moves_an_isolated_lp_across_a_bracket_edge_like_replay():
+    # 5 BTC long from 75,000 at 5x: LP 60,241.21, notional there 301,206 (bracket 2).
+    # Negative funding pays the long ~1,000 every 3 steps, so its margin grows and its LP
+    # falls through 60,000, where the notional at the LP drops into bracket 1.
+    account = (
+        Account(wallet_balance=100_000)
+        .set_margin_mode("BTCUSDT", "isolated")
+        .open("BTCUSDT", side="long", price=75_000, leverage=5, quantity=5)
+    )
+    assert account.liquidation_price("BTCUSDT") == pytest.approx(60_241.21, abs=0.005)
+    paths = np.linspace(75_000, 55_000, 61)[None, :] * gbm_paths(1.0, 6, 61, volatility=0.3, seed=2)
+    options = {"funding_rate": -0.003, "funding_interval_steps": 3}
+    result = simulate_paths(account, {"BTCUSDT": paths}, **options)
+    for i in range(6):
+        reference = replay(account, {"BTCUSDT": paths[i]}, **options)
+        last_lp = reference.timeline["BTCUSDT.liquidation_price"].dropna().iloc[-1]
+        assert last_lp < 60_000  # the edge was crossed before the liquidation
+        assert result.liquidated_at["BTCUSDT"][i] == reference.liquidated_at["BTCUSDT"] > 0
+        assert result.final_equity_usdt[i] == reference.final_equity_usdt
+
+
 def _keys(account: Account) -> list[str]:
     if account.hedge_mode:
         return [f"{p.symbol}:{p.side.value}" for p in account.positions]

@@ -291,6 +291,7 @@ class _Engine:
         self.loss = [np.zeros(n) for _ in self.legs]
         self.fees = np.zeros(n)
         self.funding = np.zeros(n)
+        self._brackets: dict[int, tuple] = {}  # leg index -> (Tier, lowest, highest wallet)
 
     # ------------------------------------------------------------------ driver
     def run(self, interval: int | None, check_prices: bool = False) -> None:
@@ -351,16 +352,56 @@ class _Engine:
 
     # -------------------------------------------------------------------- scan
     def _liquidation_price(self, leg: _Leg, wallet: np.ndarray) -> np.ndarray:
-        """Closed-form LP per row (one value when every row has the same wallet, as at start)."""
-        same = wallet.size and wallet.min() == wallet.max()
-        price = tiered_liquidation_price(
-            leg.table,
-            side=leg.sign,
-            quantity=leg.quantity,
-            entry_price=leg.entry_price,
-            wallet_balance=wallet[:1] if same else wallet,
-        )
-        return np.broadcast_to(np.asarray(price, dtype=float), wallet.shape)
+        """Closed-form LP per row, as a scan threshold (rows differ only by their wallet).
+
+        The LP of one bracket is affine in the wallet, ``(W + cum − s·Q·EP)/(Q·(MMR − s))``,
+        and the bracket changes only where the LP crosses a bracket edge. So
+        ``tiered_liquidation_price`` (what ``Account.liquidation_price`` uses) is asked for
+        the smallest and largest wallet; when both are in one bracket, that bracket and
+        the range of wallets it holds for are kept, and later calls inside the range use
+        the affine form without asking again (funding moves wallets a little each time).
+        """
+        low, high = float(wallet.min()), float(wallet.max())
+        known = self._brackets.get(leg.index)
+        if known is None or not known[1] <= low <= high <= known[2]:
+            ends = np.asarray(
+                tiered_liquidation_price(
+                    leg.table,
+                    side=leg.sign,
+                    quantity=leg.quantity,
+                    entry_price=leg.entry_price,
+                    wallet_balance=np.array([low, high]),
+                ),
+                dtype=float,
+            )
+            if low == high:
+                return np.broadcast_to(ends[:1], wallet.shape)
+            cap = leg.table.max_notional
+            tiers = [leg.table.lookup(min(leg.quantity * p, cap)) for p in ends if p > 0]
+            if len(tiers) < 2 or tiers[0] is not tiers[1]:
+                return np.asarray(
+                    tiered_liquidation_price(
+                        leg.table,
+                        side=leg.sign,
+                        quantity=leg.quantity,
+                        entry_price=leg.entry_price,
+                        wallet_balance=wallet,
+                    ),
+                    dtype=float,
+                )
+            tier = tiers[0]
+            # wallets at which this bracket's LP sits on its floor and on its cap
+            edges = [
+                price * leg.quantity * (tier.maintenance_rate - leg.sign)
+                - tier.maintenance_amount
+                + leg.sign * leg.quantity * leg.entry_price
+                for price in (tier.floor / leg.quantity, tier.cap / leg.quantity)
+            ]
+            known = (tier, min(edges), max(edges))
+            self._brackets[leg.index] = known
+        tier = known[0]
+        numerator = wallet + tier.maintenance_amount - leg.sign * leg.quantity * leg.entry_price
+        return numerator / (leg.quantity * (tier.maintenance_rate - leg.sign))
 
     def _thresholds(self, rows: np.ndarray) -> tuple[dict, dict, np.ndarray]:
         """Per row and symbol: a mark at or below ``low`` or at or above ``high`` may be an event.
