@@ -7,14 +7,21 @@ with every instance: four charts cost ~20 MB, again after every browser reload.
 :class:`SharedFigureWidget` is a ``go.FigureWidget`` whose module source is a small
 loader (``static/plotly_loader.js``, a few KB). In the browser the first figure of a
 page asks the kernel for the bundle with a custom comm message; the kernel answers that
-request with plotly's unmodified bundle as one binary buffer; the page keeps it in a
-page-global registry, and every later figure on the page -- in this notebook, another
-notebook, a new cell -- uses that copy. A reloaded page starts empty and asks again.
-Nothing is fetched from another host, so it works offline, in JupyterLab, Notebook 7
-and Voila alike (anything that speaks the Jupyter widget protocol).
+request with plotly's unmodified bundle as one binary buffer (gzipped: 1.5 MB); the page
+keeps it in a page-global registry, and every later figure on the page -- in this
+notebook, another notebook, a new cell -- uses that copy. A reloaded page starts empty
+and asks again. Nothing is fetched from another host, so it works offline, in
+JupyterLab, Notebook 7 and Voila alike (anything that speaks the Jupyter widget protocol).
+
+Two consequences: the kernel answers between cell executions, so during a long "Run
+All" the first chart of a page appears when the kernel is next idle; and a page without
+a running kernel (a notebook exported with its widget state) shows no chart -- lessons
+keep a static figure beside each live one for that.
 
 Python-side behaviour is plotly's: trace updates inside ``batch_update`` travel as one
-``_py2js_update`` message, numpy arrays as binary buffers.
+``_py2js_update`` message, numpy arrays as binary buffers. One addition: a full state
+(a page loading the model, e.g. after a reload) carries the figure as it is now, where
+plotly's would carry it as it was when last displayed.
 """
 
 from __future__ import annotations

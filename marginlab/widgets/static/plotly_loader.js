@@ -137,6 +137,7 @@ export default () => {
         while (entry.module === null && !signal?.aborted) {
           requestBundle(model, id, entry);
           await Promise.race([entry.promise, new Promise((r) => setTimeout(r, RETRY_MS))]);
+          if (entry.module === null) el.textContent = "Loading chart… (it needs the running kernel)";
         }
         if (signal?.aborted) return;
         await ready;
