@@ -265,3 +265,17 @@ def test_ladder_inputs_no_liquidation_price_is_nan():
     inputs = ladder_inputs({"cross": cross.state(), "isolated": isolated.state()}, "BTCUSDT")
 
     assert math.isnan(inputs["cross_liquidation_price"])
+
+
+def test_ladder_inputs_missing_mode_draws_nan_for_it():
+    inputs = ladder_inputs({"isolated": guide_account("isolated").state()}, "BTCUSDT")
+
+    assert math.isnan(inputs["cross_liquidation_price"])
+    assert math.isnan(inputs["cross_bankruptcy_price"])
+    assert abs(inputs["isolated_liquidation_price"] - LP_2000) < TOL_USDT
+    assert inputs["entry_price"] == 60_000.0
+
+
+def test_ladder_inputs_no_mode_at_all_raises():
+    with pytest.raises(ValueError, match="states must hold 'cross' or 'isolated'"):
+        ladder_inputs({}, "BTCUSDT")

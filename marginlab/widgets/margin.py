@@ -13,6 +13,7 @@ Also here: :func:`ladder_inputs`, the price-ladder inputs of one position in bot
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -50,7 +51,9 @@ def ladder_inputs(states: Mapping[str, AccountState], symbol: str) -> dict[str, 
     (``PositionState.liquidation_price``); bankruptcy prices come from
     :func:`marginlab.engine.bankruptcy_price` with the balance behind the position: its
     isolated margin, or the cross wallet plus the other cross positions' unrealized PnL.
-    Entry, side and mark are the isolated column's. All prices in USDT.
+    A mode missing from ``states`` (the position cannot be opened that way) gets NaN
+    prices. Entry, side and mark are the position's (the isolated one's if both are
+    given). All prices in USDT; one-way positions (a hedge-mode symbol's first leg).
 
     >>> from marginlab.scenarios import guide_account
     >>> states = {mode: guide_account(mode).state() for mode in ("cross", "isolated")}
@@ -59,9 +62,14 @@ def ladder_inputs(states: Mapping[str, AccountState], symbol: str) -> dict[str, 
     (54216.87, 54000.0)
     """
     name = symbol.strip().upper()
+    if not any(mode in states for mode in MODES):
+        raise ValueError(f"states must hold 'cross' or 'isolated' (or both), got {list(states)}")
     inputs: dict[str, Any] = {}
     for mode in MODES:
-        state = states[mode]
+        state = states.get(mode)
+        if state is None:
+            inputs[f"{mode}_liquidation_price"] = inputs[f"{mode}_bankruptcy_price"] = math.nan
+            continue
         held = next((s for s in state.positions if s.position.symbol == name), None)
         if held is None:
             raise ValueError(f"states[{mode!r}]: there is no open {name} position")
