@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 import numpy as np
@@ -99,14 +99,24 @@ class TierTable:
         return self.lookup(notional_usdt).max_leverage
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The table as numpy columns (floor, cap, max_leverage, rate, amount) for vector code."""
-        return {
+        """The table as read-only numpy columns (floor, cap, max_leverage, rate, amount).
+
+        Built once per table: every slider tick asks for them.
+        """
+        return self._columns
+
+    @cached_property
+    def _columns(self) -> dict[str, np.ndarray]:
+        columns = {
             "floor": np.array([t.floor for t in self.tiers]),
             "cap": np.array([t.cap for t in self.tiers]),
             "max_leverage": np.array([t.max_leverage for t in self.tiers]),
             "maintenance_rate": np.array([t.maintenance_rate for t in self.tiers]),
             "maintenance_amount": np.array([t.maintenance_amount for t in self.tiers]),
         }
+        for column in columns.values():
+            column.flags.writeable = False
+        return columns
 
     def maintenance_terms(self, notional_usdt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Vectorized bracket lookup: (maintenance_rate, maintenance_amount) per notional.
