@@ -1,0 +1,273 @@
+"""What a learner waits for, per lesson, in headless chromium against Voila.
+
+Run: .venv/bin/python benchmarks/browser.py [NOTEBOOK ...] [--repeat 3] [--presses 20]
+
+With no NOTEBOOK: every lessons/*.ipynb, else the browser-test fixture. Voila is started
+with marginlab.serve.voila_command, exactly as ``marginlab present`` starts it. Printed
+per notebook (figures are medians of ``--repeat`` page visits; the machine is shared):
+
+* first chart, cold: page request -> first plotly chart drawn, no preheated kernel;
+* first chart, preheated: the same with a kernel pool that has already run the notebook;
+* keypress -> redraw p50/p95: keydown on a slider handle -> first DOM change of a chart
+  (a MutationObserver in the page), over ``--presses`` presses;
+* websocket MB per page (both directions, page request -> charts drawn and stable) and
+  KB per keypress;
+* kernel resident memory (psutil RSS of the page's kernel, after the presses).
+
+Goals per lesson (issue 6): first chart <= 3 s, keypress -> redraw p50 <= 50 ms,
+<= 6 MB over the websocket per lesson page whatever its number of charts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+import browser_checks as bc  # noqa: E402 - shared with the browser tests
+
+from marginlab.serve import server_env, voila_command  # noqa: E402
+
+GOAL_FIRST_CHART_S = 3.0
+GOAL_REDRAW_P50_MS = 50.0
+GOAL_PAGE_WEBSOCKET_MB = 6.0
+MB = 1e6
+
+# Installed in the page once charts are drawn: keydown (capture phase) starts a clock, the
+# first mutation inside any chart after it stops the clock and records a sample.
+_LATENCY_PROBE_JS = """
+() => {
+  const probe = {start: null, samples: []};
+  window.__marginlabLatency = probe;
+  document.addEventListener('keydown', () => { probe.start = performance.now(); }, true);
+  const observer = new MutationObserver(() => {
+    if (probe.start !== null) {
+      probe.samples.push(performance.now() - probe.start);
+      probe.start = null;
+    }
+  });
+  for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+    observer.observe(gd, {subtree: true, childList: true, attributes: true,
+                          characterData: true});
+  }
+}
+"""
+
+# The first chart drawn with data (what "first chart" times).
+_FIRST_CHART_JS = """
+() => [...document.querySelectorAll('.js-plotly-plot')].some(
+  gd => gd._fullData && gd._fullData.length > 0 && gd.querySelector('.main-svg') !== null)
+"""
+
+
+@dataclass
+class Visit:
+    first_chart_s: float
+    websocket_bytes: int
+    kernel_id: str | None
+
+
+@dataclass
+class Result:
+    notebook: str
+    cold: list[Visit] = field(default_factory=list)
+    preheated: list[Visit] = field(default_factory=list)
+    redraw_ms: list[float] = field(default_factory=list)
+    keypress_bytes: list[int] = field(default_factory=list)
+    kernel_rss: list[int] = field(default_factory=list)
+    charts: int = 0
+
+
+class WebsocketMeter:
+    """Counts payload bytes in both directions on every websocket of a page."""
+
+    def __init__(self, page) -> None:
+        self.total = 0
+        self.kernel_ids: list[str] = []
+        page.on("websocket", self._on_socket)
+
+    def _on_socket(self, ws) -> None:
+        match = re.search(r"/api/kernels/([0-9a-f-]{36})", ws.url)
+        if match:
+            self.kernel_ids.append(match.group(1))
+        ws.on("framereceived", self._count)
+        ws.on("framesent", self._count)
+
+    def _count(self, payload: str | bytes) -> None:
+        self.total += len(payload.encode() if isinstance(payload, str) else payload)
+
+
+def kernel_processes(server: bc.Server) -> dict[str, object]:
+    """{kernel id: psutil.Process} for the kernels the server started."""
+    import psutil
+
+    kernels = {}
+    for proc in psutil.Process(server.process.pid).children(recursive=True):
+        try:
+            cmdline = " ".join(proc.cmdline())
+        except psutil.Error:
+            continue
+        match = re.search(r"kernel-([0-9a-f-]{36})\.json", cmdline)
+        if match:
+            kernels[match.group(1)] = proc
+    return kernels
+
+
+def wait_for_fresh_kernel(server: bc.Server, used: set[str], timeout_s: float = 180.0) -> None:
+    """Wait until the pool holds a kernel no page has used, and every kernel has been
+    idle for 2 s (the pool kernel has run the notebook).
+    """
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while time.monotonic() < deadline:
+        kernels = kernel_processes(server)
+        busy = sum(k.cpu_percent(interval=0.5) for k in kernels.values())
+        if set(kernels) - used and busy < 5.0:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= 2.0:
+                return
+        else:
+            quiet_since = None
+            time.sleep(0.2)
+    raise RuntimeError(f"no idle fresh kernel in {server.name} within {timeout_s:.0f} s")
+
+
+def visit(browser, url: str, min_charts: int = 1) -> tuple[Visit, object, WebsocketMeter]:
+    """Open ``url`` in a fresh guarded context; time the first chart; wait for all."""
+    guard = bc.RequestGuard()
+    context, page = bc.new_guarded_page(browser, guard)
+    meter = WebsocketMeter(page)
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_function(_FIRST_CHART_JS, timeout=120_000, polling=20)
+    first_chart_s = time.perf_counter() - start
+    bc.wait_for_charts(page, min_charts, timeout_s=120)
+    if guard.foreign:
+        raise RuntimeError(f"{url} requested other hosts: {guard.foreign}")
+    kernel_id = meter.kernel_ids[0] if meter.kernel_ids else None
+    return Visit(first_chart_s, meter.total, kernel_id), (context, page), meter
+
+
+def measure_keypresses(page, meter: WebsocketMeter, presses: int) -> tuple[list[float], int]:
+    """Press ArrowRight / ArrowLeft alternately on the first slider; latency samples (ms)
+    and websocket bytes per press.
+    """
+    page.evaluate(_LATENCY_PROBE_JS)
+    handle = page.locator(bc.SLIDER_HANDLE).first
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    page.wait_for_timeout(300)
+    before = meter.total
+    for i in range(presses):
+        count = page.evaluate("window.__marginlabLatency.samples.length")
+        handle.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        page.wait_for_function(
+            f"window.__marginlabLatency.samples.length > {count}", timeout=10_000
+        )
+        page.wait_for_timeout(150)  # let the redraw finish before the next press
+    samples = page.evaluate("window.__marginlabLatency.samples")
+    return samples, (meter.total - before) // max(presses, 1)
+
+
+def bench_notebook(browser, notebook: Path, repeat: int, presses: int) -> Result:
+    result = Result(notebook.stem)
+    env = server_env()
+    # Cold: no pool; every visit starts a kernel and runs the notebook.
+    port = bc.free_port()
+    server = bc.start_server(
+        "voila-cold", voila_command(notebook, port=port, preheat=False), port, env
+    )
+    try:
+        for _ in range(repeat):
+            record, (context, _), _ = visit(browser, f"{server.base_url}/")
+            result.cold.append(record)
+            context.close()
+    finally:
+        server.stop()
+    # Preheated: a pool of one kernel that has already run the notebook.
+    port = bc.free_port()
+    server = bc.start_server("voila-preheated", voila_command(notebook, port=port), port, env)
+    try:
+        used: set[str] = set()
+        for _ in range(repeat):
+            wait_for_fresh_kernel(server, used)
+            record, (context, page), meter = visit(browser, f"{server.base_url}/")
+            used.add(record.kernel_id)
+            result.preheated.append(record)
+            result.charts = len(bc.chart_traces(page))
+            samples, per_press = measure_keypresses(page, meter, presses)
+            result.redraw_ms += samples
+            result.keypress_bytes.append(per_press)
+            kernel = kernel_processes(server).get(record.kernel_id)
+            if kernel is not None:
+                result.kernel_rss.append(kernel.memory_info().rss)
+            context.close()
+    finally:
+        server.stop()
+    return result
+
+
+def mark(ok: bool) -> str:
+    return "ok" if ok else "OVER"
+
+
+def print_table(results: list[Result]) -> None:
+    print(
+        f"\n{'notebook':<28} {'charts':>6} {'cold s':>7} {'preheat s':>9} "
+        f"{'key p50 ms':>10} {'p95 ms':>7} {'ws MB/page':>10} {'ws KB/key':>9} "
+        f"{'kernel MB':>9}  goals (chart<=3 s, p50<=50 ms, <=6 MB)"
+    )
+    for r in results:
+        cold = statistics.median(v.first_chart_s for v in r.cold)
+        hot = statistics.median(v.first_chart_s for v in r.preheated)
+        page_mb = statistics.median(v.websocket_bytes for v in r.preheated) / MB
+        p50 = statistics.median(r.redraw_ms)
+        p95 = statistics.quantiles(r.redraw_ms, n=20)[-1] if len(r.redraw_ms) > 1 else p50
+        key_kb = statistics.median(r.keypress_bytes) / 1e3
+        rss_mb = statistics.median(r.kernel_rss) / MB if r.kernel_rss else float("nan")
+        goals = (
+            f"{mark(hot <= GOAL_FIRST_CHART_S)}/{mark(p50 <= GOAL_REDRAW_P50_MS)}/"
+            f"{mark(page_mb <= GOAL_PAGE_WEBSOCKET_MB)}"
+        )
+        print(
+            f"{r.notebook:<28} {r.charts:>6} {cold:>7.2f} {hot:>9.2f} {p50:>10.1f} "
+            f"{p95:>7.1f} {page_mb:>10.2f} {key_kb:>9.1f} {rss_mb:>9.0f}  {goals}"
+        )
+    print(
+        "first chart goal applies to the preheated figure (what `marginlab present` "
+        "serves); medians of the visits; the machine is shared, so re-run to compare."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, metavar="NOTEBOOK")
+    parser.add_argument("--repeat", type=int, default=3, help="page visits per mode")
+    parser.add_argument("--presses", type=int, default=20, help="key presses per visit")
+    args = parser.parse_args(argv)
+    if bc.chromium_path() is None:
+        print("benchmarks/browser.py skipped: chromium not found (apt-get install chromium)")
+        return 0
+    notebooks = args.notebooks or sorted(bc.LESSONS_DIR.glob("*.ipynb"))
+    notebooks = notebooks or sorted(bc.FIXTURES_DIR.glob("*.ipynb"))
+    from playwright.sync_api import sync_playwright
+
+    results = []
+    with sync_playwright() as playwright:
+        browser = bc.launch_chromium(playwright)
+        for notebook in notebooks:
+            print(f"measuring {notebook} ...", flush=True)
+            results.append(bench_notebook(browser, notebook.resolve(), args.repeat, args.presses))
+        browser.close()
+    print_table(results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

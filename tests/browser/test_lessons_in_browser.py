@@ -1,0 +1,105 @@
+"""What a learner sees, in headless chromium against real Voila and JupyterLab servers.
+
+For every notebook (the harness fixture, and every lesson in lessons/ once there are
+any): the page loads, no error or traceback is shown, every chart is drawn, a slider
+moved with the keyboard changes the chart data and the summary text, a self-check
+answered shows feedback, and nothing is requested from another host. A screenshot per
+page goes to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import browser_checks as bc
+import pytest
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What one notebook must show: at least ``min_charts`` charts, a slider that moves a
+    chart and a summary, a self-check that answers.
+    """
+
+    min_charts: int = 1
+    slider: bool = True
+    self_check: bool = True
+
+
+# Lessons not listed here get Expect(); add an entry for a lesson that differs.
+EXPECT: dict[str, Expect] = {
+    "chart_slider_quiz": Expect(min_charts=1),
+}
+
+
+def notebooks() -> list[Path]:
+    """The harness fixture, then every lesson in lessons/ (sorted), when there are any."""
+    lessons = sorted(bc.LESSONS_DIR.glob("*.ipynb"))
+    return [*sorted(bc.FIXTURES_DIR.glob("*.ipynb")), *lessons]
+
+
+NOTEBOOKS = notebooks()
+NOTEBOOK_IDS = [nb.stem for nb in NOTEBOOKS]
+
+
+def check_learner_view(page, notebook: Path, guard: bc.RequestGuard) -> None:
+    """The per-notebook checks, the same in Voila and in JupyterLab."""
+    expect = EXPECT.get(notebook.stem, Expect())
+    charts = bc.wait_for_charts(page, expect.min_charts)
+    assert bc.error_texts(page) == []
+    traces = bc.chart_traces(page)
+    assert len(traces) == charts and all(n > 0 for n in traces), traces
+    if expect.slider:
+        move = bc.press_slider(page)
+        assert move.chart_after != move.chart_before, "the slider did not change a chart"
+        assert move.summary_after != move.summary_before, (
+            f"the slider did not change the summary {move.summary_before!r}"
+        )
+    if expect.self_check:
+        assert bc.answer_self_check(page) != "", "the self-check showed no feedback"
+    assert bc.error_texts(page) == []
+    assert guard.page_errors == []
+    assert guard.foreign == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_voila_page_renders_and_responds_to_keyboard_and_self_check(
+    notebook: Path, voila_url, new_page, guard: bc.RequestGuard
+) -> None:
+    page = new_page()
+    page.goto(voila_url(notebook))
+    try:
+        bc.wait_for_voila(page)
+        check_learner_view(page, notebook, guard)
+    finally:
+        bc.save_screenshot(page, f"voila-{notebook.stem}")
+        bc.leave_voila_page(page)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_jupyterlab_run_all_renders_and_responds_to_keyboard_and_self_check(
+    notebook: Path, lab_url, new_page, guard: bc.RequestGuard
+) -> None:
+    page = new_page()
+    bc.open_in_lab(page, lab_url(notebook))
+    try:
+        bc.run_all_in_lab(page)
+        check_learner_view(page, notebook, guard)
+    finally:
+        bc.save_screenshot(page, f"lab-{notebook.stem}")
+        bc.shutdown_lab_kernels(page)
+
+
+@pytest.mark.browser
+def test_request_guard_foreign_image_is_blocked_and_recorded(
+    new_page, guard: bc.RequestGuard
+) -> None:
+    page = new_page()
+    page.set_content(
+        '<img src="https://cdn.example.invalid/a.png"><img src="http://127.0.0.1:9/b.png">'
+    )
+    page.wait_for_load_state("load")
+    assert guard.foreign == ["https://cdn.example.invalid/a.png"]
