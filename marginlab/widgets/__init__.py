@@ -8,5 +8,6 @@
 from marginlab.widgets._plotly import SharedFigureWidget, make_figure_widget
 from marginlab.widgets.base import LessonWidget
 from marginlab.widgets.catalog import catalog
+from marginlab.widgets.show import show
 
-__all__ = ["LessonWidget", "SharedFigureWidget", "catalog", "make_figure_widget"]
+__all__ = ["LessonWidget", "SharedFigureWidget", "catalog", "make_figure_widget", "show"]
