@@ -188,7 +188,9 @@ def present(
     if dry_run:
         print(shlex.join([f"JUPYTER_PATH={server_env()['JUPYTER_PATH']}", *command]))
         return 0
+    process = subprocess.Popen(command, env=server_env())
     try:
-        return subprocess.call(command, env=server_env())
-    except KeyboardInterrupt:
-        return 0
+        return process.wait()
+    except KeyboardInterrupt:  # Ctrl-C: let Voila shut its kernels down before returning
+        process.terminate()
+        return process.wait()

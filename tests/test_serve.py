@@ -8,6 +8,7 @@ import asyncio
 import re
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import nbformat
 import pytest
@@ -267,15 +268,44 @@ def test_present_missing_directory_raises(tmp_path) -> None:
         present(directory=tmp_path / "nowhere", dry_run=True)
 
 
-def test_present_runs_voila_with_marginlab_env(course, monkeypatch) -> None:
-    calls = []
+class FakeVoila:
+    """Stands in for subprocess.Popen: records the command; ``wait`` raises the queued
+    interruptions first, then returns ``code``.
+    """
 
-    def fake_call(command, env):
-        calls.append((command, env))
-        return 3
+    started: ClassVar[list[FakeVoila]] = []
 
-    monkeypatch.setattr(serve.subprocess, "call", fake_call)
+    def __init__(self, command, env, code=3, interruptions=0):
+        self.command, self.env, self.code = command, env, code
+        self.interruptions = interruptions
+        self.terminated = False
+        FakeVoila.started.append(self)
+
+    def wait(self):
+        if self.interruptions:
+            self.interruptions -= 1
+            raise KeyboardInterrupt
+        return self.code
+
+    def terminate(self):
+        self.terminated = True
+
+
+def test_present_runs_voila_with_marginlab_env_and_returns_its_code(course, monkeypatch) -> None:
+    FakeVoila.started = []
+    monkeypatch.setattr(serve.subprocess, "Popen", FakeVoila)
     assert present(directory=course, open_browser=False) == 3
-    ((command, env),) = calls
-    assert command == voila_command(course, open_browser=False)
-    assert env["JUPYTER_PATH"].split(":")[0] == str(ASSETS_DIR)
+    (voila,) = FakeVoila.started
+    assert voila.command == voila_command(course, open_browser=False)
+    assert voila.env["JUPYTER_PATH"].split(":")[0] == str(ASSETS_DIR)
+    assert not voila.terminated
+
+
+def test_present_ctrl_c_terminates_voila_and_waits_for_it(course, monkeypatch) -> None:
+    FakeVoila.started = []
+    monkeypatch.setattr(
+        serve.subprocess, "Popen", lambda command, env: FakeVoila(command, env, 0, 1)
+    )
+    assert present(directory=course, open_browser=False) == 0
+    (voila,) = FakeVoila.started
+    assert voila.terminated

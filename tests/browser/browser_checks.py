@@ -98,7 +98,7 @@ class Server:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
 
-    def stop(self, timeout_s: float = 10.0) -> None:
+    def stop(self, timeout_s: float = 20.0) -> None:
         """SIGTERM the process group, then kill whatever is left of its process tree.
 
         Jupyter starts kernels in sessions of their own, so the tree is collected first.
