@@ -8,8 +8,7 @@ summary agree with the engine (nbval runs them; Voila hides code anyway).
 DISCLAIMER = "*marginlab is educational, not financial advice.*"
 
 SETUP = """
-from marginlab import Account, bankruptcy_price
-from marginlab import charts
+from marginlab import Account, bankruptcy_price, charts
 from marginlab.scenarios import GUIDE, guide_account
 from marginlab.widgets import catalog, show
 from marginlab.widgets.quiz import Choice, Numeric, Quiz
