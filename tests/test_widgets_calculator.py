@@ -168,11 +168,11 @@ def test_calculator_max_open_hides_the_ladder_and_the_unused_inputs():
 
     widget.controls["tool"].value = "max_open"
 
-    assert widget.figure_box.layout.display == "none"
+    assert widget.figure_box.layout.visibility == "hidden"
     assert widget.controls["quantity"].layout.display == "none"
     assert widget.controls["balance"].layout.display == ""
     widget.controls["tool"].value = "pnl"
-    assert widget.figure_box.layout.display == ""
+    assert widget.figure_box.layout.visibility == "visible"
     assert widget.controls["exit_price"].layout.display == ""
     assert widget.controls["fill_price"].layout.display == "none"
 

@@ -273,7 +273,9 @@ class CalculatorWidget(LessonWidget):
             f"{fmt.leverage(position.leverage)} from {fmt.price(position.entry_price)}"
         )
 
-    def _pnl(self, values: dict[str, Any], accounts: dict[str, Account], position: Position):
+    def _pnl(
+        self, values: dict[str, Any], accounts: dict[str, Account], position: Position
+    ) -> _Result:
         exit_price = values["exit_price"]
         ladder = self._ladder(accounts, position.symbol, exit_price)
         state = accounts["isolated"].position_state(position.symbol, {position.symbol: exit_price})
@@ -295,7 +297,9 @@ class CalculatorWidget(LessonWidget):
             )
         return _Result("pnl", outputs, summary, ladder)
 
-    def _target(self, values: dict[str, Any], accounts: dict[str, Account], position: Position):
+    def _target(
+        self, values: dict[str, Any], accounts: dict[str, Account], position: Position
+    ) -> _Result:
         percent = values["target_roe"]
         if not math.isfinite(percent):
             raise ValueError(f"target_roe must be a finite number of percent, got {percent!r}")
@@ -319,7 +323,9 @@ class CalculatorWidget(LessonWidget):
         )
         return _Result("target", outputs, summary, self._ladder(accounts, position.symbol, target))
 
-    def _liquidation(self, values: dict[str, Any], accounts: dict[str, Account], position):
+    def _liquidation(
+        self, values: dict[str, Any], accounts: dict[str, Account], position: Position
+    ) -> _Result:
         mode = values["mode"]
         other = "cross" if mode == "isolated" else "isolated"
         ladder = self._ladder(accounts, position.symbol, position.entry_price)
@@ -387,7 +393,8 @@ class CalculatorWidget(LessonWidget):
         for name, control in self.controls.items():
             if name != "tool":
                 control.layout.display = "" if name in SHOWN[result.tool] else "none"
-        self.figure_box.layout.display = "none" if result.ladder is None else ""
+        # hidden, not removed: plotly.js draws a figure laid out while display:none at 0 px
+        self.figure_box.layout.visibility = "hidden" if result.ladder is None else "visible"
         self.results_area.value = self._results_html(result)
         if result.ladder is not None:
             self._ladder_drawn = result.ladder

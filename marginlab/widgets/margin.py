@@ -36,6 +36,7 @@ from marginlab.widgets.base import LessonWidget
 __all__ = ["AddingMarginWidget", "ladder_inputs"]
 
 MODES = ("cross", "isolated")
+TITLE = "Adding margin: liquidation price"
 STYLE = {"description_width": "initial"}
 CONTROL_WIDTH = "420px"  # each control gets its own Layout (shared Layouts hide together)
 
@@ -215,7 +216,7 @@ class AddingMarginWidget(LessonWidget):
 
         entry = example.entry_price
         start = self._compute({"price": price})
-        ladder = price_ladder_figure(**start.ladder, title="Adding margin: liquidation price")
+        ladder = price_ladder_figure(**start.ladder, title=TITLE)
         loss = loss_at_liquidation_figure(**self._loss_inputs(start))
         controls = {
             "price": price_slider(
@@ -229,7 +230,7 @@ class AddingMarginWidget(LessonWidget):
                 amount_usdt, 0, self._initial.max_addable_margin(), 100, "Amount to add (USDT)"
             ),
             "add": button("Add margin", "Move the amount from the balance into the position"),
-            "reset": button("Reset", "Back to the guide's 2,000 USDT of isolated margin"),
+            "reset": button("Reset", "Back to the starting isolated margin"),
         }
         controls["add"].on_click(lambda _button: self.add_margin())
         controls["reset"].on_click(lambda _button: self.reset())
@@ -300,7 +301,7 @@ class AddingMarginWidget(LessonWidget):
     def static(self) -> Chart:
         """A plain figure of the price ladder for the current state, and the summary."""
         result = self._result
-        ladder = price_ladder_figure(**result.ladder, title="Adding margin: liquidation price")
+        ladder = price_ladder_figure(**result.ladder, title=TITLE)
         loss = loss_at_liquidation_figure(**self._loss_inputs(result))
         return Chart(ladder.figure, self._summary(result, ladder.summary, loss.summary))
 
