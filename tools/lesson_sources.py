@@ -531,11 +531,12 @@ Check with the *leverage* slider.
     (
         "code",
         """
-widget.controls["leverage"].value = 20
+# A probe: an undisplayed copy of the widget, moved and checked against the engine.
+probe = catalog()["liquidation_threshold"]()
+probe.controls["leverage"].value = 20
 expected = Account(wallet_balance=10_000).set_margin_mode("BTCUSDT", "isolated").open(
     "BTCUSDT", side="long", price=60_000, leverage=20, margin=2_000).liquidation_price("BTCUSDT")
-assert abs(widget.isolated_liquidation_price - expected) < 0.01, widget.summary
-widget.controls["leverage"].value = 10
+assert abs(probe.isolated_liquidation_price - expected) < 0.01, probe.summary
 """,
         ["check"],
     ),
@@ -641,12 +642,13 @@ been liquidated, and what is each account worth?
     (
         "code",
         """
-widget.controls["price"].value = 50_000
+# A probe: an undisplayed copy of the widget, moved and checked against the engine.
+probe = catalog()["loss_at_liquidation"]()
+probe.controls["price"].value = 50_000
 iso = guide_account("isolated").liquidate({"BTCUSDT": 50_000})
-assert iso.happened and abs(widget.kept["isolated"] - iso.kept_usdt) < 0.01, widget.summary
+assert iso.happened and abs(probe.kept["isolated"] - iso.kept_usdt) < 0.01, probe.summary
 cross_state = guide_account("cross").state({"BTCUSDT": 50_000})
-assert abs(widget.kept["cross"] - cross_state.margin_balance) < 0.01, widget.summary
-widget.controls["price"].value = 60_000
+assert abs(probe.kept["cross"] - cross_state.margin_balance) < 0.01, probe.summary
 """,
         ["check"],
     ),
@@ -748,10 +750,11 @@ Move the two price sliders and watch the map's marker cross the boundary.
     (
         "code",
         """
-widget.controls["eth_price"].value = 2_500
+# A probe: an undisplayed copy of the widget, moved and checked against the engine.
+probe = catalog()["several_positions"]()
+probe.controls["eth_price"].value = 2_500
 expected = two_positions_account("cross").liquidation_price("BTCUSDT", {"ETHUSDT": 2_500})
-assert abs(widget.cross_liquidation_price - expected) < 0.01, widget.summary
-widget.controls["eth_price"].value = 3_000
+assert abs(probe.cross_liquidation_price - expected) < 0.01, probe.summary
 """,
         ["check"],
     ),
@@ -863,8 +866,10 @@ print(f"at risk now: {topped.position('BTCUSDT').isolated_margin:,.2f} USDT")
     (
         "code",
         """
-widget.add_margin(1_000)
-assert abs(widget.isolated_liquidation_price - after) < 0.01, widget.summary
+# A probe: an undisplayed copy of the widget, moved and checked against the engine.
+probe = catalog()["adding_margin"]()
+probe.add_margin(1_000)
+assert abs(probe.isolated_liquidation_price - after) < 0.01, probe.summary
 """,
         ["check"],
     ),
@@ -960,11 +965,13 @@ explains every refusal.
     (
         "code",
         """
-widget.open_position()
-message = widget.switch_mode("isolated")
+# A probe: an undisplayed copy of the widget, moved and checked against the engine.
+probe = catalog()["switching_modes"]()
+probe.open_position()
+message = probe.switch_mode("isolated")
 assert "cannot switch" in message, message
-widget.close_position()
-assert "isolated" in widget.switch_mode("isolated")
+probe.close_position()
+assert "isolated" in probe.switch_mode("isolated")
 """,
         ["check"],
     ),
