@@ -216,22 +216,36 @@ class Account:
         return self.tiers(position.symbol).maintenance_margin(position.quantity * mark)
 
     # ------------------------------------------------------------------ states
+    def _cross_totals(self, at: Mapping[str, float]) -> tuple[float, float, float]:
+        """(unrealized PnL, maintenance margin, initial margin) of the cross positions, USDT."""
+        cross = [p for p in self.positions if not p.is_isolated]
+        upnl = sum((p.unrealized_pnl(self._mark(p, at)) for p in cross), 0.0)
+        mm = sum((self._maintenance(p, self._mark(p, at)) for p in cross), 0.0)
+        im = sum((p.quantity * self._mark(p, at) / p.leverage for p in cross), 0.0)
+        return upnl, mm, im
+
+    def _cross_ratio(self, upnl: float, mm: float) -> float:
+        """The cross scope's margin ratio (0 when there is no cross position)."""
+        has_cross = any(not p.is_isolated for p in self.positions)
+        return _ratio(mm, self.cross_wallet_balance + upnl) if has_cross else 0.0
+
+    def _isolated_ratio(self, position: Position, mark: float) -> float:
+        balance = position.isolated_margin + position.unrealized_pnl(mark)
+        return _ratio(self._maintenance(position, mark), balance)
+
     def state(self, marks: Marks | None = None) -> AccountState:
         """Every quantity of the account and its positions at marks (default: entry prices)."""
         at = self._marks(marks)
-        cross = [p for p in self.positions if not p.is_isolated]
-        cross_upnl = sum((p.unrealized_pnl(self._mark(p, at)) for p in cross), 0.0)
-        cross_mm = sum((self._maintenance(p, self._mark(p, at)) for p in cross), 0.0)
-        cross_im = sum((p.quantity * self._mark(p, at) / p.leverage for p in cross), 0.0)
+        cross_upnl, cross_mm, cross_im = self._cross_totals(at)
         cross_balance = self.cross_wallet_balance + cross_upnl
-        cross_ratio = _ratio(cross_mm, cross_balance) if cross else 0.0
+        cross_ratio = self._cross_ratio(cross_upnl, cross_mm)
         states = []
         for p in self.positions:
             mark = self._mark(p, at)
             upnl = p.unrealized_pnl(mark)
             mm = self._maintenance(p, mark)
             if p.is_isolated:
-                balance, ratio = p.isolated_margin + upnl, _ratio(mm, p.isolated_margin + upnl)
+                balance, ratio = p.isolated_margin + upnl, self._isolated_ratio(p, mark)
             else:
                 balance, ratio = cross_balance, cross_ratio
             states.append(
@@ -269,7 +283,8 @@ class Account:
 
     def available_balance(self, marks: Marks | None = None) -> float:
         """USDT free for new initial margin: cross margin balance − cross initial margin."""
-        return self.state(marks).available_balance
+        upnl, _, im = self._cross_totals(self._marks(marks))
+        return self.cross_wallet_balance + upnl - im
 
     # ------------------------------------------------------------- liquidation
     def liquidation_price(
@@ -347,11 +362,14 @@ class Account:
         isolated positions are untouched. (What remains of the collateral at the
         liquidation price goes to the insurance fund, margin-facts §7.)
         """
-        state = self.state(marks)
+        at = self._marks(marks)
         gone = [
-            s.position for s in state.positions if s.position.is_isolated and s.margin_ratio >= 1
+            p
+            for p in self.positions
+            if p.is_isolated and self._isolated_ratio(p, self._mark(p, at)) >= 1
         ]
-        cross_gone = state.cross_margin_ratio >= 1 and any(
+        upnl, mm, _ = self._cross_totals(at)
+        cross_gone = self._cross_ratio(upnl, mm) >= 1 and any(
             not p.is_isolated for p in self.positions
         )
         if cross_gone:
@@ -538,13 +556,9 @@ class Account:
 
     def max_addable_margin(self, marks: Marks | None = None) -> float:
         """USDT that can move from the cross pool into an isolated position (margin-facts §6)."""
-        state = self.state(marks)
-        return max(
-            0.0,
-            min(
-                self.cross_wallet_balance - state.cross_maintenance_margin, state.available_balance
-            ),
-        )
+        upnl, mm, im = self._cross_totals(self._marks(marks))
+        available = self.cross_wallet_balance + upnl - im
+        return max(0.0, min(self.cross_wallet_balance - mm, available))
 
     def max_removable_margin(
         self, symbol: str, marks: Marks | None = None, side: object = None
