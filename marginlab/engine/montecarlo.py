@@ -176,9 +176,19 @@ def _check_positive(arr: np.ndarray, name: str) -> None:
         _check_window(arr[r0 : r0 + rows], name, r0, 0)
 
 
-def _check_window(window: np.ndarray, name: str, row0: int, step0: int) -> None:
-    """Raise, naming the path and step, unless every price of the window is finite and > 0."""
-    if window.min() > 0 and window.max() < np.inf:  # min is NaN if any value is
+def _check_window(
+    window: np.ndarray,
+    name: str,
+    row0: int,
+    step0: int,
+    low_high: tuple[float, float] | None = None,
+) -> None:
+    """Raise, naming the path and step, unless every price of the window is finite and > 0.
+
+    ``low_high``: the window's (min, max) if already known.
+    """
+    low, high = low_high if low_high is not None else (window.min(), window.max())
+    if low > 0 and high < np.inf:  # min is NaN if any value is
         return
     bad = np.argwhere(~((window > 0) & (window < np.inf)))[0]
     row, step = int(bad[0]), int(bad[1])
@@ -448,7 +458,8 @@ class _Engine:
         """First step in [cursor, b1) of each row that may hold an event; b1 where none.
 
         ``check_prices`` validates each window while it is in cache (the first scan of a
-        run without funding covers every price).
+        run without funding covers every price). Work arrays are allocated once per scan
+        and reused for every chunk: fresh large arrays cost page faults on first touch.
         """
         if cursor is not None:
             b0 = int(cursor.min())
@@ -456,62 +467,108 @@ class _Engine:
         width = b1 - b0
         first = np.full(len(rows), b1, dtype=np.int64)
         chunk = max(1, _CHUNK_CELLS // width)
+        size = min(chunk, len(rows))
+        candidate_buffer = np.empty((size, width), dtype=bool)
+        hit_buffer = np.empty((size, width), dtype=bool)
+        work = np.empty((2, size, width)) if full.any() else None
         for c0 in range(0, len(rows), chunk):
             part = slice(c0, c0 + chunk)
             rr = rows[part]
-            contiguous = rr[-1] - rr[0] == len(rr) - 1
+            m = len(rr)
+            contiguous = rr[-1] - rr[0] == m - 1
             windows = {
                 s: self.prices[s][rr[0] : rr[-1] + 1, b0:b1]
                 if contiguous
                 else self.prices[s][rr, b0:b1]
                 for s in self.symbols
             }
-            if check_prices:
+            many = full[part]
+            ranges = {}
+            if check_prices or many.any():
                 for s, window in windows.items():
-                    _check_window(window, s, int(rr[0]), b0)
+                    ranges[s] = (float(window.min()), float(window.max()))
+                    if check_prices:
+                        _check_window(window, s, int(rr[0]), b0, ranges[s])
             candidate = None
             for s in self.symbols:
-                for bound, below in ((low[s][part], True), (high[s][part], False)):
+                for bound, compare in (
+                    (low[s][part], np.less_equal),
+                    (high[s][part], np.greater_equal),
+                ):
                     if not np.isfinite(bound).any():
                         continue
-                    hit = windows[s] <= bound[:, None] if below else windows[s] >= bound[:, None]
-                    candidate = (
-                        hit if candidate is None else np.logical_or(candidate, hit, out=candidate)
-                    )
-            many = full[part]
+                    target = candidate_buffer[:m] if candidate is None else hit_buffer[:m]
+                    compare(windows[s], bound[:, None], out=target)
+                    if candidate is None:
+                        candidate = target
+                    else:
+                        np.logical_or(candidate, target, out=candidate)
             if many.any():
                 if candidate is None:
-                    candidate = np.zeros((len(rr), width), dtype=bool)
+                    candidate = candidate_buffer[:m]
+                    candidate.fill(False)
                 if many.all():
-                    candidate |= self._cross_breach(rr, windows)
+                    breach = self._cross_breach(rr, windows, ranges, work[:, :m], hit_buffer[:m])
+                    np.logical_or(candidate, breach, out=candidate)
                 else:
                     sub = {s: w[many] for s, w in windows.items()}
-                    candidate[many] |= self._cross_breach(rr[many], sub)
+                    candidate[many] |= self._cross_breach(rr[many], sub, ranges)
             if candidate is None:
                 continue
             if cursor is not None:
-                candidate &= np.arange(width)[None, :] >= (cursor[part] - b0)[:, None]
+                reached = np.greater_equal(
+                    np.arange(width)[None, :], (cursor[part] - b0)[:, None], out=hit_buffer[:m]
+                )
+                np.logical_and(candidate, reached, out=candidate)
             at = candidate.argmax(axis=1)
-            found = candidate[np.arange(len(rr)), at]
+            found = candidate[np.arange(m), at]
             first[part] = np.where(found, b0 + at, b1)
         return first
 
-    def _cross_breach(self, rows: np.ndarray, windows: dict[str, np.ndarray]) -> np.ndarray:
-        """Margin ratio of the cross pool >= 100 % at each (row, step) of the windows."""
-        upnl = maintenance = None
-        for leg in self.cross_legs:
+    def _cross_breach(
+        self,
+        rows: np.ndarray,
+        windows: dict[str, np.ndarray],
+        ranges: dict[str, tuple[float, float]],
+        work: np.ndarray | None = None,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Steps at which the cross pool's margin ratio may reach 100 %, per row.
+
+        The ratio reaches 100 % when margin balance − maintenance margin <= 0, i.e.
+        ``cross wallet + Σ s·Q·(P − EP) − Σ (Q·P·MMR − cum) <= 0``. Within one bracket per
+        position this is linear in the marks: ``C + Σ k·P`` with ``k = s·Q − Q·MMR`` and
+        ``C = cross wallet + Σ (cum − s·Q·EP)``, a multiply-add per position and step. It
+        is widened by a tolerance far above rounding; ``_step`` then decides exactly, with
+        the Account's arithmetic. ``ranges`` bound each symbol's marks in the windows;
+        ``work`` (two float arrays shaped like a window) and ``out`` are optional buffers.
+        """
+        shape = next(iter(windows.values())).shape
+        total, term = np.empty((2, *shape)) if work is None else work
+        constant = self._cross_wallet(rows)
+        scale = np.abs(constant)
+        for i, leg in enumerate(self.cross_legs):
             marks = windows[leg.position.symbol]
-            u = leg.sq * (marks - leg.entry_price)
-            mm = _maintenance(leg.table, leg.quantity * marks)
             is_open = self.open[leg.index][rows]
-            if not is_open.all():
-                u *= is_open[:, None]
-                mm *= is_open[:, None]
-            upnl = u if upnl is None else upnl + u
-            maintenance = mm if maintenance is None else maintenance + mm
-        balance = self._cross_wallet(rows)[:, None] + upnl
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return ~(balance > 0) | (maintenance / balance >= 1)
+            low, high = ranges[leg.position.symbol]
+            cap = leg.table.max_notional
+            tier = leg.table.lookup(min(leg.quantity * low, cap))
+            target = total if i == 0 else term
+            if tier is leg.table.lookup(min(leg.quantity * high, cap)):
+                slope = np.where(is_open, leg.sq - leg.quantity * tier.maintenance_rate, 0.0)
+                offset = tier.maintenance_amount - leg.sq * leg.entry_price
+                np.multiply(marks, slope[:, None], out=target)
+            else:  # the notional crosses a bracket edge in this window: rate per step
+                rate, amount = leg.table.maintenance_terms(leg.quantity * marks)
+                slope = np.where(is_open, abs(leg.sq) + 2 * leg.quantity, 0.0)  # bounds |term|/P
+                offset = -leg.sq * leg.entry_price
+                target[...] = leg.sq * marks - (leg.quantity * marks * rate - amount)
+                target *= is_open[:, None]
+            constant = constant + np.where(is_open, offset, 0.0)
+            scale = scale + np.abs(slope) * high + np.where(is_open, abs(offset), 0.0)
+            if i > 0:
+                np.add(total, term, out=total)
+        return np.less_equal(total, (_EPS * scale - constant)[:, None], out=out)
 
     # -------------------------------------------------------------------- step
     def _step(self, rows: np.ndarray, steps: np.ndarray) -> None:
@@ -638,13 +695,3 @@ class _Engine:
             start_equity_usdt=self.account.state().margin_balance,
             n_steps=self.n_steps,
         )
-
-
-def _maintenance(table: TierTable, notional: np.ndarray) -> np.ndarray:
-    """Maintenance margin (USDT) per notional; one bracket for the whole window when it can."""
-    low = table.lookup(min(float(notional.min()), table.max_notional))
-    high = table.lookup(min(float(notional.max()), table.max_notional))
-    if low is high:
-        return notional * low.maintenance_rate - low.maintenance_amount
-    rate, amount = table.maintenance_terms(notional)
-    return notional * rate - amount
