@@ -1,6 +1,7 @@
 """Micro-benchmark of the chart update path (printed, not asserted).
 
-For each chart: build once, wrap in a ``go.FigureWidget`` (what the widgets use), then
+For each chart: time the builder (``<chart>_figure``, warm, median of BUILDS builds) and
+wrapping its figure in a ``go.FigureWidget`` (what the widgets do once per chart), then
 time ``update_<chart>`` over many ticks with inputs that change every tick, and count
 the bytes the widget sends to the browser per tick (JSON + binary buffers, captured at
 the widget's comm). Typical sizes: a 200-point leverage grid, a 500-step path, a
@@ -22,6 +23,7 @@ import plotly.graph_objects as go
 from marginlab import charts
 
 TICKS = 300
+BUILDS = 15
 rng = np.random.default_rng(7)
 
 
@@ -80,6 +82,25 @@ def _path(i: int) -> dict:
     }
 
 
+REPLAY_STEPS = 720  # a 30-day hourly scenario, played step by step
+REPLAY_PRICE = 60_000 * np.exp(np.cumsum(np.random.default_rng(3).normal(0, 0.01, REPLAY_STEPS)))
+REPLAY_EQUITY = 10_000 + (REPLAY_PRICE - 60_000) / 3
+
+
+def _replay(i: int) -> dict:
+    """A play tick: the path up to step ``i`` of the last TICKS (a growing prefix)."""
+    end = REPLAY_STEPS - TICKS + i % (TICKS + 1)
+    return {
+        "steps": np.arange(REPLAY_STEPS, dtype=np.int32)[:end],
+        "cross_equity_usdt": REPLAY_EQUITY[:end],
+        "isolated_equity_usdt": np.maximum(REPLAY_EQUITY, 8_000)[:end],
+        "cross_margin_ratio": (80 / REPLAY_EQUITY)[:end],
+        "isolated_margin_ratio": (80 / (REPLAY_EQUITY - 7_900))[:end],
+        "isolated_liquidated_at": 500,
+        "cross_stopped_at": 650,
+    }
+
+
 X_GRID = np.linspace(20_000, 90_000, 50)
 Y_GRID = np.linspace(1_000, 9_000, 50)
 
@@ -133,6 +154,7 @@ CASES: list[tuple[str, Callable, Callable, Callable[[int], dict]]] = [
         _distance,
     ),
     ("equity path, 500 steps", charts.equity_path_figure, charts.update_equity_path, _path),
+    ("equity path, 720-step play", charts.equity_path_figure, charts.update_equity_path, _replay),
     ("cross map, price tick", charts.cross_map_figure, charts.update_cross_map, _map_price_only),
     ("cross map, new 50x50 grid", charts.cross_map_figure, charts.update_cross_map, _map_new_grid),
     ("outcomes, 3 x 10,000 paths", charts.outcomes_figure, charts.update_outcomes, _outcomes),
@@ -140,7 +162,10 @@ CASES: list[tuple[str, Callable, Callable, Callable[[int], dict]]] = [
 
 
 def _count_bytes(widget: go.FigureWidget) -> list[int]:
-    """Patch the widget's comm so every message adds its size (JSON + buffers) to a list."""
+    """Patch the widget's comm so every message adds its size (JSON + buffers) to a list.
+
+    Sizes of one tick's messages are summed by the caller (a tick may send several).
+    """
     sizes: list[int] = []
     comm = widget.comm
     send = comm.send
@@ -155,34 +180,62 @@ def _count_bytes(widget: go.FigureWidget) -> list[int]:
     return sizes
 
 
-def main() -> None:
-    print(f"charts update path: {TICKS} ticks per chart on a go.FigureWidget")
-    print("times in ms: wall clock p50/p95, and CPU time p50 (robust on a busy machine);")
-    print("build = the figure builder once (warm); KB/tick = JSON + binary the widget sends")
+def _median_ms(action: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median wall and CPU milliseconds of ``action()`` over ``repeat`` runs."""
+    wall, cpu = [], []
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        action()
+        cpu.append(time.thread_time() - start_cpu)
+        wall.append(time.perf_counter() - start)
+    return 1e3 * float(np.median(wall)), 1e3 * float(np.median(cpu))
+
+
+def build_times() -> None:
+    """Building each chart's figure, and wrapping it in a FigureWidget (warm)."""
+    print(f"building a chart: median of {BUILDS} builds, ms (wall / CPU)")
     header = (
-        f"{'chart':28} {'build':>7} {'wall p50':>9} {'wall p95':>9} {'cpu p50':>8} {'KB/tick':>8}"
+        f"{'chart':28} {'build wall':>11} {'build cpu':>10} {'widget wall':>12} {'widget cpu':>11}"
     )
     print(header)
     print("-" * len(header))
+    for name, build, _, inputs in CASES:
+        kwargs = inputs(0)
+        b_wall, b_cpu = _median_ms(lambda build=build, kwargs=kwargs: build(**kwargs), BUILDS)
+        figure = build(**kwargs).figure
+        w_wall, w_cpu = _median_ms(lambda figure=figure: go.FigureWidget(figure), BUILDS)
+        print(f"{name:28} {b_wall:11.1f} {b_cpu:10.1f} {w_wall:12.1f} {w_cpu:11.1f}")
+    print()
+
+
+def main() -> None:
     for _, build, _, inputs in CASES:  # warm up: plotly loads its validators on first use
         go.FigureWidget(build(**inputs(0)).figure)
+    build_times()
+    print(f"charts update path: {TICKS} ticks per chart on a go.FigureWidget")
+    print("times in ms: wall clock p50/p95, and CPU time p50 (robust on a busy machine);")
+    print("KB/tick = JSON + binary the widget sends per tick, mean and largest")
+    header = (
+        f"{'chart':28} {'wall p50':>9} {'wall p95':>9} {'cpu p50':>8} {'KB/tick':>8} {'KB max':>7}"
+    )
+    print(header)
+    print("-" * len(header))
     for name, build, update, inputs in CASES:
-        start = time.perf_counter()
-        chart = build(**inputs(0))
-        build_ms = 1e3 * (time.perf_counter() - start)
-        widget = go.FigureWidget(chart.figure)
+        widget = go.FigureWidget(build(**inputs(0)).figure)
         sizes = _count_bytes(widget)
         ticks = [inputs(i) for i in range(1, TICKS + 1)]  # inputs made outside the timing
-        wall, cpu = [], []
+        wall, cpu, tick_bytes = [], [], []
         for kwargs in ticks:
+            sent = len(sizes)
             start, start_cpu = time.perf_counter(), time.thread_time()
             update(widget, **kwargs)
             cpu.append(time.thread_time() - start_cpu)
             wall.append(time.perf_counter() - start)
+            tick_bytes.append(sum(sizes[sent:]))
         p50, p95 = (1e3 * np.percentile(wall, q) for q in (50, 95))
         cpu50 = 1e3 * np.percentile(cpu, 50)
-        kb = sum(sizes) / TICKS / 1024
-        print(f"{name:28} {build_ms:7.1f} {p50:9.3f} {p95:9.3f} {cpu50:8.3f} {kb:8.1f}")
+        kb, kb_max = np.mean(tick_bytes) / 1024, max(tick_bytes) / 1024
+        print(f"{name:28} {p50:9.3f} {p95:9.3f} {cpu50:8.3f} {kb:8.1f} {kb_max:7.1f}")
 
 
 if __name__ == "__main__":
