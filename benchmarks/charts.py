@@ -21,6 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from marginlab import charts
+from marginlab.charts import _common
 
 TICKS = 300
 BUILDS = 15
@@ -192,19 +193,34 @@ def _median_ms(action: Callable[[], object], repeat: int) -> tuple[float, float]
 
 
 def build_times() -> None:
-    """Building each chart's figure, and wrapping it in a FigureWidget (warm)."""
-    print(f"building a chart: median of {BUILDS} builds, ms (wall / CPU)")
+    """Building each chart's figure and wrapping it in a FigureWidget, before and after.
+
+    "before" names plotly's "plotly_white" template in the layout (what the charts did
+    until the template became ``_common.TEMPLATE``); "after" is the charts as they are.
+    """
+    print(f"building a chart: median of {BUILDS} builds (warm), ms; before -> after")
+    print("before = layout template named 'plotly_white'; after = charts._common.TEMPLATE")
     header = (
-        f"{'chart':28} {'build wall':>11} {'build cpu':>10} {'widget wall':>12} {'widget cpu':>11}"
+        f"{'chart':28} {'build cpu':>15} {'FigureWidget cpu':>17} {'build wall':>15}"
+        f" {'template JSON KB':>17}"
     )
     print(header)
     print("-" * len(header))
     for name, build, _, inputs in CASES:
         kwargs = inputs(0)
-        b_wall, b_cpu = _median_ms(lambda build=build, kwargs=kwargs: build(**kwargs), BUILDS)
-        figure = build(**kwargs).figure
-        w_wall, w_cpu = _median_ms(lambda figure=figure: go.FigureWidget(figure), BUILDS)
-        print(f"{name:28} {b_wall:11.1f} {b_cpu:10.1f} {w_wall:12.1f} {w_cpu:11.1f}")
+        rows = []
+        for template in ("plotly_white", _common.TEMPLATE):
+            _common.TEMPLATE = template  # read by base_layout at each build
+            b_wall, b_cpu = _median_ms(lambda build=build, kwargs=kwargs: build(**kwargs), BUILDS)
+            figure = build(**kwargs).figure
+            _, w_cpu = _median_ms(lambda figure=figure: go.FigureWidget(figure), BUILDS)
+            kb = len(json.dumps(figure.layout.template.to_plotly_json())) / 1024
+            rows.append((b_cpu, w_cpu, b_wall, kb))
+        (b0, w0, bw0, kb0), (b1, w1, bw1, kb1) = rows
+        print(
+            f"{name:28} {b0:6.1f} -> {b1:5.1f} {w0:7.1f} -> {w1:5.1f} {bw0:6.1f} -> {bw1:5.1f}"
+            f" {kb0:7.1f} -> {kb1:5.1f}"
+        )
     print()
 
 

@@ -13,8 +13,8 @@ import plotly.io as pio
 import pytest
 
 from marginlab import charts
+from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts import palette
 from marginlab.engine import Account
 from marginlab.scenarios import GUIDE, guide_account, two_positions_account
 
@@ -223,10 +223,35 @@ def test_chart_update_leaves_layout_untouched(name):
 def test_chart_layout_uses_shared_theme(name):
     build, _, first, _ = CASES[name]
     layout = build(**first).figure.layout
-    assert layout.template == go.layout.Template(pio.templates["plotly_white"])
+    assert layout.template == _common.TEMPLATE
     assert layout.uirevision == name
     assert layout.meta["chart"] == name
     assert layout.font.size >= 14
+
+
+def test_chart_template_is_plotly_white_for_2d_axes_and_chart_trace_types():
+    white = pio.templates["plotly_white"].to_plotly_json()
+    ours = _common.TEMPLATE.to_plotly_json()
+    # Every layout default kept as plotly_white has it; only other subplot kinds and the
+    # colour scales are left out.
+    dropped = set(white["layout"]) - set(ours["layout"])
+    assert dropped == {"geo", "polar", "scene", "ternary", "colorscale"}
+    assert all(ours["layout"][key] == white["layout"][key] for key in ours["layout"])
+    assert set(ours["data"]) == {"scatter", "bar", "contour"}
+    for kind, specs in ours["data"].items():
+        expected = [
+            {k: v for k, v in spec.items() if k != "colorscale"} for spec in white["data"][kind]
+        ]
+        assert specs == expected, kind
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_chart_traces_use_template_types_and_own_colour_scales(name):
+    build, _, first, _ = CASES[name]
+    for trace in build(**first).figure.data:
+        assert trace.type in _common.TRACE_TYPES, trace.meta
+        if trace.type == "contour":  # the template carries no colour scale for it
+            assert trace.colorscale is not None, trace.meta
 
 
 @pytest.mark.parametrize("name", CASES)
