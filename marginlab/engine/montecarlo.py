@@ -31,7 +31,7 @@ import pandas as pd
 from marginlab.engine import _simulation as rules
 from marginlab.engine.account import Account, Position
 from marginlab.engine.liquidation import tiered_liquidation_price
-from marginlab.engine.tiers import TierTable
+from marginlab.engine.tiers import Tier, TierTable
 
 _CHUNK_CELLS = 1 << 17  # (paths x steps) per window: temporaries of ~1 MB
 _EPS = 1e-9  # thresholds widened by this fraction; the exact margin-ratio check decides
@@ -302,6 +302,7 @@ class _Engine:
         self.fees = np.zeros(n)
         self.funding = np.zeros(n)
         self._brackets: dict[int, tuple] = {}  # leg index -> (Tier, lowest, highest wallet)
+        self._ranges: dict[str, tuple[float, float]] = {}  # symbol -> (lowest, highest) mark
 
     # ------------------------------------------------------------------ driver
     def run(self, interval: int | None, check_prices: bool = False) -> None:
@@ -315,6 +316,10 @@ class _Engine:
                 return
             if rules.is_funding_step(b0, interval):
                 self._fund(rows, b0)
+            if rows.size * 2 >= rows[-1] - rows[0] + 1:
+                # Mostly active: scan the whole span of rows through views of the prices
+                # rather than gathering copies; rows with nothing open find no event.
+                rows = np.arange(rows[0], rows[-1] + 1)
             cursor = None
             while rows.size:
                 first = self._scan(rows, cursor, b0, b1, check_prices)
@@ -484,11 +489,10 @@ class _Engine:
             }
             many = full[part]
             ranges = {}
-            if check_prices or many.any():
+            if check_prices:
                 for s, window in windows.items():
                     ranges[s] = (float(window.min()), float(window.max()))
-                    if check_prices:
-                        _check_window(window, s, int(rr[0]), b0, ranges[s])
+                    _check_window(window, s, int(rr[0]), b0, ranges[s])
             candidate = None
             for s in self.symbols:
                 for bound, compare in (
@@ -507,8 +511,10 @@ class _Engine:
                 if candidate is None:
                     candidate = candidate_buffer[:m]
                     candidate.fill(False)
-                if many.all():
+                if 2 * np.count_nonzero(many) >= m:  # mostly pools: no copies, mask the rest
                     breach = self._cross_breach(rr, windows, ranges, work[:, :m], hit_buffer[:m])
+                    if not many.all():
+                        np.logical_and(breach, many[:, None], out=breach)
                     np.logical_or(candidate, breach, out=candidate)
                 else:
                     sub = {s: w[many] for s, w in windows.items()}
@@ -540,21 +546,27 @@ class _Engine:
         position this is linear in the marks: ``C + Σ k·P`` with ``k = s·Q − Q·MMR`` and
         ``C = cross wallet + Σ (cum − s·Q·EP)``, a multiply-add per position and step. It
         is widened by a tolerance far above rounding; ``_step`` then decides exactly, with
-        the Account's arithmetic. ``ranges`` bound each symbol's marks in the windows;
+        the Account's arithmetic. The bracket comes from bounds on the marks: ``ranges``
+        (the windows' own, when known), else the whole price array's, else the window's.
         ``work`` (two float arrays shaped like a window) and ``out`` are optional buffers.
         """
         shape = next(iter(windows.values())).shape
         total, term = np.empty((2, *shape)) if work is None else work
+        bounds = dict(ranges)
         constant = self._cross_wallet(rows)
         scale = np.abs(constant)
         for i, leg in enumerate(self.cross_legs):
             marks = windows[leg.position.symbol]
             is_open = self.open[leg.index][rows]
-            low, high = ranges[leg.position.symbol]
-            cap = leg.table.max_notional
-            tier = leg.table.lookup(min(leg.quantity * low, cap))
+            symbol = leg.position.symbol
+            if symbol not in bounds:  # the whole array's range first; the window's if needed
+                bounds[symbol] = self._price_range(symbol)
+                if not self._one_bracket(leg, *bounds[symbol]):
+                    bounds[symbol] = (float(marks.min()), float(marks.max()))
+            low, high = bounds[symbol]
+            tier = self._one_bracket(leg, low, high)
             target = total if i == 0 else term
-            if tier is leg.table.lookup(min(leg.quantity * high, cap)):
+            if tier is not None:
                 slope = np.where(is_open, leg.sq - leg.quantity * tier.maintenance_rate, 0.0)
                 offset = tier.maintenance_amount - leg.sq * leg.entry_price
                 np.multiply(marks, slope[:, None], out=target)
@@ -569,6 +581,20 @@ class _Engine:
             if i > 0:
                 np.add(total, term, out=total)
         return np.less_equal(total, (_EPS * scale - constant)[:, None], out=out)
+
+    def _price_range(self, symbol: str) -> tuple[float, float]:
+        """(lowest, highest) mark of a symbol over every path and step (computed once)."""
+        if symbol not in self._ranges:
+            prices = self.prices[symbol]
+            self._ranges[symbol] = (float(prices.min()), float(prices.max()))
+        return self._ranges[symbol]
+
+    @staticmethod
+    def _one_bracket(leg: _Leg, low: float, high: float) -> Tier | None:
+        """The bracket of the position's notional for every mark in [low, high], if one."""
+        cap = leg.table.max_notional
+        tier = leg.table.lookup(min(leg.quantity * low, cap))
+        return tier if tier is leg.table.lookup(min(leg.quantity * high, cap)) else None
 
     # -------------------------------------------------------------------- step
     def _step(self, rows: np.ndarray, steps: np.ndarray) -> None:
