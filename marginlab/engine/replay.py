@@ -190,6 +190,10 @@ def replay(
 ) -> ReplayResult:
     """Walk ``account`` along one mark-price path per symbol, using the Account's rules.
 
+    At each step: funding (at its interval), then liquidation of every scope at or above
+    100 % margin ratio, then the stop-losses of the positions still open (see the module
+    docstring). Returns a :class:`ReplayResult` (timeline and events).
+
     Parameters
     ----------
     account : the account with its positions already open (open fees already paid).
