@@ -1,5 +1,7 @@
 """Equity and margin ratio along a path: the engine's replay of the guide's account."""
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -9,6 +11,7 @@ from marginlab.engine import replay
 from marginlab.engine.paths import teaching_path
 from marginlab.scenarios import guide_account
 
+CURVES = ("equity-cross", "equity-isolated", "ratio-cross", "ratio-isolated")
 PATH = teaching_path("steady_decline", start_price=60_000, n_steps=101)
 
 
@@ -33,13 +36,11 @@ def test_equity_path_steady_decline_isolated_liquidated_at_step_33():
     chart = equity_path_figure(**inputs)
     # Marks fall 180 USDT a step: step 33 is 54,060 < 54,216.87, so isolated goes there,
     # keeping 8,000; cross ends at 42,000 with 10,000 − 18,000/3 = 4,000 USDT.
-    # Isolated ratio peaks at step 32 (mark 54,240): 72.32/80 = 90.40 %; cross at the
-    # last step: 56/4,000 = 1.40 %.
-    peak = guide_account("isolated").state({"BTCUSDT": PATH[32]}).positions[0].margin_ratio
-    assert f"{100 * peak:.2f}%" == "90.40%"
+    # Isolated peaks at 100 % when it is liquidated (drawn there, see the next test);
+    # cross at the last step: 56/4,000 = 1.40 %.
     assert chart.summary == (
         "Over 101 steps, isolated is liquidated at step 33, ending at 8,000.00 USDT "
-        "(peak margin ratio 90.40%); cross is not liquidated, ending at 4,000.00 USDT "
+        "(peak margin ratio 100.00%); cross is not liquidated, ending at 4,000.00 USDT "
         "(peak margin ratio 1.40%)."
     )
     marker = find_trace(chart.figure, "liquidations")
@@ -54,10 +55,21 @@ def test_equity_path_steady_decline_isolated_liquidated_at_step_33():
 def test_equity_path_traces_hold_timeline_in_percent():
     inputs = _inputs()
     fig = equity_path_figure(**inputs).figure
-    np.testing.assert_array_equal(find_trace(fig, "equity-cross").y, inputs["cross_equity_usdt"])
-    ratio = np.asarray(find_trace(fig, "ratio-isolated").y)
-    assert abs(ratio[32] - 90.4) <= 1e-9
-    assert np.isnan(ratio[33:]).all()  # closed: no ratio, a gap in the line
+    equity = find_trace(fig, "equity-cross")
+    # Steps 0, 1, ... 100 travel as x0 = 0, dx = 1; equity as float32 (4,000..10,000 USDT
+    # is within 2**-10 of the float64 value, far under a cent).
+    assert (equity.x, equity.x0, equity.dx) == (None, 0, 1)
+    assert equity.y.dtype == np.float32
+    assert np.max(np.abs(equity.y - inputs["cross_equity_usdt"])) <= 2**-10
+    ratio = np.asarray(find_trace(fig, "ratio-isolated").y, dtype=float)
+    # Step 32 (mark 54,240): maintenance 72.32 / margin balance 80 = 90.40 %, the highest
+    # the timeline records: step 33 is recorded after the liquidation (NaN: closed).
+    peak = guide_account("isolated").state({"BTCUSDT": PATH[32]}).positions[0].margin_ratio
+    assert f"{100 * peak:.2f}%" == "90.40%"
+    assert np.isnan(inputs["isolated_margin_ratio"][33])
+    assert abs(ratio[32] - 90.4) <= 1e-4  # float32
+    assert ratio[33] == 100.0  # the liquidation step: drawn at the threshold
+    assert np.isnan(ratio[34:]).all()  # closed: no ratio, a gap in the line
     limit = find_trace(fig, "ratio-limit")
     assert (list(limit.x), list(limit.y)) == ([0, 100], [100.0, 100.0])
 
@@ -117,3 +129,162 @@ def test_equity_path_datetime_steps_named_by_time():
 def test_equity_path_bad_input_raises(change, error, message):
     with pytest.raises(error, match=message):
         equity_path_figure(**_inputs() | change)
+
+
+def _widget_bytes(widget: go.FigureWidget) -> list[tuple[dict, int]]:
+    """Capture what the widget sends: (message data, bytes of JSON + binary buffers)."""
+    sent: list[tuple[dict, int]] = []
+    send = widget.comm.send
+
+    def capture(data=None, metadata=None, buffers=None):
+        size = len(json.dumps(data, default=str)) + sum(memoryview(b).nbytes for b in buffers or [])
+        sent.append((data, size))
+        return send(data=data, metadata=metadata, buffers=buffers)
+
+    widget.comm.send = capture
+    return sent
+
+
+def _long_path(n_steps: int) -> dict:
+    """A 720-step hourly path like the when-to-use scenarios (values need not be real)."""
+    steps = np.arange(n_steps, dtype=np.int32)
+    equity = 10_000.0 + 1_000.0 * np.sin(steps / 50.0)
+    return {
+        "steps": steps,
+        "cross_equity_usdt": equity,
+        "isolated_equity_usdt": equity - 500.0,
+        "cross_margin_ratio": 80.0 / equity,
+        "isolated_margin_ratio": 80.0 / (equity - 5_000.0),
+    }
+
+
+def test_update_equity_path_play_tick_on_720_steps_sends_no_x_and_under_20_kb():
+    full = _long_path(720)
+    widget = go.FigureWidget(
+        equity_path_figure(**{k: v[:719] for k, v in full.items()}, step_range=(0, 719)).figure
+    )
+    sent = _widget_bytes(widget)
+
+    update_equity_path(widget, **full)  # the last play tick: one more step
+
+    # Four curves of 720 float32 values: 4 · 720 · 4 = 11,520 bytes of buffers, no x.
+    updates = [m["state"]["_py2js_update"] for m, _ in sent if m["state"].get("_py2js_update")]
+    assert len(updates) == 1
+    restyle = updates[0]["style_data"]
+    curves = [i for i, trace in enumerate(widget.data) if trace.meta in CURVES]
+    assert len(curves) == 4 and "x0" not in restyle
+    assert all(restyle["x"][i] == "_undefined_" for i in curves)  # only the limit line's x
+    assert all(restyle["y"][i]["dtype"] == "float32" for i in curves)
+    assert 11_520 < sum(nbytes for _, nbytes in sent) <= 20_000
+    assert [len(find_trace(widget, key).y) for key in ("equity-cross", "ratio-isolated")] == [
+        720,
+        720,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("steps", "x", "x0", "dx"),
+    [
+        ([3, 5, 7], None, 3, 2),
+        ([0.0, 0.5, 1.0], None, 0.0, 0.5),
+        ([0, 1, 3], [0, 1, 3], None, None),
+        ([7], None, 7, 1),
+    ],
+    ids=["even-ints", "even-floats", "uneven", "one-step"],
+)
+def test_equity_path_even_steps_travel_as_x0_dx_others_as_x(steps, x, x0, dx):
+    n = len(steps)
+    chart = equity_path_figure(
+        steps=steps,
+        cross_equity_usdt=[10_000.0] * n,
+        isolated_equity_usdt=[10_000.0] * n,
+        cross_margin_ratio=[0.01] * n,
+        isolated_margin_ratio=[0.02] * n,
+    )
+    for key in CURVES:
+        trace = find_trace(chart.figure, key)
+        assert (None if trace.x is None else list(trace.x), trace.x0, trace.dx) == (x, x0, dx)
+
+
+def test_update_equity_path_uneven_then_even_steps_clears_the_other_form():
+    even = _long_path(30)
+    uneven = even | {"steps": np.concatenate([np.arange(29), [40]]).astype(np.int64)}
+    fig = equity_path_figure(**even).figure
+
+    update_equity_path(fig, **uneven)
+    trace = find_trace(fig, "ratio-cross")
+    # int64 steps that fit travel as int32 binary; x0 and dx are cleared.
+    assert (trace.x.dtype, trace.x[-1], trace.x0, trace.dx) == (np.int32, 40, None, None)
+
+    update_equity_path(fig, **even)
+    trace = find_trace(fig, "ratio-cross")
+    assert (trace.x, trace.x0, trace.dx) == (None, 0, 1)
+
+
+def test_equity_path_equity_above_2_pow_17_usdt_stays_float64():
+    inputs = _long_path(30)
+    inputs["cross_equity_usdt"] = inputs["cross_equity_usdt"] + 200_000.0  # 210,000 USDT
+    fig = equity_path_figure(**inputs).figure
+    # float32 steps are 2**-6 = 0.016 USDT apart at 210,000: cents would be lost.
+    assert find_trace(fig, "equity-cross").y.dtype == np.float64
+    assert find_trace(fig, "equity-isolated").y.dtype == np.float32
+
+
+def test_equity_path_both_modes_stopped_at_same_step_labels_above_and_below():
+    chart = equity_path_figure(**_inputs(stop_price=57_000))
+    stops = find_trace(chart.figure, "stops")
+    # Both modes exit at step 17 with 9,000 USDT: equal heights, cross's label goes above.
+    assert list(stops.text) == ["Cross stopped out", "Isolated stopped out"]
+    assert list(stops.textposition) == ["top center", "bottom center"]
+
+
+def test_equity_path_two_liquidations_higher_marker_labelled_above():
+    inputs = _long_path(10) | {"cross_liquidated_at": 5, "isolated_liquidated_at": 5}
+    chart = equity_path_figure(**inputs)
+    marks = find_trace(chart.figure, "liquidations")
+    # Isolated equity is the cross curve − 500 USDT: cross is higher, labelled above.
+    assert list(marks.y) == [inputs["cross_equity_usdt"][5], inputs["isolated_equity_usdt"][5]]
+    assert list(marks.textposition) == ["top center", "bottom center"]
+    inputs |= {"isolated_equity_usdt": inputs["cross_equity_usdt"] + 500.0}
+    update_equity_path(chart.figure, **inputs)
+    assert list(find_trace(chart.figure, "liquidations").textposition) == [
+        "bottom center",
+        "top center",
+    ]
+
+
+def test_equity_path_one_event_labelled_above():
+    chart = equity_path_figure(**_inputs())
+    assert list(find_trace(chart.figure, "liquidations").textposition) == ["top center"]
+
+
+def test_equity_path_limit_label_sits_below_the_100_percent_line():
+    limit = find_trace(equity_path_figure(**_inputs()).figure, "ratio-limit")
+    # The ratio axis runs from 0 to at least 100: under the line is inside the panel
+    # (above it was clipped when no curve went past 100 %).
+    assert (limit.textposition, limit.cliponaxis) == ("bottom right", False)
+    assert list(limit.text) == ["liquidation at 100%", ""]
+
+
+def test_equity_path_cross_liquidation_ratio_drawn_at_100_percent_input_untouched():
+    inputs = {
+        "steps": [0, 1, 2, 3],
+        "cross_equity_usdt": [10_000.0, 6_000.0, 0.0, 0.0],
+        "isolated_equity_usdt": [10_000.0, 9_000.0, 8_000.0, 8_000.0],
+        "cross_margin_ratio": np.array([0.01, 0.6, np.nan, np.nan]),  # recorded after events
+        "isolated_margin_ratio": np.array([0.04, 0.5, 1.3, np.nan]),
+        "cross_liquidated_at": 2,
+        "isolated_liquidated_at": 2,  # recorded 130 %: above the threshold, kept
+    }
+    chart = equity_path_figure(**inputs)
+    assert list(find_trace(chart.figure, "ratio-cross").y) == [1.0, 60.0, 100.0, None]
+    assert list(find_trace(chart.figure, "ratio-isolated").y) == [4.0, 50.0, 130.0, None]
+    assert np.isnan(inputs["cross_margin_ratio"][2])  # the caller's array is not changed
+    assert "(peak margin ratio 100.00%)" in chart.summary
+    assert "(peak margin ratio 130.00%)" in chart.summary
+
+
+def test_equity_path_liquidation_not_reached_ratio_not_raised():
+    inputs = _inputs(end=33)  # steps 0..32; the liquidation at 33 is not reached
+    ratio = np.asarray(find_trace(equity_path_figure(**inputs).figure, "ratio-isolated").y)
+    assert abs(ratio.max() - 90.4) <= 1e-4

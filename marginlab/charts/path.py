@@ -6,6 +6,17 @@ markers on the equity curves. Event positions are 0-based indices into the array
 the simulation reports them (``liquidated_at``; -1 or None = never); an index past the
 end of the arrays is an event not reached yet (a replay shows the path step by step).
 
+At a mode's liquidation step its margin ratio is drawn at 100 % (or the value given, if
+higher): the engine records each step after that step's events, when the liquidated
+position is gone (ratio NaN, or the ratio of what is still open), so the recorded ratio
+never shows the threshold being reached. The summary's peak ratio counts it too.
+
+What a tick sends: evenly spaced numeric steps travel as ``x0`` and ``dx``, not as an
+array per curve, so a replay's growing prefix re-sends no x; the curves' values travel
+as float32 (4 bytes a point) while every value is below 2**17, where float32 is within
+0.004 of it (the hover shows 2 decimals), else as float64. A play tick on a 720-step
+path sends ~12 KB.
+
 Trace keys (``meta``): equity-cross, equity-isolated, ratio-cross, ratio-isolated,
 ratio-limit, liquidations, stops.
 """
@@ -35,6 +46,7 @@ NAME = "equity_path"
 TITLE = "Equity and margin ratio along the path"
 MODES = ("cross", "isolated")
 ROWS = {"equity": ("x", "y"), "ratio": ("x2", "y2")}
+FLOAT32_BELOW = 2.0**17  # float32 keeps |v| < 131,072 within 0.004 (ulp/2 <= 2**-8)
 
 
 def _on(row: str) -> dict[str, str]:
@@ -68,9 +80,10 @@ def _traces() -> list[TraceData]:
             "legendgroup": "liquidation",
             "showlegend": False,
             "line": {"color": palette.LIQUIDATION, "dash": "dash", "width": 2},
-            "textposition": "top right",
+            "textposition": "bottom right",  # inside the panel: the axis runs from 0 past 100
             "textfont": {"color": palette.LIQUIDATION, "size": 14},
             "hoverinfo": "skip",
+            "cliponaxis": False,
             **_on("ratio"),
         }
     )
@@ -91,7 +104,6 @@ def _traces() -> list[TraceData]:
                     "size": 15,
                     "line": {"color": "white", "width": 1},
                 },
-                "textposition": "top center",
                 "textfont": {"color": color, "size": 14},
                 "hovertemplate": "%{text}: %{y:,.2f} USDT<extra></extra>",
                 "cliponaxis": False,
@@ -121,6 +133,44 @@ def _index(value: int | None, name: str) -> int:
     if value < -1:
         raise ValueError(f"{name} must be -1 (never) or a 0-based index, got {value!r}")
     return int(value)
+
+
+def _x(x: np.ndarray) -> TraceData:
+    """The curves' x: ``x0`` and ``dx`` when the steps are evenly spaced numbers, else the
+    array (int32 where it fits, which travels as 4-byte binary)."""
+    if x.dtype.kind in "iuf":
+        first = x[0].item()
+        dx = (x[1] - x[0]).item() if len(x) > 1 else 1
+        if dx > 0 and np.array_equal(x, first + dx * np.arange(len(x))):
+            return {"x": None, "x0": first, "dx": dx}
+    if len(x) <= SMALL:
+        values: object = x.tolist()
+    elif x.dtype.kind in "iu" and np.all(np.abs(x) < 2**31):
+        values = x.astype(np.int32)
+    elif x.dtype.kind in "iu":
+        values = x.astype(float)  # int64 would travel as a JSON list
+    else:
+        values = x
+    return {"x": values, "x0": None, "dx": None}
+
+
+def _curve(values: np.ndarray) -> list[float | None] | np.ndarray:
+    """Curve values for the wire: float32 while every finite value is below 2**17."""
+    shown = points(values)
+    if isinstance(shown, np.ndarray):
+        finite = np.abs(shown[np.isfinite(shown)])
+        if finite.max(initial=0.0) < FLOAT32_BELOW:
+            return shown.astype(np.float32)
+    return shown
+
+
+def _label_positions(heights: list[float]) -> list[str]:
+    """Where the labels of one kind of event go: two labels never overlap, as the higher
+    marker's label goes above it and the lower's below (ties: cross above)."""
+    if len(heights) < 2:
+        return ["top center"] * len(heights)
+    upper = int(np.argmax(heights))  # the first of equal heights: cross comes first
+    return ["top center" if i == upper else "bottom center" for i in range(len(heights))]
 
 
 def _step_text(step: Any) -> str:
@@ -170,22 +220,27 @@ def _data(
         },
     }
 
-    # int64 arrays would travel as JSON lists; float64 goes as binary.
-    x_points = x.tolist() if len(x) <= SMALL else x.astype(float) if x.dtype.kind in "iu" else x
-    traces: list[TraceData] = [{"x": x_points, "y": points(equity[mode])} for mode in MODES]
+    for mode in MODES:
+        if 0 <= (i := events["liquidated"][mode]) < n:
+            ratio[mode] = ratio[mode].copy()  # never write into the caller's array
+            ratio[mode][i] = np.fmax(ratio[mode][i], 1.0)  # recorded after it; see above
+    x_spec = _x(x)
+    traces: list[TraceData] = [{**x_spec, "y": _curve(equity[mode])} for mode in MODES]
     for mode in MODES:
         shown = np.where(np.isfinite(ratio[mode]), 100.0 * ratio[mode], np.nan)  # inf: a gap
-        traces.append({"x": x_points, "y": points(shown)})
+        traces.append({**x_spec, "y": _curve(shown)})
     traces.append(
         {"x": x[[0, -1]].tolist(), "y": [100.0, 100.0], "text": ["liquidation at 100%", ""]}
     )
     for kind in events:
         hit = [(m, i) for m, i in events[kind].items() if 0 <= i < n]
+        heights = [float(equity[m][i]) for m, i in hit]
         traces.append(
             {
                 "x": x[[i for _, i in hit]].tolist(),
-                "y": points([equity[m][i] for m, i in hit]),
+                "y": points(heights),
                 "text": [f"{palette.MODE_NAMES[m]} {kind}" for m, _ in hit],
+                "textposition": _label_positions(heights),
             }
         )
 
