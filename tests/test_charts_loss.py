@@ -75,14 +75,62 @@ def test_update_loss_at_liquidation_on_figure_widget_moves_bars():
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
-        ({"isolated_loss_usdt": 10_001}, "isolated_loss_usdt must be between 0"),
-        ({"cross_loss_usdt": -1}, "cross_loss_usdt must be between 0"),
+        ({"isolated_loss_usdt": 10_001}, r"isolated_loss_usdt must be at most .*10,000\.00"),
         ({"wallet_balance_usdt": -5}, "wallet_balance_usdt must be 0 or more"),
         ({"cross_loss_usdt": float("nan")}, "cross_loss_usdt must be finite"),
+        ({"cross_loss_usdt": float("-inf")}, "cross_loss_usdt must be finite"),
     ],
-    ids=["loss-above-wallet", "negative-loss", "negative-wallet", "nan-loss"],
+    ids=["loss-above-wallet", "negative-wallet", "nan-loss", "infinite-gain"],
 )
 def test_loss_at_liquidation_bad_amount_raises_naming_it(inputs, message):
     base = {"wallet_balance_usdt": 10_000, "cross_loss_usdt": 10_000, "isolated_loss_usdt": 2_000}
     with pytest.raises(ValueError, match=message):
         loss_at_liquidation_figure(**base | inputs)
+
+
+def test_loss_at_liquidation_mark_above_entry_gain_drawn_past_the_wallet_worded_up():
+    # At 70,000 the guide's long (Q = 1/3 BTC from 60,000) is up 10,000/3 = 3,333.33 USDT
+    # in both modes; neither is liquidated, nothing of the 10,000 wallet is lost.
+    gain = guide_account("cross").state({"BTCUSDT": 70_000}).unrealized_pnl
+    assert abs(gain - 10_000 / 3) <= 1e-9
+    chart = loss_at_liquidation_figure(
+        wallet_balance_usdt=10_000,
+        cross_loss_usdt=-gain,
+        isolated_loss_usdt=-gain,
+        cross_liquidated=False,
+        isolated_liquidated=False,
+    )
+    for mode in ("cross", "isolated"):
+        assert _bar(chart.figure, f"lost-{mode}") == 0.0
+        assert _bar(chart.figure, f"kept-{mode}") == 10_000.0
+        assert abs(_bar(chart.figure, f"gain-{mode}") - 10_000 / 3) <= 1e-9
+        assert list(find_trace(chart.figure, f"gain-{mode}").text) == ["up 3,333.33"]
+        assert list(find_trace(chart.figure, f"lost-{mode}").text) == [""]
+    assert chart.summary == (
+        "From a 10,000.00 USDT wallet, isolated is not liquidated (up 3,333.33 USDT, "
+        "13,333.33 USDT in all); cross is not liquidated (up 3,333.33 USDT, 13,333.33 USDT in all)."
+    )
+
+
+def test_update_loss_at_liquidation_gain_then_loss_clears_the_gain_bar():
+    chart = loss_at_liquidation_figure(
+        wallet_balance_usdt=10_000, cross_loss_usdt=-500, isolated_loss_usdt=-500
+    )
+    # A liquidation that leaves the wallet up (a cross pool with a winning neighbour).
+    assert "cross liquidation is up 500.00 USDT and keeps 10,500.00 USDT" in chart.summary
+    update_loss_at_liquidation(
+        chart.figure, wallet_balance_usdt=10_000, cross_loss_usdt=10_000, isolated_loss_usdt=2_000
+    )
+    assert (_bar(chart.figure, "gain-cross"), _bar(chart.figure, "gain-isolated")) == (0.0, 0.0)
+    assert list(find_trace(chart.figure, "gain-cross").text) == [""]
+    assert _bar(chart.figure, "lost-isolated") == 2_000.0
+
+
+def test_loss_at_liquidation_gain_bar_hatched_in_the_mode_colour():
+    fig = loss_at_liquidation_figure(
+        wallet_balance_usdt=10_000, cross_loss_usdt=-1, isolated_loss_usdt=0
+    ).figure
+    for mode, colour in (("cross", "#0072B2"), ("isolated", "#E69F00")):
+        gain, kept = find_trace(fig, f"gain-{mode}"), find_trace(fig, f"kept-{mode}")
+        assert (gain.marker.pattern.shape, gain.marker.pattern.fgcolor) == ("/", colour)
+        assert gain.marker.color == kept.marker.color  # the pale fill; hatching tells apart

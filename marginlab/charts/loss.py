@@ -2,9 +2,11 @@
 
 One horizontal bar per mode, the wallet split into "lost" (solid, the mode's colour)
 and "kept" (pale, the mode's colour). The guide's example: isolated loses its 2,000 USDT
-margin and keeps 8,000; cross loses the whole 10,000.
+margin and keeps 8,000; cross loses the whole 10,000. A negative loss is a gain: the
+whole wallet is kept and the gain ("up", pale and hatched) extends the bar past it.
 
-Trace keys (``meta``): lost-cross, kept-cross, lost-isolated, kept-isolated.
+Trace keys (``meta``): lost-cross, kept-cross, gain-cross, lost-isolated, kept-isolated,
+gain-isolated.
 """
 
 from __future__ import annotations
@@ -25,7 +27,15 @@ def _traces() -> list[TraceData]:
     for mode in MODES:
         color = palette.MODE_COLORS[mode]
         label = palette.MODE_NAMES[mode]
-        for part, fill in (("lost", color), ("kept", palette.with_alpha(color, 0.25))):
+        pale = palette.with_alpha(color, 0.25)
+        for part, fill, text_color in (
+            ("lost", color, "white"),
+            ("kept", pale, palette.BLACK),
+            ("gain", pale, palette.BLACK),
+        ):
+            marker: TraceData = {"color": fill, "line": {"color": color, "width": 2}}
+            if part == "gain":  # the same pale fill, told apart by hatching
+                marker["pattern"] = {"shape": "/", "fgcolor": color, "solidity": 0.15}
             traces.append(
                 {
                     "type": "bar",
@@ -34,11 +44,11 @@ def _traces() -> list[TraceData]:
                     "name": f"{label}: {part}",
                     "legendgroup": mode,
                     "y": [label],
-                    "marker": {"color": fill, "line": {"color": color, "width": 2}},
+                    "marker": marker,
                     "textposition": "inside",
                     "textangle": 0,
                     "insidetextanchor": "middle",
-                    "textfont": {"color": "white" if part == "lost" else palette.BLACK},
+                    "textfont": {"color": text_color},
                     "hovertemplate": f"{label}, {part}: %{{x:,.2f}} USDT<extra></extra>",
                 }
             )
@@ -46,19 +56,26 @@ def _traces() -> list[TraceData]:
 
 
 def _check_loss(value: float, name: str, wallet: float) -> float:
+    """The loss in USDT: at most the wallet (float dust above it is clipped); negative is
+    a gain."""
     loss = scalar(value, name)
     tolerance = 1e-9 * max(wallet, 1.0)  # float dust from wallet − kept
-    if not -tolerance <= loss <= wallet + tolerance:
+    if loss > wallet + tolerance:
         raise ValueError(
-            f"{name} must be between 0 and wallet_balance_usdt ({fmt.usdt(wallet)}), got {value!r}"
+            f"{name} must be at most wallet_balance_usdt ({fmt.usdt(wallet)}; a negative loss "
+            f"is a gain), got {value!r}"
         )
-    return min(max(loss, 0.0), wallet)
+    return min(loss, wallet)
 
 
-def _clause(mode: str, loss: float, kept: float, liquidated: bool) -> str:
+def _clause(mode: str, loss: float, liquidated: bool, wallet: float) -> str:
+    left = fmt.usdt(wallet - loss)
     if liquidated:
-        return f"{mode} liquidation loses {fmt.usdt(loss)} and keeps {fmt.usdt(kept)}"
-    return f"{mode} is not liquidated (down {fmt.usdt(loss)}, {fmt.usdt(kept)} left)"
+        verb = f"loses {fmt.usdt(loss)}" if loss >= 0 else f"is up {fmt.usdt(-loss)}"
+        return f"{mode} liquidation {verb} and keeps {left}"
+    if loss >= 0:
+        return f"{mode} is not liquidated (down {fmt.usdt(loss)}, {left} left)"
+    return f"{mode} is not liquidated (up {fmt.usdt(-loss)}, {left} in all)"
 
 
 def _data(
@@ -79,13 +96,14 @@ def _data(
     liquidated = {"cross": bool(cross_liquidated), "isolated": bool(isolated_liquidated)}
     traces = []
     for mode in MODES:
-        kept = wallet - loss[mode]
+        lost, gain = max(loss[mode], 0.0), max(-loss[mode], 0.0)
         lost_word = "lost" if liquidated[mode] else "down"
-        traces.append({"x": points([loss[mode]]), "text": [f"{lost_word} {fmt.price(loss[mode])}"]})
-        traces.append({"x": points([kept]), "text": [f"kept {fmt.price(kept)}"]})
-    clauses = "; ".join(
-        _clause(mode, loss[mode], wallet - loss[mode], liquidated[mode]) for mode in MODES
-    )
+        traces += [
+            {"x": points([lost]), "text": [f"{lost_word} {fmt.price(lost)}" if lost else ""]},
+            {"x": points([wallet - lost]), "text": [f"kept {fmt.price(wallet - lost)}"]},
+            {"x": points([gain]), "text": [f"up {fmt.price(gain)}" if gain else ""]},
+        ]
+    clauses = "; ".join(_clause(mode, loss[mode], liquidated[mode], wallet) for mode in MODES)
     return traces, f"From a {fmt.usdt(wallet)} wallet, {clauses}."
 
 
@@ -102,7 +120,9 @@ def loss_at_liquidation_figure(
 
     A loss is what the wallet gave up (the engine's ``LiquidationOutcome.loss_usdt``);
     kept = wallet − loss. With ``<mode>_liquidated=False`` the bar shows a running loss
-    of a position still open ("down ...") instead.
+    of a position still open ("down ...") instead; a negative loss is a gain ("up ...",
+    e.g. the mark above a long's entry): the wallet is kept whole and the gain is drawn
+    past it. A loss is at most the wallet.
 
     >>> chart = loss_at_liquidation_figure(wallet_balance_usdt=10_000, cross_loss_usdt=10_000,
     ...     isolated_loss_usdt=2_000)
