@@ -178,3 +178,61 @@ def test_price_ladder_bad_input_raises_naming_parameter(name, value, error):
 def test_update_price_ladder_foreign_figure_raises():
     with pytest.raises(ValueError, match="price_ladder_figure"):
         update_price_ladder(go.Figure(), **_guide_inputs())
+
+
+def _cross_only_inputs() -> dict:
+    """The guide's long in cross; isolated has no position (e.g. an order it cannot open)."""
+    return _guide_inputs() | {
+        "isolated_liquidation_price": float("nan"),
+        "isolated_bankruptcy_price": float("nan"),
+    }
+
+
+def _nan_bankruptcy(mode: str) -> dict:
+    return {f"{mode}_bankruptcy_price": float("nan")}
+
+
+def test_price_ladder_unavailable_mode_says_not_available():
+    chart = price_ladder_figure(**_cross_only_inputs(), unavailable_modes=["isolated"])
+    # Cross: (60,000 − 30,000)/0.996 = 30,120.48, 49.80 % below entry.
+    assert chart.summary == (
+        "Isolated is not available; cross at 30,120.48 (49.80% below entry); "
+        "the mark price is 60,000.00 (at entry)."
+    )
+    assert list(find_trace(chart.figure, "notes").text) == ["", "not available"]
+    assert math.isnan(_level(chart.figure, "liquidation-isolated"))
+    assert np.isnan(np.asarray(find_trace(chart.figure, "band-isolated").y, dtype=float)).all()
+
+
+def test_price_ladder_nan_price_without_unavailable_still_cannot_be_liquidated():
+    chart = price_ladder_figure(**_cross_only_inputs())
+    assert chart.summary.startswith("Isolated cannot be liquidated by price; cross at 30,120.48")
+    assert list(find_trace(chart.figure, "notes").text) == ["", "cannot be liquidated by price"]
+
+
+def test_update_price_ladder_unavailable_then_available_restores_levels():
+    chart = price_ladder_figure(
+        **_guide_inputs() | {"cross_liquidation_price": float("nan")} | _nan_bankruptcy("cross"),
+        unavailable_modes=("Cross",),  # any case, like the engine's MarginMode.parse
+    )
+    assert chart.summary.startswith("Isolated liquidates at 54,216.87 (9.64% below entry); ")
+    assert "; cross is not available;" in chart.summary
+    summary = update_price_ladder(chart.figure, **_guide_inputs())
+    assert list(find_trace(chart.figure, "notes").text) == ["", ""]
+    assert abs(_level(chart.figure, "liquidation-cross") - 30_120.481927710844) <= TOL_USDT
+    assert "; cross at 30,120.48 (49.80% below entry);" in summary
+
+
+@pytest.mark.parametrize(
+    ("unavailable", "error", "message"),
+    [
+        (["isolated"], ValueError, "isolated_liquidation_price must be NaN when 'isolated'"),
+        (["both"], ValueError, "unavailable_modes must be 'cross' or 'isolated', got 'both'"),
+        ("isolated", TypeError, "unavailable_modes must be a collection of modes"),
+        (3, TypeError, "unavailable_modes must be a collection of modes, got 3"),
+    ],
+    ids=["price-given", "unknown-mode", "bare-string", "not-iterable"],
+)
+def test_price_ladder_bad_unavailable_modes_raises(unavailable, error, message):
+    with pytest.raises(error, match=message):
+        price_ladder_figure(**_guide_inputs(), unavailable_modes=unavailable)

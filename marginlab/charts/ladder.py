@@ -5,11 +5,17 @@ runs from entry to that mode's liquidation price (the room the position has); th
 price, entry and optional stop run across both columns. Every level is a 2-point
 scatter line with its label, so a tick moves trace data only.
 
+A NaN liquidation price means the position cannot be liquidated by price, and says so.
+A mode named in ``unavailable_modes`` has no position to draw at all (e.g. a preview of
+an order that mode could not open): its column says "not available" instead.
+
 Trace keys (``meta``): band-cross, band-isolated, entry, liquidation-cross,
 liquidation-isolated, bankruptcy-cross, bankruptcy-isolated, stop, mark, notes.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 import plotly.graph_objects as go
@@ -17,7 +23,7 @@ import plotly.graph_objects as go
 from marginlab.charts import format as fmt
 from marginlab.charts import palette
 from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, points, scalar
-from marginlab.engine.types import Side
+from marginlab.engine.types import MarginMode, Side
 
 NAME = "price_ladder"
 TITLE = "Liquidation price: Cross vs Isolated"
@@ -26,6 +32,8 @@ HALF_WIDTH = 0.36
 LEFT, RIGHT = -0.46, 1.46  # ends of the lines that span both columns
 LABEL_FONT = {"size": 14}
 NO_PRICE_NOTE = "cannot be liquidated by price"
+UNAVAILABLE_NOTE = "not available"
+MODES = ("cross", "isolated")
 
 
 def _column_x(mode: str) -> list[float]:
@@ -112,10 +120,32 @@ def _distance(level: float, entry_price: float) -> str:
     return f"{fmt.percent(abs(level - entry_price) / entry_price)} {where} entry"
 
 
-def _mode_clause(mode: str, liquidation_price: float, entry_price: float, first: bool) -> str:
+def _unavailable(value: Iterable[str]) -> frozenset[str]:
+    """The modes named in ``unavailable_modes`` ("cross", "isolated", any case)."""
+    if isinstance(value, str):
+        raise TypeError(f"unavailable_modes must be a collection of modes, got {value!r}")
+    try:
+        names = list(value)
+    except TypeError:
+        raise TypeError(f"unavailable_modes must be a collection of modes, got {value!r}") from None
+    return frozenset(str(MarginMode.parse(name, "unavailable_modes")) for name in names)
+
+
+def _note(mode: str, liquidation_price: float, unavailable: frozenset[str]) -> str:
+    """What a column without a liquidation price says ("" when it has one)."""
+    if mode in unavailable:
+        return UNAVAILABLE_NOTE
+    return NO_PRICE_NOTE if np.isnan(liquidation_price) else ""
+
+
+def _mode_clause(
+    mode: str, liquidation_price: float, entry_price: float, first: bool, note: str
+) -> str:
     name = palette.MODE_NAMES[mode] if first else mode
-    if np.isnan(liquidation_price):
-        return f"{name} {NO_PRICE_NOTE}"
+    if note == UNAVAILABLE_NOTE:
+        return f"{name} is {note}"
+    if note:
+        return f"{name} {note}"
     verb = "liquidates at" if first else "at"
     where = _distance(liquidation_price, entry_price)
     return f"{name} {verb} {fmt.price(liquidation_price)} ({where})"
@@ -131,6 +161,7 @@ def _data(
     isolated_bankruptcy_price: float,
     stop_price: float | None = None,
     side: str = "long",
+    unavailable_modes: Iterable[str] = (),
 ) -> tuple[list[TraceData], str]:
     entry = scalar(entry_price, "entry_price")
     mark = scalar(mark_price, "mark_price")
@@ -144,6 +175,15 @@ def _data(
         "cross": scalar(cross_bankruptcy_price, "cross_bankruptcy_price", allow_nan=True),
         "isolated": scalar(isolated_bankruptcy_price, "isolated_bankruptcy_price", allow_nan=True),
     }
+    unavailable = _unavailable(unavailable_modes)
+    for mode in sorted(unavailable):
+        for name, prices in (("liquidation", liq), ("bankruptcy", bank)):
+            if not np.isnan(prices[mode]):
+                raise ValueError(
+                    f"{mode}_{name}_price must be NaN when {mode!r} is in unavailable_modes "
+                    f"(no position to draw), got {prices[mode]!r}"
+                )
+    notes = {mode: _note(mode, liq[mode], unavailable) for mode in MODES}
     stop = np.nan if stop_price is None else scalar(stop_price, "stop_price")
     for name, value in (("entry_price", entry), ("mark_price", mark), ("stop_price", stop)):
         if value <= 0:
@@ -176,13 +216,13 @@ def _data(
         {"y": level(mark), "text": ["", f"Mark {fmt.price(mark)}"]},
         {
             "y": points([entry, entry]),
-            "text": [NO_PRICE_NOTE if np.isnan(liq[m]) else "" for m in ("cross", "isolated")],
+            "text": [notes[mode] for mode in MODES],
             "textposition": "bottom center" if is_long else "top center",
         },
     ]
     summary = (
-        f"{_mode_clause('isolated', liq['isolated'], entry, first=True)}; "
-        f"{_mode_clause('cross', liq['cross'], entry, first=False)}"
+        f"{_mode_clause('isolated', liq['isolated'], entry, True, notes['isolated'])}; "
+        f"{_mode_clause('cross', liq['cross'], entry, False, notes['cross'])}"
     )
     if stop_price is not None:
         summary += f"; the stop is at {fmt.price(stop)} ({_distance(stop, entry)})"
@@ -201,11 +241,15 @@ def price_ladder_figure(
     stop_price: float | None = None,
     side: str = "long",
     title: str | None = TITLE,
+    unavailable_modes: Iterable[str] = (),
 ) -> Chart:
     """The price ladder (all prices in USDT; NaN liquidation/bankruptcy = none exists).
 
     ``side`` ("long"/"short") only places the "cannot be liquidated by price" note on
-    the side of entry where liquidation would be. ``title`` is fixed at build time.
+    the side of entry where liquidation would be. ``unavailable_modes`` names the modes
+    ("cross", "isolated") that have no position to draw, e.g. one that could not open
+    the order: their prices must be NaN, and their column and the summary say "not
+    available". ``title`` is fixed at build time.
 
     >>> chart = price_ladder_figure(entry_price=60_000, mark_price=60_000,
     ...     cross_liquidation_price=30_120.48, isolated_liquidation_price=54_216.87,
@@ -225,6 +269,7 @@ def price_ladder_figure(
         isolated_bankruptcy_price=isolated_bankruptcy_price,
         stop_price=stop_price,
         side=side,
+        unavailable_modes=unavailable_modes,
     )
     layout = base_layout(
         NAME,
@@ -254,6 +299,7 @@ def update_price_ladder(
     isolated_bankruptcy_price: float,
     stop_price: float | None = None,
     side: str = "long",
+    unavailable_modes: Iterable[str] = (),
 ) -> str:
     """Write new prices into a figure from :func:`price_ladder_figure`; returns the summary."""
     traces, summary = _data(
@@ -265,6 +311,7 @@ def update_price_ladder(
         isolated_bankruptcy_price=isolated_bankruptcy_price,
         stop_price=stop_price,
         side=side,
+        unavailable_modes=unavailable_modes,
     )
     apply(fig, NAME, traces)
     return summary
