@@ -334,8 +334,55 @@ def _run_lab(args: argparse.Namespace) -> int:
     return subprocess.call(command)
 
 
+# --------------------------------------------------------------------------- present
+def _add_present(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "present",
+        help="serve the course with Voila for a projector (no code shown)",
+        description=(
+            "Serve the course, or one lesson, with Voila: no code shown, preheated kernels "
+            "for a fast first chart, idle kernels culled, nothing fetched from the internet. "
+            "Serves on 127.0.0.1 only, unless --host says otherwise."
+        ),
+    )
+    parser.add_argument("lesson", nargs="?", help="a lesson name or number, e.g. 03")
+    parser.add_argument("--dir", type=Path, help="the lessons folder (default: the course)")
+    parser.add_argument(
+        "--host", default="127.0.0.1",
+        help="address to serve on (default: %(default)s); 0.0.0.0 serves a room",
+    )  # fmt: skip
+    parser.add_argument("--port", type=int, help="port (default: 8866)")
+    parser.add_argument("--big-fonts", action="store_true", help="larger type for a projector")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the command instead of running it"
+    )
+    parser.set_defaults(run=_run_present, prog=parser.prog)
+
+
+def _run_present(args: argparse.Namespace) -> int:
+    from marginlab.serve import present
+
+    if args.port is not None and not 0 < args.port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
+    if not args.dry_run and importlib.util.find_spec("voila") is None:
+        raise UsageError("Voila is not installed; pip install 'marginlab[lab]'")
+    try:
+        return present(
+            args.lesson,
+            directory=args.dir,
+            host=args.host,
+            port=args.port,
+            big_fonts=args.big_fonts,
+            open_browser=not args.no_browser,
+            dry_run=args.dry_run,
+        )
+    except (OSError, ValueError) as error:
+        raise UsageError(str(error)) from None
+
+
 # ------------------------------------------------------------------------------ main
-_COMMANDS = (_add_calc, _add_lessons, _add_lab)
+_COMMANDS = (_add_calc, _add_lessons, _add_lab, _add_present)
 
 
 def build_parser() -> argparse.ArgumentParser:

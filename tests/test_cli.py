@@ -303,3 +303,23 @@ def test_lab_existing_copy_kept(monkeypatch, capsys, tmp_path, fake_lessons):
         cli.main(["lab", "--dir", str(dest)])
     assert (dest / "01-isolated.ipynb").read_text() == "my answers"
     assert f"Using your copy in {dest}" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------- present
+def test_present_dry_run_serves_one_lesson_on_loopback_without_code(capsys):
+    code, out, _ = _run(capsys, "present", "03", "--dry-run", "--no-browser")
+    assert code == 0
+    assert "03-liquidation-threshold.ipynb" in out
+    assert "--Voila.ip=127.0.0.1" in out and "--strip_sources=True" in out
+    assert "--preheat_kernel=True" in out
+
+
+def test_present_room_host_warns(capsys):
+    code, _, err = _run(capsys, "present", "--host", "0.0.0.0", "--dry-run")
+    assert code == 0 and "warning: serving on 0.0.0.0" in err
+
+
+def test_present_unknown_lesson_exits_2_with_one_line(capsys):
+    code, _, err = _run(capsys, "present", "99", "--dry-run")
+    assert code == 2
+    assert err.count("\n") == 1 and "matches no lesson" in err and "Traceback" not in err
