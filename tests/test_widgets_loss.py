@@ -84,13 +84,14 @@ def test_loss_ladder_mark_follows_price_levels_fixed(widget):
     assert abs(find_trace(ladder, "bankruptcy-cross").y[0] - 30_000) <= TOL_USDT
 
 
-def test_loss_in_profit_bars_show_equity_nothing_lost(widget):
+def test_loss_in_profit_bars_show_wallet_kept_and_gain_past_it(widget):
     widget.controls["price"].value = 70_000
     # 10,000 + (70,000 − 60,000)/3 = 13,333.33 in both modes; the running loss is −3,333.33.
     assert abs(widget.kept["cross"] - 13_333.33) <= TOL_USDT
     assert abs(widget.lost["isolated"] + 3_333.33) <= TOL_USDT
     assert bar(widget, "lost-isolated") == 0
-    assert abs(bar(widget, "kept-isolated") - 13_333.33) <= TOL_USDT
+    assert abs(bar(widget, "kept-isolated") - 10_000) <= TOL_USDT
+    assert abs(bar(widget, "gain-isolated") - 3_333.33) <= TOL_USDT
     assert "(the position is up 3,333.33 USDT)" in widget.summary
 
 

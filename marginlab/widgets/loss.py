@@ -164,14 +164,12 @@ class LossAtLiquidationWidget(LessonWidget):
 
     @staticmethod
     def _loss_inputs(result: _Loss) -> dict[str, Any]:
-        # The bars split one amount into lost and kept. In a gain nothing is lost and the
-        # bar is the equity (the same in both modes, neither being liquidated above entry).
-        wallet = max(result.example.wallet_balance, *result.kept.values())
+        # A negative loss is a gain: the chart draws it past the wallet, labelled "up".
         lost = result.lost
         return {
-            "wallet_balance_usdt": wallet,
-            "cross_loss_usdt": max(lost["cross"], 0.0),
-            "isolated_loss_usdt": max(lost["isolated"], 0.0),
+            "wallet_balance_usdt": result.example.wallet_balance,
+            "cross_loss_usdt": lost["cross"],
+            "isolated_loss_usdt": lost["isolated"],
             "cross_liquidated": result.liquidated["cross"],
             "isolated_liquidated": result.liquidated["isolated"],
         }

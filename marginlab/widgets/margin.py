@@ -70,6 +70,7 @@ def ladder_inputs(states: Mapping[str, AccountState], symbol: str) -> dict[str, 
         state = states.get(mode)
         if state is None:
             inputs[f"{mode}_liquidation_price"] = inputs[f"{mode}_bankruptcy_price"] = math.nan
+            inputs.setdefault("unavailable_modes", []).append(mode)
             continue
         held = next((s for s in state.positions if s.position.symbol == name), None)
         if held is None:
@@ -335,8 +336,8 @@ class AddingMarginWidget(LessonWidget):
             liquidated[mode] = outcome.happened
             if outcome.happened:
                 lost[mode], kept[mode] = outcome.loss_usdt, outcome.kept_usdt
-            else:  # still open: the running loss (a paper profit counts as no loss)
-                lost[mode] = max(-states[mode].unrealized_pnl, 0.0)
+            else:  # still open: the running loss (negative while in profit)
+                lost[mode] = -states[mode].unrealized_pnl
                 kept[mode] = states[mode].wallet_balance - lost[mode]
         return _Result(
             account=self._isolated,

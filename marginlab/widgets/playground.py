@@ -349,6 +349,7 @@ class PlaygroundWidget(LessonWidget):
                 "isolated_liquidation_price": math.nan,
                 "cross_bankruptcy_price": math.nan,
                 "isolated_bankruptcy_price": math.nan,
+                "unavailable_modes": ("cross", "isolated"),
             }
         return _Result(self._rows, built.account, state, outcome, ladder, built.flipped is not None)
 

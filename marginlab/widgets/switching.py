@@ -302,6 +302,7 @@ class SwitchingModesWidget(LessonWidget):
             "isolated_liquidation_price": math.nan,
             "cross_bankruptcy_price": math.nan,
             "isolated_bankruptcy_price": math.nan,
+            "unavailable_modes": ("cross", "isolated"),
         }
 
     def _ladder_chart(self, result: _Result) -> Chart:
