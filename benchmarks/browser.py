@@ -147,7 +147,7 @@ def visit(browser, url: str, min_charts: int = 1) -> tuple[Visit, object, Websoc
     page.goto(url, wait_until="commit")
     page.wait_for_function(_FIRST_CHART_JS, timeout=120_000, polling=20)
     first_chart_s = time.perf_counter() - start
-    bc.wait_for_charts(page, min_charts, timeout_s=120)
+    bc.wait_for_charts(page, guard, min_charts)
     if guard.foreign:
         raise RuntimeError(f"{url} requested other hosts: {guard.foreign}")
     kernel_id = meter.kernel_ids[0] if meter.kernel_ids else None

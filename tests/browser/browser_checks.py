@@ -170,15 +170,25 @@ def start_server(
 
 
 # ------------------------------------------------------------------------------- pages
+# Uncaught page exceptions known to be harmless, as (message part, stack part). In Voila,
+# jupyterlab-plotly's renderer of a static figure draws it, then tries to cache a PNG of
+# it in the notebook model, whose Voila version has no setData: the chart is drawn.
+HARMLESS_PAGE_ERRORS = (("setData is not a function", "labextensions/jupyterlab-plotly/"),)
+
+
 @dataclass
 class RequestGuard:
     """Aborts and records every request or websocket to a host other than this machine.
 
-    ``page_errors`` collects uncaught JavaScript exceptions of the page.
+    ``page_errors`` collects uncaught JavaScript exceptions of the page, except the
+    ``HARMLESS_PAGE_ERRORS``, which go to ``harmless_page_errors``; ``last_frame_s``
+    tells when the kernel and the page last talked (see :func:`wait_for_charts`).
     """
 
     foreign: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    harmless_page_errors: list[str] = field(default_factory=list)
+    last_frame_s: float = 0.0  # time.monotonic() of the page's latest websocket frame
 
     def is_local(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -194,15 +204,32 @@ class RequestGuard:
             self.foreign.append(url)
             route.abort("blockedbyclient")
 
+    def _on_page_error(self, error: object) -> None:
+        text = _describe(error)
+        harmless = any(m in text and w in text for m, w in HARMLESS_PAGE_ERRORS)
+        (self.harmless_page_errors if harmless else self.page_errors).append(text)
+
     def attach(self, context: BrowserContext) -> None:
         context.route("**/*", self._route)
 
+    def _on_websocket(self, ws) -> None:
+        if not self.is_local(ws.url):
+            self.foreign.append(ws.url)
+        ws.on("framereceived", self._on_frame)
+        ws.on("framesent", self._on_frame)
+
+    def _on_frame(self, _payload: object) -> None:
+        self.last_frame_s = time.monotonic()
+
     def watch(self, page: Page) -> None:
-        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
-        page.on(
-            "websocket",
-            lambda ws: None if self.is_local(ws.url) else self.foreign.append(ws.url),
-        )
+        page.on("pageerror", self._on_page_error)
+        page.on("websocket", self._on_websocket)
+
+
+def _describe(error: object) -> str:
+    """An uncaught page exception: its message and the top of its stack."""
+    stack = (getattr(error, "stack", None) or "").splitlines()[1:4]
+    return "\n".join([str(error), *(line.strip() for line in stack)])
 
 
 def new_guarded_page(browser: Browser, guard: RequestGuard) -> tuple[BrowserContext, Page]:
@@ -223,29 +250,45 @@ def wait_for_voila(page: Page, timeout_s: float = 180.0) -> None:
     page.wait_for_selector("#rendered_cells", state="visible", timeout=timeout_s * 1000)
 
 
-_CHARTS_READY_JS = """
-(minCharts) => {
+_CHARTS_STATE_JS = """
+() => {
   const plots = [...document.querySelectorAll('.js-plotly-plot')];
   const drawn = plots.filter(gd => gd._fullData && gd._fullData.length > 0
     && gd.querySelector('.main-svg') !== null);
-  const widgets = document.querySelectorAll('.jupyter-widgets').length;
-  window.__marginlabCharts = window.__marginlabCharts || {count: -1, since: 0, widgets: -1};
-  const state = window.__marginlabCharts;
-  if (drawn.length !== state.count || widgets !== state.widgets) {
-    state.count = drawn.length; state.widgets = widgets; state.since = performance.now();
-  }
-  const stable = performance.now() - state.since > 750;
-  return drawn.length >= minCharts && drawn.length === plots.length && stable;
+  return [plots.length, drawn.length, document.querySelectorAll('.jupyter-widgets').length];
 }
 """
 
 
-def wait_for_charts(page: Page, min_charts: int = 1, timeout_s: float = 120.0) -> int:
+def wait_for_charts(
+    page: Page,
+    guard: RequestGuard,
+    min_charts: int = 1,
+    timeout_s: float = 120.0,
+    quiet_s: float = 1.5,
+) -> int:
     """Wait until at least ``min_charts`` plotly charts are drawn with data, every chart
-    on the page is drawn, and their number has been stable for 0.75 s; returns it.
+    on the page is drawn, and for ``quiet_s`` neither the charts and widgets on the page
+    nor the kernel websocket have changed (a chart still loading talks to its kernel);
+    returns the number of charts.
     """
-    page.wait_for_function(_CHARTS_READY_JS, arg=min_charts, timeout=timeout_s * 1000)
-    return page.evaluate("document.querySelectorAll('.js-plotly-plot').length")
+    deadline = time.monotonic() + timeout_s
+    state, since = None, time.monotonic()
+    while True:
+        now = time.monotonic()
+        current = tuple(page.evaluate(_CHARTS_STATE_JS))
+        if current != state:
+            state, since = current, now
+        plots, drawn, _ = state
+        settled = now - max(since, guard.last_frame_s) >= quiet_s
+        if drawn >= min_charts and drawn == plots and settled:
+            return plots
+        if now > deadline:
+            raise AssertionError(
+                f"charts not all drawn within {timeout_s:.0f} s: {drawn} of {plots} drawn, "
+                f"at least {min_charts} expected"
+            )
+        page.wait_for_timeout(100)
 
 
 def chart_traces(page: Page) -> list[int]:
@@ -296,8 +339,8 @@ def error_texts(page: Page) -> list[str]:
 
 
 @dataclass(frozen=True)
-class SliderMove:
-    """Chart fingerprint and summary text before and after one key press on a slider."""
+class Change:
+    """Chart fingerprint and summary text before and after one keyboard action."""
 
     chart_before: str
     chart_after: str
@@ -305,19 +348,16 @@ class SliderMove:
     summary_after: str
 
 
-def press_slider(
-    page: Page, index: int = 0, key: str = "ArrowRight", timeout_s: float = 30.0
-) -> SliderMove:
-    """Focus slider ``index``'s handle, press ``key`` as a keyboard user would, and wait
-    until the charts and the summary have both changed (or ``timeout_s`` passed).
+def _press_and_wait(page: Page, target, key: str, timeout_s: float) -> Change:
+    """Focus ``target``, press ``key``, wait until the charts and the summary have both
+    changed (or ``timeout_s`` passed), and return what they were before and after.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     chart_before, summary_before = chart_signature(page), summary_text(page)
-    handle = page.locator(SLIDER_HANDLE).nth(index)
-    handle.scroll_into_view_if_needed()
-    handle.focus()
-    handle.press(key)
+    target.scroll_into_view_if_needed()
+    target.focus()
+    target.press(key)
     changed_js = f"""([chart, summary, summarySelector]) => {{
       const text = [...document.querySelectorAll(summarySelector)]
         .map(e => e.innerText).join('\\n');
@@ -329,7 +369,20 @@ def press_slider(
         )
     except PlaywrightTimeoutError:  # the caller's assertion reports what did not change
         pass
-    return SliderMove(chart_before, chart_signature(page), summary_before, summary_text(page))
+    return Change(chart_before, chart_signature(page), summary_before, summary_text(page))
+
+
+def press_slider(
+    page: Page, index: int = 0, key: str = "ArrowRight", timeout_s: float = 30.0
+) -> Change:
+    """Focus slider ``index``'s handle and press ``key``, as a keyboard user would."""
+    return _press_and_wait(page, page.locator(SLIDER_HANDLE).nth(index), key, timeout_s)
+
+
+def press_button(page: Page, name: str, timeout_s: float = 30.0) -> Change:
+    """Focus the first button labelled ``name`` and press Enter, as a keyboard user would."""
+    button = page.get_by_role("button", name=name, exact=True).first
+    return _press_and_wait(page, button, "Enter", timeout_s)
 
 
 def answer_self_check(page: Page, index: int = 0, timeout_s: float = 30.0) -> str:

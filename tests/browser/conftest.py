@@ -21,6 +21,9 @@ from marginlab.serve import jupyterlab_command, server_env, voila_command
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browser_checks as bc  # shared with benchmarks/browser.py
 
+# The fixture notebook is served to the browser, not run by nbval (lessons are).
+collect_ignore_glob = ["fixtures/*.ipynb"]
+
 SKIP_REASON = (
     "chromium not found: apt-get install chromium, or set MARGINLAB_BROWSER_TESTS=1 to require them"
 )

@@ -18,18 +18,21 @@ import pytest
 
 @dataclass(frozen=True)
 class Expect:
-    """What one notebook must show: at least ``min_charts`` charts, a slider that moves a
-    chart and a summary, a self-check that answers.
+    """What one notebook must show: at least ``min_charts`` charts; a slider (or, for a
+    lesson without one, the button named ``button``) that changes a chart and a summary
+    when used from the keyboard; a self-check that answers.
     """
 
     min_charts: int = 1
     slider: bool = True
+    button: str | None = None
     self_check: bool = True
 
 
 # Lessons not listed here get Expect(); add an entry for a lesson that differs.
 EXPECT: dict[str, Expect] = {
     "chart_slider_quiz": Expect(min_charts=1),
+    "07-switching-modes": Expect(slider=False, button="ETHUSDT"),  # a sandbox: pick a pair
 }
 
 
@@ -46,15 +49,19 @@ NOTEBOOK_IDS = [nb.stem for nb in NOTEBOOKS]
 def check_learner_view(page, notebook: Path, guard: bc.RequestGuard) -> None:
     """The per-notebook checks, the same in Voila and in JupyterLab."""
     expect = EXPECT.get(notebook.stem, Expect())
-    charts = bc.wait_for_charts(page, expect.min_charts)
+    charts = bc.wait_for_charts(page, guard, expect.min_charts)
     assert bc.error_texts(page) == []
     traces = bc.chart_traces(page)
     assert len(traces) == charts and all(n > 0 for n in traces), traces
+    changes = []
     if expect.slider:
-        move = bc.press_slider(page)
-        assert move.chart_after != move.chart_before, "the slider did not change a chart"
-        assert move.summary_after != move.summary_before, (
-            f"the slider did not change the summary {move.summary_before!r}"
+        changes.append(("the slider", bc.press_slider(page)))
+    if expect.button is not None:
+        changes.append((f"the {expect.button!r} button", bc.press_button(page, expect.button)))
+    for control, change in changes:
+        assert change.chart_after != change.chart_before, f"{control} changed no chart"
+        assert change.summary_after != change.summary_before, (
+            f"{control} did not change the summary {change.summary_before!r}"
         )
     if expect.self_check:
         assert bc.answer_self_check(page) != "", "the self-check showed no feedback"
