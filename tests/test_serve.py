@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import ClassVar
 
@@ -57,7 +58,10 @@ def render_voila_page(template: str) -> str:
         )
         return "".join([html async for html, _ in pages])
 
-    return asyncio.run(render())
+    # A fresh loop in its own thread: the browser tests' Playwright keeps a loop running
+    # in the main thread for the session, where asyncio.run() refuses to start.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, render()).result()
 
 
 @pytest.fixture(scope="module")
