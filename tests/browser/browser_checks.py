@@ -209,8 +209,20 @@ class RequestGuard:
         harmless = any(m in text and w in text for m, w in HARMLESS_PAGE_ERRORS)
         (self.harmless_page_errors if harmless else self.page_errors).append(text)
 
-    def attach(self, context: BrowserContext) -> None:
-        context.route("**/*", self._route)
+    def _on_request(self, request) -> None:
+        if not self.is_local(request.url):
+            self.foreign.append(request.url)
+
+    def attach(self, context: BrowserContext, block: bool = True) -> None:
+        """Watch every request of ``context``. With ``block`` (tests) a foreign request is
+        aborted, so a page never hangs on a lookup that cannot succeed offline; without it
+        (benchmarks) it is only recorded, because Playwright's request interception turns
+        the browser's HTTP cache off.
+        """
+        if block:
+            context.route("**/*", self._route)
+        else:
+            context.on("request", self._on_request)
 
     def _on_websocket(self, ws) -> None:
         if not self.is_local(ws.url):
@@ -232,14 +244,25 @@ def _describe(error: object) -> str:
     return "\n".join([str(error), *(line.strip() for line in stack)])
 
 
-def new_guarded_page(browser: Browser, guard: RequestGuard) -> tuple[BrowserContext, Page]:
-    """A fresh context and page whose every request passes through ``guard``."""
+def new_guarded_context(
+    browser: Browser, guard: RequestGuard, block: bool = True
+) -> BrowserContext:
+    """A fresh browser context (empty cache) whose every request passes through ``guard``
+    (see :meth:`RequestGuard.attach` for ``block``); call ``guard.watch(page)`` on each
+    page opened in it.
+    """
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     # Generous: a Voila page returns once its preheated kernel has run the notebook,
     # and a server just started preheats every lesson at once.
     context.set_default_navigation_timeout(180_000)
     context.set_default_timeout(30_000)
-    guard.attach(context)
+    guard.attach(context, block)
+    return context
+
+
+def new_guarded_page(browser: Browser, guard: RequestGuard) -> tuple[BrowserContext, Page]:
+    """A fresh context and a page in it, all watched by ``guard``."""
+    context = new_guarded_context(browser, guard)
     page = context.new_page()
     guard.watch(page)
     return context, page
