@@ -228,7 +228,7 @@ def bench_notebook(browser, notebook: Path, repeat: int, presses: int) -> Result
             kernel = kernel_processes(server).get(record.kernel_id)
             if kernel is not None:
                 result.kernel_rss.append(kernel.memory_info().rss)
-            bc.leave_voila_page(page)  # its kernel is shut down, as when a tab closes
+            bc.shutdown_voila_kernel(page)  # as closing the tab is meant to
             page.close()
     finally:
         context.close()

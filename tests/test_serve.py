@@ -93,6 +93,7 @@ def test_voila_command_default_preheats_one_kernel_per_notebook() -> None:
     command = voila_command(Path("lessons"))
     assert "--preheat_kernel=True" in command
     assert "--pool_size=1" in command
+    assert "--VoilaKernelManager.fill_delay=10" in command
 
 
 def test_voila_command_without_preheat_has_no_pool() -> None:

@@ -82,7 +82,7 @@ def test_voila_page_renders_and_responds_to_keyboard_and_self_check(
         check_learner_view(page, notebook, guard)
     finally:
         bc.save_screenshot(page, f"voila-{notebook.stem}")
-        bc.leave_voila_page(page)
+        bc.shutdown_voila_kernel(page)
 
 
 @pytest.mark.browser
