@@ -4,7 +4,9 @@ command lines the browser tests and benchmarks start.
 Everything a page needs is served from this machine. Voila 0.5's ``lab`` template links
 two Font Awesome stylesheets from a CDN; the ``marginlab`` Voila template in
 ``serve_assets/`` (found through ``JUPYTER_PATH``, see :func:`server_env`) drops them,
-because Voila's own bundle already carries Font Awesome and its fonts.
+because Voila's own bundle already carries Font Awesome and its fonts. The template also
+starts plotly.js over HTTP as the page opens (``static/marginlab-preload.js``), from a
+copy of plotly's widget bundle that :func:`plotly_assets_dir` writes to a cache folder.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+from marginlab.plotly_bundle import plotly_bundle_source
 
 ASSETS_DIR = Path(__file__).resolve().parent / "serve_assets"  # a Jupyter data directory
 TEMPLATE = "marginlab"  # Voila's lab template minus every request to another host
@@ -29,6 +34,10 @@ POOL_REFILL_DELAY_S = 10
 # keeps its kernel (cull_connected=False), so a paused workshop does not lose state.
 CULL_IDLE_TIMEOUT_S = 600
 CULL_INTERVAL_S = 60
+# JupyterLab extensions Voila does not load: in Voila the lessons draw every chart as a
+# widget (marginlab.widgets.show), so jupyterlab-plotly's renderer, which loads and starts
+# its own copy of plotly.js (~0.7 s of CPU per page), would have nothing to draw.
+VOILA_EXTENSION_DENYLIST = ("jupyterlab-plotly",)
 
 
 def is_loopback(host: str) -> bool:
@@ -36,12 +45,68 @@ def is_loopback(host: str) -> bool:
     return host in LOOPBACK_HOSTS
 
 
+def _cache_root(env: dict[str, str]) -> Path:
+    """Where generated serving files go: $XDG_CACHE_HOME (or ~/.cache) / marginlab."""
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
+    return Path(base) / "marginlab"
+
+
+def _write_once(path: Path, data: bytes) -> None:
+    """Write ``path`` unless it already holds ``data``; atomic, so a server starting at
+    the same moment never reads half a file."""
+    if path.is_file() and path.read_bytes() == data:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+        tmp.write(data)
+    os.chmod(tmp.name, 0o644)  # a static file anyone on the machine may read
+    os.replace(tmp.name, path)
+
+
+def plotly_assets_dir(environ: dict[str, str] | None = None) -> Path | None:
+    """A Jupyter data folder holding plotly's widget bundle as a static file of the
+    marginlab Voila template, for ``static/marginlab-preload.js`` to import over HTTP.
+
+    Written once per plotly bundle under the user's cache folder (``environ``'s
+    XDG_CACHE_HOME or HOME, default: os.environ), else the temp folder: the package
+    itself may be read-only. ``marginlab-plotly-bundle.js`` names the bundle id the live
+    charts ask for and the versioned URL of the bundle (cached by browsers). Returns
+    None when no folder is writable: the charts then fetch the bundle from the kernel.
+    """
+    bundle_id, data = plotly_bundle_source()
+    digest = bundle_id.rsplit("-", 1)[-1]
+    index = (
+        "// Written by marginlab.serve.plotly_assets_dir: which plotly bundle is here.\n"
+        f'export const id = "{bundle_id}";\n'
+        f'export const url = new URL("./{bundle_id}.js?v={digest}", import.meta.url).href;\n'
+    ).encode()
+    env = dict(os.environ if environ is None else environ)
+    user = getattr(os, "getuid", lambda: "user")()
+    roots = [_cache_root(env), Path(tempfile.gettempdir()) / f"marginlab-{user}"]
+    for root in roots:
+        folder = root / "voila-assets" / bundle_id
+        static = folder / "voila" / "templates" / TEMPLATE / "static"
+        try:
+            _write_once(static / f"{bundle_id}.js", data)
+            _write_once(static / "marginlab-plotly-bundle.js", index)
+        except OSError:
+            continue
+        return folder
+    return None
+
+
 def server_env(environ: dict[str, str] | None = None) -> dict[str, str]:
     """The environment to run Voila in: ``environ`` (default: os.environ) with
-    ``serve_assets/`` first on ``JUPYTER_PATH``, where Voila finds the marginlab templates.
+    ``serve_assets/`` first on ``JUPYTER_PATH``, where Voila finds the marginlab templates,
+    then :func:`plotly_assets_dir`, where the template finds plotly's bundle.
     """
     env = dict(os.environ if environ is None else environ)
-    paths = [str(ASSETS_DIR), *filter(None, env.get("JUPYTER_PATH", "").split(os.pathsep))]
+    assets = plotly_assets_dir(env)
+    paths = [
+        str(ASSETS_DIR),
+        *([str(assets)] if assets is not None else []),
+        *filter(None, env.get("JUPYTER_PATH", "").split(os.pathsep)),
+    ]
     env["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
     return env
 
@@ -92,6 +157,7 @@ def voila_command(
         f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_TIMEOUT_S}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL_S}",
         "--MappingKernelManager.cull_connected=False",
+        *(f"--VoilaConfiguration.extension_denylist={name}" for name in VOILA_EXTENSION_DENYLIST),
     ]
     return command
 

@@ -15,10 +15,12 @@ import nbformat
 import pytest
 
 from marginlab import serve
+from marginlab.plotly_bundle import plotly_bundle_source
 from marginlab.serve import (
     ASSETS_DIR,
     find_lesson,
     jupyterlab_command,
+    plotly_assets_dir,
     present,
     server_env,
     voila_command,
@@ -64,13 +66,21 @@ def render_voila_page(template: str) -> str:
         return pool.submit(asyncio.run, render()).result()
 
 
+@pytest.fixture(autouse=True)
+def user_cache(tmp_path, monkeypatch) -> Path:
+    """server_env() writes plotly's bundle under the user's cache: a temporary one here."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    return tmp_path / "user-cache"
+
+
 @pytest.fixture(scope="module")
-def voila_pages() -> dict[str, str]:
+def voila_pages(tmp_path_factory) -> dict[str, str]:
     """{template: page HTML} for Voila's lab template and the two marginlab templates,
     found the way ``marginlab present`` finds them (serve_assets/ on JUPYTER_PATH).
     """
+    cache = tmp_path_factory.mktemp("cache")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("JUPYTER_PATH", server_env({})["JUPYTER_PATH"])
+        patch.setenv("JUPYTER_PATH", server_env({"XDG_CACHE_HOME": str(cache)})["JUPYTER_PATH"])
         return {t: render_voila_page(t) for t in ("lab", "marginlab", "marginlab-projector")}
 
 
@@ -141,16 +151,85 @@ def test_voila_command_preheat_with_empty_pool_raises() -> None:
         voila_command(Path("lessons"), pool_size=0)
 
 
+def test_voila_command_does_not_load_jupyterlab_plotly() -> None:
+    # In Voila every lesson chart is a widget (widgets.show): jupyterlab-plotly would only
+    # load and start a second plotly.js.
+    command = voila_command(Path("lessons"))
+    assert "--VoilaConfiguration.extension_denylist=jupyterlab-plotly" in command
+
+
 # --------------------------------------------------------------------------- server_env
-def test_server_env_assets_first_on_jupyter_path_others_kept() -> None:
-    env = server_env({"JUPYTER_PATH": "/opt/a:/opt/b", "HOME": "/root"})
-    assert env["JUPYTER_PATH"].split(":") == [str(ASSETS_DIR), "/opt/a", "/opt/b"]
-    assert env["HOME"] == "/root"
+def test_server_env_assets_then_plotly_assets_first_on_jupyter_path_others_kept(
+    tmp_path,
+) -> None:
+    env = server_env({"JUPYTER_PATH": "/opt/a:/opt/b", "XDG_CACHE_HOME": str(tmp_path)})
+    plotly_dir = plotly_assets_dir({"XDG_CACHE_HOME": str(tmp_path)})
+    assert env["JUPYTER_PATH"].split(":") == [str(ASSETS_DIR), str(plotly_dir), "/opt/a", "/opt/b"]
+    assert env["XDG_CACHE_HOME"] == str(tmp_path)
 
 
-def test_server_env_assets_already_on_path_not_repeated() -> None:
-    env = server_env({"JUPYTER_PATH": str(ASSETS_DIR)})
+def test_server_env_assets_already_on_path_not_repeated(tmp_path) -> None:
+    plotly_dir = plotly_assets_dir({"XDG_CACHE_HOME": str(tmp_path)})
+    paths = f"{ASSETS_DIR}:{plotly_dir}"
+    env = server_env({"JUPYTER_PATH": paths, "XDG_CACHE_HOME": str(tmp_path)})
+    assert env["JUPYTER_PATH"] == paths
+
+
+# -------------------------------------------------------------------- plotly_assets_dir
+def test_plotly_assets_dir_holds_the_bundle_and_its_index_as_template_static_files(
+    tmp_path,
+) -> None:
+    bundle_id, data = plotly_bundle_source()
+    folder = plotly_assets_dir({"XDG_CACHE_HOME": str(tmp_path)})
+    static = folder / "voila" / "templates" / "marginlab" / "static"
+    assert folder == tmp_path / "marginlab" / "voila-assets" / bundle_id
+    assert (static / f"{bundle_id}.js").read_bytes() == data
+    index = (static / "marginlab-plotly-bundle.js").read_text()
+    digest = bundle_id.rsplit("-", 1)[-1]
+    assert f'export const id = "{bundle_id}";' in index
+    assert f'new URL("./{bundle_id}.js?v={digest}", import.meta.url)' in index
+
+
+def test_plotly_assets_dir_uses_home_cache_without_xdg(tmp_path) -> None:
+    folder = plotly_assets_dir({"HOME": str(tmp_path)})
+    assert folder.is_relative_to(tmp_path / ".cache" / "marginlab")
+
+
+def test_plotly_assets_dir_second_call_rewrites_nothing(tmp_path) -> None:
+    folder = plotly_assets_dir({"XDG_CACHE_HOME": str(tmp_path)})
+    files = sorted(folder.rglob("*.js"))
+    stamps = [f.stat().st_mtime_ns for f in files]
+    assert plotly_assets_dir({"XDG_CACHE_HOME": str(tmp_path)}) == folder
+    assert [f.stat().st_mtime_ns for f in files] == stamps
+
+
+def test_plotly_assets_dir_unwritable_cache_falls_back_to_temp(tmp_path, monkeypatch) -> None:
+    blocker = tmp_path / "cache-is-a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setattr(serve.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    folder = plotly_assets_dir({"XDG_CACHE_HOME": str(blocker)})
+    assert folder.is_relative_to(tmp_path / "tmp")
+    assert (folder / "voila/templates/marginlab/static/marginlab-plotly-bundle.js").is_file()
+
+
+def test_plotly_assets_dir_nothing_writable_returns_none_and_env_skips_it(
+    tmp_path, monkeypatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setattr(serve.tempfile, "gettempdir", lambda: str(blocker))
+    assert plotly_assets_dir({"XDG_CACHE_HOME": str(blocker)}) is None
+    env = server_env({"XDG_CACHE_HOME": str(blocker)})
     assert env["JUPYTER_PATH"] == str(ASSETS_DIR)
+
+
+def test_preload_module_imports_the_index_next_to_it_and_registers_the_bundle() -> None:
+    preload = (ASSETS_DIR / "voila/templates/marginlab/static/marginlab-preload.js").read_text()
+    loader = (ASSETS_DIR.parent / "widgets/static/plotly_loader.js").read_text()
+    assert 'await import("./marginlab-plotly-bundle.js")' in preload
+    # The preload and the loader share one page-global registry.
+    registry = 'Symbol.for("marginlab.plotly-bundles")'
+    assert registry in preload and registry in loader
 
 
 # ------------------------------------------------------------------------ the templates
@@ -180,6 +259,14 @@ def test_marginlab_template_page_names_no_remote_url(template, voila_pages) -> N
     assert f"/voila/templates/{template}/static/index.css" in html
     assert "-webkit-print-color-adjust: exact;" in html
     assert '/voila.js"></script>' in html
+
+
+@pytest.mark.parametrize("template", ["marginlab", "marginlab-projector"])
+def test_marginlab_template_page_preloads_plotly_from_its_static_files(
+    template, voila_pages
+) -> None:
+    html = voila_pages[template]
+    assert '<script type="module" async src="/voila/static/marginlab-preload.js">' in html
 
 
 def test_projector_template_links_local_big_font_css(voila_pages) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from pathlib import Path
 from typing import ClassVar
 
 import comm
@@ -21,10 +20,12 @@ import plotly.graph_objects as go
 import pytest
 from comm.base_comm import BaseComm
 
+from marginlab.plotly_bundle import CARTESIAN_BUNDLE
 from marginlab.widgets import SharedFigureWidget, make_figure_widget
 from marginlab.widgets._plotly import _LOADER_JS, BUNDLE_REPLY, BUNDLE_REQUEST, plotly_bundle
 
-PLOTLY_BUNDLE = (Path(plotly.__file__).parent / "package_data" / "widgetbundle.js").read_bytes()
+# What the charts load with the pinned plotly: its front end with plotly.js (cartesian).
+PLOTLY_BUNDLE = CARTESIAN_BUNDLE.read_bytes()
 
 
 class RecordingComm(BaseComm):
@@ -106,7 +107,7 @@ def test_shared_figure_widget_one_page_request_gets_one_gzipped_bundle_for_four_
     content, buffer = replies[0]
     assert content == {"type": BUNDLE_REPLY, "id": figures[0]._plotly_bundle_id, "encoding": "gzip"}
     assert gzip.decompress(buffer) == PLOTLY_BUNDLE
-    assert len(buffer) < 0.35 * len(PLOTLY_BUNDLE)  # 1.51 MB of 4.96 MB with plotly 7.1
+    assert len(buffer) < 0.35 * len(PLOTLY_BUNDLE)  # 0.50 MB of 1.62 MB with plotly 7.1
     assert bundle_copies(sent) == 1
 
 
@@ -201,3 +202,13 @@ def test_make_figure_widget_dict_input_raises_typeerror():
     message = "fig must be a plotly.graph_objects.Figure, got dict"
     with pytest.raises(TypeError, match=re.escape(message)):
         make_figure_widget({"data": []})
+
+
+def test_loader_drops_every_computed_state_message_plotlys_view_sends():
+    # plotly's view sends the figure's computed state after each redraw under these
+    # names; the loader's NOT_SENT must name each of them (and nothing the kernel needs).
+    sent_by_view = set(re.findall(r'"(_js2py_\w*[dD]elta\w*)"', PLOTLY_BUNDLE.decode()))
+    not_sent = re.search(r"const NOT_SENT = new Set\(\[(.*?)\]\);", _LOADER_JS).group(1)
+    assert sent_by_view == {"_js2py_traceDeltas", "_js2py_widget_layoutDelta"}
+    assert sent_by_view <= set(re.findall(r'"(\w+)"', not_sent))
+    assert "_js2py_relayout" not in not_sent and "_js2py_restyle" not in not_sent

@@ -349,6 +349,22 @@ def chart_signature(page: Page) -> str:
     return page.evaluate(_SIGNATURE_JS)
 
 
+_PLOTLY_BUNDLES_JS = """
+() => [...(globalThis[Symbol.for("marginlab.plotly-bundles")] ?? new Map()).values()].map(
+  e => ({loaded: e.module !== null, askedKernel: e.requestedAt !== 0}))
+"""
+_PLOTLY_OVER_HTTP_JS = """
+() => performance.getEntriesByType("resource").some(
+  e => /\\/voila\\/static\\/plotly-[^/]+\\.js/.test(e.name))
+"""
+
+
+def plotly_bundle_delivery(page: Page) -> tuple[list[dict[str, bool]], bool]:
+    """How the page got plotly's bundle: per bundle id whether it is loaded and whether a
+    chart asked the kernel for it; and whether it came over HTTP (Voila's preload)."""
+    return page.evaluate(_PLOTLY_BUNDLES_JS), page.evaluate(_PLOTLY_OVER_HTTP_JS)
+
+
 def summary_text(page: Page) -> str:
     """The text of every summary line on the page, joined."""
     return "\n".join(page.locator(SUMMARY).all_inner_texts())

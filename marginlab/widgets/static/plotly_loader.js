@@ -2,12 +2,13 @@
 //
 // plotly's own FigureWidget ships its whole widget bundle (plotly.js included, ~5 MB)
 // as the anywidget module of every instance. This module is what each instance ships
-// instead (a few KB). The real bundle -- plotly's unmodified widget bundle, whose
-// FigureModel/FigureView do all the drawing -- is fetched from the kernel once per page:
-// the first figure asks over its comm, the kernel answers with the bundle as one binary
-// buffer (gzipped, 1.5 MB instead of 5 MB, where the browser can decompress), and every
-// figure on the page (any notebook, any kernel serving the same bundle
-// id) imports that one copy from a page-global registry.
+// instead (a few KB). The real bundle -- plotly's widget bundle, whose FigureModel/
+// FigureView do all the drawing, with plotly.js's cartesian partial bundle (see
+// marginlab/plotly_bundle.py) -- is fetched once per page: the first figure asks over
+// its comm, the kernel answers with the bundle as one binary buffer (gzipped, 0.54 MB,
+// where the browser can decompress), and every figure on the page (any notebook, any
+// kernel serving the same bundle id) imports that one copy from a page-global registry.
+// In Voila, marginlab-preload.js may have put it there over HTTP already.
 //
 // anywidget delivers a model's comm messages only after `initialize` returns, so
 // `initialize` must not wait for the bundle. Until the bundle's FigureModel is listening,
@@ -17,6 +18,7 @@ const REGISTRY = Symbol.for("marginlab.plotly-bundles");
 const REQUEST = "marginlab:plotly-bundle-request";
 const REPLY = "marginlab:plotly-bundle";
 const RETRY_MS = 15000; // ask again (from any figure) if no bundle came back by then
+const PRELOAD_POLL_MS = 200;
 const ENCODING = typeof DecompressionStream === "function" ? "gzip" : "identity";
 
 // Edit messages FigureModel applies to the model's _widget_data/_widget_layout.
@@ -31,6 +33,12 @@ const EDITS = [
   "_py2js_removeLayoutProps",
   "_py2js_removeTraceProps",
 ];
+// What plotly's view sends back after every redraw: the figure's full computed state
+// (5-17 KB per chart per slider step), which the kernel then echoes back. marginlab's
+// widgets never read it (it only fills plotly's Python-side defaults), so it is not
+// sent: a slider step costs the kernel and the page less, and the next step's redraw
+// starts sooner. User zoom, pan and legend clicks still reach Python.
+const NOT_SENT = new Set(["_js2py_traceDeltas", "_js2py_layoutDelta", "_js2py_widget_layoutDelta"]);
 // Edits that are not plain property assignments: replaying them onto a snapshot that
 // already contains them would apply them twice.
 const STRUCTURAL = new Set(["_py2js_addTraces", "_py2js_deleteTraces", "_py2js_moveTraces"]);
@@ -107,12 +115,23 @@ export default () => {
       ready = entry.promise.then((bundle) => {
         const overrides = new Map();
         const handlers = [];
+        let unsaved = 0; // properties set on the model since its last save
         const facade = {
           ...model,
           get: (key) => (overrides.has(key) ? overrides.get(key) : model.get(key)),
           on: (event, callback) => {
             handlers.push([event, callback]);
             model.on(event, callback);
+          },
+          set: (key, value) => {
+            if (NOT_SENT.has(key)) return;
+            unsaved += 1;
+            model.set(key, value);
+          },
+          save_changes: () => {
+            if (unsaved === 0) return;
+            unsaved = 0;
+            model.save_changes();
           },
         };
         inner = bundle.default();
@@ -136,8 +155,13 @@ export default () => {
         el.textContent = "Loading chart…";
         while (entry.module === null && !signal?.aborted) {
           requestBundle(model, id, entry);
-          await Promise.race([entry.promise, new Promise((r) => setTimeout(r, RETRY_MS))]);
-          if (entry.module === null) el.textContent = "Loading chart… (it needs the running kernel)";
+          // While a preload is fetching the bundle (marginlab-preload.js in Voila), look
+          // again soon: if it fails, this loop asks the kernel instead.
+          const wait = entry.loading ? PRELOAD_POLL_MS : RETRY_MS;
+          await Promise.race([entry.promise, new Promise((r) => setTimeout(r, wait))]);
+          if (entry.module === null && !entry.loading) {
+            el.textContent = "Loading chart… (it needs the running kernel)";
+          }
         }
         if (signal?.aborted) return;
         await ready;

@@ -1,0 +1,73 @@
+"""widgets.show: a static chart as plotly JSON plus its summary, or in Voila as a
+shared-plotly.js figure widget."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from marginlab import charts
+from marginlab.widgets import SharedFigureWidget, show
+from marginlab.widgets.show import PLOTLY_MIME, VOILA_KERNEL_ENV, in_voila, static_bundle
+
+
+@pytest.fixture
+def chart() -> charts.Chart:
+    return charts.loss_at_liquidation_figure(
+        wallet_balance_usdt=10_000.0, cross_loss_usdt=9_000.0, isolated_loss_usdt=2_000.0
+    )
+
+
+@pytest.fixture
+def displayed(monkeypatch) -> list[tuple[tuple, dict]]:
+    calls: list[tuple[tuple, dict]] = []
+    module = sys.modules["marginlab.widgets.show"]  # the package exports show, the function
+    monkeypatch.setattr(module, "display", lambda *a, **k: calls.append((a, k)))
+    return calls
+
+
+def test_static_bundle_has_plotly_json_markdown_summary_and_text(chart) -> None:
+    bundle = static_bundle(chart)
+    assert bundle[PLOTLY_MIME]["layout"]["meta"] == {"chart": "loss_at_liquidation"}
+    assert bundle["text/markdown"] == f"**Chart:** {chart.summary}"
+    assert bundle["text/plain"] == chart.summary
+
+
+def test_show_outside_voila_displays_the_plotly_json_bundle(chart, displayed, monkeypatch):
+    monkeypatch.delenv(VOILA_KERNEL_ENV, raising=False)
+    show(chart)
+    [(args, kwargs)] = displayed
+    assert args == (static_bundle(chart),) and kwargs == {"raw": True}
+
+
+def test_show_in_voila_displays_a_shared_figure_widget_of_the_chart(
+    chart, displayed, monkeypatch
+):
+    monkeypatch.setenv(VOILA_KERNEL_ENV, "0d9c5c70-2888-453e-88b3-707fdc9e019b")
+    assert in_voila()
+    show(chart)
+    [((widget,), kwargs)] = displayed
+    assert isinstance(widget, SharedFigureWidget) and kwargs == {}
+    shown = widget.to_dict()
+    for trace in shown["data"]:
+        trace.pop("uid")  # FigureWidget names each trace for the browser
+    assert shown == chart.figure.to_dict()
+
+
+@pytest.mark.parametrize("voila", [True, False])
+def test_show_as_widget_argument_overrides_detection(chart, displayed, monkeypatch, voila):
+    if voila:
+        monkeypatch.setenv(VOILA_KERNEL_ENV, "kernel")
+    else:
+        monkeypatch.delenv(VOILA_KERNEL_ENV, raising=False)
+    show(chart, as_widget=not voila)
+    [((shown,), _)] = displayed
+    assert isinstance(shown, SharedFigureWidget) is (not voila)
+
+
+@pytest.mark.parametrize("thing", [None, "chart", {"figure": None}])
+def test_show_not_a_chart_raises_type_error_naming_the_parameter(thing, displayed) -> None:
+    with pytest.raises(TypeError, match=r"chart must be a marginlab\.charts\.Chart"):
+        show(thing)
+    assert displayed == []
