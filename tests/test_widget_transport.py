@@ -20,12 +20,12 @@ import plotly.graph_objects as go
 import pytest
 from comm.base_comm import BaseComm
 
-from marginlab.plotly_bundle import CARTESIAN_BUNDLE
+from marginlab.plotly_bundle import CHARTS_BUNDLE
 from marginlab.widgets import SharedFigureWidget, make_figure_widget
 from marginlab.widgets._plotly import _LOADER_JS, BUNDLE_REPLY, BUNDLE_REQUEST, plotly_bundle
 
-# What the charts load with the pinned plotly: its front end with plotly.js (cartesian).
-PLOTLY_BUNDLE = CARTESIAN_BUNDLE.read_bytes()
+# What the charts load with the pinned plotly: its front end with a partial plotly.js.
+PLOTLY_BUNDLE = CHARTS_BUNDLE.read_bytes()
 
 
 class RecordingComm(BaseComm):
@@ -107,7 +107,7 @@ def test_shared_figure_widget_one_page_request_gets_one_gzipped_bundle_for_four_
     content, buffer = replies[0]
     assert content == {"type": BUNDLE_REPLY, "id": figures[0]._plotly_bundle_id, "encoding": "gzip"}
     assert gzip.decompress(buffer) == PLOTLY_BUNDLE
-    assert len(buffer) < 0.35 * len(PLOTLY_BUNDLE)  # 0.50 MB of 1.62 MB with plotly 7.1
+    assert len(buffer) < 0.35 * len(PLOTLY_BUNDLE)  # 0.43 MB of 1.32 MB with plotly 7.1
     assert bundle_copies(sent) == 1
 
 

@@ -3,9 +3,9 @@
 // plotly's own FigureWidget ships its whole widget bundle (plotly.js included, ~5 MB)
 // as the anywidget module of every instance. This module is what each instance ships
 // instead (a few KB). The real bundle -- plotly's widget bundle, whose FigureModel/
-// FigureView do all the drawing, with plotly.js's cartesian partial bundle (see
+// FigureView do all the drawing, with plotly.js built for the charts' trace types (see
 // marginlab/plotly_bundle.py) -- is fetched once per page: the first figure asks over
-// its comm, the kernel answers with the bundle as one binary buffer (gzipped, 0.54 MB,
+// its comm, the kernel answers with the bundle as one binary buffer (gzipped, 0.46 MB,
 // where the browser can decompress), and every figure on the page (any notebook, any
 // kernel serving the same bundle id) imports that one copy from a page-global registry.
 // In Voila, marginlab-preload.js may have put it there over HTTP already.
