@@ -3,7 +3,7 @@
 Two columns, Cross and Isolated, on one price axis. A shaded band in the mode's colour
 runs from entry to that mode's liquidation price (the room the position has); the mark
 price, entry and optional stop run across both columns. Every level is a 2-point
-scatter line with its label, so a tick moves trace data only.
+scatter line with its label (no legend), so a tick moves trace data only.
 
 A NaN liquidation price means the position cannot be liquidated by price, and says so.
 A mode named in ``unavailable_modes`` has no position to draw at all (e.g. a preview of
@@ -284,6 +284,9 @@ def price_ladder_figure(
         },
         yaxis={"title": {"text": "price (USDT)"}, "tickformat": ",.0f"},
         hovermode="closest",
+        # Every level is labelled on the chart and the columns on the axis; a legend of
+        # six entries wraps over the title in a lesson widget's narrower chart.
+        showlegend=False,
     )
     return Chart(build(NAME, _traces(), traces, layout), summary)
 
