@@ -63,14 +63,9 @@ _LATENCY_PROBE_JS = """
 }
 """
 
-# The first chart drawn with data (what "first chart" times).
-_FIRST_CHART_JS = """
-() => [...document.querySelectorAll('.js-plotly-plot')].some(
-  gd => gd._fullData && gd._fullData.length > 0 && gd.querySelector('.main-svg') !== null)
-"""
-
-# Run in the page from its start: when the first chart was drawn with data and when the
-# number of charts drawn last grew (performance.now(), ms), for "all charts".
+# Run in the page from its start: how many charts are drawn with data, when the first
+# was and when the number last grew (performance.now(), ms). "first chart" waits for
+# drawn > 0 (_FIRST_CHART_JS); "all charts" adds lastMs - firstMs.
 _CHART_CLOCK_JS = """
 window.__marginlabCharts = {drawn: 0, firstMs: null, lastMs: null};
 (function count() {
@@ -86,6 +81,7 @@ window.__marginlabCharts = {drawn: 0, firstMs: null, lastMs: null};
   requestAnimationFrame(count);
 })();
 """
+_FIRST_CHART_JS = "() => window.__marginlabCharts.drawn > 0"
 
 
 # Bytes of the page and its resources that came over HTTP (transferSize is 0 for a

@@ -26,10 +26,14 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 VOILA_KERNEL_ENV = "VOILA_KERNEL_ID"  # Voila sets it in each kernel before the notebook runs
 
 
-def static_bundle(chart: Chart) -> dict[str, object]:
-    """The display bundle of a chart: plotly JSON, Markdown summary and plain text."""
+def _check_chart(chart: object) -> None:
     if not isinstance(chart, Chart):
         raise TypeError(f"chart must be a marginlab.charts.Chart, got {type(chart).__name__}")
+
+
+def static_bundle(chart: Chart) -> dict[str, object]:
+    """The display bundle of a chart: plotly JSON, Markdown summary and plain text."""
+    _check_chart(chart)
     figure = json.loads(chart.figure.to_json())
     return {
         PLOTLY_MIME: figure,
@@ -49,8 +53,7 @@ def show(chart: Chart, *, as_widget: bool | None = None) -> None:
     ``as_widget`` (default: :func:`in_voila`) shows the figure as a shared-plotly.js
     figure widget instead of plotly's JSON output.
     """
-    if not isinstance(chart, Chart):
-        raise TypeError(f"chart must be a marginlab.charts.Chart, got {type(chart).__name__}")
+    _check_chart(chart)
     if in_voila() if as_widget is None else as_widget:
         display(make_figure_widget(chart.figure))
     else:

@@ -350,8 +350,9 @@ def chart_signature(page: Page) -> str:
 
 
 _PLOTLY_BUNDLES_JS = """
-() => [...(globalThis[Symbol.for("marginlab.plotly-bundles")] ?? new Map()).values()].map(
-  e => ({loaded: e.module !== null, askedKernel: e.requestedAt !== 0}))
+() => [...(globalThis[Symbol.for("marginlab.plotly-bundles")] ?? new Map())]
+  .filter(([key]) => key !== "preload")  // marginlab-preload.js's promise, not a bundle
+  .map(([, e]) => ({loaded: e.module !== null, askedKernel: e.requestedAt !== 0}))
 """
 _PLOTLY_OVER_HTTP_JS = """
 () => performance.getEntriesByType("resource").some(

@@ -80,9 +80,11 @@ def test_voila_page_renders_and_responds_to_keyboard_and_self_check(
     try:
         bc.wait_for_voila(page)
         check_learner_view(page, notebook, guard)
-        # One plotly bundle, fetched over HTTP by the template's preload while the page
-        # started, not asked of the kernel.
-        assert bc.plotly_bundle_delivery(page) == ([{"loaded": True, "askedKernel": False}], True)
+        if notebook.parent == bc.LESSONS_DIR:  # the fixture draws plotly's own FigureWidget
+            # One plotly bundle, fetched over HTTP by the template's preload while the
+            # page started, not asked of the kernel.
+            delivery = bc.plotly_bundle_delivery(page)
+            assert delivery == ([{"loaded": True, "askedKernel": False}], True)
     finally:
         bc.save_screenshot(page, f"voila-{notebook.stem}")
         bc.shutdown_voila_kernel(page)

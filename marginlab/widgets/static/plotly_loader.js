@@ -8,7 +8,7 @@
 // its comm, the kernel answers with the bundle as one binary buffer (gzipped, 0.46 MB,
 // where the browser can decompress), and every figure on the page (any notebook, any
 // kernel serving the same bundle id) imports that one copy from a page-global registry.
-// In Voila, marginlab-preload.js may have put it there over HTTP already.
+// In Voila, marginlab-preload.js may have fetched it over HTTP already.
 //
 // anywidget delivers a model's comm messages only after `initialize` returns, so
 // `initialize` must not wait for the bundle. Until the bundle's FigureModel is listening,
@@ -17,6 +17,7 @@
 const REGISTRY = Symbol.for("marginlab.plotly-bundles");
 const REQUEST = "marginlab:plotly-bundle-request";
 const REPLY = "marginlab:plotly-bundle";
+const PRELOAD = "preload"; // registry key of marginlab-preload.js's {id, module} promise
 const RETRY_MS = 15000; // ask again (from any figure) if no bundle came back by then
 const PRELOAD_POLL_MS = 200;
 const ENCODING = typeof DecompressionStream === "function" ? "gzip" : "identity";
@@ -49,14 +50,30 @@ function entryFor(id) {
   if (entry === undefined) {
     let resolve;
     const promise = new Promise((res) => (resolve = res));
-    entry = { promise, resolve, module: null, loading: false, requestedAt: 0 };
+    entry = { promise, resolve, module: null, loading: false, requestedAt: 0, preloadTried: false };
     all.set(id, entry);
   }
   return entry;
 }
 
+// Take the bundle from marginlab-preload.js (Voila) when it fetched this id; else ask the
+// kernel, which the next call does once the preload has failed.
 function requestBundle(model, id, entry) {
   if (entry.module !== null || entry.loading) return;
+  const preload = globalThis[REGISTRY].get(PRELOAD);
+  if (preload !== undefined && !entry.preloadTried) {
+    entry.preloadTried = true;
+    entry.loading = true;
+    preload
+      .then(({ id: preloaded, module }) => {
+        if (preloaded !== id) throw new Error(`the page preloaded ${preloaded}`);
+        entry.module = module;
+        entry.resolve(module);
+      })
+      .catch((error) => console.warn(`[marginlab] no preloaded ${id}; asking the kernel`, error))
+      .finally(() => (entry.loading = false));
+    return;
+  }
   const now = Date.now();
   if (entry.requestedAt !== 0 && now - entry.requestedAt < RETRY_MS) return;
   entry.requestedAt = now;

@@ -6,39 +6,18 @@
 // this one (written by marginlab.serve.plotly_assets_dir, with its bundle id in
 // marginlab-plotly-bundle.js), so this module imports it over HTTP as soon as the page
 // starts: the browser caches it (and its compiled code) between pages, and it runs
-// while Voila is still loading its own scripts. It registers the module in the same
-// page-global registry the loader reads; the loader then asks the kernel for nothing.
-// If anything fails here the loader falls back to asking the kernel.
+// while Voila is still loading its own scripts. It leaves the promise of
+// {id, module} under PRELOAD in the loader's page-global registry; the loader takes the
+// module from there, or asks the kernel if the ids differ or the import failed.
 
 const REGISTRY = Symbol.for("marginlab.plotly-bundles");
+const PRELOAD = "preload"; // the registry key plotly_loader.js reads
 
-// The registry entry for a bundle id; the same shape as entryFor in plotly_loader.js.
-function entryFor(id) {
-  const all = (globalThis[REGISTRY] ??= new Map());
-  let entry = all.get(id);
-  if (entry === undefined) {
-    let resolve;
-    const promise = new Promise((res) => (resolve = res));
-    entry = { promise, resolve, module: null, loading: false, requestedAt: 0 };
-    all.set(id, entry);
-  }
-  return entry;
+async function load() {
+  const { id, url } = await import("./marginlab-plotly-bundle.js");
+  return { id, module: await import(url) };
 }
 
-async function preload() {
-  let entry = null;
-  try {
-    const { id, url } = await import("./marginlab-plotly-bundle.js");
-    entry = entryFor(id);
-    if (entry.module !== null || entry.loading) return;
-    entry.loading = true;
-    entry.module = await import(url);
-    entry.resolve(entry.module);
-  } catch (error) {
-    console.warn("[marginlab] plotly preload failed; the charts ask the kernel", error);
-  } finally {
-    if (entry !== null) entry.loading = false;
-  }
-}
-
-preload();
+const preload = load();
+preload.catch(() => {}); // the loader reports a failure when it uses the preload
+(globalThis[REGISTRY] ??= new Map()).set(PRELOAD, preload);
