@@ -1,25 +1,40 @@
-"""What a learner waits for, per lesson, in headless chromium against Voila.
+"""What a learner waits for, per lesson, in headless chromium against Voila, as ratios to
+a plain plotly ``FigureWidget`` measured in the same run.
 
 Run: .venv/bin/python benchmarks/browser.py [NOTEBOOK ...] [--repeat 3] [--presses 20]
+                                            [--long-presses 200] [--cold]
 
 With no NOTEBOOK: every lessons/*.ipynb, else the browser-test fixture. Voila is started
-with marginlab.serve.voila_command, exactly as ``marginlab present`` starts it. Printed
-per notebook (medians of ``--repeat`` page visits; the machine is shared):
+with marginlab.serve.voila_command, exactly as ``marginlab present`` starts it.
 
-* first chart, cold: page request -> first plotly chart drawn; no kernel pool, a new
-  browser (empty cache) each visit;
-* first chart, preheated: the same with a kernel pool that has already run the notebook,
-  first visit of a new browser; cached: later visits of that browser (scripts cached,
-  as for a learner going from lesson to lesson; the first-chart goal is checked on it);
-  all charts: page request -> the last chart of the page drawn (cached visits);
-* keypress -> redraw p50/p95: keydown on a slider handle -> first DOM change of a chart
-  (a MutationObserver in the page), over ``--presses`` presses;
-* websocket MB per page (both directions, page request -> charts drawn and stable) and
-  KB per keypress; HTTP MB per page (page and scripts; new browser, and cache warm);
-* kernel resident memory (psutil RSS of the page's kernel, after the presses).
+The baseline is a notebook written by this script (``BASELINE_CELLS``): an ``IntSlider``
+and a plain plotly ``go.FigureWidget`` of 3 scatter traces x 500 points whose y arrays
+are replaced inside one ``batch_update`` per slider step, served by its own Voila with
+the same command line. Before every visit of a lesson page the baseline page is visited
+and pressed the same way, so each lesson is compared with a baseline measured minutes,
+not hours, apart: machine speed and load cancel out of the ratios.
 
-Goals per lesson (issue 6): first chart <= 3 s, keypress -> redraw p50 <= 50 ms,
-<= 6 MB over the websocket per lesson page whatever its number of charts.
+Printed per lesson (``--repeat`` visits with a preheated kernel; the first visit is a
+new browser, the later ones find the page's scripts in its cache, as for a learner going
+from lesson to lesson):
+
+* keypress -> redraw, per main control of every lesson widget on the page (the controls
+  named in ``benchmarks/widgets.py``'s ``SWEEPS``; found by their ``marginlab-control-
+  <name>`` CSS class): keydown (capture phase) -> the first DOM change inside a chart
+  ("first", the goal's figure, as in the issue that set it), and -> the last chart DOM
+  change before the page falls quiet ("all": every chart of the press redrawn); p50/p95
+  in ms over ``--presses`` presses per visit, and as ratios to the baseline's p50/p95.
+  Goals (issue 15): p50 <= 0.8x and p95 <= 1.5x the baseline's.
+  A slider is pressed ArrowRight/ArrowLeft, a select ArrowDown/ArrowUp, a checkbox
+  Space, toggle buttons and button pairs Enter on one option then on the other, a
+  number box ArrowUp/ArrowDown then Enter (its value is sent on Enter);
+* first chart: page request -> first chart drawn, preheated kernel (new browser), and
+  cached (the goal's figure: <= 3 s); all: -> the last chart of the page drawn;
+* page memory over ``--long-presses`` presses of the page's first main control (last
+  visit): DOM nodes attached to the document, and all live DOM nodes and JS heap as
+  Chromium counts them after a forced garbage collection, before and after;
+* websocket MB per page and KB per keypress; kernel resident memory (psutil RSS);
+* ``--cold`` adds visits without a kernel pool (each visit runs the notebook first).
 """
 
 from __future__ import annotations
@@ -28,33 +43,95 @@ import argparse
 import re
 import statistics
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 import browser_checks as bc  # noqa: E402 - shared with the browser tests
 
 from marginlab.serve import server_env, voila_command  # noqa: E402
 
 GOAL_FIRST_CHART_S = 3.0
-GOAL_REDRAW_P50_MS = 50.0
-GOAL_PAGE_WEBSOCKET_MB = 6.0
+GOAL_P50_RATIO = 0.8  # keypress -> redraw p50, over the baseline's p50
+GOAL_P95_RATIO = 1.5  # keypress -> redraw p95, over the baseline's p95
 MB = 1e6
+QUIET_MS = 120  # a press is over when no chart changed for this long
+PRESS_TIMEOUT_MS = 5_000  # a press that redraws nothing within this is counted as such
 
-# Installed in the page once charts are drawn: keydown (capture phase) starts a clock, the
-# first mutation inside any chart after it stops the clock and records a sample.
+# The baseline: the cost of a keypress for a plain plotly FigureWidget of 3 x 500 points.
+BASELINE_CELLS = (
+    """\
+import ipywidgets as w
+import numpy as np
+import plotly.graph_objects as go
+
+x = np.linspace(0.0, 1.0, 500)
+figure = go.FigureWidget([go.Scatter(x=x, y=np.sin(2 * np.pi * k * x)) for k in (1, 2, 3)])
+slider = w.IntSlider(value=10, min=1, max=100, description="frequency")
+
+
+def redraw(change):
+    with figure.batch_update():
+        for k, trace in enumerate(figure.data, start=1):
+            trace.y = np.sin(2 * np.pi * k * x * slider.value / 10)
+
+
+slider.observe(redraw, names="value")
+w.VBox([slider, figure])
+""",
+)
+BASELINE = "baseline"  # the control name the baseline's slider is reported under
+
+
+def write_baseline(folder: Path) -> Path:
+    """The baseline notebook (``BASELINE_CELLS``) written to ``folder``."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in BASELINE_CELLS]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    path = folder / "plotly-figurewidget-baseline.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def main_controls() -> dict[str, list[str]]:
+    """{widget: its main control names} from benchmarks/widgets.py's SWEEPS ("add/reset"
+    names a pair of buttons pressed in turn)."""
+    from widgets import SWEEPS  # imported late: it replaces comm.create_comm (harmless here)
+
+    return {
+        name: list(dict.fromkeys(sweep.control for sweep in sweeps))
+        for name, sweeps in SWEEPS.items()
+    }
+
+
+# Installed in the page once charts are drawn: keydown (capture phase) starts a press; the
+# first and the last mutation inside any chart after it are recorded; finish() stores
+# [first, last] (ms after the keydown), or null when no chart changed.
 _LATENCY_PROBE_JS = """
 () => {
-  const probe = {start: null, samples: []};
+  const probe = {start: null, first: null, last: null, samples: []};
+  probe.finish = () => {
+    if (probe.start === null) return;
+    probe.samples.push(probe.first === null ? null
+      : [probe.first - probe.start, probe.last - probe.start]);
+    probe.start = null;
+  };
   window.__marginlabLatency = probe;
-  document.addEventListener('keydown', () => { probe.start = performance.now(); }, true);
+  document.addEventListener('keydown', () => {
+    probe.start = performance.now();
+    probe.first = probe.last = null;
+  }, true);
   const observer = new MutationObserver(() => {
-    if (probe.start !== null) {
-      probe.samples.push(performance.now() - probe.start);
-      probe.start = null;
-    }
+    if (probe.start === null) return;
+    const now = performance.now();
+    probe.first ??= now;
+    probe.last = now;
   });
   for (const gd of document.querySelectorAll('.js-plotly-plot')) {
     observer.observe(gd, {subtree: true, childList: true, attributes: true,
@@ -83,12 +160,39 @@ window.__marginlabCharts = {drawn: 0, firstMs: null, lastMs: null};
 """
 _FIRST_CHART_JS = "() => window.__marginlabCharts.drawn > 0"
 
-
 # Bytes of the page and its resources that came over HTTP (transferSize is 0 for a
 # resource served from the cache; a revalidated one counts its headers only).
 _HTTP_BYTES_JS = """
 () => [...performance.getEntriesByType('navigation'),
        ...performance.getEntriesByType('resource')].reduce((n, e) => n + e.transferSize, 0)
+"""
+
+# How the page's marginlab charts have redrawn so far (figure.js's counts): fast ones, and
+# full ones by reason.
+_REDRAWS_JS = """
+() => [...document.querySelectorAll('.marginlab-figure')].map(gd => [
+  Number(gd.dataset.fast ?? 0),
+  Object.fromEntries((gd.dataset.full ?? '').split(' ').filter(Boolean)
+    .map(pair => [pair.split(':')[0], Number(pair.split(':')[1])]))])
+"""
+
+
+def redraw_counts(page) -> tuple[int, dict[str, int]]:
+    fast, full = 0, {}
+    for chart_fast, chart_full in page.evaluate(_REDRAWS_JS):
+        fast += chart_fast
+        for reason, count in chart_full.items():
+            full[reason] = full.get(reason, 0) + count
+    return fast, full
+
+
+# The main controls on the page: per lesson widget (in page order), the names of its
+# controls (from their marginlab-control-<name> class), so each can be matched to SWEEPS.
+_PAGE_CONTROLS_JS = """
+() => [...document.querySelectorAll('.marginlab-widget')].map(widget =>
+  [...widget.querySelectorAll('[class*="marginlab-control-"]')].flatMap(el =>
+    [...el.classList].filter(c => c.startsWith('marginlab-control-'))
+      .map(c => c.slice('marginlab-control-'.length))))
 """
 
 
@@ -102,12 +206,40 @@ class Visit:
 
 
 @dataclass
+class Presses:
+    """Keypress samples of one control: [first, last] ms per press (None: no redraw)."""
+
+    samples: list[list[float] | None] = field(default_factory=list)
+    nbytes: list[int] = field(default_factory=list)  # websocket bytes per press, per visit
+    fast: int = 0  # chart redraws on plotly.js's fast path (figure.js's counts)
+    full: dict[str, int] = field(default_factory=dict)  # full redraws, by reason
+
+    def ms(self, which: int) -> list[float]:
+        return [s[which] for s in self.samples if s is not None]
+
+    @property
+    def missed(self) -> int:
+        return sum(s is None for s in self.samples)
+
+
+@dataclass
+class Memory:
+    """Page memory before and after the long run of presses."""
+
+    presses: int
+    attached: tuple[int, int]  # DOM nodes in the document
+    nodes: tuple[int, int]  # all live DOM nodes after GC (Chromium's "Nodes")
+    heap: tuple[float, float]  # JS heap used after GC, bytes
+
+
+@dataclass
 class Result:
     notebook: str
     cold: list[Visit] = field(default_factory=list)
     preheated: list[Visit] = field(default_factory=list)
-    redraw_ms: list[float] = field(default_factory=list)
-    keypress_bytes: list[int] = field(default_factory=list)
+    controls: dict[str, Presses] = field(default_factory=dict)  # "widget.control" -> presses
+    baseline: Presses = field(default_factory=Presses)  # interleaved with this lesson
+    memory: Memory | None = None
     kernel_rss: list[int] = field(default_factory=list)
     charts: int = 0
 
@@ -179,6 +311,8 @@ def visit(context, guard: bc.RequestGuard, url: str) -> tuple[Visit, object, Web
     bc.wait_for_charts(page, guard)
     if guard.foreign:
         raise RuntimeError(f"{url} requested other hosts: {guard.foreign}")
+    if guard.page_errors:
+        raise RuntimeError(f"{url} raised in the page: {guard.page_errors}")
     kernel_id = meter.kernel_ids[0] if meter.kernel_ids else None
     http_bytes = page.evaluate(_HTTP_BYTES_JS)
     clock = page.evaluate("window.__marginlabCharts")
@@ -186,124 +320,334 @@ def visit(context, guard: bc.RequestGuard, url: str) -> tuple[Visit, object, Web
     return Visit(first_chart_s, all_charts_s, meter.total, http_bytes, kernel_id), page, meter
 
 
-def measure_keypresses(page, meter: WebsocketMeter, presses: int) -> tuple[list[float], int]:
-    """Press ArrowRight / ArrowLeft alternately on the first slider; latency samples (ms)
-    and websocket bytes per press.
-    """
-    page.evaluate(_LATENCY_PROBE_JS)
-    handle = page.locator(bc.SLIDER_HANDLE).first
-    handle.scroll_into_view_if_needed()
-    handle.focus()
+# ------------------------------------------------------------------------------ presses
+class Control:
+    """One control on the page and how a keyboard user moves it back and forth."""
+
+    def __init__(self, page, widget_index: int, names: list[str]) -> None:
+        widget = page.locator(".marginlab-widget").nth(widget_index)
+        self.roots = [widget.locator(f".marginlab-control-{name}").first for name in names]
+        self.kind = self.roots[0].evaluate(
+            """el => el.tagName === 'BUTTON' ? 'button'
+              : el.querySelector('.noUi-handle') ? 'slider'
+              : el.querySelector('select') ? 'select'
+              : el.querySelector('input[type=checkbox]') ? 'checkbox'
+              : el.querySelector('.widget-toggle-button') ? 'toggle'
+              : el.querySelector('input') ? 'text' : 'unknown'"""
+        )
+        self.origin: int | None = None  # toggle buttons: the option selected at first
+
+    @classmethod
+    def slider(cls, page, index: int = 0) -> Control:
+        """The page's ``index``-th slider (the baseline has no lesson widget)."""
+        control = cls.__new__(cls)
+        control.roots = [page.locator(".widget-slider").nth(index)]
+        control.kind = "slider"
+        control.origin = None
+        return control
+
+    def press(self, i: int) -> None:
+        """The ``i``-th press: odd presses undo even ones."""
+        root = self.roots[0]
+        forth = i % 2 == 0
+        if self.kind == "slider":
+            root.locator(".noUi-handle").press("ArrowRight" if forth else "ArrowLeft")
+        elif self.kind == "select":
+            root.locator("select").press("ArrowDown" if forth else "ArrowUp")
+        elif self.kind == "checkbox":
+            root.locator("input[type=checkbox]").press("Space")
+        elif self.kind == "text":
+            box = root.locator("input")
+            box.press("ArrowUp" if forth else "ArrowDown")
+            box.press("Enter")
+        elif self.kind == "button":
+            self.roots[i % len(self.roots)].press("Enter")
+        elif self.kind == "toggle":
+            buttons = root.locator(".widget-toggle-button")
+            if self.origin is None:
+                classes = buttons.evaluate_all("bs => bs.map(b => b.className)")
+                self.origin = next(k for k, c in enumerate(classes) if "mod-active" in c)
+                self.count = len(classes)
+            target = (self.origin + 1) % self.count if forth else self.origin
+            buttons.nth(target).press("Enter")
+        else:
+            raise RuntimeError(f"cannot press a control of kind {self.kind!r}")
+
+    def visible(self) -> bool:
+        return self.roots[0].is_visible()
+
+
+def press_many(page, meter: WebsocketMeter, control: Control, presses: int) -> Presses:
+    """Press ``control`` ``presses`` times, each once the page is quiet again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    result = Presses()
+    target = control.roots[0]
+    target.scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     before = meter.total
+    fast_before, full_before = redraw_counts(page)
     for i in range(presses):
-        count = page.evaluate("window.__marginlabLatency.samples.length")
-        handle.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        control.press(i)
+        try:
+            page.wait_for_function(
+                "() => window.__marginlabLatency.first !== null", timeout=PRESS_TIMEOUT_MS
+            )
+        except PlaywrightTimeoutError:  # a press that changed no chart is reported as such
+            pass
         page.wait_for_function(
-            f"window.__marginlabLatency.samples.length > {count}", timeout=10_000
+            f"""() => {{
+              const p = window.__marginlabLatency;
+              return performance.now() - (p.last ?? p.start ?? 0) > {QUIET_MS};
+            }}"""
         )
-        page.wait_for_timeout(150)  # let the redraw finish before the next press
-    samples = page.evaluate("window.__marginlabLatency.samples")
-    return samples, (meter.total - before) // max(presses, 1)
+        page.evaluate("window.__marginlabLatency.finish()")
+    result.samples = page.evaluate("window.__marginlabLatency.samples.splice(0)")
+    result.nbytes.append((meter.total - before) // max(presses, 1))
+    fast_after, full_after = redraw_counts(page)
+    result.fast = fast_after - fast_before
+    result.full = {
+        reason: count - full_before.get(reason, 0)
+        for reason, count in full_after.items()
+        if count > full_before.get(reason, 0)
+    }
+    return result
 
 
-def bench_notebook(browser, notebook: Path, repeat: int, presses: int) -> Result:
-    result = Result(notebook.stem)
-    env = server_env()
-    # Cold: no pool, a new browser each time: every visit starts a kernel, runs the
-    # notebook and downloads the page's scripts.
-    port = bc.free_port()
-    server = bc.start_server(
-        "voila-cold", voila_command(notebook, port=port, preheat=False), port, env
-    )
+def install_probe(page) -> None:
+    page.evaluate(_LATENCY_PROBE_JS)
+
+
+def page_controls(page, mains: dict[str, list[str]]) -> list[tuple[str, Control]]:
+    """("widget.control", Control) for every main control of every lesson widget on the
+    page. A widget is matched to the SWEEPS entry whose controls it has (the largest such
+    entry); a widget that matches none gets every slider it has."""
+    found = []
+    for index, names in enumerate(page.evaluate(_PAGE_CONTROLS_JS)):
+        have = set(names)
+        matches = [
+            (len(controls), widget, controls)
+            for widget, controls in mains.items()
+            if all(set(c.split("/")) <= have for c in controls)
+        ]
+        if matches:
+            _, widget, controls = max(matches)
+        else:
+            widget = f"widget{index}"
+            controls = names
+        for name in controls:
+            control = Control(page, index, name.split("/"))
+            if (matches or control.kind == "slider") and control.visible():
+                found.append((f"{widget}.{name}", control))
+    return found
+
+
+def measure_memory(page, control: Control, presses: int) -> Memory:
+    """DOM nodes and JS heap before and after ``presses`` presses of ``control``."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+
+    def sample() -> tuple[int, int, float]:
+        cdp.send("HeapProfiler.collectGarbage")
+        metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        attached = page.evaluate("document.getElementsByTagName('*').length")
+        return attached, int(metrics["Nodes"]), metrics["JSHeapUsedSize"]
+
+    meter_stub = type("Meter", (), {"total": 0})()
+    press_many(page, meter_stub, control, 2)  # warm: first presses allocate caches
+    before = sample()
+    press_many(page, meter_stub, control, presses)
+    after = sample()
+    cdp.detach()
+    return Memory(presses, (before[0], after[0]), (before[1], after[1]), (before[2], after[2]))
+
+
+# ------------------------------------------------------------------------------- visits
+@dataclass
+class Site:
+    """A Voila server and one browser context (its HTTP cache) visiting it."""
+
+    server: bc.Server
+    context: object
+    guard: bc.RequestGuard
+    used: set[str] = field(default_factory=set)
+
+    @classmethod
+    def start(cls, browser, notebook: Path, name: str, preheat: bool = True) -> Site:
+        port = bc.free_port()
+        command = voila_command(notebook, port=port, preheat=preheat)
+        server = bc.start_server(name, command, port, server_env())
+        guard = bc.RequestGuard()
+        context = bc.new_guarded_context(browser, guard, block=False)  # keeps the HTTP cache
+        return cls(server, context, guard)
+
+    def open(self) -> tuple[Visit, object, WebsocketMeter]:
+        wait_for_fresh_kernel(self.server, self.used)
+        record, page, meter = visit(self.context, self.guard, f"{self.server.base_url}/")
+        self.used.add(record.kernel_id)
+        return record, page, meter
+
+    def close_page(self, page) -> None:
+        bc.shutdown_voila_kernel(page)  # as closing the tab is meant to
+        page.close()
+
+    def stop(self) -> None:
+        self.context.close()
+        self.server.stop()
+
+
+def press_baseline(site: Site, presses: int) -> Presses:
+    _, page, meter = site.open()
     try:
-        for _ in range(repeat):
-            guard = bc.RequestGuard()
-            context = bc.new_guarded_context(browser, guard, block=False)
-            record, _, _ = visit(context, guard, f"{server.base_url}/")
-            result.cold.append(record)
-            context.close()
+        install_probe(page)
+        return press_many(page, meter, Control.slider(page), presses)
     finally:
-        server.stop()
-    # Preheated: a pool of one kernel that has already run the notebook; one browser, so
-    # the first visit downloads the scripts and the next ones find them in its cache (a
-    # learner going from lesson to lesson).
-    port = bc.free_port()
-    server = bc.start_server("voila-preheated", voila_command(notebook, port=port), port, env)
-    guard = bc.RequestGuard()
-    context = bc.new_guarded_context(browser, guard, block=False)  # keeps the HTTP cache on
+        site.close_page(page)
+
+
+def bench_notebook(browser, notebook: Path, baseline: Site, args: argparse.Namespace) -> Result:
+    result = Result(notebook.stem)
+    mains = main_controls()
+    if args.cold:  # no pool, a new browser each time: every visit runs the notebook first
+        port = bc.free_port()
+        command = voila_command(notebook, port=port, preheat=False)
+        server = bc.start_server("voila-cold", command, port, server_env())
+        try:
+            for _ in range(args.repeat):
+                guard = bc.RequestGuard()
+                context = bc.new_guarded_context(browser, guard, block=False)
+                record, _, _ = visit(context, guard, f"{server.base_url}/")
+                result.cold.append(record)
+                context.close()
+        finally:
+            server.stop()
+    site = Site.start(browser, notebook, "voila-preheated")
     try:
-        used: set[str] = set()
-        for _ in range(repeat):
-            wait_for_fresh_kernel(server, used)
-            record, page, meter = visit(context, guard, f"{server.base_url}/")
-            used.add(record.kernel_id)
+        for repeat in range(args.repeat):
+            base = press_baseline(baseline, args.presses)
+            result.baseline.samples += base.samples
+            result.baseline.nbytes += base.nbytes
+            record, page, meter = site.open()
             result.preheated.append(record)
             result.charts = len(bc.chart_traces(page))
-            if page.locator(bc.SLIDER_HANDLE).count() > 0:  # a lesson may have none
-                samples, per_press = measure_keypresses(page, meter, presses)
-                result.redraw_ms += samples
-                result.keypress_bytes.append(per_press)
-            kernel = kernel_processes(server).get(record.kernel_id)
+            install_probe(page)
+            controls = page_controls(page, mains)
+            for name, control in controls:
+                presses = press_many(page, meter, control, args.presses)
+                into = result.controls.setdefault(name, Presses())
+                into.samples += presses.samples
+                into.nbytes += presses.nbytes
+                into.fast += presses.fast
+                for reason, count in presses.full.items():
+                    into.full[reason] = into.full.get(reason, 0) + count
+            if repeat == args.repeat - 1 and controls and args.long_presses:
+                result.memory = measure_memory(page, controls[0][1], args.long_presses)
+            kernel = kernel_processes(site.server).get(record.kernel_id)
             if kernel is not None:
                 result.kernel_rss.append(kernel.memory_info().rss)
-            bc.shutdown_voila_kernel(page)  # as closing the tab is meant to
-            page.close()
+            site.close_page(page)
     finally:
-        context.close()
-        server.stop()
+        site.stop()
     return result
+
+
+# ------------------------------------------------------------------------------ printing
+def p50(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def p95(values: list[float]) -> float:
+    if len(values) < 2:
+        return p50(values)
+    return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
 def mark(ok: bool) -> str:
     return "ok" if ok else "OVER"
 
 
-def print_table(results: list[Result]) -> None:
+def print_presses(results: list[Result]) -> None:
     print(
-        f"\n{'notebook':<26} {'charts':>6} {'cold s':>6} {'preheat s':>9} {'cached s':>8} "
-        f"{'all s':>5} "
-        f"{'key p50 ms':>10} {'p95 ms':>6} {'ws MB/page':>10} {'ws KB/key':>9} "
-        f"{'http MB':>7} {'cached':>6} {'kernel MB':>9}  goals: chart<=3 s / p50<=50 ms / <=6 MB"
+        f"\n{'lesson':<26} {'control':<34} {'n':>4} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'x p50':>6} {'x p95':>6} {'all p50':>7} {'all p95':>7} {'x all':>5} {'KB/key':>6} "
+        f"{'fast':>5}  goals: p50 <= {GOAL_P50_RATIO}x, p95 <= {GOAL_P95_RATIO}x baseline"
+        "; full redraws by reason"
+    )
+    for r in results:
+        base = r.baseline.ms(0)
+        b50, b95 = p50(base), p95(base)
+        print(
+            f"{r.notebook:<26} {'(baseline FigureWidget)':<34} {len(base):>4} {b50:>7.1f} "
+            f"{b95:>7.1f} {1:>6.2f} {1:>6.2f} {p50(r.baseline.ms(1)):>7.1f} "
+            f"{p95(r.baseline.ms(1)):>7.1f} {1:>5.2f} {p50(r.baseline.nbytes) / 1e3:>6.1f}"
+        )
+        if not r.controls:
+            print(f"{'':<26} (no main control)")
+        for name, presses in r.controls.items():
+            first = presses.ms(0)
+            x50, x95 = p50(first) / b50, p95(first) / b95
+            goals = f"{mark(x50 <= GOAL_P50_RATIO)} / {mark(x95 <= GOAL_P95_RATIO)}"
+            missed = f", {presses.missed} no redraw" if presses.missed else ""
+            redraws = presses.fast + sum(presses.full.values())
+            fast = f"{presses.fast / redraws:.0%}" if redraws else "-"
+            full = " ".join(f"{why}:{n}" for why, n in sorted(presses.full.items()))
+            all50 = p50(presses.ms(1))
+            print(
+                f"{'':<26} {name:<34} {len(first):>4} {p50(first):>7.1f} {p95(first):>7.1f} "
+                f"{x50:>6.2f} {x95:>6.2f} {all50:>7.1f} {p95(presses.ms(1)):>7.1f} "
+                f"{all50 / b50:>5.2f} {p50(presses.nbytes) / 1e3:>6.1f} {fast:>5}  "
+                f"{goals}{missed}; {full or '-'}"
+            )
+
+
+def print_pages(results: list[Result]) -> None:
+    print(
+        f"\n{'lesson':<26} {'charts':>6} {'cold s':>6} {'preheat s':>9} {'cached s':>8} "
+        f"{'all s':>5} {'ws MB':>5} {'http MB':>7} {'cached':>6} {'kernel MB':>9} "
+        f"{'presses':>7} {'DOM before':>10} {'after':>6} {'nodes GC':>8} {'after':>6} "
+        f"{'heap MB':>7} {'after':>6}  goal: chart <= {GOAL_FIRST_CHART_S:.0f} s"
     )
     nan = float("nan")
     for r in results:
-        cold = statistics.median(v.first_chart_s for v in r.cold)
+        cold = p50([v.first_chart_s for v in r.cold])
         first, later = r.preheated[0], r.preheated[1:]
-        cached_s = statistics.median(v.first_chart_s for v in later) if later else nan
-        all_s = statistics.median(v.all_charts_s for v in (later or [first]))
-        http_cached = statistics.median(v.http_bytes for v in later) / MB if later else nan
-        page_mb = statistics.median(v.websocket_bytes for v in r.preheated) / MB
-        p50 = statistics.median(r.redraw_ms) if r.redraw_ms else nan
-        p95 = statistics.quantiles(r.redraw_ms, n=20)[-1] if len(r.redraw_ms) > 1 else p50
-        key_kb = statistics.median(r.keypress_bytes) / 1e3 if r.keypress_bytes else nan
-        rss_mb = statistics.median(r.kernel_rss) / MB if r.kernel_rss else nan
+        cached_s = p50([v.first_chart_s for v in later]) if later else nan
+        all_s = p50([v.all_charts_s for v in (later or [first])])
+        http_cached = p50([v.http_bytes for v in later]) / MB if later else nan
+        page_mb = p50([v.websocket_bytes for v in r.preheated]) / MB
+        rss_mb = p50(r.kernel_rss) / MB if r.kernel_rss else nan
         chart_s = cached_s if later else first.first_chart_s
-        redraw_mark = mark(p50 <= GOAL_REDRAW_P50_MS) if r.redraw_ms else "no slider"
-        goals = (
-            f"{mark(chart_s <= GOAL_FIRST_CHART_S)} / {redraw_mark} / "
-            f"{mark(page_mb <= GOAL_PAGE_WEBSOCKET_MB)}"
+        m = r.memory
+        memory = (
+            f"{m.presses:>7} {m.attached[0]:>10} {m.attached[1]:>6} {m.nodes[0]:>8} "
+            f"{m.nodes[1]:>6} {m.heap[0] / MB:>7.1f} {m.heap[1] / MB:>6.1f}"
+            if m
+            else f"{'-':>7} {'':>10} {'':>6} {'':>8} {'':>6} {'':>7} {'':>6}"
         )
         print(
             f"{r.notebook:<26} {r.charts:>6} {cold:>6.2f} {first.first_chart_s:>9.2f} "
-            f"{cached_s:>8.2f} {all_s:>5.2f} {p50:>10.1f} {p95:>6.1f} {page_mb:>10.2f} "
-            f"{key_kb:>9.1f} "
-            f"{first.http_bytes / MB:>7.2f} {http_cached:>6.2f} {rss_mb:>9.0f}  {goals}"
+            f"{cached_s:>8.2f} {all_s:>5.2f} {page_mb:>5.2f} {first.http_bytes / MB:>7.2f} "
+            f"{http_cached:>6.2f} {rss_mb:>9.0f} {memory}  {mark(chart_s <= GOAL_FIRST_CHART_S)}"
         )
     print(
-        "cold: no kernel pool, new browser; preheat: kernel pool, new browser; cached: "
-        "kernel pool, browser cache warm (the chart goal is checked on this one); all: "
-        "to the last chart drawn, cached (else preheat). "
-        "http MB: page and scripts over HTTP, new browser / cache warm. "
-        "Medians; the machine is shared: re-run to compare."
+        "first chart: cold = no kernel pool, new browser (--cold); preheat = kernel pool, "
+        "new browser; cached = kernel pool, browser cache warm (the goal's figure); all = "
+        "to the last chart drawn, cached. http MB: page and scripts over HTTP, new browser "
+        "/ cache warm. DOM: nodes in the document before/after the presses; nodes GC and "
+        "heap: all live DOM nodes and JS heap after a forced GC. Medians; the machine is "
+        "shared: compare ratios, re-run to compare runs."
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, metavar="NOTEBOOK")
-    parser.add_argument("--repeat", type=int, default=3, help="page visits per mode")
-    parser.add_argument("--presses", type=int, default=20, help="key presses per visit")
+    parser.add_argument("--repeat", type=int, default=3, help="page visits per lesson")
+    parser.add_argument("--presses", type=int, default=20, help="presses per control and visit")
+    parser.add_argument(
+        "--long-presses", type=int, default=200, help="presses for the page-memory check (0: off)"
+    )
+    parser.add_argument("--cold", action="store_true", help="also visit without a kernel pool")
     args = parser.parse_args(argv)
     if bc.chromium_path() is None:
         print("benchmarks/browser.py skipped: chromium not found (apt-get install chromium)")
@@ -312,20 +656,22 @@ def main(argv: list[str] | None = None) -> int:
     notebooks = notebooks or sorted(bc.FIXTURES_DIR.glob("*.ipynb"))
     from playwright.sync_api import sync_playwright
 
-    results = []
-    with sync_playwright() as playwright:
+    results, failed = [], []
+    with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         browser = bc.launch_chromium(playwright)
-        failed = []
-        for notebook in notebooks:
-            print(f"measuring {notebook} ...", flush=True)
-            try:
-                results.append(
-                    bench_notebook(browser, notebook.resolve(), args.repeat, args.presses)
-                )
-            except Exception as error:  # report it and measure the other notebooks
-                failed.append(f"{notebook.stem}: {type(error).__name__}: {error}")
-        browser.close()
-    print_table(results)
+        baseline = Site.start(browser, write_baseline(Path(folder)), "voila-baseline")
+        try:
+            for notebook in notebooks:
+                print(f"measuring {notebook} ...", flush=True)
+                try:
+                    results.append(bench_notebook(browser, notebook.resolve(), baseline, args))
+                except Exception as error:  # report it and measure the other notebooks
+                    failed.append(f"{notebook.stem}: {type(error).__name__}: {error}")
+        finally:
+            baseline.stop()
+            browser.close()
+    print_presses(results)
+    print_pages(results)
     for line in failed:
         print(f"FAILED {line.splitlines()[0]}")
     return 1 if failed else 0

@@ -23,18 +23,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import comm
 import ipywidgets
 import numpy as np
+import plotly
 import plotly.graph_objects as go
 from comm.base_comm import BaseComm
 from jupyter_client.session import json_packer
 
 import marginlab.widgets as mw
 from marginlab.engine import Account
-from marginlab.plotly_bundle import plotly_widget_bundle
 from marginlab.widgets import LessonWidget, SharedFigureWidget, make_figure_widget
 from marginlab.widgets._plotly import BUNDLE_REQUEST
 
@@ -56,6 +57,11 @@ class CountingComm(BaseComm):
 
 
 comm.create_comm = CountingComm
+
+
+def plotly_widget_bundle() -> bytes:
+    """plotly's own FigureWidget module (its front end with the full plotly.js)."""
+    return (Path(plotly.__file__).parent / "package_data" / "widgetbundle.js").read_bytes()
 
 
 def measure(action: Callable[[], Any]) -> tuple[Any, int, int]:

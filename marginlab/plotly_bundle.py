@@ -1,13 +1,13 @@
-"""Which plotly widget bundle (plotly.js and plotly's FigureWidget front end) the live
-charts load, named by an id that the browser side uses to share one copy per page.
+"""plotly.js for the live charts, named by an id the browser uses to share one copy per page.
 
-plotly's own bundle (``package_data/widgetbundle.js``) carries the full plotly.js: every
-trace type, maps included, ~1.7 s of a 2-core laptop's CPU to start in a page before
-the first chart draws. ``widgets/static/plotly-widget-charts.js`` is the same bundle with
-plotly.js of the same version built with only the trace types the charts draw
-(``marginlab.charts._common.TRACE_TYPES``; ~0.35 s to start), made by
-``tools/plotly_bundle/build.sh``. Its header names the exact plotly bundle it was built
-from and its trace types; it is used only when that bundle is the installed one.
+``widgets/static/plotly-charts.js`` is the official plotly.js npm package, of the version
+plotly.py bundles, built with only the trace types the charts draw
+(``marginlab.charts._common.TRACE_TYPES``) by ``tools/plotly_bundle/build.sh``, following
+plotly.js's partial-bundle recipe (its ``lib/index-*.js`` files: core plus the traces).
+It is an ES module whose default export is ``Plotly``. Its header names the plotly.js
+version, the npm package's integrity hash and the trace types. The full plotly.js
+(every trace type, maps included) takes ~1.7 s of a 2-core laptop's CPU to start in a
+page; this one ~0.3 s.
 
 Kept apart from ``marginlab.widgets`` so that serving (``marginlab.serve``) can name the
 bundle without importing plotly's figure classes (seconds on a cold start).
@@ -16,54 +16,56 @@ bundle without importing plotly's figure classes (seconds on a cold start).
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.util
 import re
 from functools import cache
 from pathlib import Path
 
-CHARTS_BUNDLE = Path(__file__).resolve().parent / "widgets" / "static" / "plotly-widget-charts.js"
-HEADER_BYTES = 800  # the build header (tools/plotly_bundle/build.mjs) fits in this
+CHARTS_BUNDLE = Path(__file__).resolve().parent / "widgets" / "static" / "plotly-charts.js"
+HEADER_BYTES = 1000  # the build header (tools/plotly_bundle/build.sh) fits in this
 
 
-def plotly_widget_bundle() -> bytes:
-    """plotly's own ``package_data/widgetbundle.js`` (FigureWidget front end + plotly.js)."""
-    spec = importlib.util.find_spec("plotly")
-    if spec is None or spec.origin is None:
-        raise ModuleNotFoundError("plotly is not installed")
-    return (Path(spec.origin).parent / "package_data" / "widgetbundle.js").read_bytes()
-
-
-def _header() -> str:
+def bundle_header() -> str:
+    """The comment lines that open :data:`CHARTS_BUNDLE` ("" when it is missing)."""
     if not CHARTS_BUNDLE.is_file():
         return ""
     with CHARTS_BUNDLE.open("rb") as file:
         return file.read(HEADER_BYTES).decode("utf-8", errors="replace")
 
 
-def charts_bundle_traces() -> frozenset[str]:
+def bundle_version() -> str:
+    """The plotly.js version :data:`CHARTS_BUNDLE` was built from ("" when unknown)."""
+    found = re.search(r"plotly\.js v(\d+\.\d+\.\d+)", bundle_header())
+    return found.group(1) if found else ""
+
+
+def bundle_traces() -> frozenset[str]:
     """The plotly trace types :data:`CHARTS_BUNDLE` can draw (from its header)."""
-    found = re.search(r"\(traces: ([\w,]+)\)", _header())
+    found = re.search(r"\(traces: ([\w,]+)\)", bundle_header())
     return frozenset(found.group(1).split(",")) if found else frozenset()
 
 
-def charts_bundle_matches(plotly_bundle: bytes) -> bool:
-    """True when :data:`CHARTS_BUNDLE` was built from ``plotly_bundle`` (its header
-    records the sha256 of the bundle whose plotly.js it replaced)."""
-    recorded = re.search(r"sha256 ([0-9a-f]{64})", _header())
-    return recorded is not None and recorded.group(1) == hashlib.sha256(plotly_bundle).hexdigest()
+def plotly_py_plotly_js_version() -> str:
+    """The plotly.js version the installed plotly.py renders with (its plotly.min.js)."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("plotly is not installed")
+    path = Path(spec.origin).parent / "package_data" / "plotly.min.js"
+    with path.open("rb") as file:
+        head = file.read(400).decode("utf-8", errors="replace")
+    found = re.search(r"plotly\.js v(\d+\.\d+\.\d+)", head)
+    if found is None:
+        raise ValueError(f"no plotly.js version in the header of {path}")
+    return found.group(1)
 
 
 @cache
 def plotly_bundle_source() -> tuple[str, bytes]:
-    """(id, bytes) of the bundle the live charts load: the charts bundle when it matches
-    the installed plotly, else plotly's own.
+    """(id, bytes) of the plotly.js the live charts load.
 
-    The id names the exact bytes (plotly version and a content hash), so a page that
+    The id names the exact bytes (plotly.js version and a content hash), so a page that
     holds figures from kernels with different bundles keeps one copy of each.
     """
-    data = plotly_widget_bundle()
-    if charts_bundle_matches(data):
-        data = CHARTS_BUNDLE.read_bytes()
+    data = CHARTS_BUNDLE.read_bytes()
     digest = hashlib.sha256(data).hexdigest()[:16]
-    return f"plotly-{importlib.metadata.version('plotly')}-{digest}", data
+    return f"plotly.js-{bundle_version()}-{digest}", data

@@ -225,7 +225,7 @@ def test_plotly_assets_dir_nothing_writable_returns_none_and_env_skips_it(
 
 def test_preload_module_imports_the_index_next_to_it_and_registers_the_bundle() -> None:
     preload = (ASSETS_DIR / "voila/templates/marginlab/static/marginlab-preload.js").read_text()
-    loader = (ASSETS_DIR.parent / "widgets/static/plotly_loader.js").read_text()
+    loader = (ASSETS_DIR.parent / "widgets/static/figure.js").read_text()
     assert 'await import("./marginlab-plotly-bundle.js")' in preload
     # The preload and the loader share one page-global registry.
     registry = 'Symbol.for("marginlab.plotly-bundles")'

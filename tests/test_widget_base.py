@@ -18,6 +18,7 @@ from comm.base_comm import BaseComm
 
 from marginlab.engine import Account
 from marginlab.widgets import LessonWidget, make_figure_widget
+from marginlab.widgets._plotly import FIGURE_UPDATE
 
 TOL_USDT = 0.005
 # Isolated long, 60,000 entry, 2,000 USDT margin, MMR 0.004 (bracket 1):
@@ -102,12 +103,12 @@ def test_lesson_widget_tick_sends_one_batched_update_and_no_restyle(sent):
 
     widget.controls["leverage"].value = 20
 
-    figure_states = [d["state"] for d in sent if d.get("method") == "update"]
-    updates = [s for s in figure_states if s.get("_py2js_update")]
-    restyles = [s for s in figure_states if s.get("_py2js_restyle")]
-    assert len(updates) == 1
-    assert restyles == []
-    assert updates[0]["_py2js_update"]["style_traces"] == [0]
+    customs = [d["content"] for d in sent if d.get("method") == "custom"]
+    figure_messages = [c for c in customs if c.get("type", "").startswith("marginlab:figure")]
+    assert len(figure_messages) == 1
+    assert figure_messages[0]["type"] == FIGURE_UPDATE
+    assert [index for index, _ in figure_messages[0]["traces"]] == [0]
+    assert figure_messages[0]["layout"] == {}
 
 
 def test_lesson_widget_refused_leverage_shows_message_and_keeps_last_good():

@@ -1,14 +1,17 @@
-"""SharedFigureWidget: plotly.js crosses the wire once per page request, not per chart.
+"""SharedFigureWidget: plotly.js crosses the wire once per page request, not per chart, and
+each change travels once, as only what changed, numeric arrays as binary buffers.
 
 Every comm message the kernel would send is captured in-process by replacing
 ``comm.create_comm`` (the hook ipykernel itself fills in) with a recording comm; the
 browser's side of the protocol is played by calling the widget's comm message handler
-with the message the loader (static/plotly_loader.js) sends.
+with the message the front end (static/figure.js) sends. What the front end draws from
+these messages is checked in a real browser by tests/browser/test_figure_redraw.py.
 """
 
 from __future__ import annotations
 
 import gzip
+import inspect
 import json
 import re
 from typing import ClassVar
@@ -19,13 +22,22 @@ import plotly
 import plotly.graph_objects as go
 import pytest
 from comm.base_comm import BaseComm
+from plotly.basedatatypes import BaseFigure
 
-from marginlab.plotly_bundle import CHARTS_BUNDLE
+from marginlab.charts import find_trace, price_ladder_figure, update_price_ladder
+from marginlab.plotly_bundle import CHARTS_BUNDLE, bundle_version
 from marginlab.widgets import SharedFigureWidget, make_figure_widget
-from marginlab.widgets._plotly import _LOADER_JS, BUNDLE_REPLY, BUNDLE_REQUEST, plotly_bundle
+from marginlab.widgets._plotly import (
+    BUNDLE_REPLY,
+    BUNDLE_REQUEST,
+    FIGURE,
+    FIGURE_UPDATE,
+    FRONT_END_JS,
+    plotly_bundle,
+    wire,
+)
 
-# What the charts load with the pinned plotly: its front end with a partial plotly.js.
-PLOTLY_BUNDLE = CHARTS_BUNDLE.read_bytes()
+PLOTLY_JS = CHARTS_BUNDLE.read_bytes()
 
 
 class RecordingComm(BaseComm):
@@ -52,49 +64,64 @@ def three_trace_figure(points: int = 500) -> go.Figure:
 def page_requests_bundle(
     widget: SharedFigureWidget, bundle_id: str | None = None, encoding: str = "gzip"
 ) -> None:
-    """What the loader sends from the browser: a custom message on the figure's comm."""
+    """What the front end sends from the browser: a custom message on the figure's comm."""
     content = {"type": BUNDLE_REQUEST, "id": bundle_id or widget._plotly_bundle_id}
     content["encoding"] = encoding
     data = {"method": "custom", "content": content}
     widget.comm.handle_msg({"content": {"data": data}, "buffers": []})
 
 
-def bundle_replies(messages: list[tuple[str, dict, list[bytes]]]) -> list[tuple[dict, bytes]]:
-    """(reply content, its one buffer) of every bundle reply sent."""
+def customs(messages, kind: str) -> list[tuple[dict, list[bytes]]]:
+    """(content, buffers) of every custom message of type ``kind``."""
     return [
-        (data["content"], buffers[0])
+        (data["content"], buffers)
         for _, data, buffers in messages
-        if data.get("content", {}).get("type") == BUNDLE_REPLY
+        if data.get("method") == "custom" and data["content"].get("type") == kind
     ]
 
 
-def bundle_copies(messages: list[tuple[str, dict, list[bytes]]]) -> int:
-    """Buffers holding plotly's bundle, plain or gzipped."""
-    plain = sum(buffer == PLOTLY_BUNDLE for _, _, buffers in messages for buffer in buffers)
-    return plain + len([r for r in bundle_replies(messages) if r[0]["encoding"] == "gzip"])
+def bundle_copies(messages) -> int:
+    """Buffers holding plotly.js, plain or gzipped."""
+    plain = sum(buffer == PLOTLY_JS for _, _, buffers in messages for buffer in buffers)
+    return plain + len([c for c, _ in customs(messages, BUNDLE_REPLY) if c["encoding"] == "gzip"])
 
 
-def sent_bytes(messages: list[tuple[str, dict, list[bytes]]]) -> int:
-    return sum(len(json.dumps(d)) + sum(map(len, b)) for _, d, b in messages)
+def sent_bytes(messages) -> int:
+    return sum(len(json.dumps(d, default=str)) + sum(map(len, b)) for _, d, b in messages)
 
 
-def test_shared_figure_widget_creating_four_sends_no_bundle(sent):
+def decoded(value, buffers):
+    """A wire value back as Python: binary arrays as numpy arrays."""
+    if isinstance(value, dict) and {"dtype", "shape", "buffer"} <= set(value):
+        data = (
+            value["buffer"] if isinstance(value["buffer"], memoryview) else buffers[value["buffer"]]
+        )
+        return np.frombuffer(bytes(data), dtype=value["dtype"]).reshape(value["shape"])
+    if isinstance(value, dict):
+        return {k: decoded(v, buffers) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decoded(v, buffers) for v in value]
+    return value
+
+
+# ------------------------------------------------------------------------- plotly.js once
+def test_shared_figure_widget_creating_four_sends_no_plotly_js(sent):
     figures = [make_figure_widget(three_trace_figure()) for _ in range(4)]
 
     assert len(figures) == 4
     assert bundle_copies(sent) == 0
-    # 4 x (loader ~5 KB + layout/template ~7 KB + 3 traces x 2 arrays x 4,000 B) ~ 0.2 MB;
+    # 4 x (front end ~25 KB + plotly's default template ~10 KB + 3 traces x 2 x 4,000 B);
     # plotly's own FigureWidget sends its ~5 MB bundle with each of the four.
-    assert sent_bytes(sent) < 300_000 < len(PLOTLY_BUNDLE)
+    assert sent_bytes(sent) < 400_000 < len(PLOTLY_JS)
 
 
-def test_shared_figure_widget_open_message_esm_is_the_small_loader(sent):
+def test_shared_figure_widget_open_message_esm_is_the_small_front_end(sent):
     make_figure_widget(three_trace_figure())
 
     opens = [data for msg_type, data, _ in sent if msg_type == "comm_open"]
     assert len(opens) == 1
-    assert opens[0]["state"]["_esm"] == _LOADER_JS
-    assert len(_LOADER_JS.encode()) < 20_000
+    assert opens[0]["state"]["_esm"] == FRONT_END_JS
+    assert len(FRONT_END_JS.encode()) < 40_000
 
 
 def test_shared_figure_widget_one_page_request_gets_one_gzipped_bundle_for_four_charts(sent):
@@ -102,12 +129,12 @@ def test_shared_figure_widget_one_page_request_gets_one_gzipped_bundle_for_four_
 
     page_requests_bundle(figures[0], encoding="gzip")
 
-    replies = bundle_replies(sent)
+    replies = customs(sent, BUNDLE_REPLY)
     assert len(replies) == 1
-    content, buffer = replies[0]
+    content, [buffer] = replies[0]
     assert content == {"type": BUNDLE_REPLY, "id": figures[0]._plotly_bundle_id, "encoding": "gzip"}
-    assert gzip.decompress(buffer) == PLOTLY_BUNDLE
-    assert len(buffer) < 0.35 * len(PLOTLY_BUNDLE)  # 0.43 MB of 1.32 MB with plotly 7.1
+    assert gzip.decompress(buffer) == PLOTLY_JS
+    assert len(buffer) < 0.4 * len(PLOTLY_JS)  # 0.42 MB of 1.2 MB with plotly.js 4.1
     assert bundle_copies(sent) == 1
 
 
@@ -117,9 +144,9 @@ def test_shared_figure_widget_request_without_gzip_gets_the_plain_bundle(sent, e
 
     page_requests_bundle(figure, encoding=encoding)
 
-    [(content, buffer)] = bundle_replies(sent)
+    [(content, [buffer])] = customs(sent, BUNDLE_REPLY)
     assert content["encoding"] == "identity"
-    assert buffer == PLOTLY_BUNDLE
+    assert buffer == PLOTLY_JS
 
 
 def test_shared_figure_widget_each_page_request_is_answered_once(sent):
@@ -136,7 +163,7 @@ def test_shared_figure_widget_request_for_another_bundle_id_is_ignored(sent):
     figure = make_figure_widget(three_trace_figure())
     sent.clear()
 
-    page_requests_bundle(figure, bundle_id="plotly-0.0.0-other")
+    page_requests_bundle(figure, bundle_id="plotly.js-0.0.0-other")
     figure.comm.handle_msg(
         {"content": {"data": {"method": "custom", "content": {"type": "x"}}}, "buffers": []}
     )
@@ -144,25 +171,52 @@ def test_shared_figure_widget_request_for_another_bundle_id_is_ignored(sent):
     assert sent == []
 
 
-def test_plotly_bundle_id_names_plotly_version_and_content():
+def test_plotly_bundle_id_names_plotly_js_version_and_content():
     bundle_id, data, gzipped = plotly_bundle()
 
-    assert data == PLOTLY_BUNDLE
-    assert gzip.decompress(gzipped) == PLOTLY_BUNDLE
-    assert bundle_id.startswith(f"plotly-{plotly.__version__}-")
+    assert data == PLOTLY_JS
+    assert gzip.decompress(gzipped) == PLOTLY_JS
+    assert bundle_id.startswith(f"plotly.js-{bundle_version()}-")
 
 
-def test_plotly_bundle_exports_the_default_widget_the_loader_calls():
-    # The loader calls bundle.default() and uses its initialize/render (anywidget's API).
-    tail = PLOTLY_BUNDLE[-20_000:].decode("utf-8", errors="replace")
-
-    assert "as default}" in tail
-    assert "initialize(" in tail and "render(" in tail
+@pytest.mark.parametrize("message_type", [BUNDLE_REQUEST, BUNDLE_REPLY, FIGURE, FIGURE_UPDATE])
+def test_front_end_uses_the_python_message_types(message_type):
+    assert f'"{message_type}"' in FRONT_END_JS
 
 
-@pytest.mark.parametrize("message_type", [BUNDLE_REQUEST, BUNDLE_REPLY])
-def test_loader_js_uses_the_python_message_types(message_type):
-    assert f'"{message_type}"' in _LOADER_JS
+def test_front_end_draws_with_plotly_js_public_api_only():
+    calls = set(re.findall(r"Plotly\.(\w+(?:\.\w+)?)\(", FRONT_END_JS))
+    assert calls == {"newPlot", "react", "animate", "purge", "Plots.resize"}
+    assert "_fullLayout" not in FRONT_END_JS and "_fullData" not in FRONT_END_JS
+
+
+# ------------------------------------------------------------------------- the figure
+def test_shared_figure_widget_is_a_plotly_figure_the_chart_updaters_change():
+    chart = price_ladder_figure(
+        entry_price=60_000,
+        mark_price=60_000,
+        cross_liquidation_price=30_120.48,
+        isolated_liquidation_price=54_216.87,
+        cross_bankruptcy_price=30_000,
+        isolated_bankruptcy_price=54_000,
+    )
+    widget = make_figure_widget(chart.figure)
+    assert isinstance(widget, go.Figure)
+    assert widget.to_dict() == chart.figure.to_dict() and widget is not chart.figure
+
+    with widget.batch_update():
+        summary = update_price_ladder(
+            widget,
+            entry_price=60_000,
+            mark_price=58_000,
+            cross_liquidation_price=30_120.48,
+            isolated_liquidation_price=54_216.87,
+            cross_bankruptcy_price=30_000,
+            isolated_bankruptcy_price=54_000,
+        )
+
+    assert "58,000.00" in summary
+    assert list(find_trace(widget, "mark").y) == [58_000, 58_000]
 
 
 def test_batch_update_three_500_point_traces_sends_one_binary_update(sent):
@@ -174,16 +228,67 @@ def test_batch_update_three_500_point_traces_sends_one_binary_update(sent):
         for k, trace in enumerate(figure.data):
             trace.y = x * (k + 10)
 
-    updates = [(d, b) for _, d, b in sent if d.get("state", {}).get("_py2js_update")]
-    assert len(updates) == 1
-    data, buffers = updates[0]
+    assert len(sent) == 1
+    [(content, buffers)] = customs(sent, FIGURE_UPDATE)
     # three y arrays of 500 float64 = 3 x 4,000 bytes, as binary buffers, not JSON text
     assert [len(b) for b in buffers] == [4_000, 4_000, 4_000]
-    np.testing.assert_array_equal(np.frombuffer(buffers[2], dtype=np.float64), x * 12)
-    assert data["state"]["_py2js_update"]["style_traces"] == [0, 1, 2]
+    assert [index for index, _ in content["traces"]] == [0, 1, 2]
+    assert all(set(props) == {"y"} for _, props in content["traces"])  # x did not move
+    np.testing.assert_array_equal(decoded(content["traces"][2][1]["y"], buffers), x * 12)
+    assert content["layout"] == {}
 
 
-def test_full_state_after_batch_update_carries_the_current_traces(sent):
+def test_update_carries_whole_top_level_properties_and_the_layout_keys(sent):
+    figure = make_figure_widget(three_trace_figure(points=4))
+    sent.clear()
+
+    with figure.batch_update():
+        figure.data[1].marker.color = "red"
+        figure.layout.xaxis.range = [0, 2]
+
+    [(content, buffers)] = customs(sent, FIGURE_UPDATE)
+    assert buffers == []
+    assert content["traces"] == [[1, {"marker": {"color": "red"}}]]
+    assert content["layout"] == {"xaxis": {"range": [0, 2]}}
+    assert content["layout_keys"] == list(figure.layout.to_plotly_json())
+
+
+def test_single_assignment_outside_a_batch_is_sent_at_once(sent):
+    figure = make_figure_widget(three_trace_figure(points=4))
+    sent.clear()
+
+    figure.data[0].name = "first"
+    figure.layout.title.text = "now"
+
+    updates = [content for content, _ in customs(sent, FIGURE_UPDATE)]
+    assert [u["traces"] for u in updates] == [[[0, {"name": "first"}]], []]
+    assert updates[1]["layout"] == {"title": {"text": "now"}}
+
+
+def test_unchanged_values_send_nothing(sent):
+    figure = make_figure_widget(three_trace_figure(points=4))
+    sent.clear()
+
+    with figure.batch_update():
+        figure.data[0].y = np.linspace(0.0, 1.0, 4)  # the same values
+
+    assert sent == []
+
+
+def test_adding_deleting_or_moving_traces_sends_the_whole_figure(sent):
+    figure = make_figure_widget(three_trace_figure(points=4))
+    sent.clear()
+
+    figure.add_trace(go.Scatter(x=[1, 2], y=[3, 4], name="new"))
+    figure.data = [figure.data[3], figure.data[0]]
+
+    figures = [decoded(content["figure"], buffers) for content, buffers in customs(sent, FIGURE)]
+    assert [len(f["data"]) for f in figures] == [4, 2, 2]  # added; deleted; moved
+    assert [t.get("name") for t in figures[-1]["data"]] == ["new", None]
+    assert figures[-1]["data"][0]["y"] == [3, 4]
+
+
+def test_full_state_carries_the_figure_as_it_is_now(sent):
     # A reloaded page asks for the full state; it must draw what the last tick left.
     figure = make_figure_widget(three_trace_figure(points=4))
     new_y = np.array([4.0, 3.0, 2.0, 1.0])
@@ -193,9 +298,38 @@ def test_full_state_after_batch_update_carries_the_current_traces(sent):
 
     state = figure.get_state()
 
-    y = state["_widget_data"][0]["y"]
-    np.testing.assert_array_equal(np.frombuffer(y["buffer"], dtype=y["dtype"]), new_y)
-    assert state["_widget_layout"]["title"]["text"] == "after the tick"
+    shown = decoded(state["_figure"], [])
+    np.testing.assert_array_equal(shown["data"][0]["y"], new_y)
+    assert shown["layout"]["title"]["text"] == "after the tick"
+    assert state["_plotly_bundle_id"] == plotly_bundle()[0]
+
+
+def test_widget_displays_as_a_widget_view_not_plotly_json():
+    figure = make_figure_widget(three_trace_figure(points=4))
+
+    data, _ = figure._repr_mimebundle_()
+
+    assert set(data) == {"text/plain", "application/vnd.jupyter.widget-view+json"}
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == figure.model_id
+
+
+def test_every_plotly_front_end_hook_is_overridden():
+    # plotly.basedatatypes.BaseFigure tells its front end about each change through these
+    # stubs. If a plotly upgrade adds or renames one, changes would stop reaching the page.
+    hooks = {
+        name for name, _ in inspect.getmembers(BaseFigure) if re.fullmatch(r"_send_\w+_msg", name)
+    }
+    assert hooks == {
+        "_send_addTraces_msg",
+        "_send_animate_msg",
+        "_send_deleteTraces_msg",
+        "_send_moveTraces_msg",
+        "_send_relayout_msg",
+        "_send_restyle_msg",
+        "_send_update_msg",
+    }
+    assert all(getattr(SharedFigureWidget, hook) is not getattr(BaseFigure, hook) for hook in hooks)
+    assert plotly.__version__  # the hooks above are those of this plotly
 
 
 def test_make_figure_widget_dict_input_raises_typeerror():
@@ -204,11 +338,58 @@ def test_make_figure_widget_dict_input_raises_typeerror():
         make_figure_widget({"data": []})
 
 
-def test_loader_drops_every_computed_state_message_plotlys_view_sends():
-    # plotly's view sends the figure's computed state after each redraw under these
-    # names; the loader's NOT_SENT must name each of them (and nothing the kernel needs).
-    sent_by_view = set(re.findall(r'"(_js2py_\w*[dD]elta\w*)"', PLOTLY_BUNDLE.decode()))
-    not_sent = re.search(r"const NOT_SENT = new Set\(\[(.*?)\]\);", _LOADER_JS).group(1)
-    assert sent_by_view == {"_js2py_traceDeltas", "_js2py_widget_layoutDelta"}
-    assert sent_by_view <= set(re.findall(r'"(\w+)"', not_sent))
-    assert "_js2py_relayout" not in not_sent and "_js2py_restyle" not in not_sent
+# ------------------------------------------------------------------------------ the wire
+@pytest.mark.parametrize(
+    ("array", "dtype"),
+    [
+        (np.array([1.5, 2.5]), "float64"),
+        (np.array([1.5, 2.5], dtype=np.float32), "float32"),
+        (np.array([1, 2], dtype=np.int32), "int32"),
+        (np.array([1, 2], dtype=np.int64), "float64"),  # no 64-bit integers in the page
+        (np.array([1.5, 2.5], dtype=">f8"), "float64"),  # little-endian on the wire
+        (np.array([1.5, 2.5], dtype=np.float16), "float64"),
+    ],
+)
+def test_wire_numeric_arrays_are_little_endian_buffers(array, dtype):
+    buffers: list[memoryview] = []
+
+    spec = wire(array, buffers)
+
+    assert spec == {"dtype": dtype, "shape": [2], "buffer": 0}
+    little = np.dtype(dtype).newbyteorder("<")
+    np.testing.assert_array_equal(np.frombuffer(bytes(buffers[0]), dtype=little), array)
+
+
+def test_wire_two_dimensional_array_keeps_its_shape():
+    buffers: list[memoryview] = []
+    grid = np.arange(6.0).reshape(2, 3)
+
+    spec = wire({"z": grid}, buffers)
+
+    assert spec == {"z": {"dtype": "float64", "shape": [2, 3], "buffer": 0}}
+    np.testing.assert_array_equal(decoded(spec["z"], buffers), grid)
+
+
+def test_wire_other_values_become_json():
+    buffers: list[memoryview] = []
+    value = {
+        "nan": float("nan"),
+        "list": [1.0, float("inf"), None],
+        "scalar": np.float64(2.5),
+        "bools": np.array([True, False]),
+        "dates": np.array(["2024-03-01T12:00"], dtype="datetime64[m]"),
+        "huge": np.array([2**60], dtype=np.int64),
+        "tuple": (1, "a"),
+    }
+
+    assert wire(value, buffers) == {
+        "nan": None,  # JSON has no NaN: a gap
+        "list": [1.0, None, None],
+        "scalar": 2.5,
+        "bools": [True, False],
+        "dates": ["2024-03-01T12:00"],
+        "huge": [2**60],  # not exact as a float64
+        "tuple": [1, "a"],
+    }
+    assert buffers == []
+    json.dumps(wire(value, buffers), allow_nan=False)

@@ -20,6 +20,8 @@ import plotly.io as pio
 FONT_FAMILY = "Arial, Helvetica, sans-serif"  # system fonts: nothing fetched from the web
 FONT_SIZE = 16  # readable on a projector
 HEIGHT = 440  # px
+MARGIN_LEFT = 100  # px: tick labels such as "100,000" plus the axis title
+MARGIN_RIGHT = 40  # px: half of the last x tick label
 
 TraceData = dict[str, Any]
 
@@ -69,7 +71,9 @@ def base_layout(chart_name: str, title: str | None, **extra: Any) -> dict[str, A
         "template": TEMPLATE,
         "font": {"family": FONT_FAMILY, "size": FONT_SIZE},
         "height": HEIGHT,
-        "margin": {"l": 80, "r": 30, "t": 70 if title else 40, "b": 60},
+        # Wide enough for the axis labels and titles: with room to spare, plotly.js never
+        # needs to widen a margin and draw the chart a second time.
+        "margin": {"l": MARGIN_LEFT, "r": MARGIN_RIGHT, "t": 70 if title else 40, "b": 60},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0.0},
         "hoverlabel": {"font": {"family": FONT_FAMILY, "size": FONT_SIZE}},
         "uirevision": chart_name,

@@ -44,6 +44,7 @@ COLORSCALE = [
     [1.0, palette.LIQUIDATION],
 ]
 NO_PRICE_NOTE = "cannot be liquidated by price"
+COLORBAR_MARGIN = 150  # px right of the map: the colour bar, its labels and title
 
 
 def _traces(x_symbol: str, y_symbol: str) -> list[TraceData]:
@@ -221,6 +222,7 @@ def cross_map_figure(
         hovermode="closest",
     )
     layout["meta"]["symbols"] = list(symbols)
+    layout["margin"]["r"] = COLORBAR_MARGIN
     return Chart(build(NAME, _traces(*symbols), traces, layout), summary)
 
 

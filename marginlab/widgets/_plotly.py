@@ -1,63 +1,95 @@
-"""FigureWidgets that send plotly.js to the browser once per page, not once per chart.
+"""Live plotly figures whose plotly.js crosses the wire once per page and whose updates
+carry only what changed.
 
-plotly's ``go.FigureWidget`` is an anywidget whose module source is plotly's whole
-widget bundle (plotly.js included, ~5 MB), and anywidget sends a widget's module source
-with every instance: four charts cost ~20 MB, again after every browser reload.
+:class:`SharedFigureWidget` is a ``go.Figure`` and an anywidget at once: Python code reads
+and changes it exactly like any plotly figure (``fig.data[0].y = ...``,
+``fig.layout.xaxis.range = ...``, inside ``with fig.batch_update():`` for one message
+per batch), and every change is sent to the browser, where ``static/figure.js`` draws it
+with plotly.js's public API (``Plotly.newPlot``/``react``/``animate``; see that file for
+when it takes plotly.js's fast path).
 
-:class:`SharedFigureWidget` is a ``go.FigureWidget`` whose module source is a small
-loader (``static/plotly_loader.js``, a few KB). In the browser the first figure of a
-page asks the kernel for the bundle with a custom comm message; the kernel answers that
-request with the bundle as one binary buffer; the page keeps it in a page-global
-registry, and every later figure on the page -- in this notebook, another notebook, a
-new cell -- uses that copy. A reloaded page starts empty and asks again. Nothing is
-fetched from another host, so it works offline, in JupyterLab, Notebook 7 and Voila
-alike (anything that speaks the Jupyter widget protocol). In a Voila page served by
-``marginlab present`` the bundle usually arrives first over HTTP (``marginlab.serve``).
+What travels:
 
-The bundle is :func:`marginlab.plotly_bundle.plotly_bundle_source`'s: plotly's own
-FigureWidget front end with plotly.js built with only the trace types the charts draw
-(scatter, bar, contour: 1.32 MB, gzipped 0.46 MB, a fifth of the full plotly.js's
-start-up time), so these figures draw those trace types, not maps, 3-D or WebGL.
+* the module: ``static/figure.js`` (a few KB) with every instance. plotly.js itself
+  (:func:`marginlab.plotly_bundle.plotly_bundle_source`: the official plotly.js built
+  with the charts' trace types only, 1.2 MB, gzipped 0.42 MB) at most once per page:
+  the first figure of a page asks its kernel with a custom message
+  ``{"type": BUNDLE_REQUEST, "id", "encoding"}``, the kernel answers that request once
+  with ``{"type": BUNDLE_REPLY, "id", "encoding"}`` and the bundle (gzipped or not) as
+  the one binary buffer, and the page keeps it in a page-global registry for every later
+  figure (this notebook, another notebook, a new cell). A reloaded page asks again. In a
+  Voila page served by ``marginlab present`` the bundle usually arrives first over HTTP
+  (``marginlab.serve``). Nothing comes from another host: offline in JupyterLab,
+  Notebook 7 and Voila alike;
+* the figure, in full, in the model state ``_figure`` when the widget opens (and when a
+  page asks for the state again, e.g. after a reload: the figure as it is now);
+* each change, as the end of a ``batch_update`` (or a single assignment) makes it: a
+  custom message ``{"type": FIGURE_UPDATE, "traces": [[index, {property: value}], ...],
+  "layout": {property: value}, "layout_keys": [...]}`` with the changed top-level
+  properties of the changed traces and of the layout, as they now are (None: removed);
+  adding, deleting or moving traces sends the whole figure (``FIGURE``).
 
-The page does not send back the figure's computed state after each redraw (plotly's
-``_js2py_traceDeltas``/``layoutDelta``, 5-17 KB per chart per step): Python-side
-defaults such as an autoranged axis's range stay unknown to the kernel.
+Numeric arrays travel as binary buffers: ``{"dtype", "shape", "buffer"}``, the buffer
+being the array's bytes (in the state) or the index of the message buffer holding them
+(in a message). Non-finite numbers in lists travel as null (JSON has no NaN).
 
-Two consequences: the kernel answers between cell executions, so during a long "Run
-All" the first chart of a page appears when the kernel is next idle; and a page without
-a running kernel (a notebook exported with its widget state) shows no chart -- lessons
-keep a static figure beside each live one for that.
+The browser sends nothing back: no computed state after a redraw, no echo. Python-side
+defaults such as an autoranged axis's range stay unknown to the kernel, and a user's zoom
+stays in the page.
 
-Python-side behaviour is plotly's: trace updates inside ``batch_update`` travel as one
-``_py2js_update`` message, numpy arrays as binary buffers. One addition: a full state
-(a page loading the model, e.g. after a reload) carries the figure as it is now, where
-plotly's would carry it as it was when last displayed.
+Two consequences: the kernel answers the bundle request between cell executions, so
+during a long "Run All" the first chart of a page appears when the kernel is next idle;
+and a page without a running kernel (a notebook exported with its widget state) shows no
+chart -- lessons keep a static figure beside each live one for that.
 """
 
 from __future__ import annotations
 
+import datetime
 import gzip
+import json
+import math
+import re
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import anywidget
+import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 import traitlets
+from plotly.basedatatypes import Undefined
 
 from marginlab.plotly_bundle import plotly_bundle_source
 
-__all__ = ["BUNDLE_REPLY", "BUNDLE_REQUEST", "SharedFigureWidget", "make_figure_widget"]
+__all__ = [
+    "BUNDLE_REPLY",
+    "BUNDLE_REQUEST",
+    "FIGURE",
+    "FIGURE_UPDATE",
+    "SharedFigureWidget",
+    "make_figure_widget",
+]
 
 BUNDLE_REQUEST = "marginlab:plotly-bundle-request"  # browser -> kernel: type, id, encoding
 BUNDLE_REPLY = "marginlab:plotly-bundle"  # kernel -> browser: type, id, encoding + 1 buffer
-GZIP_LEVEL = 6  # 1.32 MB -> 0.46 MB in ~0.1 s, once per kernel
+FIGURE = "marginlab:figure"  # kernel -> browser: the whole figure
+FIGURE_UPDATE = "marginlab:figure-update"  # kernel -> browser: what changed
+GZIP_LEVEL = 6  # 1.2 MB -> 0.42 MB in ~0.1 s, once per kernel
 
-_LOADER_JS = (Path(__file__).parent / "static" / "plotly_loader.js").read_text(encoding="utf-8")
+FRONT_END_JS = (Path(__file__).parent / "static" / "figure.js").read_text(encoding="utf-8")
+# numpy dtypes with a typed array in the browser (figure.js's DTYPES)
+_WIRE_DTYPES = frozenset(
+    ("float64", "float32", "int32", "uint32", "int16", "uint16", "int8", "uint8")
+)
+_PATH_HEAD = re.compile(r"^[^.\[]+")  # "marker.color" -> "marker", "y[3]" -> "y"
 
 
 @cache
 def plotly_bundle() -> tuple[str, bytes, bytes]:
-    """plotly's own widget bundle (FigureModel/FigureView with plotly.js): id, bytes, gzip.
+    """plotly.js for the charts: id, bytes, gzipped bytes.
 
     The id is :func:`marginlab.plotly_bundle.plotly_bundle_source`'s. Compressed once,
     when the kernel makes its first figure (not when a page waits).
@@ -67,26 +99,116 @@ def plotly_bundle() -> tuple[str, bytes, bytes]:
     return bundle_id, data, gzipped
 
 
-class SharedFigureWidget(go.FigureWidget):
-    """A ``go.FigureWidget`` whose plotly.js crosses the wire at most once per page.
+def _array(value: np.ndarray, buffers: list[memoryview] | None) -> Any:
+    """A numeric array for the wire: binary when the browser has a typed array of its
+    dtype (int64 goes as float64 while exact), else a list."""
+    kind = value.dtype.kind
+    if kind == "M":
+        return np.datetime_as_string(value).tolist()
+    if kind in "iu" and value.dtype.name not in _WIRE_DTYPES:
+        if value.size and np.abs(value.astype(float)).max() > 2**53:
+            return wire(value.tolist(), buffers)
+        value = value.astype(np.float64)
+    elif kind == "f" and value.dtype.name not in _WIRE_DTYPES:
+        value = value.astype(np.float64)
+    elif kind not in "fiu":
+        return wire(value.tolist(), buffers)
+    native = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
+    data = memoryview(native).cast("B")
+    spec: dict[str, Any] = {"dtype": native.dtype.name, "shape": list(native.shape)}
+    if buffers is None:
+        spec["buffer"] = data
+    else:
+        spec["buffer"] = len(buffers)
+        buffers.append(data)
+    return spec
 
-    Use it exactly like ``go.FigureWidget``. The browser requests the bundle with
-    ``{"type": BUNDLE_REQUEST, "id": <bundle id>, "encoding": "gzip" | "identity"}``
-    (gzip where the browser has ``DecompressionStream``); each request for this kernel's
-    bundle is answered once with ``{"type": BUNDLE_REPLY, "id": ..., "encoding": ...}``
-    and the bundle, gzipped or not, as the single buffer.
+
+def wire(value: Any, buffers: list[memoryview] | None = None) -> Any:
+    """``value`` (a figure's data or layout, or part of it) as the front end reads it.
+
+    Numeric arrays become ``{"dtype", "shape", "buffer"}``: with ``buffers`` None the
+    buffer is the bytes themselves (the widget state, whose buffers ipywidgets lifts
+    out), else the index of the bytes appended to ``buffers`` (a custom message).
+    """
+    if isinstance(value, dict):
+        return {key: wire(item, buffers) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [wire(item, buffers) for item in value]
+    if isinstance(value, np.ndarray):
+        return _array(value, buffers)
+    if isinstance(value, np.generic):
+        return wire(value.item(), buffers)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return json.loads(pio.to_json(value, validate=False))  # anything else plotly can encode
+
+
+def _heads(paths: Iterable[str]) -> set[str]:
+    """Top-level property names of plotly property paths ("marker.color" -> "marker")."""
+    return {match.group(0) for path in paths if (match := _PATH_HEAD.match(str(path)))}
+
+
+class SharedFigureWidget(go.Figure, anywidget.AnyWidget):
+    """A ``go.Figure`` shown live in the browser; plotly.js crosses the wire once per page.
+
+    Build it with :func:`make_figure_widget` and change it like any figure, inside
+    ``with fig.batch_update():`` for one message per batch. The widget protocol is in the
+    module docstring.
     """
 
-    _esm = _LOADER_JS
+    _esm = FRONT_END_JS
     _plotly_bundle_id = traitlets.Unicode().tag(sync=True)
+    _figure = traitlets.Dict().tag(sync=True)  # filled by get_state from the figure
 
     def __init__(self, data: Any = None, layout: Any = None, **kwargs: Any) -> None:
+        self._opened = False  # plotly's constructor opens the widget before the data exist
         super().__init__(data=data, layout=layout, **kwargs)
+        self._opened = True
+        self.open()
         self.on_msg(self._answer_bundle_request)
+
+    def open(self) -> None:
+        """Open the comm once the figure exists (its state carries the figure)."""
+        if self._opened:
+            super().open()
 
     @traitlets.default("_plotly_bundle_id")
     def _default_bundle_id(self) -> str:
         return plotly_bundle()[0]
+
+    # --- display: a widget, not plotly's figure renderers ---------------------------------
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> Any:
+        return anywidget.AnyWidget._repr_mimebundle_(self, **kwargs)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        data, metadata = anywidget.AnyWidget._repr_mimebundle_(self)
+        display(data, metadata=metadata, raw=True)
+
+    def _repr_html_(self) -> None:
+        return None
+
+    def show(self, *args: Any, **kwargs: Any) -> SharedFigureWidget:
+        return self
+
+    def __repr__(self) -> str:  # cheap: anywidget puts it in every display
+        return f"<{type(self).__name__} {self._model_id}>"
+
+    # --- state and messages ----------------------------------------------------------------
+
+    def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
+        """The widget state; ``_figure`` is the figure as it is now."""
+        state = super().get_state(key=key, drop_defaults=drop_defaults)
+        if "_figure" in state:
+            state["_figure"] = {"data": wire(self._data), "layout": wire(self._layout)}
+        return state
 
     def _answer_bundle_request(self, _widget: object, content: Any, _buffers: list) -> None:
         if not isinstance(content, dict) or content.get("type") != BUNDLE_REQUEST:
@@ -98,21 +220,79 @@ class SharedFigureWidget(go.FigureWidget):
         reply = {"type": BUNDLE_REPLY, "id": bundle_id, "encoding": encoding}
         self.send(reply, buffers=[gzipped if encoding == "gzip" else data])
 
-    def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
-        """The widget state; a full state carries the figure as it is now.
+    def _send_changes(
+        self, trace_indexes: Iterable[int], restyle: dict[str, Any], relayout: dict[str, Any]
+    ) -> None:
+        """Send the properties named by a restyle/relayout as the figure now holds them."""
+        if self.comm is None:  # not open yet: the state will carry the figure
+            return
+        buffers: list[memoryview] = []
+        traces = []
+        indexes = list(trace_indexes)
+        for position, index in enumerate(indexes):
+            names = {
+                name
+                for name, values in restyle.items()
+                if not isinstance(values, list) or values[position % len(values)] is not Undefined
+            }
+            props = self._data[index]
+            changed = {head: wire(props.get(head), buffers) for head in sorted(_heads(names))}
+            if changed:
+                traces.append([index, changed])
+        layout = {head: wire(self._layout.get(head), buffers) for head in _heads(relayout)}
+        if not traces and not layout:
+            return
+        message: dict[str, Any] = {"type": FIGURE_UPDATE, "traces": traces, "layout": layout}
+        if layout:
+            message["layout_keys"] = list(self._layout)
+        self.send(message, buffers=buffers)
 
-        plotly refreshes ``_widget_data``/``_widget_layout`` only when the figure itself is
-        displayed, so a page that (re)loads the model -- a browser reload, a second view
-        of a container holding it -- would otherwise draw the figure as it was then and
-        not as the last ``batch_update`` left it.
-        """
-        state = super().get_state(key=key, drop_defaults=drop_defaults)
-        if key is None:  # a full state: the comm opening, or a page asking for it
-            for name, attribute in (("_widget_data", "_data"), ("_widget_layout", "_layout")):
-                value = vars(self).get(attribute)  # None while plotly's __init__ is running
-                if name in state and value is not None:
-                    state[name] = self.trait_metadata(name, "to_json")(value, self)
-        return state
+    def _send_figure(self) -> None:
+        if self.comm is None:
+            return
+        buffers: list[memoryview] = []
+        figure = {"data": wire(self._data, buffers), "layout": wire(self._layout, buffers)}
+        self.send({"type": FIGURE, "figure": figure}, buffers=buffers)
+
+    # plotly's hooks for a figure's front end (plotly.basedatatypes.BaseFigure calls them
+    # after changing the figure; plotly's own FigureWidget overrides the same ones).
+
+    def _send_update_msg(
+        self,
+        restyle_data: dict[str, Any],
+        relayout_data: dict[str, Any],
+        trace_indexes: Any = None,
+        source_view_id: Any = None,
+    ) -> None:
+        indexes = self._normalize_trace_indexes(trace_indexes)
+        self._send_changes(indexes, restyle_data or {}, relayout_data or {})
+
+    def _send_restyle_msg(
+        self, restyle_data: dict[str, Any], trace_indexes: Any = None, source_view_id: Any = None
+    ) -> None:
+        indexes = self._normalize_trace_indexes(trace_indexes)
+        self._send_changes(indexes, restyle_data, {})
+
+    def _send_relayout_msg(self, layout_data: dict[str, Any], source_view_id: Any = None) -> None:
+        self._send_changes([], {}, layout_data)
+
+    def _send_animate_msg(
+        self,
+        styles_data: Any,
+        relayout_data: dict[str, Any],
+        trace_indexes: Any,
+        animation_opts: Any,
+    ) -> None:
+        self._send_figure()  # batch_animate: the end state, drawn at once
+
+    def _send_addTraces_msg(self, new_traces_data: Any) -> None:
+        self._send_figure()
+
+    def _send_deleteTraces_msg(self, delete_inds: Any) -> None:
+        self._send_figure()
+
+    def _send_moveTraces_msg(self, current_inds: Any, new_inds: Any) -> None:
+        self._send_figure()
 
 
 def make_figure_widget(fig: go.Figure) -> SharedFigureWidget:

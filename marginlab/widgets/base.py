@@ -109,7 +109,8 @@ class LessonWidget(ipywidgets.VBox):
         super().__init__([top, figures_box, self.summary_area])
         self.add_class("marginlab-widget")
 
-        for control in self.controls.values():
+        for name, control in self.controls.items():
+            control.add_class(f"marginlab-control-{name}")  # found by tests and benchmarks
             if control.has_trait("value"):
                 control.observe(self._on_control_change, names="value")
         self._update()

@@ -356,7 +356,7 @@ _PLOTLY_BUNDLES_JS = """
 """
 _PLOTLY_OVER_HTTP_JS = """
 () => performance.getEntriesByType("resource").some(
-  e => /\\/voila\\/static\\/plotly-[^/]+\\.js/.test(e.name))
+  e => /\\/voila\\/static\\/plotly\\.js-[^/]+\\.js/.test(e.name))
 """
 
 

@@ -1,19 +1,11 @@
-// Build marginlab/widgets/static/plotly-widget-charts.js (run through build.sh):
-// plotly's own FigureWidget front end (plotly.py's package_data/widgetbundle.js) with its
-// full plotly.js swapped for PARTIAL_JS, plotly.js of the same version built with only
-// the trace types marginlab draws.
+// Finish marginlab/widgets/static/plotly-charts.js (run through build.sh): check the
+// built plotly.js and write it with a header naming what it was built from; or, with
+// --licenses, list the npm packages bundled in it (from esbuild's metafile).
 //
-// Why: the full plotly.js (every trace type, maps included) takes ~1.7 s of a 2-core
-// laptop's CPU to start in a page before the first chart can draw; plotly.js with
-// scatter, bar and contour only takes ~0.35 s. plotly's FigureModel/FigureView code is
-// kept byte for byte.
-//
-//   node build.mjs WIDGETBUNDLE_JS PARTIAL_JS OUT_JS PLOTLY_PY_VERSION PLOTLY_JS_VERSION TRACES
-//   node build.mjs --licenses ESBUILD_METAFILE     (prints the bundled npm packages)
+//   node build.mjs BUILT_JS OUT_JS PLOTLY_JS_VERSION TRACES ESBUILD_VERSION
+//   node build.mjs --licenses ESBUILD_METAFILE
 import fs from "node:fs";
 import path from "node:path";
-import crypto from "node:crypto";
-import * as acorn from "acorn";
 
 if (process.argv[2] === "--licenses") {
   const meta = JSON.parse(fs.readFileSync(process.argv[3], "utf8"));
@@ -25,56 +17,28 @@ if (process.argv[2] === "--licenses") {
     const manifest = JSON.parse(fs.readFileSync(path.join("node_modules", match[1], "package.json"), "utf8"));
     packages.set(match[1], `${match[1]}@${manifest.version}: ${manifest.license ?? "see the package"}`);
   }
-  console.log("npm packages bundled in plotly-widget-charts.js (plotly.js and what it imports),");
-  console.log("each under its own license; plotly.py's widget front end and lodash are MIT.");
+  console.log("npm packages bundled in plotly-charts.js (plotly.js and what it imports),");
+  console.log("each under its own license:");
   console.log([...packages.values()].sort().join("\n"));
+  console.log("\nplotly.js's LICENSE:\n");
+  console.log(fs.readFileSync(path.join("node_modules", "plotly.js", "LICENSE"), "utf8").trim());
   process.exit(0);
 }
 
-const [, , bundlePath, partialPath, outPath, plotlyPyVersion, plotlyJsVersion, traces] = process.argv;
-const source = fs.readFileSync(bundlePath, "utf8");
-const partial = fs.readFileSync(partialPath, "utf8");
-const ast = acorn.parse(source, { ecmaVersion: "latest", sourceType: "module" });
-
-// plotly's widget.ts starts `import Plotly from "plotly.js/dist/plotly"` then sets
-// `window.PlotlyConfig`; in the bundle that is `var P = toESM(requirePlotly())` followed
-// by `window.PlotlyConfig = ...`, and requirePlotly's declaration holds all of plotly.js.
-const body = ast.body;
-const configAt = body.findIndex(
-  (s) => s.type === "ExpressionStatement" && source.slice(s.start, s.end).startsWith("window.PlotlyConfig=")
-);
-if (configAt < 1) throw new Error("window.PlotlyConfig statement not found: plotly's bundle changed");
-const requireCall = body[configAt - 1].declarations?.[0]?.init?.arguments?.[0];
-if (requireCall?.type !== "CallExpression" || requireCall.callee.type !== "Identifier") {
-  throw new Error("the plotly.js import before window.PlotlyConfig has an unexpected shape");
+const [, , builtPath, outPath, version, traces, esbuildVersion] = process.argv;
+const built = fs.readFileSync(builtPath, "utf8");
+if (!built.includes(`version="${version}"`)) throw new Error(`${builtPath} is not plotly.js ${version}`);
+const registered = [...built.matchAll(/moduleType:"trace",name:"(\w+)"/g)].map((m) => m[1]).sort();
+if (registered.join(",") !== traces.split(",").sort().join(",")) {
+  throw new Error(`${builtPath} registers ${registered}, not ${traces}`);
 }
-const requireName = requireCall.callee.name;
-const definition = body.find(
-  (s) => s.type === "VariableDeclaration" && s.declarations.length === 1 && s.declarations[0].id.name === requireName
-);
-if (definition === undefined) throw new Error(`declaration of ${requireName} not found`);
-
-const widget =
-  source.slice(0, definition.start) +
-  source.slice(definition.end, requireCall.start) +
-  "__marginlabPlotly" +
-  source.slice(requireCall.end);
-if (new RegExp(`(^|[^\\w$])${requireName.replaceAll("$", "\\$")}([^\\w$]|$)`).test(widget)) {
-  throw new Error(`${requireName} is still referenced after removing plotly.js`);
-}
-if (!partial.includes(`version="${plotlyJsVersion}"`)) {
-  throw new Error(`${partialPath} is not plotly.js ${plotlyJsVersion}`);
-}
-const sourceSha = crypto.createHash("sha256").update(fs.readFileSync(bundlePath)).digest("hex");
+const lock = JSON.parse(fs.readFileSync("package-lock.json", "utf8"));
+const integrity = lock.packages["node_modules/plotly.js"].integrity;
 const header =
-  `// marginlab: plotly ${plotlyPyVersion}'s FigureWidget front end with plotly.js v${plotlyJsVersion} (traces: ${traces}).\n` +
-  `// Built by tools/plotly_bundle/build.sh from plotly ${plotlyPyVersion}'s widgetbundle.js\n` +
-  `// (sha256 ${sourceSha}) and the npm package plotly.js@${plotlyJsVersion} (MIT);\n` +
-  `// the bundled packages and their licenses: plotly-widget-charts.LICENSES.txt.\n`;
-// The partial build is CommonJS: give it a module object and keep what it exports.
-const wrapped =
-  "const __marginlabPlotly = (() => {\nconst module = { exports: {} };\nconst exports = module.exports;\n" +
-  partial +
-  "\nreturn module.exports;\n})();\n";
-fs.writeFileSync(outPath, header + wrapped + widget);
-console.log(`wrote ${outPath}: ${(header + wrapped + widget).length} bytes`);
+  `// marginlab: plotly.js v${version} (traces: ${traces}), an ES module whose default export is Plotly.\n` +
+  `// Built by tools/plotly_bundle/build.sh with esbuild ${esbuildVersion} from the npm package\n` +
+  `// plotly.js@${version} (MIT; ${integrity}),\n` +
+  `// lib/core plus ${traces.split(",").filter((t) => t !== "scatter").map((t) => `lib/${t}`).join(", ")}.\n` +
+  `// The bundled packages and their licenses: plotly-charts.LICENSES.txt.\n`;
+fs.writeFileSync(outPath, header + built);
+console.log(`wrote ${outPath}: ${(header + built).length} bytes`);

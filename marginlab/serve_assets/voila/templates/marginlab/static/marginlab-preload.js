@@ -1,7 +1,7 @@
 // marginlab: start plotly.js while a Voila page is still starting.
 //
-// The live charts' front end (marginlab/widgets/static/plotly_loader.js) normally asks
-// the kernel for plotly's widget bundle once the page has connected to it. In a Voila
+// The live charts' front end (marginlab/widgets/static/figure.js) normally asks the
+// kernel for plotly.js (static/plotly-charts.js) once the page has connected to it. In a Voila
 // page served by `marginlab present` the same bundle is also a static file next to
 // this one (written by marginlab.serve.plotly_assets_dir, with its bundle id in
 // marginlab-plotly-bundle.js), so this module imports it over HTTP as soon as the page
@@ -11,7 +11,7 @@
 // module from there, or asks the kernel if the ids differ or the import failed.
 
 const REGISTRY = Symbol.for("marginlab.plotly-bundles");
-const PRELOAD = "preload"; // the registry key plotly_loader.js reads
+const PRELOAD = "preload"; // the registry key figure.js reads
 
 async function load() {
   const { id, url } = await import("./marginlab-plotly-bundle.js");

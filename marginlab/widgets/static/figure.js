@@ -1,0 +1,615 @@
+// marginlab: the front end of SharedFigureWidget (marginlab/widgets/_plotly.py).
+//
+// An anywidget module (initialize/render, traitlets state, custom messages, binary
+// buffers) that draws a plotly figure with plotly.js's public API: Plotly.newPlot,
+// Plotly.react and Plotly.animate.
+//
+// plotly.js: every instance ships this module only (a few KB). plotly.js itself -- the
+// official plotly.js package built with the charts' trace types only
+// (static/plotly-charts.js, made by tools/plotly_bundle/build.sh) -- is loaded once per
+// page: the first figure asks its kernel (a custom message), the kernel answers with the
+// bundle as one binary buffer (gzipped where the browser can decompress), and every
+// figure on the page (any notebook, any kernel serving the same bundle id) imports that
+// one copy from a page-global registry. In Voila, marginlab-preload.js may have imported
+// it over HTTP already.
+//
+// The figure: the model's `_figure` holds it in full (the kernel sends it when the model
+// opens or a page asks again), numeric arrays as binary buffers. After that the kernel
+// sends only what changed ("marginlab:figure-update": the changed top-level properties
+// of the changed traces and of the layout), which this module applies to its copy. The
+// page sends nothing back: no computed state, no echo.
+//
+// Drawing: a view redraws with Plotly.react (everything: defaults, axes, legend, data),
+// or -- when only the values of scatter and bar traces moved, inside axes that need no
+// new range -- with Plotly.animate and a zero-length transition, plotly.js's fast path
+// that redraws the traces and nothing around them (a few ms instead of 10-40 ms per
+// chart on a classroom laptop). So that moving values rarely need a new range, this
+// module gives every numeric axis the figure leaves to autorange a range of its own:
+// the data's extent plus plotly's 5 % padding plus some headroom, kept while the data
+// stays inside it and fills most of it. Updates that arrive while a chart is drawing are
+// merged and drawn once, at the next animation frame.
+
+const REGISTRY = Symbol.for("marginlab.plotly-bundles");
+const REQUEST = "marginlab:plotly-bundle-request"; // browser -> kernel
+const REPLY = "marginlab:plotly-bundle"; // kernel -> browser, with the bundle as 1 buffer
+const FIGURE = "marginlab:figure"; // kernel -> browser: the whole figure (traces added...)
+const UPDATE = "marginlab:figure-update"; // kernel -> browser: what changed
+const PRELOAD = "preload"; // registry key of marginlab-preload.js's {id, module} promise
+const RETRY_MS = 15000; // ask again (from any figure) if no bundle came back by then
+const PRELOAD_POLL_MS = 200;
+const ENCODING = typeof DecompressionStream === "function" ? "gzip" : "identity";
+
+// The fast path: trace types plotly.js animates, and per type the properties whose new
+// values its transition draws exactly as a full redraw does (checked against fresh
+// drawings by tests/browser/test_figure_redraw.py). Anything else takes Plotly.react.
+const ANIMATABLE = {
+  scatter: new Set(["x", "y", "x0", "dx", "y0", "dy", "text", "hovertext", "customdata"]),
+  bar: new Set(["x", "y", "x0", "dx", "y0", "dy", "width", "base", "text", "hovertext", "customdata"]),
+};
+const CONFIG = { displaylogo: false };
+const ANIMATE_OPTIONS = {
+  mode: "immediate",
+  transition: { duration: 0 },
+  frame: { duration: 0, redraw: false },
+};
+// Axis ranges this module gives autoranged axes (fractions of the data's extent).
+const PAD = 0.05; // plotly's own autorange padding
+const HEADROOM = 0.1; // room for the data to move before the range must change
+const MIN_FILL = 0.6; // a new range when the data fills less of the current one
+const DTYPES = {
+  float64: Float64Array,
+  float32: Float32Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+};
+
+// ------------------------------------------------------------------ the plotly.js bundle
+function entryFor(id) {
+  const all = (globalThis[REGISTRY] ??= new Map());
+  let entry = all.get(id);
+  if (entry === undefined) {
+    let resolve;
+    const promise = new Promise((res) => (resolve = res));
+    entry = { promise, resolve, module: null, loading: false, requestedAt: 0, preloadTried: false };
+    all.set(id, entry);
+  }
+  return entry;
+}
+
+// Take the bundle from marginlab-preload.js (Voila) when it fetched this id; else ask the
+// kernel, which the next call does once the preload has failed.
+function requestBundle(model, id, entry) {
+  if (entry.module !== null || entry.loading) return;
+  const preload = globalThis[REGISTRY].get(PRELOAD);
+  if (preload !== undefined && !entry.preloadTried) {
+    entry.preloadTried = true;
+    entry.loading = true;
+    preload
+      .then(({ id: preloaded, module }) => {
+        if (preloaded !== id) throw new Error(`the page preloaded ${preloaded}`);
+        entry.module = module;
+        entry.resolve(module);
+      })
+      .catch((error) => console.warn(`[marginlab] no preloaded ${id}; asking the kernel`, error))
+      .finally(() => (entry.loading = false));
+    return;
+  }
+  const now = Date.now();
+  if (entry.requestedAt !== 0 && now - entry.requestedAt < RETRY_MS) return;
+  entry.requestedAt = now;
+  model.send({ type: REQUEST, id, encoding: ENCODING });
+}
+
+async function deliverBundle(entry, buffer, encoding) {
+  if (entry.module !== null || entry.loading) return;
+  entry.loading = true;
+  let url = null;
+  try {
+    let source = new Blob([buffer]);
+    if (encoding === "gzip") {
+      const inflated = source.stream().pipeThrough(new DecompressionStream("gzip"));
+      source = await new Response(inflated).blob();
+    }
+    url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    entry.module = await import(/* webpackIgnore: true */ url);
+    entry.resolve(entry.module);
+  } catch (error) {
+    entry.requestedAt = 0; // let the next figure ask again
+    console.error("[marginlab] could not load plotly.js", error);
+  } finally {
+    entry.loading = false;
+    if (url !== null) URL.revokeObjectURL(url);
+  }
+}
+
+// ---------------------------------------------------------------------- the figure state
+function isArraySpec(value) {
+  return typeof value?.dtype === "string" && Array.isArray(value.shape) && "buffer" in value;
+}
+
+// A numeric array from the wire: {dtype, shape, buffer}, the buffer a DataView (widget
+// state) or an index into the message's buffers (custom messages). 2-d: rows of views.
+function typedArray({ dtype, shape, buffer }, buffers) {
+  const Type = DTYPES[dtype];
+  if (Type === undefined) throw new Error(`unknown dtype ${dtype}`);
+  const view = typeof buffer === "number" ? buffers[buffer] : buffer;
+  const bytes = ArrayBuffer.isView(view)
+    ? view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) // aligned copy
+    : view;
+  const flat = new Type(bytes);
+  if (shape.length < 2) return flat;
+  const width = shape[shape.length - 1];
+  return Array.from({ length: flat.length / width }, (_, row) =>
+    flat.subarray(row * width, (row + 1) * width)
+  );
+}
+
+function decode(value, buffers) {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((item) => decode(item, buffers));
+  if (isArraySpec(value)) return typedArray(value, buffers);
+  const out = {};
+  for (const [key, item] of Object.entries(value)) out[key] = decode(item, buffers);
+  return out;
+}
+
+// What plotly.js may change in place gets a copy (objects and lists); numeric arrays
+// (typed arrays) are shared, plotly.js never writes into them.
+function copyPlain(value) {
+  if (Array.isArray(value)) return value.map(copyPlain);
+  if (value === null || typeof value !== "object" || ArrayBuffer.isView(value)) return value;
+  const out = {};
+  for (const [key, item] of Object.entries(value)) out[key] = copyPlain(item);
+  return out;
+}
+
+function readFigure(spec, buffers) {
+  const figure = decode(spec ?? {}, buffers);
+  return { data: figure.data ?? [], layout: figure.layout ?? {} };
+}
+
+// Apply an update message; returns what changed: {full, layout, traces: Map(i -> keys)}.
+function applyUpdate(figure, message, buffers) {
+  const change = { full: false, layout: false, traces: new Map() };
+  if (message.traces?.length) {
+    figure.data = figure.data.slice();
+    for (const [index, props] of message.traces) {
+      const trace = { ...figure.data[index] };
+      for (const [key, value] of Object.entries(props)) {
+        if (value === null) delete trace[key];
+        else trace[key] = decode(value, buffers);
+      }
+      figure.data[index] = trace;
+      change.traces.set(index, new Set(Object.keys(props)));
+    }
+  }
+  if (message.layout && Object.keys(message.layout).length) {
+    const layout = { ...figure.layout };
+    for (const [key, value] of Object.entries(message.layout)) {
+      if (value === null) delete layout[key];
+      else layout[key] = decode(value, buffers);
+    }
+    const keep = new Set(message.layout_keys ?? Object.keys(layout));
+    for (const key of Object.keys(layout)) if (!keep.has(key)) delete layout[key];
+    figure.layout = layout;
+    change.layout = true;
+  }
+  return change;
+}
+
+function mergeChange(into, change) {
+  if (into === null) return { ...change, traces: new Map(change.traces) };
+  into.full ||= change.full;
+  into.layout ||= change.layout;
+  for (const [index, keys] of change.traces) {
+    const known = into.traces.get(index);
+    into.traces.set(index, known ? new Set([...known, ...keys]) : keys);
+  }
+  return into;
+}
+
+// -------------------------------------------------------------------------- axis ranges
+const axisName = (ref, letter) => `${letter}axis${ref ? ref.slice(1) : ""}`;
+
+function numbers(values) {
+  if (values === undefined || values === null) return null;
+  if (ArrayBuffer.isView(values)) return values;
+  if (!Array.isArray(values)) return null;
+  for (const value of values) {
+    if (value !== null && typeof value !== "number") return undefined; // not numeric
+  }
+  return values;
+}
+
+function coordinates(trace, letter) {
+  const given = numbers(trace[letter]);
+  if (given !== null) return given;
+  const other = trace[letter === "x" ? "y" : "x"];
+  const start = trace[`${letter}0`];
+  if (start === undefined || other === undefined || other === null) return null;
+  if (typeof start !== "number") return undefined;
+  const step = trace[`d${letter}`] ?? 1;
+  return Array.from({ length: other.length }, (_, i) => start + step * i);
+}
+
+function extend(extents, axis, values) {
+  let { lo, hi } = extents.get(axis) ?? { lo: Infinity, hi: -Infinity };
+  for (const value of values) {
+    if (value === null || !Number.isFinite(value)) continue;
+    if (value < lo) lo = value;
+    if (value > hi) hi = value;
+  }
+  extents.set(axis, { lo, hi });
+}
+
+// The extent of the data on each axis the traces draw on: {axis: {lo, hi}}, or null
+// for an axis with values that are not numbers (categories, dates).
+function dataExtents(figure) {
+  const extents = new Map();
+  const stacked = ["stack", "relative"].includes(figure.layout.barmode);
+  const sums = new Map(); // value axis -> position -> [positive sum, negative sum]
+  for (const trace of figure.data) {
+    if (trace.visible === false || trace.visible === "legendonly") continue;
+    const type = trace.type ?? "scatter";
+    const axes = { x: axisName(trace.xaxis, "x"), y: axisName(trace.yaxis, "y") };
+    const values = { x: coordinates(trace, "x"), y: coordinates(trace, "y") };
+    for (const letter of ["x", "y"]) {
+      if (values[letter] === undefined) extents.set(axes[letter], null);
+    }
+    if (type === "bar") {
+      const valueLetter = trace.orientation === "h" ? "x" : "y";
+      const positionLetter = valueLetter === "x" ? "y" : "x";
+      const own = values[valueLetter];
+      if (own && extents.get(axes[valueLetter]) !== null) {
+        const base = typeof trace.base === "number" ? trace.base : 0;
+        if (stacked) {
+          const positions = values[positionLetter] ?? trace[positionLetter] ?? [];
+          const byPosition = sums.get(axes[valueLetter]) ?? new Map();
+          own.forEach((value, i) => {
+            if (value === null || !Number.isFinite(value)) return;
+            const key = String(positions[i] ?? i);
+            const sum = byPosition.get(key) ?? [0, 0];
+            sum[value >= 0 ? 0 : 1] += value;
+            byPosition.set(key, sum);
+          });
+          sums.set(axes[valueLetter], byPosition);
+        } else {
+          extend(extents, axes[valueLetter], [base, ...Array.from(own, (v) => v + base)]);
+        }
+      }
+      const positions = values[positionLetter];
+      if (positions && extents.get(axes[positionLetter]) !== null) {
+        const half = (typeof trace.width === "number" ? trace.width : 0) / 2;
+        extend(extents, axes[positionLetter], [
+          ...Array.from(positions, (v) => v - half),
+          ...Array.from(positions, (v) => v + half),
+        ]);
+      }
+      continue;
+    }
+    for (const letter of ["x", "y"]) {
+      if (values[letter] && extents.get(axes[letter]) !== null) {
+        extend(extents, axes[letter], values[letter]);
+      }
+    }
+  }
+  for (const [axis, byPosition] of sums) {
+    if (extents.get(axis) === null) continue;
+    extend(extents, axis, [0, ...[...byPosition.values()].flat()]);
+  }
+  return extents;
+}
+
+// Axes whose range this module sets: numeric, left to autorange by the figure, linear.
+// Matched axes (`matches`) share one range; an axis matching a fixed one is left alone.
+function autoAxes(figure, extents) {
+  const layout = figure.layout;
+  const groups = new Map(); // root axis -> [axis names]
+  for (const axis of extents.keys()) {
+    const spec = layout[axis] ?? {};
+    const target = typeof spec.matches === "string" ? axisName(spec.matches, spec.matches[0]) : axis;
+    groups.set(target, [...(groups.get(target) ?? []), axis]);
+  }
+  const chosen = [];
+  for (const [root, members] of groups) {
+    const all = [...new Set([root, ...members])];
+    const fixed = all.some((axis) => {
+      const spec = layout[axis] ?? {};
+      return (
+        Array.isArray(spec.range) ||
+        spec.autorange === false ||
+        spec.autorange === "reversed" ||
+        ["log", "date", "category", "multicategory"].includes(spec.type) ||
+        extents.get(axis) === null
+      );
+    });
+    if (!fixed) chosen.push(all);
+  }
+  return chosen;
+}
+
+// The range for data spanning lo..hi: plotly's padding plus headroom on each side, none
+// below 0 when the axis starts at 0 (rangemode "tozero", bars).
+function rangeFor(lo, hi, startsAtZero) {
+  const span = hi - lo || Math.abs(hi) || 1;
+  const room = (PAD + HEADROOM) * span;
+  const low = startsAtZero && lo >= 0 ? lo : lo - room;
+  const high = startsAtZero && hi <= 0 ? hi : hi + room;
+  return [low, high];
+}
+
+// Whether data spanning lo..hi keeps the range [low, high]: inside it, off its edges (a
+// side may sit on the data, as 0 does for bars), and filling most of it.
+function fits([low, high], lo, hi) {
+  const edge = (PAD / 2) * (hi - lo || Math.abs(hi) || 1);
+  const below = low === lo || low <= lo - edge;
+  const above = high === hi || high >= hi + edge;
+  return below && above && hi - lo >= MIN_FILL * (high - low);
+}
+
+// --------------------------------------------------------------------------------- views
+class View {
+  constructor(Plotly, figure, el) {
+    this.Plotly = Plotly;
+    this.figure = figure; // () => the model's current figure
+    this.gd = document.createElement("div");
+    this.gd.className = "marginlab-figure";
+    el.appendChild(this.gd);
+    this.ranges = new Map(); // axis -> [low, high] given to plotly.js
+    this.drawn = false;
+    this.busy = false;
+    this.pending = null; // a change to draw once the current drawing is done
+    this.frame = 0;
+    this.counts = { fast: 0, full: 0 };
+    this.reasons = new Map(); // why a redraw was full -> how many times
+  }
+
+  // Ranges for the figure's autoranged axes: kept while the data fits (the fast path
+  // needs unchanged axes), else new; returns whether any range changed.
+  updateRanges(figure) {
+    const extents = dataExtents(figure);
+    let changed = false;
+    const seen = new Set();
+    for (const group of autoAxes(figure, extents)) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      let zero = false;
+      for (const axis of group) {
+        const extent = extents.get(axis);
+        if (extent) {
+          lo = Math.min(lo, extent.lo);
+          hi = Math.max(hi, extent.hi);
+        }
+        zero ||= figure.layout[axis]?.rangemode === "tozero";
+      }
+      if (!(lo <= hi)) continue; // no data yet: plotly's default range
+      if (zero) {
+        lo = Math.min(lo, 0);
+        hi = Math.max(hi, 0);
+      }
+      const startsAtZero = zero || figure.data.some((t) => t.type === "bar");
+      for (const axis of group) {
+        seen.add(axis);
+        const current = this.ranges.get(axis);
+        if (current && fits(current, lo, hi)) continue;
+        this.ranges.set(axis, rangeFor(lo, hi, startsAtZero && (lo === 0 || hi === 0)));
+        changed = true;
+      }
+    }
+    for (const axis of [...this.ranges.keys()]) {
+      if (!seen.has(axis)) {
+        this.ranges.delete(axis);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  // The figure as plotly.js gets it: a copy, with this view's ranges.
+  plotlyFigure(figure) {
+    const layout = copyPlain(figure.layout);
+    for (const [axis, range] of this.ranges) {
+      layout[axis] = { ...(layout[axis] ?? {}), range: [...range], autorange: false };
+    }
+    return { data: figure.data.map(copyPlain), layout };
+  }
+
+  // Why `change` cannot take the fast path (Plotly.animate), or "" when it can: trace
+  // values only, every trace animatable, properties plotly.js's transition draws like a
+  // full redraw.
+  slowReason(change, figure, before) {
+    if (change.full) return "figure";
+    if (change.layout) return "layout";
+    if (change.traces.size === 0) return "nothing";
+    const types = figure.data.map((t) => t.type ?? "scatter");
+    const other = types.find((type) => !(type in ANIMATABLE));
+    if (other !== undefined) return `type ${other}`;
+    const layout = figure.layout;
+    for (const [index, keys] of change.traces) {
+      const trace = figure.data[index];
+      const old = before[index];
+      if (trace === undefined || old === undefined) return "traces";
+      const allowed = ANIMATABLE[trace.type ?? "scatter"];
+      for (const key of keys) if (!allowed.has(key)) return `property ${key}`;
+      // A trace that gains or loses all its points changes the legend.
+      if (pointCount(trace) === 0 || pointCount(old) === 0) return "points";
+      if (trace.type === "bar") {
+        // plotly.js's transition draws bars without the barmode (stacked labels) and
+        // without rounding their edges to pixels (gapless bars).
+        if (["stack", "relative"].includes(layout.barmode)) return "stacked bars";
+        if (layout.bargap === 0 && !layout.bargroupgap) return "gapless bars";
+        if (keys.has("text") && layout.uniformtext?.mode) return "uniformtext";
+      }
+    }
+    return "";
+  }
+
+  async draw(change) {
+    const Plotly = this.Plotly;
+    const figure = this.figure();
+    const before = this.shownData ?? figure.data;
+    const rangesChanged = this.updateRanges(figure);
+    const reason = !this.drawn
+      ? "first"
+      : labelsAppear(change, figure, before)
+        ? "labels"
+        : rangesChanged
+          ? "range"
+          : this.slowReason(change, figure, before);
+    if (reason === "") {
+      // Every trace goes in the frame: plotly.js redraws the layers of the traces it is
+      // given and removes the others.
+      const frame = figure.data.map((trace, index) => {
+        const values = {};
+        for (const key of change.traces.get(index) ?? []) {
+          values[key] = key in trace ? copyPlain(trace[key]) : null;
+        }
+        return values;
+      });
+      this.counts.fast += 1;
+      await Plotly.animate(this.gd, { data: frame, traces: frame.map((_, i) => i) }, ANIMATE_OPTIONS);
+    } else {
+      const { data, layout } = this.plotlyFigure(figure);
+      this.counts.full += 1;
+      // plotly.js redraws (react, restyle, animate) never bring back a text label that
+      // was blank: a new label needs a new plot.
+      await (this.drawn && reason !== "labels"
+        ? Plotly.react(this.gd, data, layout)
+        : Plotly.newPlot(this.gd, data, layout, CONFIG));
+      this.drawn = true;
+    }
+    this.shownData = figure.data;
+    // Read by the browser tests and benchmarks/browser.py: how this chart redraws.
+    if (reason !== "") this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1);
+    this.gd.dataset.fast = this.counts.fast;
+    this.gd.dataset.full = [...this.reasons].map(([why, n]) => `${why}:${n}`).join(" ");
+  }
+
+  // Draw `change` now, or -- while a drawing is running -- merged with later changes at
+  // the next animation frame after it.
+  request(change) {
+    this.pending = mergeChange(this.pending, change);
+    if (this.busy || this.frame) return;
+    this.run();
+  }
+
+  run() {
+    this.frame = 0;
+    const change = this.pending;
+    if (change === null) return;
+    this.pending = null;
+    this.busy = true;
+    this.draw(change)
+      .catch((error) => console.error("[marginlab] could not draw the figure", error))
+      .finally(() => {
+        this.busy = false;
+        if (this.pending !== null) this.frame = requestAnimationFrame(() => this.run());
+      });
+  }
+
+  resize() {
+    if (this.drawn && !this.busy) this.Plotly.Plots.resize(this.gd);
+  }
+
+  remove() {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.Plotly.purge(this.gd);
+    this.gd.remove();
+  }
+}
+
+function pointCount(trace) {
+  const values = trace.y ?? trace.x ?? trace.z;
+  return values === undefined || values === null ? 0 : values.length;
+}
+
+// Whether a text label that was blank (or missing) now has text: plotly.js 4.1's scatter
+// and bar redraws keep a point's label element once it was removed for a blank text, and
+// never fill it again (Plotly.react(gd, [{text: ["", ""]}]) then [{text: ["new", ""]}]
+// draws nothing); only a new plot draws it.
+function labelsAppear(change, figure, before) {
+  if (change.full) return false;
+  for (const [index, keys] of change.traces) {
+    if (!keys.has("text")) continue;
+    const now = figure.data[index]?.text;
+    const old = before[index]?.text;
+    const blank = (text, i) => (Array.isArray(text) ? !text[i] : !text);
+    const n = Array.isArray(now) ? now.length : 1;
+    for (let i = 0; i < n; i++) if (!blank(now, i) && blank(old, i)) return true;
+  }
+  return false;
+}
+
+// ------------------------------------------------------------------------------ anywidget
+export default () => {
+  let figure = { data: [], layout: {} };
+  const views = new Set();
+  const FULL = { full: true, layout: true, traces: new Map() };
+
+  return {
+    initialize({ model }) {
+      const id = model.get("_plotly_bundle_id");
+      const entry = entryFor(id);
+      figure = readFigure(model.get("_figure"));
+      model.on("change:_figure", () => {
+        figure = readFigure(model.get("_figure"));
+        for (const view of views) view.request(FULL);
+      });
+      model.on("msg:custom", (message, buffers) => {
+        if (message?.type === REPLY && message.id === id && buffers?.length) {
+          deliverBundle(entry, buffers[0], message.encoding);
+        } else if (message?.type === FIGURE) {
+          figure = readFigure(message.figure, buffers);
+          for (const view of views) view.request(FULL);
+        } else if (message?.type === UPDATE) {
+          const change = applyUpdate(figure, message, buffers);
+          for (const view of views) view.request(change);
+        }
+      });
+      requestBundle(model, id, entry);
+    },
+
+    async render({ model, el, signal }) {
+      const id = model.get("_plotly_bundle_id");
+      const entry = entryFor(id);
+      if (entry.module === null) {
+        el.textContent = "Loading chart…";
+        while (entry.module === null && !signal?.aborted) {
+          requestBundle(model, id, entry);
+          // While a preload is fetching the bundle (marginlab-preload.js in Voila), look
+          // again soon: if it fails, this loop asks the kernel instead.
+          const wait = entry.loading ? PRELOAD_POLL_MS : RETRY_MS;
+          await Promise.race([entry.promise, new Promise((r) => setTimeout(r, wait))]);
+          if (entry.module === null && !entry.loading) {
+            el.textContent = "Loading chart… (it needs the running kernel)";
+          }
+        }
+        if (signal?.aborted) return;
+        el.textContent = "";
+      }
+      const view = new View(entry.module.default, () => figure, el);
+      views.add(view);
+      // Draw once the element has a width (a view may render before it is attached),
+      // then follow its width.
+      let width = 0;
+      const observer = new ResizeObserver(() => {
+        const now = el.clientWidth;
+        if (now === 0 || now === width) return;
+        const first = width === 0;
+        width = now;
+        if (first) view.request(FULL);
+        else view.resize();
+      });
+      observer.observe(el);
+      return () => {
+        observer.disconnect();
+        views.delete(view);
+        view.remove();
+      };
+    },
+  };
+};

@@ -1,0 +1,243 @@
+"""A bare page that runs marginlab's figure front end (widgets/static/figure.js) with
+plotly.js (widgets/static/plotly-charts.js) and a stand-in for the anywidget model, fed
+the exact state and messages a SharedFigureWidget sends; used by test_figure_redraw.py.
+
+The page draws each figure twice: live, through figure.js as the messages arrive (its
+fast path or a full redraw), and fresh, with Plotly.newPlot from the Python figure as it
+now is, with the axis ranges the live view chose. The two images are compared pixel by
+pixel, forgiving antialiasing: a pixel only counts as different when nothing within one
+pixel of it in the other image has its colour.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import plotly.io as pio
+from comm.base_comm import BaseComm
+
+from marginlab.plotly_bundle import CHARTS_BUNDLE
+from marginlab.widgets._plotly import FRONT_END_JS, SharedFigureWidget, plotly_bundle
+
+FILES = {
+    "/figure.js": FRONT_END_JS.encode(),
+    "/plotly-charts.js": CHARTS_BUNDLE.read_bytes(),
+    "/index.html": b'<!doctype html><meta charset="utf-8"><body style="width:1000px"></body>',
+}
+
+_PAGE_JS = """
+async (bundleId) => {
+  const plotly = await import('/plotly-charts.js');
+  const registry = (globalThis[Symbol.for('marginlab.plotly-bundles')] ??= new Map());
+  registry.set('preload', Promise.resolve({id: bundleId, module: plotly}));
+  const front = await import('/figure.js');
+  const bytes = (text) => {
+    const raw = atob(text);
+    const out = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+    return new DataView(out.buffer);
+  };
+  const figures = new Map();
+  window.marginlabPage = {
+    Plotly: plotly.default,
+    // A figure from its widget state (buffers as base64 at their paths).
+    async open(key, state, paths, buffers) {
+      paths.forEach((path, i) => {
+        let at = state;
+        for (const part of path.slice(0, -1)) at = at[part];
+        at[path[path.length - 1]] = bytes(buffers[i]);
+      });
+      const handlers = new Map();
+      const model = {
+        get: (name) => state[name],
+        on: (event, callback) => handlers.set(event, [...(handlers.get(event) ?? []), callback]),
+        off: () => {},
+        send: () => {},
+        emit: (event, ...args) => (handlers.get(event) ?? []).forEach((cb) => cb(...args)),
+      };
+      const widget = front.default();
+      widget.initialize({model});
+      const el = document.createElement('div');
+      el.style.width = '900px';
+      el.id = 'live-' + key;
+      document.body.appendChild(el);
+      await widget.render({model, el});
+      const ref = document.createElement('div');
+      ref.style.width = '900px';
+      ref.id = 'ref-' + key;
+      document.body.appendChild(ref);
+      figures.set(key, {model, el, ref});
+      await this.settled(key);
+    },
+    message(key, content, buffers) {
+      figures.get(key).model.emit('msg:custom', content, buffers.map(bytes));
+    },
+    gd(key) { return figures.get(key).el.querySelector('.js-plotly-plot'); },
+    // Wait until the live chart has drawn everything it was sent.
+    async settled(key) {
+      for (let i = 0; i < 200; i++) {
+        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+        const gd = this.gd(key);
+        const queue = gd?._transitionData?._frameQueue?.length;
+        if (gd && gd._fullLayout && !gd._transitioning && !queue) {
+          await new Promise((r) => setTimeout(r, 30));
+          return;
+        }
+      }
+      throw new Error('the live chart never settled');
+    },
+    redraws(key) {
+      const gd = this.gd(key);
+      return {fast: Number(gd.dataset.fast ?? 0), full: gd.dataset.full ?? ''};
+    },
+    // Draw the Python figure fresh, with the live chart's axis ranges.
+    async reference(key, figure) {
+      const {ref} = figures.get(key);
+      const live = this.gd(key);
+      for (const [name, spec] of Object.entries(live.layout)) {
+        if (/^[xy]axis\\d*$/.test(name) && Array.isArray(spec.range)) {
+          figure.layout[name] = {...(figure.layout[name] ?? {}), range: [...spec.range],
+                                 autorange: false};
+        }
+      }
+      window.marginlabPage.Plotly.purge(ref);
+      await window.marginlabPage.Plotly.newPlot(ref, figure.data, figure.layout,
+                                                {displaylogo: false});
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 30)));
+    },
+    // Pixels of image a with no pixel of its colour within 1 px in image b, and back.
+    async difference(a, b) {
+      const load = (src) => new Promise((resolve) => {
+        const image = new Image();
+        image.onload = () => resolve(image);
+        image.src = 'data:image/png;base64,' + src;
+      });
+      const [ia, ib] = await Promise.all([load(a), load(b)]);
+      if (ia.width !== ib.width || ia.height !== ib.height) return ia.width * ia.height;
+      const pixels = (image) => {
+        const canvas = document.createElement('canvas');
+        canvas.width = image.width;
+        canvas.height = image.height;
+        const context = canvas.getContext('2d');
+        context.drawImage(image, 0, 0);
+        return context.getImageData(0, 0, image.width, image.height).data;
+      };
+      const [pa, pb] = [pixels(ia), pixels(ib)];
+      const w = ia.width, h = ia.height;
+      const near = (p, q, x, y) => {
+        const i = 4 * (y * w + x);
+        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx, yy = y + dy;
+          if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+          const j = 4 * (yy * w + xx);
+          if (Math.abs(p[i] - q[j]) + Math.abs(p[i + 1] - q[j + 1])
+              + Math.abs(p[i + 2] - q[j + 2]) <= 48) return true;
+        }
+        return false;
+      };
+      let count = 0;
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+        if (!near(pa, pb, x, y) || !near(pb, pa, x, y)) count++;
+      }
+      return count;
+    },
+  };
+}
+"""
+
+
+@contextmanager
+def served() -> Iterator[str]:
+    """The page's files on a loopback HTTP server; yields its base URL."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = FILES.get(self.path.split("?")[0])
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            kind = "text/html" if self.path.endswith(".html") else "text/javascript"
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class RecordingComm(BaseComm):
+    """A comm that keeps every message it would publish, per comm: (data, buffers)."""
+
+    sent: dict[str, list[tuple[dict, list[bytes]]]] = {}  # noqa: RUF012 - one recorder
+
+    def publish_msg(self, msg_type, data=None, metadata=None, buffers=None, **keys):
+        record = (data or {}, [bytes(b) for b in buffers or []])
+        RecordingComm.sent.setdefault(self.comm_id, []).append(record)
+
+
+def _b64(buffers: list[bytes]) -> list[str]:
+    return [base64.b64encode(bytes(b)).decode() for b in buffers]
+
+
+class FigurePage:
+    """The page, and the figures it shows (keyed by the widget's comm id)."""
+
+    def __init__(self, page: Any, base_url: str) -> None:
+        from ipywidgets.widgets.widget import _remove_buffers
+
+        self._remove_buffers = _remove_buffers
+        self.page = page
+        page.goto(f"{base_url}/index.html")
+        page.evaluate(_PAGE_JS, plotly_bundle()[0])
+
+    def open(self, figure: SharedFigureWidget) -> str:
+        state, paths, buffers = self._remove_buffers(figure.get_state())
+        key = figure.comm.comm_id
+        RecordingComm.sent.pop(key, None)  # what came before the page opened it
+        self.page.evaluate(
+            "([k, s, p, b]) => window.marginlabPage.open(k, s, p, b)",
+            [key, state, paths, _b64(buffers)],
+        )
+        return key
+
+    def deliver(self, key: str) -> int:
+        """Hand the page every custom message the figure sent since; returns how many."""
+        messages = RecordingComm.sent.pop(key, [])
+        custom = [(d["content"], b) for d, b in messages if d.get("method") == "custom"]
+        for content, buffers in custom:
+            self.page.evaluate(
+                "([k, c, b]) => window.marginlabPage.message(k, c, b)",
+                [key, content, _b64(buffers)],
+            )
+        self.page.evaluate("(k) => window.marginlabPage.settled(k)", key)
+        return len(custom)
+
+    def difference(self, key: str, figure: SharedFigureWidget) -> int:
+        """Pixels that differ between the live chart and a fresh drawing of ``figure``."""
+        fresh = json.loads(pio.to_json(figure, validate=False))
+        self.page.evaluate("([k, f]) => window.marginlabPage.reference(k, f)", [key, fresh])
+        live = self.page.locator(f"#live-{key} .js-plotly-plot").screenshot()
+        ref = self.page.locator(f"#ref-{key}").screenshot()
+        return self.page.evaluate(
+            "([a, b]) => window.marginlabPage.difference(a, b)", _b64([live, ref])
+        )
+
+    def redraws(self, key: str) -> dict[str, Any]:
+        return self.page.evaluate("(k) => window.marginlabPage.redraws(k)", key)

@@ -1,0 +1,108 @@
+"""The live charts' front end (widgets/static/figure.js) draws every update exactly as a
+fresh plotly.js drawing of the Python figure would, whether it took plotly.js's fast path
+(Plotly.animate: the traces only) or a full redraw (Plotly.react).
+
+Every catalogued lesson widget is built in-process; each of its controls is moved a few
+times the way a learner moves it; the exact messages its figures send are handed to the
+front end in a bare page (figure_page.py); after each move the live chart is compared,
+pixel by pixel, with Plotly.newPlot of the Python figure as it now is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import comm
+import ipywidgets
+import pytest
+from figure_page import FigurePage, RecordingComm, served
+
+from marginlab.widgets import catalog
+
+# Pixels allowed to differ after forgiving 1-px antialiasing shifts. A label, a bar or a
+# band drawn wrongly differs by hundreds to tens of thousands of pixels.
+TOLERANCE_PX = 25
+MOVES_PER_CONTROL = 4
+# Widgets whose every slider step must take the fast path (values of scatter traces only,
+# inside their axes): the guide's leverage ladder is the course's most used chart.
+FAST_CONTROLS = {"liquidation_threshold": ("leverage", "balance")}
+
+
+def moves(widget: Any) -> Iterator[tuple[str, Any]]:
+    """(control name, action) pairs: each control moved back and forth like a learner."""
+    for name, control in widget.controls.items():
+        if control.layout.display == "none":
+            continue
+        if isinstance(control, ipywidgets.Button):
+            for _ in range(2):
+                yield name, control.click
+        elif isinstance(control, ipywidgets.IntSlider | ipywidgets.FloatSlider):
+            step = control.step
+            for delta in (step, step, -3 * step, (control.max - control.min) / 2)[
+                :MOVES_PER_CONTROL
+            ]:
+                yield (
+                    name,
+                    lambda c=control, d=delta: setattr(
+                        c, "value", min(max(c.value + d, c.min), c.max)
+                    ),
+                )
+        elif isinstance(control, ipywidgets.Checkbox):
+            for _ in range(2):
+                yield name, lambda c=control: setattr(c, "value", not c.value)
+        elif isinstance(control, ipywidgets.FloatText):
+            for factor in (1.02, 1 / 1.02):
+                yield name, lambda c=control, f=factor: setattr(c, "value", round(c.value * f, 2))
+        elif hasattr(control, "options"):
+            count = min(len(control.options), MOVES_PER_CONTROL)
+            for _ in range(count):
+                yield name, lambda c=control: setattr(c, "index", (c.index + 1) % len(c.options))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", list(catalog()))
+def test_figure_front_end_draws_every_update_like_a_fresh_plot(name, new_page, monkeypatch):
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
+    RecordingComm.sent = {}
+    widget = catalog()[name]()
+    with served() as url:
+        page = FigurePage(new_page(), url)
+        keys = [page.open(figure) for figure in widget.figures]
+        failures = []
+        for control, act in moves(widget):
+            act()
+            for index, (key, figure) in enumerate(zip(keys, widget.figures, strict=True)):
+                page.deliver(key)
+                differing = page.difference(key, figure)
+                if differing > TOLERANCE_PX:
+                    failures.append(f"{control}: figure {index} differs in {differing} px")
+        redraws = [page.redraws(key) for key in keys]
+    assert failures == [], (failures, redraws)
+    assert any(r["fast"] > 0 for r in redraws) or name not in FAST_CONTROLS, redraws
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("name", "controls"), FAST_CONTROLS.items())
+def test_figure_front_end_slider_steps_take_the_fast_path(name, controls, new_page, monkeypatch):
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
+    RecordingComm.sent = {}
+    widget = catalog()[name]()
+    with served() as url:
+        page = FigurePage(new_page(), url)
+        keys = [page.open(figure) for figure in widget.figures]
+        before = [page.redraws(key) for key in keys]
+        steps = 0
+        for control in controls:
+            slider = widget.controls[control]
+            for delta in (1, 1, -1, -1):
+                slider.value = slider.value + delta * slider.step
+                steps += 1
+                for key in keys:
+                    page.deliver(key)
+        after = [page.redraws(key) for key in keys]
+    # Every step of these sliders moves values inside the charts' axes: no full redraw.
+    assert [a["full"] for a in after] == [b["full"] for b in before]
+    assert [a["fast"] - b["fast"] for a, b in zip(after, before, strict=True)] == [steps] * len(
+        keys
+    )
