@@ -10,9 +10,9 @@ with marginlab.serve.voila_command, exactly as ``marginlab present`` starts it.
 The baseline is a notebook written by this script (``BASELINE_CELLS``): an ``IntSlider``
 and a plain plotly ``go.FigureWidget`` of 3 scatter traces x 500 points whose y arrays
 are replaced inside one ``batch_update`` per slider step, served by its own Voila with
-the same command line. Before every visit of a lesson page the baseline page is visited
-and pressed the same way, so each lesson is compared with a baseline measured minutes,
-not hours, apart: machine speed and load cancel out of the ratios.
+the same command line and open beside every visit of a lesson page; its slider is
+pressed in turn with the lesson's controls, so machine speed and load cancel out of the
+ratios.
 
 Printed per lesson (``--repeat`` visits with a preheated kernel; the first visit is a
 new browser, the later ones find the page's scripts in its cache, as for a learner going
@@ -21,10 +21,13 @@ from lesson to lesson):
 * keypress -> redraw, per main control of every lesson widget on the page (the controls
   named in ``benchmarks/widgets.py``'s ``SWEEPS``; found by their ``marginlab-control-
   <name>`` CSS class): keydown (capture phase) -> the first DOM change inside a chart
-  ("first", the goal's figure, as in the issue that set it), and -> the last chart DOM
-  change before the page falls quiet ("all": every chart of the press redrawn); p50/p95
-  in ms over ``--presses`` presses per visit, and as ratios to the baseline's p50/p95.
-  Goals (issue 15): p50 <= 0.8x and p95 <= 1.5x the baseline's.
+  (as issue 15 measured it), and -> the last chart DOM change before the page falls
+  quiet ("all": every chart of the press redrawn); p50/p95 in
+  ms over ``--presses`` presses per visit. The baseline's slider is pressed in turn with
+  each control (baseline, control, baseline, ...: both see the same machine load), and
+  the ratios are to those presses. Goals (issue 15): p50 <= 0.8x and p95 <= 1.5x the
+  baseline's, marked for both measures. A control whose presses change no chart (a
+  setting used by a button, a refused switch) is listed as such.
   A slider is pressed ArrowRight/ArrowLeft, a select ArrowDown/ArrowUp, a checkbox
   Space, toggle buttons and button pairs Enter on one option then on the other, a
   number box ArrowUp/ArrowDown then Enter (its value is sent on Enter);
@@ -59,6 +62,7 @@ GOAL_FIRST_CHART_S = 3.0
 GOAL_P50_RATIO = 0.8  # keypress -> redraw p50, over the baseline's p50
 GOAL_P95_RATIO = 1.5  # keypress -> redraw p95, over the baseline's p95
 MB = 1e6
+STAGES = ("kernel", "widget", "plotly")  # Visit's steps before the first chart
 QUIET_MS = 120  # a press is over when no chart changed for this long
 PRESS_TIMEOUT_MS = 5_000  # a press that redraws nothing within this is counted as such
 
@@ -143,17 +147,44 @@ _LATENCY_PROBE_JS = """
 # Run in the page from its start: how many charts are drawn with data, when the first
 # was and when the number last grew (performance.now(), ms). "first chart" waits for
 # drawn > 0 (_FIRST_CHART_JS); "all charts" adds lastMs - firstMs.
+# Also when the page opened its kernel's websocket (kernelMs), when the first widget
+# appeared (widgetMs) and when plotly.js was ready to draw (plotlyMs: marginlab's preload
+# or a loaded bundle in the page registry).
 _CHART_CLOCK_JS = """
-window.__marginlabCharts = {drawn: 0, firstMs: null, lastMs: null};
+window.__marginlabCharts = {drawn: 0, firstMs: null, lastMs: null, kernelMs: null,
+                            widgetMs: null, plotlyMs: null};
+window.WebSocket = new Proxy(window.WebSocket, {
+  construct(target, args) {
+    if (/\\/api\\/kernels\\//.test(String(args[0]))) {
+      window.__marginlabCharts.kernelMs ??= performance.now();
+    }
+    return Reflect.construct(target, args);
+  },
+});
 (function count() {
   const clock = window.__marginlabCharts;
+  const now = performance.now();
   const drawn = [...document.querySelectorAll('.js-plotly-plot')].filter(
     gd => gd._fullData && gd._fullData.length > 0 && gd.querySelector('.main-svg') !== null
   ).length;
   if (drawn > clock.drawn) {
     clock.drawn = drawn;
-    clock.lastMs = performance.now();
-    clock.firstMs ??= clock.lastMs;
+    clock.lastMs = now;
+    clock.firstMs ??= now;
+  }
+  if (clock.widgetMs === null && document.querySelector('.jupyter-widgets')) {
+    clock.widgetMs = now;
+  }
+  const registry = globalThis[Symbol.for('marginlab.plotly-bundles')];
+  if (registry && clock.plotlyMs === null) {
+    const preload = registry.get('preload');
+    if (preload && !clock.watching) {
+      clock.watching = true;
+      preload.then(() => { clock.plotlyMs ??= performance.now(); }, () => {});
+    }
+    for (const [key, entry] of registry) {
+      if (key !== 'preload' && entry.module) clock.plotlyMs ??= now;
+    }
   }
   requestAnimationFrame(count);
 })();
@@ -200,6 +231,9 @@ _PAGE_CONTROLS_JS = """
 class Visit:
     first_chart_s: float
     all_charts_s: float  # page request -> the last chart drawn
+    kernel_s: float  # page request -> the page opened its kernel's websocket
+    widget_s: float  # -> the first widget shown
+    plotly_s: float  # -> plotly.js ready to draw
     websocket_bytes: int
     http_bytes: int  # response bodies fetched over HTTP (not from the browser cache)
     kernel_id: str | None
@@ -213,6 +247,13 @@ class Presses:
     nbytes: list[int] = field(default_factory=list)  # websocket bytes per press, per visit
     fast: int = 0  # chart redraws on plotly.js's fast path (figure.js's counts)
     full: dict[str, int] = field(default_factory=dict)  # full redraws, by reason
+
+    def add(self, other: Presses) -> None:
+        self.samples += other.samples
+        self.nbytes += other.nbytes
+        self.fast += other.fast
+        for reason, count in other.full.items():
+            self.full[reason] = self.full.get(reason, 0) + count
 
     def ms(self, which: int) -> list[float]:
         return [s[which] for s in self.samples if s is not None]
@@ -238,7 +279,7 @@ class Result:
     cold: list[Visit] = field(default_factory=list)
     preheated: list[Visit] = field(default_factory=list)
     controls: dict[str, Presses] = field(default_factory=dict)  # "widget.control" -> presses
-    baseline: Presses = field(default_factory=Presses)  # interleaved with this lesson
+    baselines: dict[str, Presses] = field(default_factory=dict)  # pressed in turn with each
     memory: Memory | None = None
     kernel_rss: list[int] = field(default_factory=list)
     charts: int = 0
@@ -317,7 +358,13 @@ def visit(context, guard: bc.RequestGuard, url: str) -> tuple[Visit, object, Web
     http_bytes = page.evaluate(_HTTP_BYTES_JS)
     clock = page.evaluate("window.__marginlabCharts")
     all_charts_s = first_chart_s + (clock["lastMs"] - clock["firstMs"]) / 1000
-    return Visit(first_chart_s, all_charts_s, meter.total, http_bytes, kernel_id), page, meter
+    # The page's own clock (ms since navigation) for the steps before the first chart.
+    stages = [
+        (clock[key] if clock[key] is not None else float("nan")) / 1000
+        for key in ("kernelMs", "widgetMs", "plotlyMs")
+    ]
+    record = Visit(first_chart_s, all_charts_s, *stages, meter.total, http_bytes, kernel_id)
+    return record, page, meter
 
 
 # ------------------------------------------------------------------------------ presses
@@ -377,41 +424,62 @@ class Control:
         return self.roots[0].is_visible()
 
 
-def press_many(page, meter: WebsocketMeter, control: Control, presses: int) -> Presses:
-    """Press ``control`` ``presses`` times, each once the page is quiet again."""
+@dataclass
+class Target:
+    """A control on an open page, pressed by ``press_once``."""
+
+    page: object
+    meter: WebsocketMeter
+    control: Control
+
+
+def press_once(target: Target, i: int) -> None:
+    """The ``i``-th press of the target's control; returns when the page is quiet again."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-    result = Presses()
-    target = control.roots[0]
-    target.scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
-    before = meter.total
-    fast_before, full_before = redraw_counts(page)
-    for i in range(presses):
-        control.press(i)
-        try:
-            page.wait_for_function(
-                "() => window.__marginlabLatency.first !== null", timeout=PRESS_TIMEOUT_MS
-            )
-        except PlaywrightTimeoutError:  # a press that changed no chart is reported as such
-            pass
+    page = target.page
+    target.control.press(i)
+    try:
         page.wait_for_function(
-            f"""() => {{
-              const p = window.__marginlabLatency;
-              return performance.now() - (p.last ?? p.start ?? 0) > {QUIET_MS};
-            }}"""
+            "() => window.__marginlabLatency.first !== null", timeout=PRESS_TIMEOUT_MS
         )
-        page.evaluate("window.__marginlabLatency.finish()")
-    result.samples = page.evaluate("window.__marginlabLatency.samples.splice(0)")
-    result.nbytes.append((meter.total - before) // max(presses, 1))
-    fast_after, full_after = redraw_counts(page)
-    result.fast = fast_after - fast_before
-    result.full = {
-        reason: count - full_before.get(reason, 0)
-        for reason, count in full_after.items()
-        if count > full_before.get(reason, 0)
-    }
-    return result
+    except PlaywrightTimeoutError:  # a press that changed no chart is reported as such
+        pass
+    page.wait_for_function(
+        f"""() => {{
+          const p = window.__marginlabLatency;
+          return performance.now() - (p.last ?? p.start ?? 0) > {QUIET_MS};
+        }}"""
+    )
+    page.evaluate("window.__marginlabLatency.finish()")
+
+
+def press_many(*targets: Target, presses: int) -> list[Presses]:
+    """Press each target's control ``presses`` times, taking turns (so that every target
+    sees the same machine load); returns each target's samples and redraw counts."""
+    starts = []
+    for target in targets:
+        target.control.roots[0].scroll_into_view_if_needed()
+        target.page.evaluate("window.__marginlabLatency.samples.splice(0)")
+        starts.append((target.meter.total, redraw_counts(target.page)))
+    targets[0].page.wait_for_timeout(300)
+    for i in range(presses):
+        for target in targets:
+            press_once(target, i)
+    results = []
+    for target, (before, (fast_before, full_before)) in zip(targets, starts, strict=True):
+        result = Presses()
+        result.samples = target.page.evaluate("window.__marginlabLatency.samples.splice(0)")
+        result.nbytes.append((target.meter.total - before) // max(presses, 1))
+        fast_after, full_after = redraw_counts(target.page)
+        result.fast = fast_after - fast_before
+        result.full = {
+            reason: count - full_before.get(reason, 0)
+            for reason, count in full_after.items()
+            if count > full_before.get(reason, 0)
+        }
+        results.append(result)
+    return results
 
 
 def install_probe(page) -> None:
@@ -453,10 +521,10 @@ def measure_memory(page, control: Control, presses: int) -> Memory:
         attached = page.evaluate("document.getElementsByTagName('*').length")
         return attached, int(metrics["Nodes"]), metrics["JSHeapUsedSize"]
 
-    meter_stub = type("Meter", (), {"total": 0})()
-    press_many(page, meter_stub, control, 2)  # warm: first presses allocate caches
+    target = Target(page, type("Meter", (), {"total": 0})(), control)
+    press_many(target, presses=2)  # warm: first presses allocate caches
     before = sample()
-    press_many(page, meter_stub, control, presses)
+    press_many(target, presses=presses)
     after = sample()
     cdp.detach()
     return Memory(presses, (before[0], after[0]), (before[1], after[1]), (before[2], after[2]))
@@ -496,15 +564,6 @@ class Site:
         self.server.stop()
 
 
-def press_baseline(site: Site, presses: int) -> Presses:
-    _, page, meter = site.open()
-    try:
-        install_probe(page)
-        return press_many(page, meter, Control.slider(page), presses)
-    finally:
-        site.close_page(page)
-
-
 def bench_notebook(browser, notebook: Path, baseline: Site, args: argparse.Namespace) -> Result:
     result = Result(notebook.stem)
     mains = main_controls()
@@ -524,28 +583,27 @@ def bench_notebook(browser, notebook: Path, baseline: Site, args: argparse.Names
     site = Site.start(browser, notebook, "voila-preheated")
     try:
         for repeat in range(args.repeat):
-            base = press_baseline(baseline, args.presses)
-            result.baseline.samples += base.samples
-            result.baseline.nbytes += base.nbytes
+            _, base_page, base_meter = baseline.open()
+            install_probe(base_page)
+            base = Target(base_page, base_meter, Control.slider(base_page))
             record, page, meter = site.open()
             result.preheated.append(record)
             result.charts = len(bc.chart_traces(page))
             install_probe(page)
             controls = page_controls(page, mains)
             for name, control in controls:
-                presses = press_many(page, meter, control, args.presses)
-                into = result.controls.setdefault(name, Presses())
-                into.samples += presses.samples
-                into.nbytes += presses.nbytes
-                into.fast += presses.fast
-                for reason, count in presses.full.items():
-                    into.full[reason] = into.full.get(reason, 0) + count
+                lesson, base_presses = press_many(
+                    Target(page, meter, control), base, presses=args.presses
+                )
+                result.controls.setdefault(name, Presses()).add(lesson)
+                result.baselines.setdefault(name, Presses()).add(base_presses)
             if repeat == args.repeat - 1 and controls and args.long_presses:
                 result.memory = measure_memory(page, controls[0][1], args.long_presses)
             kernel = kernel_processes(site.server).get(record.kernel_id)
             if kernel is not None:
                 result.kernel_rss.append(kernel.memory_info().rss)
             site.close_page(page)
+            baseline.close_page(base_page)
     finally:
         site.stop()
     return result
@@ -568,42 +626,56 @@ def mark(ok: bool) -> str:
 
 def print_presses(results: list[Result]) -> None:
     print(
-        f"\n{'lesson':<26} {'control':<34} {'n':>4} {'p50 ms':>7} {'p95 ms':>7} "
-        f"{'x p50':>6} {'x p95':>6} {'all p50':>7} {'all p95':>7} {'x all':>5} {'KB/key':>6} "
-        f"{'fast':>5}  goals: p50 <= {GOAL_P50_RATIO}x, p95 <= {GOAL_P95_RATIO}x baseline"
-        "; full redraws by reason"
+        f"\n{'lesson':<26} {'control':<34} {'n':>3} {'p50 ms':>6} {'p95':>6} {'all p50':>7} "
+        f"{'p95':>6} {'base p50':>8} {'p95':>6} {'x p50':>5} {'x p95':>5} {'x all50':>7} "
+        f"{'x all95':>7} {'KB/key':>6} {'fast':>5}  goals p50 <= {GOAL_P50_RATIO}x, "
+        f"p95 <= {GOAL_P95_RATIO}x: first | all; full redraws (why)"
     )
     for r in results:
-        base = r.baseline.ms(0)
-        b50, b95 = p50(base), p95(base)
-        print(
-            f"{r.notebook:<26} {'(baseline FigureWidget)':<34} {len(base):>4} {b50:>7.1f} "
-            f"{b95:>7.1f} {1:>6.2f} {1:>6.2f} {p50(r.baseline.ms(1)):>7.1f} "
-            f"{p95(r.baseline.ms(1)):>7.1f} {1:>5.2f} {p50(r.baseline.nbytes) / 1e3:>6.1f}"
-        )
         if not r.controls:
-            print(f"{'':<26} (no main control)")
+            print(f"{r.notebook:<26} (no main control)")
+        shown = r.notebook
         for name, presses in r.controls.items():
-            first = presses.ms(0)
-            x50, x95 = p50(first) / b50, p95(first) / b95
-            goals = f"{mark(x50 <= GOAL_P50_RATIO)} / {mark(x95 <= GOAL_P95_RATIO)}"
-            missed = f", {presses.missed} no redraw" if presses.missed else ""
+            base = r.baselines[name].ms(0)
+            b50, b95 = p50(base), p95(base)
+            first, every = presses.ms(0), presses.ms(1)
             redraws = presses.fast + sum(presses.full.values())
             fast = f"{presses.fast / redraws:.0%}" if redraws else "-"
-            full = " ".join(f"{why}:{n}" for why, n in sorted(presses.full.items()))
-            all50 = p50(presses.ms(1))
-            print(
-                f"{'':<26} {name:<34} {len(first):>4} {p50(first):>7.1f} {p95(first):>7.1f} "
-                f"{x50:>6.2f} {x95:>6.2f} {all50:>7.1f} {p95(presses.ms(1)):>7.1f} "
-                f"{all50 / b50:>5.2f} {p50(presses.nbytes) / 1e3:>6.1f} {fast:>5}  "
-                f"{goals}{missed}; {full or '-'}"
+            full = " ".join(f"{why}:{n}" for why, n in sorted(presses.full.items())) or "-"
+            if not first:
+                print(
+                    f"{shown:<26} {name:<34} {0:>3} {'(no chart changes: the press changes '}"
+                    f"{'text or a setting only)'}  base {b50:.1f}/{b95:.1f} ms"
+                )
+                shown = ""
+                continue
+            f50, f95 = p50(first) / b50, p95(first) / b95
+            x50, x95 = p50(every) / b50, p95(every) / b95
+            goals = (
+                f"{mark(f50 <= GOAL_P50_RATIO)}/{mark(f95 <= GOAL_P95_RATIO)} | "
+                f"{mark(x50 <= GOAL_P50_RATIO)}/{mark(x95 <= GOAL_P95_RATIO)}"
             )
+            missed = f" ({presses.missed} presses changed no chart)" if presses.missed else ""
+            print(
+                f"{shown:<26} {name:<34} {len(first):>3} {p50(first):>6.1f} {p95(first):>6.1f} "
+                f"{p50(every):>7.1f} {p95(every):>6.1f} {b50:>8.1f} {b95:>6.1f} "
+                f"{f50:>5.2f} {f95:>5.2f} {x50:>7.2f} {x95:>7.2f} "
+                f"{p50(presses.nbytes) / 1e3:>6.1f} {fast:>5}  {goals}; {full}{missed}"
+            )
+            shown = ""
+    print(
+        "p50/p95: keydown -> first chart change (issue 15's measure); all: -> every chart of "
+        "the press redrawn; base: the plain FigureWidget pressed in turn with this control; "
+        "x: ratios to base; goals for both measures (first | all); fast: share of chart "
+        "redraws on plotly.js's fast path."
+    )
 
 
 def print_pages(results: list[Result]) -> None:
     print(
         f"\n{'lesson':<26} {'charts':>6} {'cold s':>6} {'preheat s':>9} {'cached s':>8} "
-        f"{'all s':>5} {'ws MB':>5} {'http MB':>7} {'cached':>6} {'kernel MB':>9} "
+        f"{'all s':>5} {'kernel':>6} {'widget':>6} {'plotly':>6} "
+        f"{'ws MB':>5} {'http MB':>7} {'cached':>6} {'kernel MB':>9} "
         f"{'presses':>7} {'DOM before':>10} {'after':>6} {'nodes GC':>8} {'after':>6} "
         f"{'heap MB':>7} {'after':>6}  goal: chart <= {GOAL_FIRST_CHART_S:.0f} s"
     )
@@ -624,15 +696,20 @@ def print_pages(results: list[Result]) -> None:
             if m
             else f"{'-':>7} {'':>10} {'':>6} {'':>8} {'':>6} {'':>7} {'':>6}"
         )
+        visits = later or [first]
+        stages = [p50([getattr(v, f"{name}_s") for v in visits]) for name in STAGES]
         print(
             f"{r.notebook:<26} {r.charts:>6} {cold:>6.2f} {first.first_chart_s:>9.2f} "
-            f"{cached_s:>8.2f} {all_s:>5.2f} {page_mb:>5.2f} {first.http_bytes / MB:>7.2f} "
+            f"{cached_s:>8.2f} {all_s:>5.2f} {stages[0]:>6.2f} {stages[1]:>6.2f} "
+            f"{stages[2]:>6.2f} {page_mb:>5.2f} {first.http_bytes / MB:>7.2f} "
             f"{http_cached:>6.2f} {rss_mb:>9.0f} {memory}  {mark(chart_s <= GOAL_FIRST_CHART_S)}"
         )
     print(
         "first chart: cold = no kernel pool, new browser (--cold); preheat = kernel pool, "
         "new browser; cached = kernel pool, browser cache warm (the goal's figure); all = "
-        "to the last chart drawn, cached. http MB: page and scripts over HTTP, new browser "
+        "to the last chart drawn, cached; kernel/widget/plotly: when the page opened its "
+        "kernel's websocket, showed its first widget, had plotly.js ready (s, cached). "
+        "http MB: page and scripts over HTTP, new browser "
         "/ cache warm. DOM: nodes in the document before/after the presses; nodes GC and "
         "heap: all live DOM nodes and JS heap after a forced GC. Medians; the machine is "
         "shared: compare ratios, re-run to compare runs."

@@ -366,6 +366,18 @@ def plotly_bundle_delivery(page: Page) -> tuple[list[dict[str, bool]], bool]:
     return page.evaluate(_PLOTLY_BUNDLES_JS), page.evaluate(_PLOTLY_OVER_HTTP_JS)
 
 
+def fast_redraws(page: Page) -> int | None:
+    """How many times marginlab's live charts (widgets/static/figure.js) redrew through
+    plotly.js's fast path so far; None when the page has none."""
+    return page.evaluate(
+        """() => {
+          const charts = [...document.querySelectorAll('.marginlab-figure')];
+          return charts.length ? charts.reduce((n, gd) => n + Number(gd.dataset.fast ?? 0), 0)
+                               : null;
+        }"""
+    )
+
+
 def summary_text(page: Page) -> str:
     """The text of every summary line on the page, joined."""
     return "\n".join(page.locator(SUMMARY).all_inner_texts())

@@ -15,10 +15,11 @@ from typing import Any
 
 import comm
 import ipywidgets
+import plotly.graph_objects as go
 import pytest
 from figure_page import FigurePage, RecordingComm, served
 
-from marginlab.widgets import catalog
+from marginlab.widgets import catalog, make_figure_widget
 
 # Pixels allowed to differ after forgiving 1-px antialiasing shifts. A label, a bar or a
 # band drawn wrongly differs by hundreds to tens of thousands of pixels.
@@ -106,3 +107,31 @@ def test_figure_front_end_slider_steps_take_the_fast_path(name, controls, new_pa
     assert [a["fast"] - b["fast"] for a, b in zip(after, before, strict=True)] == [steps] * len(
         keys
     )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("how", ["fast", "full"])
+def test_figure_front_end_draws_a_label_that_was_blank(how, new_page, monkeypatch):
+    # plotly.js 4.1 never redraws a text label it removed for being blank; figure.js hands
+    # it blank labels as spaces, so a label that gets text later appears.
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
+    RecordingComm.sent = {}
+    figure = make_figure_widget(
+        go.Figure(
+            go.Scatter(x=[0, 1], y=[1, 2], mode="lines+text", text=["", "right"]),
+            layout={"xaxis": {"range": [-1, 2]}, "yaxis": {"range": [0, 3]}, "width": 500},
+        )
+    )
+    with served() as url:
+        page = FigurePage(new_page(), url)
+        key = page.open(figure)
+        with figure.batch_update():
+            figure.data[0].text = ["left", ""]
+            if how == "full":
+                figure.data[0].line.color = "red"  # not a value: a full redraw
+        page.deliver(key)
+        points = page.page.locator(f"#live-{key} .textpoint")
+        shown = points.evaluate_all("points => points.map((p) => p.textContent)")
+        assert [text.strip() for text in shown] == ["left", ""]
+        assert page.difference(key, figure) <= TOLERANCE_PX
+        assert page.redraws(key)["fast"] == (1 if how == "fast" else 0)

@@ -25,6 +25,7 @@ class Expect:
 
     min_charts: int = 1
     slider: bool = True
+    fast_slider: bool = True  # a step of the first slider redraws a chart on the fast path
     button: str | None = None
     self_check: bool = True
 
@@ -33,6 +34,7 @@ class Expect:
 EXPECT: dict[str, Expect] = {
     "chart_slider_quiz": Expect(min_charts=1),
     "07-switching-modes": Expect(slider=False, button="ETHUSDT"),  # a sandbox: pick a pair
+    "08-when-to-use-which": Expect(fast_slider=False),  # its first slider picks a new path
 }
 
 
@@ -55,7 +57,12 @@ def check_learner_view(page, notebook: Path, guard: bc.RequestGuard) -> None:
     assert len(traces) == charts and all(n > 0 for n in traces), traces
     changes = []
     if expect.slider:
+        fast_before = bc.fast_redraws(page)
         changes.append(("the slider", bc.press_slider(page)))
+        if fast_before is not None and expect.fast_slider:
+            # A slider step moves values inside the charts' axes: at least one chart takes
+            # plotly.js's fast path (a plotly upgrade that loses it fails here).
+            assert bc.fast_redraws(page) > fast_before, "no chart redrew on the fast path"
     if expect.button is not None:
         changes.append((f"the {expect.button!r} button", bc.press_button(page, expect.button)))
     for control, change in changes:

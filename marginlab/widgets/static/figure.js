@@ -26,7 +26,8 @@
 // chart on a classroom laptop). So that moving values rarely need a new range, this
 // module gives every numeric axis the figure leaves to autorange a range of its own:
 // the data's extent plus plotly's 5 % padding plus some headroom, kept while the data
-// stays inside it and fills most of it. Updates that arrive while a chart is drawing are
+// stays inside it and fills most of it (figures plotly.js cannot animate, such as contour
+// maps, keep plotly.js's autorange). Updates that arrive while a chart is drawing are
 // merged and drawn once, at the next animation frame.
 
 const REGISTRY = Symbol.for("marginlab.plotly-bundles");
@@ -165,6 +166,21 @@ function copyPlain(value) {
   const out = {};
   for (const [key, item] of Object.entries(value)) out[key] = copyPlain(item);
   return out;
+}
+
+// A trace's text labels for plotly.js: a blank label as a space. plotly.js 4.1 removes a
+// blank label's text element, and its later redraws (react, restyle, animate) never put
+// it back: Plotly.react(gd, [{text: ["", ""]}]) then [{text: ["new", ""]}] shows nothing.
+// A space keeps the element, so the label appears when it gets text.
+function labels(text) {
+  if (text === "") return " ";
+  return Array.isArray(text) ? text.map((item) => (item === "" ? " " : item)) : text;
+}
+
+function plotlyTrace(trace) {
+  const copy = copyPlain(trace);
+  if ("text" in copy) copy.text = labels(copy.text);
+  return copy;
 }
 
 function readFigure(spec, buffers) {
@@ -371,7 +387,10 @@ class View {
   // Ranges for the figure's autoranged axes: kept while the data fits (the fast path
   // needs unchanged axes), else new; returns whether any range changed.
   updateRanges(figure) {
-    const extents = dataExtents(figure);
+    // A figure with a trace plotly.js cannot animate (a contour map) always redraws in
+    // full: plotly.js's own autorange serves it best.
+    const animatable = figure.data.every((t) => (t.type ?? "scatter") in ANIMATABLE);
+    const extents = animatable ? dataExtents(figure) : new Map();
     let changed = false;
     const seen = new Set();
     for (const group of autoAxes(figure, extents)) {
@@ -415,7 +434,7 @@ class View {
     for (const [axis, range] of this.ranges) {
       layout[axis] = { ...(layout[axis] ?? {}), range: [...range], autorange: false };
     }
-    return { data: figure.data.map(copyPlain), layout };
+    return { data: figure.data.map(plotlyTrace), layout };
   }
 
   // Why `change` cannot take the fast path (Plotly.animate), or "" when it can: trace
@@ -427,21 +446,21 @@ class View {
     if (change.traces.size === 0) return "nothing";
     const types = figure.data.map((t) => t.type ?? "scatter");
     const other = types.find((type) => !(type in ANIMATABLE));
-    if (other !== undefined) return `type ${other}`;
+    if (other !== undefined) return `type-${other}`;
     const layout = figure.layout;
     for (const [index, keys] of change.traces) {
       const trace = figure.data[index];
       const old = before[index];
       if (trace === undefined || old === undefined) return "traces";
       const allowed = ANIMATABLE[trace.type ?? "scatter"];
-      for (const key of keys) if (!allowed.has(key)) return `property ${key}`;
+      for (const key of keys) if (!allowed.has(key)) return `property-${key}`;
       // A trace that gains or loses all its points changes the legend.
       if (pointCount(trace) === 0 || pointCount(old) === 0) return "points";
       if (trace.type === "bar") {
         // plotly.js's transition draws bars without the barmode (stacked labels) and
         // without rounding their edges to pixels (gapless bars).
-        if (["stack", "relative"].includes(layout.barmode)) return "stacked bars";
-        if (layout.bargap === 0 && !layout.bargroupgap) return "gapless bars";
+        if (["stack", "relative"].includes(layout.barmode)) return "stacked-bars";
+        if (layout.bargap === 0 && !layout.bargroupgap) return "gapless-bars";
         if (keys.has("text") && layout.uniformtext?.mode) return "uniformtext";
       }
     }
@@ -455,11 +474,9 @@ class View {
     const rangesChanged = this.updateRanges(figure);
     const reason = !this.drawn
       ? "first"
-      : labelsAppear(change, figure, before)
-        ? "labels"
-        : rangesChanged
-          ? "range"
-          : this.slowReason(change, figure, before);
+      : rangesChanged
+        ? "range"
+        : this.slowReason(change, figure, before);
     if (reason === "") {
       // Every trace goes in the frame: plotly.js redraws the layers of the traces it is
       // given and removes the others.
@@ -468,6 +485,7 @@ class View {
         for (const key of change.traces.get(index) ?? []) {
           values[key] = key in trace ? copyPlain(trace[key]) : null;
         }
+        if ("text" in values && values.text !== null) values.text = labels(values.text);
         return values;
       });
       this.counts.fast += 1;
@@ -475,9 +493,7 @@ class View {
     } else {
       const { data, layout } = this.plotlyFigure(figure);
       this.counts.full += 1;
-      // plotly.js redraws (react, restyle, animate) never bring back a text label that
-      // was blank: a new label needs a new plot.
-      await (this.drawn && reason !== "labels"
+      await (this.drawn
         ? Plotly.react(this.gd, data, layout)
         : Plotly.newPlot(this.gd, data, layout, CONFIG));
       this.drawn = true;
@@ -527,22 +543,6 @@ function pointCount(trace) {
   return values === undefined || values === null ? 0 : values.length;
 }
 
-// Whether a text label that was blank (or missing) now has text: plotly.js 4.1's scatter
-// and bar redraws keep a point's label element once it was removed for a blank text, and
-// never fill it again (Plotly.react(gd, [{text: ["", ""]}]) then [{text: ["new", ""]}]
-// draws nothing); only a new plot draws it.
-function labelsAppear(change, figure, before) {
-  if (change.full) return false;
-  for (const [index, keys] of change.traces) {
-    if (!keys.has("text")) continue;
-    const now = figure.data[index]?.text;
-    const old = before[index]?.text;
-    const blank = (text, i) => (Array.isArray(text) ? !text[i] : !text);
-    const n = Array.isArray(now) ? now.length : 1;
-    for (let i = 0; i < n; i++) if (!blank(now, i) && blank(old, i)) return true;
-  }
-  return false;
-}
 
 // ------------------------------------------------------------------------------ anywidget
 export default () => {
