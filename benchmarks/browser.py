@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import statistics
 import sys
 import tempfile
@@ -726,6 +727,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--cold", action="store_true", help="also visit without a kernel pool")
     args = parser.parse_args(argv)
+    # Stopped (timeout, kill): unwind, so that the servers and kernels it started stop too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if bc.chromium_path() is None:
         print("benchmarks/browser.py skipped: chromium not found (apt-get install chromium)")
         return 0

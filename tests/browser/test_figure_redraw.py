@@ -11,6 +11,7 @@ pixel by pixel, with Plotly.newPlot of the Python figure as it now is.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import comm
@@ -61,15 +62,22 @@ def moves(widget: Any) -> Iterator[tuple[str, Any]]:
                 yield name, lambda c=control: setattr(c, "index", (c.index + 1) % len(c.options))
 
 
-@pytest.mark.browser
-@pytest.mark.parametrize("name", list(catalog()))
-def test_figure_front_end_draws_every_update_like_a_fresh_plot(name, new_page, monkeypatch):
+@contextmanager
+def shown(name: str, new_page, monkeypatch) -> Iterator[tuple[Any, FigurePage, list[str]]]:
+    """Catalogued widget ``name``, built with its messages recorded, and its figures open
+    in the page: (widget, page, the figures' keys)."""
     monkeypatch.setattr(comm, "create_comm", RecordingComm)
     RecordingComm.sent = {}
     widget = catalog()[name]()
     with served() as url:
         page = FigurePage(new_page(), url)
-        keys = [page.open(figure) for figure in widget.figures]
+        yield widget, page, [page.open(figure) for figure in widget.figures]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", list(catalog()))
+def test_figure_front_end_draws_every_update_like_a_fresh_plot(name, new_page, monkeypatch):
+    with shown(name, new_page, monkeypatch) as (widget, page, keys):
         failures = []
         for control, act in moves(widget):
             act()
@@ -86,12 +94,7 @@ def test_figure_front_end_draws_every_update_like_a_fresh_plot(name, new_page, m
 @pytest.mark.browser
 @pytest.mark.parametrize(("name", "controls"), FAST_CONTROLS.items())
 def test_figure_front_end_slider_steps_take_the_fast_path(name, controls, new_page, monkeypatch):
-    monkeypatch.setattr(comm, "create_comm", RecordingComm)
-    RecordingComm.sent = {}
-    widget = catalog()[name]()
-    with served() as url:
-        page = FigurePage(new_page(), url)
-        keys = [page.open(figure) for figure in widget.figures]
+    with shown(name, new_page, monkeypatch) as (widget, page, keys):
         before = [page.redraws(key) for key in keys]
         steps = 0
         for control in controls:

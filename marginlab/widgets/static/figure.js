@@ -376,8 +376,10 @@ class View {
     this.gd.className = "marginlab-figure";
     el.appendChild(this.gd);
     this.ranges = new Map(); // axis -> [low, high] given to plotly.js
+    this.ready = false; // the element has a width: drawing can start
     this.drawn = false;
     this.busy = false;
+    this.resized = false; // a resize came while drawing
     this.pending = null; // a change to draw once the current drawing is done
     this.frame = 0;
     this.counts = { fast: 0, full: 0 };
@@ -506,10 +508,10 @@ class View {
   }
 
   // Draw `change` now, or -- while a drawing is running -- merged with later changes at
-  // the next animation frame after it.
+  // the next animation frame after it (before the element has a width: once it has).
   request(change) {
     this.pending = mergeChange(this.pending, change);
-    if (this.busy || this.frame) return;
+    if (!this.ready || this.busy || this.frame) return;
     this.run();
   }
 
@@ -523,12 +525,22 @@ class View {
       .catch((error) => console.error("[marginlab] could not draw the figure", error))
       .finally(() => {
         this.busy = false;
+        if (this.resized) this.resize();
         if (this.pending !== null) this.frame = requestAnimationFrame(() => this.run());
       });
   }
 
+  // The element got a width (first: start drawing) or a new one.
   resize() {
-    if (this.drawn && !this.busy) this.Plotly.Plots.resize(this.gd);
+    if (!this.ready) {
+      this.ready = true;
+      this.request({ full: true, layout: true, traces: new Map() });
+    } else if (this.busy) {
+      this.resized = true;
+    } else if (this.drawn) {
+      this.resized = false;
+      this.Plotly.Plots.resize(this.gd);
+    }
   }
 
   remove() {
@@ -542,7 +554,6 @@ function pointCount(trace) {
   const values = trace.y ?? trace.x ?? trace.z;
   return values === undefined || values === null ? 0 : values.length;
 }
-
 
 // ------------------------------------------------------------------------------ anywidget
 export default () => {
@@ -599,10 +610,8 @@ export default () => {
       const observer = new ResizeObserver(() => {
         const now = el.clientWidth;
         if (now === 0 || now === width) return;
-        const first = width === 0;
         width = now;
-        if (first) view.request(FULL);
-        else view.resize();
+        view.resize();
       });
       observer.observe(el);
       return () => {
