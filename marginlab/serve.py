@@ -6,7 +6,7 @@ two Font Awesome stylesheets from a CDN; the ``marginlab`` Voila template in
 ``serve_assets/`` (found through ``JUPYTER_PATH``, see :func:`server_env`) drops them,
 because Voila's own bundle already carries Font Awesome and its fonts. The template also
 starts plotly.js over HTTP as the page opens (``static/marginlab-preload.js``), from a
-copy of plotly's widget bundle that :func:`plotly_assets_dir` writes to a cache folder.
+copy of the live charts' plotly.js that :func:`plotly_assets_dir` writes to a cache folder.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def _write_once(path: Path, data: bytes) -> None:
 
 
 def plotly_assets_dir(environ: dict[str, str] | None = None) -> Path | None:
-    """A Jupyter data folder holding plotly's widget bundle as a static file of the
+    """A Jupyter data folder holding the live charts' plotly.js as a static file of the
     marginlab Voila template, for ``static/marginlab-preload.js`` to import over HTTP.
 
     Written once per plotly bundle under the user's cache folder (``environ``'s
