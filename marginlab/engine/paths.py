@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from marginlab.engine import _validate
+from marginlab.engine.errors import MarginError
 from marginlab.engine.types import Side
 
 HOURS_PER_YEAR = 365.0 * 24.0
@@ -49,7 +50,7 @@ def _count(value: object, name: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be a whole number, got {type(value).__name__} {value!r}")
     if value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value!r}")
+        raise MarginError(f"{name} must be at least {low}, got {value!r}")
     return int(value)
 
 
@@ -223,13 +224,13 @@ def correlated_gbm_paths(
     n = len(names)
     rho = _validate.in_range(correlation, "correlation", -1.0, 1.0)
     if n > 1 and rho <= -1.0 / (n - 1):
-        raise ValueError(
+        raise MarginError(
             f"correlation must be above {-1.0 / (n - 1):g} for {n} symbols, got {correlation!r}"
         )
     if isinstance(volatility, Mapping):
         missing = [s for s in names if s not in {_validate.symbol(k) for k in volatility}]
         if missing:
-            raise ValueError(f"volatility: no value for {', '.join(missing)}")
+            raise MarginError(f"volatility: no value for {', '.join(missing)}")
         vols = {_validate.symbol(k): v for k, v in volatility.items()}
         vol_list = [vols[s] for s in names]
     else:
@@ -311,7 +312,7 @@ def teaching_path(
     array([100. , 107.5, 115. , 107.5, 100. ])
     """
     if name not in TEACHING_PATHS:
-        raise ValueError(f"name must be one of {', '.join(TEACHING_PATHS)}, got {name!r}")
+        raise MarginError(f"name must be one of {', '.join(TEACHING_PATHS)}, got {name!r}")
     start = _validate.positive(start_price, "start_price", " USDT")
     steps = _count(n_steps, "n_steps", 3)
     if depth_rate is None:
@@ -355,10 +356,11 @@ def load_prices(source: object, *, min_rows: int = 2) -> pd.DataFrame:
     >>> frame = pd.DataFrame({"timestamp": ["2024-01-01", "2024-01-02"], "close": [42000, 43000]})
     >>> load_prices(frame)["close"].tolist()
     [42000.0, 43000.0]
-    >>> load_prices(frame.iloc[::-1])  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ValueError: timestamp must increase from row to row: row 2 (2024-01-01 ...) comes before ...
+    >>> try:
+    ...     load_prices(frame.iloc[::-1])
+    ... except MarginError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    timestamp must increase from row to row: row 2 (2024-01-01 ...) comes before ...
     """
     minimum = _count(min_rows, "min_rows", 1)
     csv_name: str | None = None
@@ -372,9 +374,9 @@ def load_prices(source: object, *, min_rows: int = 2) -> pd.DataFrame:
         try:
             raw = pd.read_csv(source, dtype=str, skipinitialspace=True)
         except FileNotFoundError:
-            raise ValueError(f"source: no such file {os.fspath(source)!r}") from None
+            raise MarginError(f"source: no such file {os.fspath(source)!r}") from None
         except pd.errors.EmptyDataError:
-            raise ValueError(f"source: {csv_name} is empty (no header, no rows)") from None
+            raise MarginError(f"source: {csv_name} is empty (no header, no rows)") from None
     else:
         raise TypeError(
             f"source must be a CSV file path or a pandas DataFrame, got {type(source).__name__}"
@@ -384,12 +386,12 @@ def load_prices(source: object, *, min_rows: int = 2) -> pd.DataFrame:
     found = ", ".join(repr(str(c)) for c in raw.columns) or "none"
     for needed in ("timestamp", "close"):
         if needed not in columns:
-            raise ValueError(
+            raise MarginError(
                 f"missing column {needed!r}: a price file needs 'timestamp' and 'close' "
                 f"(optionally 'open', 'high', 'low'); found {found}"
             )
     if len(raw) < minimum:
-        raise ValueError(f"too few rows: need at least {minimum}, got {len(raw)}")
+        raise MarginError(f"too few rows: need at least {minimum}, got {len(raw)}")
 
     prices = {}
     for name in _PRICE_COLUMNS:
@@ -407,14 +409,14 @@ def _price_column(column: pd.Series, name: str, csv_name: str | None) -> np.ndar
         where = _describe_row(int(position), csv_name)
         original = column.iloc[position]
         if original is None or (isinstance(original, float) and math.isnan(original)):
-            raise ValueError(f"{where}: {name} is missing (NaN or empty)")
+            raise MarginError(f"{where}: {name} is missing (NaN or empty)")
         if isinstance(original, str) and not original.strip():
-            raise ValueError(f"{where}: {name} is missing (empty)")
+            raise MarginError(f"{where}: {name} is missing (empty)")
         if isinstance(original, str) and original.strip().lower() in ("nan", "na", "null"):
-            raise ValueError(f"{where}: {name} is missing ({original.strip()!r})")
+            raise MarginError(f"{where}: {name} is missing ({original.strip()!r})")
         if math.isnan(values[position]):
-            raise ValueError(f"{where}: {name} is not a number: {original!r}")
-        raise ValueError(
+            raise MarginError(f"{where}: {name} is not a number: {original!r}")
+        raise MarginError(
             f"{where}: {name} must be a finite price greater than 0 USDT, got {original!r}"
         )
     return values
@@ -427,7 +429,7 @@ def _check_ohlc(prices: dict[str, np.ndarray], csv_name: str | None) -> None:
                 bad = np.flatnonzero(prices["high"] < prices[other])
                 if bad.size:
                     i = int(bad[0])
-                    raise ValueError(
+                    raise MarginError(
                         f"{_describe_row(i, csv_name)}: high {prices['high'][i]:g} is below "
                         f"{other} {prices[other][i]:g}"
                     )
@@ -437,7 +439,7 @@ def _check_ohlc(prices: dict[str, np.ndarray], csv_name: str | None) -> None:
                 bad = np.flatnonzero(prices["low"] > prices[other])
                 if bad.size:
                     i = int(bad[0])
-                    raise ValueError(
+                    raise MarginError(
                         f"{_describe_row(i, csv_name)}: low {prices['low'][i]:g} is above "
                         f"{other} {prices[other][i]:g}"
                     )
@@ -447,7 +449,7 @@ def _timestamps(column: pd.Series, csv_name: str | None) -> pd.Index:
     missing = column.isna() | column.astype(str).str.strip().eq("")
     if missing.any():
         i = int(np.flatnonzero(missing.to_numpy())[0])
-        raise ValueError(f"{_describe_row(i, csv_name)}: timestamp is missing")
+        raise MarginError(f"{_describe_row(i, csv_name)}: timestamp is missing")
     if pd.api.types.is_datetime64_any_dtype(column):
         stamps = pd.DatetimeIndex(column)
     elif not (numeric := pd.to_numeric(column, errors="coerce")).isna().any():
@@ -456,7 +458,7 @@ def _timestamps(column: pd.Series, csv_name: str | None) -> pd.Index:
         parsed = pd.to_datetime(column, errors="coerce", format="mixed")
         if parsed.isna().any():
             i = int(np.flatnonzero(parsed.isna().to_numpy())[0])
-            raise ValueError(
+            raise MarginError(
                 f"{_describe_row(i, csv_name)}: timestamp {column.iloc[i]!r} is not a date/time"
             )
         stamps = pd.DatetimeIndex(parsed)
@@ -466,13 +468,13 @@ def _timestamps(column: pd.Series, csv_name: str | None) -> pd.Index:
         back = np.flatnonzero(values[1:] < values[:-1])
         if same.size and (not back.size or same[0] < back[0]):
             i = int(same[0])
-            raise ValueError(
+            raise MarginError(
                 f"timestamp {stamps[i]} is repeated: {_describe_row(i, csv_name)} and "
                 f"{_describe_row(i + 1, csv_name)}"
             )
         if back.size:
             i = int(back[0])
-            raise ValueError(
+            raise MarginError(
                 f"timestamp must increase from row to row: {_describe_row(i + 1, csv_name)} "
                 f"({stamps[i + 1]}) comes before {_describe_row(i, csv_name)} ({stamps[i]})"
             )

@@ -17,6 +17,7 @@ import pandas as pd
 
 from marginlab.engine import _validate
 from marginlab.engine.account import Account
+from marginlab.engine.errors import MarginError
 from marginlab.engine.montecarlo import SimulationResult, simulate_paths
 from marginlab.engine.types import MarginMode, Side
 
@@ -79,21 +80,21 @@ def _modes(modes: Sequence[str]) -> tuple[str, ...]:
         raise TypeError(f"modes must be a non-empty list drawn from {RISK_MODES}, got {modes!r}")
     for mode in modes:
         if mode not in RISK_MODES:
-            raise ValueError(f"modes: each must be one of {', '.join(RISK_MODES)}, got {mode!r}")
+            raise MarginError(f"modes: each must be one of {', '.join(RISK_MODES)}, got {mode!r}")
     return tuple(modes)
 
 
 def _leverages(leverages: object) -> tuple[float, ...]:
     values = np.atleast_1d(np.asarray(leverages, dtype=float))
     if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"leverages must be a non-empty list of numbers, got {leverages!r}")
+        raise MarginError(f"leverages must be a non-empty list of numbers, got {leverages!r}")
     return tuple(_validate.number(float(v), "leverages") for v in values)
 
 
 def _price_array(prices: object) -> np.ndarray:
     arr = np.asarray(prices, dtype=float)
     if arr.ndim != 2:
-        raise ValueError(f"prices must have shape (n_paths, n_steps), got shape {arr.shape}")
+        raise MarginError(f"prices must have shape (n_paths, n_steps), got shape {arr.shape}")
     return arr
 
 

@@ -21,6 +21,7 @@ from importlib import resources
 import numpy as np
 
 from marginlab.engine import _validate
+from marginlab.engine.errors import MarginError
 
 _DATA_FILE = "brackets_2026-09-29.json"
 
@@ -53,10 +54,10 @@ class TierTable:
     def __post_init__(self) -> None:
         for below, above in zip(self.tiers, self.tiers[1:], strict=False):
             if below.cap != above.floor:
-                raise ValueError(f"{self.symbol}: bracket {below.bracket} cap != next floor")
+                raise MarginError(f"{self.symbol}: bracket {below.bracket} cap != next floor")
             expected = above.floor * (above.maintenance_rate - below.maintenance_rate)
             if abs(below.maintenance_amount + expected - above.maintenance_amount) > 1e-6:
-                raise ValueError(
+                raise MarginError(
                     f"{self.symbol}: bracket {above.bracket} maintenance_amount breaks continuity"
                 )
 
@@ -81,7 +82,7 @@ class TierTable:
                 return tier
         if notional == self.max_notional:
             return self.tiers[-1]
-        raise ValueError(
+        raise MarginError(
             f"notional_usdt must be at most {self.max_notional:,.0f} USDT for {self.symbol}, "
             f"got {notional:,.2f}"
         )
@@ -152,7 +153,7 @@ def load_tiers(symbol: str) -> TierTable:
     data = _load_file()
     if name not in data["symbols"]:
         known = ", ".join(sorted(data["symbols"]))
-        raise ValueError(f"symbol must be one of {known}, got {symbol!r}")
+        raise MarginError(f"symbol must be one of {known}, got {symbol!r}")
     tiers = tuple(
         Tier(
             bracket=i + 1,

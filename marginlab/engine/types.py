@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from marginlab.engine.errors import MarginError
+
 
 class Side(StrEnum):
     """Direction of a position."""
@@ -31,7 +33,7 @@ class Side(StrEnum):
             return value
         if isinstance(value, str) and value.strip().lower() in ("long", "short"):
             return cls(value.strip().lower())
-        raise ValueError(f"{name} must be 'long' or 'short', got {value!r}")
+        raise MarginError(f"{name} must be 'long' or 'short', got {value!r}")
 
 
 class MarginMode(StrEnum):
@@ -47,4 +49,4 @@ class MarginMode(StrEnum):
             return value
         if isinstance(value, str) and value.strip().lower() in ("cross", "isolated"):
             return cls(value.strip().lower())
-        raise ValueError(f"{name} must be 'cross' or 'isolated', got {value!r}")
+        raise MarginError(f"{name} must be 'cross' or 'isolated', got {value!r}")
