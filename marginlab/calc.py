@@ -2,10 +2,12 @@
 
 Every number here comes from the engine: the account is built with
 :func:`marginlab.scenarios.guide_account` (plus an optional cross neighbour), the
-liquidation price from :meth:`Account.liquidation_price`, the loss and what is kept from
-:meth:`Account.liquidate` just past that price, the bankruptcy price from
-:func:`marginlab.engine.bankruptcy_price`. This module only arranges them; printing lives
-in :mod:`marginlab.cli`. Prices are mark prices in USDT; fees and funding are not included.
+liquidation and bankruptcy prices from :meth:`Account.levels`, the loss and what is kept
+from :meth:`Account.liquidate` just past the liquidation price (the loss is the sum of
+what the liquidated scopes held, not a difference of two large balances, so it stays exact
+for any balance the engine accepts: up to ``MAX_WALLET_USDT``). This module only arranges
+them; printing lives in :mod:`marginlab.cli`. Prices are mark prices in USDT; fees and
+funding are not included.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from marginlab.engine import Account, MarginMode, Position, Side, bankruptcy_price
+from marginlab.engine import Account, MarginMode, Position, Side
 from marginlab.scenarios import GUIDE, GuideExample, guide_account
 
 MODES = ("isolated", "cross")
@@ -65,8 +67,8 @@ class CalcResult:
 
     symbol: str
     side: str
-    wallet_balance_usdt: float
-    margin_usdt: float
+    wallet_balance: float  # USDT
+    margin: float  # USDT of initial margin
     leverage: float
     entry_price: float
     quantity: float  # base units (BTC, ETH)
@@ -110,8 +112,8 @@ mark_price=None)
 
 def calculate(
     *,
-    wallet_balance_usdt: float = GUIDE.wallet_balance,
-    margin_usdt: float = GUIDE.margin,
+    wallet_balance: float = GUIDE.wallet_balance,
+    margin: float = GUIDE.margin,
     leverage: float = GUIDE.leverage,
     entry_price: float = GUIDE.entry_price,
     side: str = GUIDE.side,
@@ -132,8 +134,8 @@ def calculate(
     if not wanted:
         raise ValueError("modes must name at least one of 'isolated', 'cross'")
     example = GuideExample(
-        wallet_balance=wallet_balance_usdt,
-        margin=margin_usdt,
+        wallet_balance=wallet_balance,
+        margin=margin,
         leverage=leverage,
         entry_price=entry_price,
         symbol=symbol,
@@ -150,8 +152,8 @@ def calculate(
     return CalcResult(
         symbol=main.symbol,
         side=main.side.value,
-        wallet_balance_usdt=first.wallet_balance,
-        margin_usdt=main.initial_margin,
+        wallet_balance=first.wallet_balance,
+        margin=main.initial_margin,
         leverage=main.leverage,
         entry_price=main.entry_price,
         quantity=main.quantity,
@@ -202,23 +204,8 @@ def _mode_result(
     at_entry = _marks(main, neighbour)
     before = account.liquidate(at_entry)
     already = tuple(p.symbol for p in before.liquidated)
-    price = account.liquidation_price(symbol, at_entry)
-    if main.is_isolated:
-        backing, others_pnl = main.isolated_margin, 0.0
-    else:
-        backing = account.cross_wallet_balance
-        others_pnl = sum(
-            s.unrealized_pnl
-            for s in account.state(at_entry).positions
-            if not s.position.is_isolated and s.position.symbol != symbol
-        )
-    bankrupt = bankruptcy_price(
-        side=main.side.value,
-        quantity=main.quantity,
-        entry_price=main.entry_price,
-        wallet_balance=backing,
-        other_unrealized_pnl=others_pnl,
-    )
+    levels = account.levels(symbol, at_entry)
+    price, bankrupt = levels.liquidation_price, levels.bankruptcy_price
     if math.isnan(price):
         nan = math.nan
         return ModeResult(

@@ -25,7 +25,7 @@ from typing import NoReturn
 from marginlab import __version__
 from marginlab.calc import CalcResult, ModeResult, Neighbour, calculate, parse_neighbour
 from marginlab.course import copy_lessons, ensure_lessons_copy
-from marginlab.engine import available_symbols
+from marginlab.engine import MAX_WALLET_USDT, available_symbols
 from marginlab.scenarios import GUIDE
 
 DISCLAIMER = "Educational, not financial advice."
@@ -65,8 +65,8 @@ def _add_calc(subparsers: argparse._SubParsersAction) -> None:
     )
     symbols = available_symbols()
     parser.add_argument(
-        "--balance", type=float, default=GUIDE.wallet_balance, metavar="USDT",
-        help="futures wallet balance in USDT (default: %(default)g)",
+        "--balance", type=_balance_arg, default=GUIDE.wallet_balance, metavar="USDT",
+        help=f"futures wallet balance in USDT, at most {MAX_WALLET_USDT:g} (default: %(default)g)",
     )  # fmt: skip
     parser.add_argument(
         "--margin", type=float, default=GUIDE.margin, metavar="USDT",
@@ -108,6 +108,22 @@ def _add_calc(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=_run_calc, prog=parser.prog)
 
 
+def _balance_arg(text: str) -> float:
+    """--balance as a float, refused above the range in which amounts are exact."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--balance must be a number of USDT, got {text!r}"
+        ) from None
+    if value > MAX_WALLET_USDT:
+        raise argparse.ArgumentTypeError(
+            f"--balance must be at most {MAX_WALLET_USDT:,.0f} USDT ({MAX_WALLET_USDT:g}), the "
+            f"range in which every amount is exact to the cent; got {text}"
+        )
+    return value
+
+
 def _neighbour_arg(text: str) -> Neighbour:
     try:
         return parse_neighbour(text)
@@ -133,8 +149,8 @@ def _run_calc(args: argparse.Namespace) -> int:
     modes = ("isolated", "cross") if args.mode == "both" else (args.mode,)
     try:
         result = calculate(
-            wallet_balance_usdt=args.balance,
-            margin_usdt=args.margin,
+            wallet_balance=args.balance,
+            margin=args.margin,
             leverage=args.leverage,
             entry_price=args.entry,
             side=args.side,
@@ -181,10 +197,10 @@ def format_calc(result: CalcResult) -> str:
     """The calculator's text: the position, a table with one column per mode, notes."""
     base = result.symbol.removesuffix("USDT")
     lines = [
-        f"{result.symbol} {result.side}: {_money(result.margin_usdt)} USDT margin at "
+        f"{result.symbol} {result.side}: {_money(result.margin)} USDT margin at "
         f"{result.leverage:g}x from {_money(result.entry_price)} "
         f"(notional {_money(result.notional_usdt)} USDT, {result.quantity:.6g} {base}); "
-        f"wallet balance {_money(result.wallet_balance_usdt)} USDT",
+        f"wallet balance {_money(result.wallet_balance)} USDT",
     ]
     nb = result.neighbour
     if nb is not None:

@@ -41,11 +41,13 @@ def test_outcomes_four_paths_summary_gives_probabilities_medians_worst():
     chart = outcomes_figure(**_inputs())
     # Isolated ends [8,000, 11,000, 8,000, 8,666.67]: 2 of 4 liquidated, median 8,333.33.
     # Cross ends [10,333.33, 11,000, 0, 8,666.67]: 1 of 4, median 9,500.
-    # With a 57,000 stop: [9,000, 11,000, 8,000 (gapped past the stop), 9,000].
+    # With a 57,000 stop, filled where the market is: 55,000 → 8,333.33; 11,000; the crash
+    # passes the stop first and fills at 40,000, a loss capped at the 2,000 margin → 8,000;
+    # 57,000 → 9,000. No path liquidates; median (8,333.33 + 9,000) / 2 = 8,666.67.
     assert chart.summary == (
         "Over 4 paths, isolated is liquidated on 50.00% of them (median final equity "
         "8,333.33 USDT, worst 8,000.00 USDT); cross on 25.00% (median 9,500.00 USDT, "
-        "worst 0.00 USDT); isolated with a stop on 25.00% (median 9,000.00 USDT, "
+        "worst 0.00 USDT); isolated with a stop on 0.00% (median 8,666.67 USDT, "
         "worst 8,000.00 USDT)."
     )
 
@@ -78,9 +80,9 @@ def test_update_outcomes_on_figure_widget_shows_stop_strategy():
     summary = update_outcomes(widget, **_inputs())
     stop = find_trace(widget, "hist-isolated_stop")
     assert stop.visible is True
-    assert stop.y[9] == 50.0 and stop.y[8] == 25.0  # 9,000 ×2 | 8,000
+    assert stop.y[9] == 25.0 and stop.y[8] == 50.0  # 9,000 | 8,000 and 8,333.33
     assert summary.endswith(
-        "isolated with a stop on 25.00% (median 9,000.00 USDT, worst 8,000.00 USDT)."
+        "isolated with a stop on 0.00% (median 8,666.67 USDT, worst 8,000.00 USDT)."
     )
 
 

@@ -77,12 +77,13 @@ def test_equity_path_traces_hold_timeline_in_percent():
 def test_equity_path_stop_loss_exit_marked_before_liquidation():
     chart = equity_path_figure(**_inputs(stop_price=57_000))
     # 60,000 − 180·17 = 56,940 is the first mark at or below the 57,000 stop: both modes
-    # exit at step 17 and keep 10,000 − 3,000/3 = 9,000 USDT.
+    # exit at step 17, filled there (the worse of stop and price), and keep
+    # 10,000 − 3,060/3 = 8,980 USDT.
     stops = find_trace(chart.figure, "stops")
     assert list(stops.x) == [17, 17]
-    assert list(stops.y) == [9_000.0, 9_000.0]
+    assert list(stops.y) == [8_980.0, 8_980.0]
     assert len(find_trace(chart.figure, "liquidations").x) == 0
-    assert "isolated is stopped out at step 17, ending at 9,000.00 USDT" in chart.summary
+    assert "isolated is stopped out at step 17, ending at 8,980.00 USDT" in chart.summary
 
 
 def test_update_equity_path_replay_prefix_hides_events_not_reached():

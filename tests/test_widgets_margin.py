@@ -91,10 +91,10 @@ def test_adding_margin_all_8000_makes_isolated_liquidate_where_cross_does():
 @pytest.mark.parametrize(
     ("amount", "reason"),
     [
-        (0.0, "amount must be greater than 0 USDT"),
-        (-100.0, "amount must be greater than 0 USDT"),
-        (float("nan"), "amount must be a finite number"),
-        (9_000.0, "amount must be at most 7,000.00 USDT"),  # 8,000 − the 1,000 added
+        (0.0, "margin must be greater than 0 USDT"),
+        (-100.0, "margin must be greater than 0 USDT"),
+        (float("nan"), "margin must be a finite number"),
+        (9_000.0, "margin must be at most 7,000.00 USDT"),  # 8,000 − the 1,000 added
     ],
     ids=["zero", "negative", "nan", "more-than-available"],
 )
@@ -117,7 +117,7 @@ def test_adding_margin_zero_on_the_slider_is_refused_on_press():
 
     widget.add_margin()
 
-    assert "amount must be greater than 0 USDT" in widget.message
+    assert "margin must be greater than 0 USDT" in widget.message
     assert widget.account == guide_account("isolated")
 
 
@@ -230,10 +230,9 @@ def test_ladder_inputs_cross_with_a_neighbour_uses_its_pnl_for_bankruptcy():
     isolated = isolated.open("BTCUSDT", side="long", price=60_000, leverage=10, margin=2_000)
     marks = {"ETHUSDT": 2_100.0}
 
-    states = {"cross": cross.state(marks), "isolated": isolated.state(marks)}
-    inputs = ladder_inputs(states, "BTCUSDT")
+    inputs = ladder_inputs({"cross": cross, "isolated": isolated}, "BTCUSDT", marks)
 
-    # BP = 60,000 − (10,000 − 9,000) / (1/3) = 57,000; LP from margin-facts §9.2: 57,481.93
+    # BP = 60,000 − (10,000 − 9,000) / (1/3) = 57,000; LP from docs/formulas.md §12.2: 57,481.93
     assert abs(inputs["cross_bankruptcy_price"] - 57_000.0) < TOL_USDT
     assert abs(inputs["cross_liquidation_price"] - 57_481.93) < TOL_USDT
     assert abs(inputs["isolated_liquidation_price"] - LP_2000) < TOL_USDT
@@ -241,17 +240,17 @@ def test_ladder_inputs_cross_with_a_neighbour_uses_its_pnl_for_bankruptcy():
 
 
 def test_ladder_inputs_wrong_mode_account_raises_naming_it():
-    states = {"cross": guide_account("isolated").state(), "isolated": guide_account().state()}
+    accounts = {"cross": guide_account("isolated"), "isolated": guide_account()}
 
-    with pytest.raises(ValueError, match=r"states\['cross'\].*isolated, expected cross"):
-        ladder_inputs(states, "BTCUSDT")
+    with pytest.raises(ValueError, match=r"accounts\['cross'\].*isolated, expected cross"):
+        ladder_inputs(accounts, "BTCUSDT")
 
 
 def test_ladder_inputs_missing_position_raises_naming_the_symbol():
-    states = {mode: guide_account(mode).state() for mode in ("cross", "isolated")}
+    accounts = {mode: guide_account(mode) for mode in ("cross", "isolated")}
 
     with pytest.raises(ValueError, match="there is no open ETHUSDT position"):
-        ladder_inputs(states, "ETHUSDT")
+        ladder_inputs(accounts, "ETHUSDT")
 
 
 def test_ladder_inputs_no_liquidation_price_is_nan():
@@ -262,13 +261,13 @@ def test_ladder_inputs_no_liquidation_price_is_nan():
     isolated = Account(wallet_balance=10_000).set_margin_mode("BTCUSDT", "isolated")
     isolated = isolated.open("BTCUSDT", side="long", price=60_000, leverage=1, margin=5_000)
 
-    inputs = ladder_inputs({"cross": cross.state(), "isolated": isolated.state()}, "BTCUSDT")
+    inputs = ladder_inputs({"cross": cross, "isolated": isolated}, "BTCUSDT")
 
     assert math.isnan(inputs["cross_liquidation_price"])
 
 
 def test_ladder_inputs_missing_mode_draws_nan_for_it():
-    inputs = ladder_inputs({"isolated": guide_account("isolated").state()}, "BTCUSDT")
+    inputs = ladder_inputs({"isolated": guide_account("isolated")}, "BTCUSDT")
 
     assert math.isnan(inputs["cross_liquidation_price"])
     assert math.isnan(inputs["cross_bankruptcy_price"])
@@ -277,5 +276,5 @@ def test_ladder_inputs_missing_mode_draws_nan_for_it():
 
 
 def test_ladder_inputs_no_mode_at_all_raises():
-    with pytest.raises(ValueError, match="states must hold 'cross' or 'isolated'"):
+    with pytest.raises(ValueError, match="accounts must hold 'cross' or 'isolated'"):
         ladder_inputs({}, "BTCUSDT")

@@ -129,7 +129,7 @@ def test_when_to_use_outcomes_chart_holds_the_engine_distributions(hedge_widget)
         isolated_final_equity_usdt=scenario.simulate("isolated").final_equity_usdt,
         cross_liquidation_probability=table.loc["cross", "liquidation_probability"],
         isolated_liquidation_probability=table.loc["isolated", "liquidation_probability"],
-        initial_equity_usdt=scenario.deposit_usdt,
+        initial_equity_usdt=scenario.wallet_balance,
     ).figure
 
     assert_same_traces(hedge_widget.figures[1], expected, ("hist-cross", "hist-isolated"))

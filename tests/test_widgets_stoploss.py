@@ -89,11 +89,13 @@ def test_stop_loss_default_isolated_stop_exits_before_liquidation(default_widget
     with_stop, without = path_replay("isolated", 57_000), path_replay("isolated", None)
 
     assert widget.stop_exit_step == first(with_stop, "stop") == 34
-    assert widget.stop_fill_price == 57_000.0
+    # the first price at or below 57,000, where a stop-market order fills:
+    # 60,000 × (1 − 0.3 × 34/199) = 56,924.62
+    assert abs(widget.stop_fill_price - 56_924.62) < TOL_USDT
     assert widget.liquidation_step == first(without, "liquidation") == 64
     assert widget.liquidation_step_with_stop is None
     assert abs(widget.loss_with_stop - (10_000 - with_stop.final_equity_usdt)) < TOL_USDT
-    assert abs(widget.loss_with_stop - 1_000.0) < TOL_USDT  # 1/3 BTC x 3,000
+    assert abs(widget.loss_with_stop - 1_025.13) < TOL_USDT  # 1/3 BTC x 3,075.38
     assert abs(widget.loss_without_stop - 2_000.0) < TOL_USDT  # the isolated margin
     assert widget.message == ""
 
@@ -131,7 +133,7 @@ def test_stop_loss_summary_gives_the_stop_the_liquidation_and_the_odds(
 
     assert summary.startswith(
         "On the steady decline, a stop at 57,000.00 closes the isolated position at step 34 "
-        "(fill 57,000.00), a loss of 1,000.00 USDT; without a stop it is liquidated at step 64 "
+        "(fill 56,924.62), a loss of 1,025.13 USDT; without a stop it is liquidated at step 64 "
         "(mark 54,211.06), a loss of 2,000.00 USDT; over 2,000 random paths the stop closes it "
         f"on {100 * odds['stop_probability']:.2f}% and liquidation comes first on "
         f"{100 * odds['liquidation_probability']:.2f}%"
@@ -149,7 +151,7 @@ def test_stop_loss_cross_mode_loses_more_without_the_stop():
     assert widget.liquidation_step is None  # 30,120.48 is never reached on a -30 % path
     assert abs(widget.loss_without_stop - (10_000 - without.final_equity_usdt)) < TOL_USDT
     assert abs(widget.loss_without_stop - 6_000.0) < TOL_USDT  # 1/3 BTC x 18,000
-    assert abs(widget.loss_with_stop - 1_000.0) < TOL_USDT
+    assert abs(widget.loss_with_stop - 1_025.13) < TOL_USDT
     assert widget.stop_exit_step == 34
     assert "ends with a loss of 6,000.00 USDT" in widget.summary
 

@@ -211,10 +211,10 @@ loses the 2,000 and keeps 8,000.
         "code",
         """
 account = guide_account("isolated")        # 10,000 USDT; 2,000 isolated on BTC long 10x at 60,000
-lp = account.liquidation_price("BTCUSDT")
-bp = bankruptcy_price(side="long", quantity=GUIDE.quantity, entry_price=GUIDE.entry_price,
-                      wallet_balance=GUIDE.margin)
+levels = account.levels("BTCUSDT")         # the position's levels, from the engine
+lp, bp = levels.liquidation_price, levels.bankruptcy_price
 outcome = account.liquidate({"BTCUSDT": lp * (1 - 1e-9)})   # the mark touches the liquidation price
+print(f"backing the position:       {levels.backing_usdt:,.2f} USDT (its isolated margin)")
 print(f"cross wallet (not at risk): {account.cross_wallet_balance:,.2f} USDT")
 print(f"liquidation price:          {lp:,.2f} USDT ({lp / GUIDE.entry_price - 1:.2%} from entry)")
 print(f"bankruptcy price:           {bp:,.2f} USDT")
@@ -238,15 +238,14 @@ here) goes to the exchange's insurance fund. Either way the trader's loss is the
     ),
     (
         "code",
-        """show(charts.price_ladder_figure(
-    entry_price=GUIDE.entry_price,
-    mark_price=GUIDE.entry_price,
-    isolated_liquidation_price=guide_account("isolated").liquidation_price("BTCUSDT"),
-    cross_liquidation_price=guide_account("cross").liquidation_price("BTCUSDT"),
-    isolated_bankruptcy_price=bankruptcy_price(side="long", quantity=GUIDE.quantity,
-        entry_price=GUIDE.entry_price, wallet_balance=GUIDE.margin),
-    cross_bankruptcy_price=bankruptcy_price(side="long", quantity=GUIDE.quantity,
-        entry_price=GUIDE.entry_price, wallet_balance=GUIDE.wallet_balance),
+        """iso_levels, cross_levels = (guide_account(m).levels("BTCUSDT") for m in ("isolated", "cross"))
+show(charts.price_ladder_figure(
+    entry_price=iso_levels.entry_price,
+    mark_price=iso_levels.mark_price,
+    isolated_liquidation_price=iso_levels.liquidation_price,
+    cross_liquidation_price=cross_levels.liquidation_price,
+    isolated_bankruptcy_price=iso_levels.bankruptcy_price,
+    cross_bankruptcy_price=cross_levels.bankruptcy_price,
 ))""",
         ["static"],
     ),
@@ -351,7 +350,7 @@ the exchanges.
 cross = guide_account("cross")             # the same BTC long, but in cross mode
 lp_cross = cross.liquidation_price("BTCUSDT")
 outcome = cross.liquidate({"BTCUSDT": lp_cross * (1 - 1e-9)})
-print(f"cross wallet behind the position: {cross.cross_wallet_balance:,.2f} USDT")
+print(f"behind the position: {cross.levels('BTCUSDT').backing_usdt:,.2f} USDT (the cross wallet)")
 print(f"liquidation price: {lp_cross:,.2f} USDT ({lp_cross / GUIDE.entry_price - 1:.2%} from entry)")
 print(f"lost at liquidation: {outcome.loss_usdt:,.2f} USDT; kept {outcome.kept_usdt:,.2f} USDT")
 """,
@@ -475,15 +474,14 @@ for leverage in (5, 10, 20, 50, 100):
     ),
     (
         "code",
-        """show(charts.price_ladder_figure(
-    entry_price=GUIDE.entry_price,
-    mark_price=GUIDE.entry_price,
-    isolated_liquidation_price=guide_account("isolated").liquidation_price("BTCUSDT"),
-    cross_liquidation_price=guide_account("cross").liquidation_price("BTCUSDT"),
-    isolated_bankruptcy_price=bankruptcy_price(side="long", quantity=GUIDE.quantity,
-        entry_price=GUIDE.entry_price, wallet_balance=GUIDE.margin),
-    cross_bankruptcy_price=bankruptcy_price(side="long", quantity=GUIDE.quantity,
-        entry_price=GUIDE.entry_price, wallet_balance=GUIDE.wallet_balance),
+        """iso_levels, cross_levels = (guide_account(m).levels("BTCUSDT") for m in ("isolated", "cross"))
+show(charts.price_ladder_figure(
+    entry_price=iso_levels.entry_price,
+    mark_price=iso_levels.mark_price,
+    isolated_liquidation_price=iso_levels.liquidation_price,
+    cross_liquidation_price=cross_levels.liquidation_price,
+    isolated_bankruptcy_price=iso_levels.bankruptcy_price,
+    cross_bankruptcy_price=cross_levels.bankruptcy_price,
 ))""",
         ["static"],
     ),
@@ -832,15 +830,14 @@ print(f"at risk now: {topped.position('BTCUSDT').isolated_margin:,.2f} USDT")
     ),
     (
         "code",
-        """show(charts.price_ladder_figure(
-    entry_price=GUIDE.entry_price,
-    mark_price=GUIDE.entry_price,
-    isolated_liquidation_price=after,
-    cross_liquidation_price=guide_account("cross").liquidation_price("BTCUSDT"),
-    isolated_bankruptcy_price=bankruptcy_price(side="long", quantity=GUIDE.quantity,
-        entry_price=GUIDE.entry_price, wallet_balance=3_000),
-    cross_bankruptcy_price=bankruptcy_price(side="long", quantity=GUIDE.quantity,
-        entry_price=GUIDE.entry_price, wallet_balance=GUIDE.wallet_balance),
+        """topped_levels, cross_levels = topped.levels("BTCUSDT"), guide_account("cross").levels("BTCUSDT")
+show(charts.price_ladder_figure(
+    entry_price=topped_levels.entry_price,
+    mark_price=topped_levels.mark_price,
+    isolated_liquidation_price=topped_levels.liquidation_price,
+    cross_liquidation_price=cross_levels.liquidation_price,
+    isolated_bankruptcy_price=topped_levels.bankruptcy_price,
+    cross_bankruptcy_price=cross_levels.bankruptcy_price,
     title="After adding 1,000 USDT to the isolated position",
 ))""",
         ["static"],
@@ -1160,9 +1157,11 @@ from marginlab import replay, teaching_path
 path = teaching_path("steady_decline", start_price=GUIDE.entry_price, n_steps=101)
 without = replay(guide_account("isolated"), {"BTCUSDT": path})
 with_stop = replay(guide_account("isolated"), {"BTCUSDT": path}, stops={"BTCUSDT": 57_000})
+fill = next(e.price for e in with_stop.events if e.kind == "stop")   # where the stop filled
 print(f"no stop:      liquidated at step {without.liquidated_at.get('BTCUSDT')}, "
       f"final equity {without.final_equity_usdt:,.2f}")
-print(f"stop 57,000:  final equity {with_stop.final_equity_usdt:,.2f}")
+print(f"stop 57,000:  filled at {fill:,.2f} (the first price at or below the stop), "
+      f"final equity {with_stop.final_equity_usdt:,.2f}")
 """,
     ),
     (
@@ -1172,8 +1171,9 @@ print(f"stop 57,000:  final equity {with_stop.final_equity_usdt:,.2f}")
 
 - Without a stop, the steady decline takes the position to liquidation: the 2,000 margin is
   gone.
-- A stop at 57,000 (5 % below entry) closes it with a loss of 1,000 (1/3 BTC × 3,000): you
-  chose the loss before the trade.
+- A stop at 57,000 (5 % below entry) closes it with a loss of about 1,000 (1/3 BTC × 3,000):
+  you chose the loss before the trade. A stop is a trigger, not a price: it fills at the
+  first price at or below 57,000 (printed above), so a gap costs more than the stop distance.
 - In cross mode, no stop means the loss can grow far beyond 2,000 before liquidation.
 
 ## Predict, then explore

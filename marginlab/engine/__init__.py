@@ -4,10 +4,14 @@ Everything a lesson, widget or chart shows is computed here first.
 """
 
 from marginlab.engine.account import (
+    MAX_FUNDING_RATE,
+    MAX_WALLET_USDT,
     Account,
     AccountState,
     LiquidationOutcome,
+    MaxOpen,
     Position,
+    PositionLevels,
     PositionState,
 )
 from marginlab.engine.errors import InsufficientMarginError, MarginError, ModeSwitchError
@@ -34,6 +38,8 @@ from marginlab.engine.types import MarginMode, Side
 
 __all__ = [
     "EVENT_KINDS",
+    "MAX_FUNDING_RATE",
+    "MAX_WALLET_USDT",
     "RISK_MODES",
     "TEACHING_PATHS",
     "Account",
@@ -43,8 +49,10 @@ __all__ = [
     "LiquidationOutcome",
     "MarginError",
     "MarginMode",
+    "MaxOpen",
     "ModeSwitchError",
     "Position",
+    "PositionLevels",
     "PositionState",
     "ReplayResult",
     "Side",

@@ -33,6 +33,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from marginlab.engine import _validate
 from marginlab.engine.errors import InsufficientMarginError, MarginError, ModeSwitchError
 from marginlab.engine.liquidation import (
@@ -457,6 +459,60 @@ class Account:
             positions=tuple(states),
         )
 
+    def cross_margin_ratio(self, marks: Mapping[str, object] | None = None) -> float | np.ndarray:
+        """The cross pool's margin ratio at marks that may be arrays: a whole grid at once.
+
+        ``Σ MM / (cross wallet + Σ uPnL)`` over the cross positions, each at its symbol's
+        mark (arrays broadcast together; a symbol left out is at its entry price): the
+        value ``state(marks).cross_margin_ratio`` gives at each point, with the same
+        arithmetic. ``inf`` where the pool's margin balance is 0 or less; 0 with no cross
+        position. For a chart of the ratio over a grid of prices (docs/formulas.md §1).
+
+        >>> from marginlab.scenarios import two_positions_account
+        >>> acct = two_positions_account("cross")  # BTC long 2,000 at 10x, ETH short 1,000
+        >>> acct.cross_margin_ratio({"BTCUSDT": np.array([60_000.0, 40_000.0])}).round(4).tolist()
+        [0.012, 0.028]
+        """
+        held = {p.symbol for p in self.positions}
+        at: dict[str, np.ndarray] = {}
+        for name, value in (marks or {}).items():
+            symbol = _validate.symbol(name)
+            if symbol not in held:
+                raise MarginError(
+                    f"marks[{name!r}]: there is no open position on {symbol}, so its marks "
+                    "would be ignored"
+                )
+            arr = np.asarray(value, dtype=float)
+            if arr.size and not (arr.min() > 0 and arr.max() < np.inf):
+                raise MarginError(
+                    f"marks[{name!r}] must be finite prices greater than 0 USDT, got "
+                    f"{float(arr[~((arr > 0) & (arr < np.inf))].flat[0])!r}"
+                )
+            at[symbol] = arr
+        cross = [p for p in self.positions if not p.is_isolated]
+        if not cross:
+            return 0.0
+        upnl: object = 0.0
+        mm: object = 0.0
+        for p in cross:
+            mark = at.get(p.symbol, np.asarray(p.entry_price))
+            table = self.tiers(p.symbol)
+            notional = p.quantity * mark
+            if notional.max() > table.max_notional:
+                raise MarginError(
+                    f"marks[{p.symbol!r}]: a mark of {float(mark.max()):,.2f} puts the "
+                    f"{p.symbol} notional above the last bracket cap "
+                    f"{table.max_notional:,.0f} USDT"
+                )
+            rate, amount = table.maintenance_terms(notional)
+            upnl = upnl + p.unrealized_pnl(mark)
+            mm = mm + (notional * rate - amount)
+        balance = self.cross_wallet_balance + np.asarray(upnl)
+        mm = np.broadcast_to(mm, balance.shape) if np.ndim(mm) < balance.ndim else np.asarray(mm)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(balance > 0, mm / np.where(balance > 0, balance, 1.0), np.inf)
+        return float(ratio) if ratio.ndim == 0 else ratio
+
     def position_state(
         self, symbol: str, marks: Marks | None = None, side: object = None
     ) -> PositionState:
@@ -836,9 +892,7 @@ class Account:
             return target.isolated_margin * (qty / target.quantity)
         return self.cross_wallet_balance
 
-    def _settle_close(
-        self, target: Position, qty: float, realized: float
-    ) -> tuple[Account, float]:
+    def _settle_close(self, target: Position, qty: float, realized: float) -> tuple[Account, float]:
         """Close ``qty`` of ``target`` with ``realized`` USDT (PnL − fee) into the wallet.
 
         The wallet never loses more than what backs the closed part (its share of the
@@ -1003,8 +1057,9 @@ class Account:
         price = target.entry_price + target.sign * wanted * target.initial_margin / target.quantity
         if not price > 0:
             raise MarginError(
-                f"roe: a {target.side} at {target.leverage:g}x cannot reach an ROE of "
-                f"{wanted:.2%}: the price would have to be {price:,.2f} USDT (0 or below)"
+                f"roe: a {target.side} at {target.leverage:g}x cannot reach "
+                f"{wanted * 100:,.2f}% ROE: the price would have to be {price:,.2f} USDT "
+                "(0 or below)"
             )
         return price
 

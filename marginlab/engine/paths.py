@@ -14,6 +14,8 @@ moment positions are opened); prices are marks (the price risk is checked agains
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import os
 from collections.abc import Mapping
@@ -26,6 +28,13 @@ from marginlab.engine.errors import MarginError
 from marginlab.engine.types import Side
 
 HOURS_PER_YEAR = 365.0 * 24.0
+
+MAX_PATH_BYTES = 2**30
+"""Largest allocation (bytes) a path generator may make: 1 GiB, e.g. 134 million float64
+prices for one symbol. Larger settings are refused up front, naming them."""
+
+_MAX_LOG_MOVE = 690.0  # exp(±690) ≈ 1e±300: further from the start, float64 prices are 0 or inf
+_TAIL = 12.0  # standard deviations allowed for: a wider move than this never happens
 
 TEACHING_PATHS: tuple[str, ...] = (
     "steady_decline",
@@ -52,6 +61,53 @@ def _count(value: object, name: str, low: int) -> int:
     if value < low:
         raise MarginError(f"{name} must be at least {low}, got {value!r}")
     return int(value)
+
+
+def _check_feasible(
+    start_prices: list[float], paths: int, steps: int, arrays: int, args: list[dict[str, float]]
+) -> None:
+    """Refuse settings that would allocate more than MAX_PATH_BYTES, or whose log prices
+    could leave the range float64 holds (prices of 0 or infinity), naming the settings.
+
+    The move allowed for over the horizon ``T = step_hours·(n_steps − 1)/8,760`` years is
+    ``|μ − σ²/2|·T + 12·σ·√T`` plus, with jumps, ``k·|jump_mean| + 12·jump_std·√k`` for
+    ``k = λT + 12·√(λT) + 12`` jumps: a 12-standard-deviation bound on every term.
+    """
+    first = args[0]
+    cells = paths * steps
+    dt = first["step_hours"] / HOURS_PER_YEAR
+    jumps = first["jump_intensity"] * dt * paths * max(steps - 1, 0)
+    needed = (arrays * cells + 4 * jumps) * 8
+    if needed > MAX_PATH_BYTES:
+        raise MarginError(
+            f"n_paths, n_steps: {paths:,} paths × {steps:,} steps need about "
+            f"{needed / 2**30:,.1f} GiB, more than the {MAX_PATH_BYTES / 2**30:g} GiB allowed "
+            f"(at most {MAX_PATH_BYTES // (8 * arrays):,} prices per symbol); lower n_paths or "
+            "n_steps" + (" or jump_intensity" if 4 * jumps > arrays * cells else "")
+        )
+    years = first["step_hours"] * max(steps - 1, 0) / HOURS_PER_YEAR
+    for start, a in zip(start_prices, args, strict=True):
+        terms = {
+            "drift_rate": abs(a["drift_rate"]) * years,
+            "volatility": 0.5 * a["volatility"] ** 2 * years
+            + _TAIL * a["volatility"] * math.sqrt(years),
+        }
+        if a["jump_intensity"] > 0:
+            count = a["jump_intensity"] * years
+            count += _TAIL * math.sqrt(count) + _TAIL
+            terms["jump_intensity, jump_mean, jump_std"] = count * abs(a["jump_mean"]) + _TAIL * a[
+                "jump_std"
+            ] * math.sqrt(count)
+        move = sum(terms.values())
+        room = _MAX_LOG_MOVE - abs(math.log(start))
+        if move > room:
+            culprit = max(terms, key=terms.get)
+            raise MarginError(
+                f"{culprit}: over {years:,.2f} years (n_steps × step_hours) these settings can "
+                f"move the log price by up to {move:,.0f}, and float64 prices then reach 0 or "
+                f"infinity (at most {room:,.0f} from this start price); lower {culprit}, "
+                "n_steps or step_hours"
+            )
 
 
 def _seed(seed: object) -> int:
@@ -166,6 +222,7 @@ def gbm_paths(
     paths = _count(n_paths, "n_paths", 1)
     steps = _count(n_steps, "n_steps", 1)
     args = _gbm_args(volatility, drift_rate, step_hours, jump_intensity, jump_mean, jump_std)
+    _check_feasible([start], paths, steps, 1, [args])
     rng = np.random.default_rng(_seed(seed))
     log_inc = _log_increments(
         rng,
@@ -238,6 +295,7 @@ def correlated_gbm_paths(
     args = [
         _gbm_args(v, drift_rate, step_hours, jump_intensity, jump_mean, jump_std) for v in vol_list
     ]
+    _check_feasible(starts, paths, steps, 2 * n + 1, args)  # shocks, jumps and the results
     rng = np.random.default_rng(_seed(seed))
     matrix = np.full((n, n), rho)
     np.fill_diagonal(matrix, 1.0)
@@ -347,11 +405,13 @@ def load_prices(source: object, *, min_rows: int = 2) -> pd.DataFrame:
     order open, high, low, close (those present). ``close`` is the mark price the
     simulation uses.
 
-    Raises ValueError saying exactly what is wrong: a missing column, a price that is not
-    a number, missing (NaN) or not above 0 (with its row and column), high below another
-    price or low above one, a timestamp that does not parse, is repeated or goes
-    backwards, or fewer than ``min_rows`` rows. Rows are numbered from 1 (the first data
-    row); for a CSV file the line number (header = line 1) is given too.
+    Raises :class:`MarginError` saying exactly what is wrong: a directory, a missing file or
+    one that is not UTF-8 (with the row), two columns whose names differ only in case or
+    spaces, a missing column, a price that is not a number, missing (NaN) or not above 0
+    (with its row and column), high below another price or low above one, a timestamp
+    that does not parse, is repeated or goes backwards, or fewer than ``min_rows`` rows.
+    Rows are numbered from 1 (the first data row); for a CSV file the line number
+    (header = line 1) is given too.
 
     >>> frame = pd.DataFrame({"timestamp": ["2024-01-01", "2024-01-02"], "close": [42000, 43000]})
     >>> load_prices(frame)["close"].tolist()
@@ -371,10 +431,11 @@ def load_prices(source: object, *, min_rows: int = 2) -> pd.DataFrame:
         raw = source.reset_index(drop=not keep_index)
     elif isinstance(source, (str, os.PathLike)):
         csv_name = os.path.basename(os.fspath(source))
+        text = _read_text(os.fspath(source), csv_name)
+        header = next(csv.reader(io.StringIO(text)), [])
+        _check_unique_columns(header, csv_name)
         try:
-            raw = pd.read_csv(source, dtype=str, skipinitialspace=True)
-        except FileNotFoundError:
-            raise MarginError(f"source: no such file {os.fspath(source)!r}") from None
+            raw = pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True)
         except pd.errors.EmptyDataError:
             raise MarginError(f"source: {csv_name} is empty (no header, no rows)") from None
     else:
@@ -382,6 +443,7 @@ def load_prices(source: object, *, min_rows: int = 2) -> pd.DataFrame:
             f"source must be a CSV file path or a pandas DataFrame, got {type(source).__name__}"
         )
 
+    _check_unique_columns(list(raw.columns), csv_name)
     columns = {str(c).strip().lower(): c for c in raw.columns}
     found = ", ".join(repr(str(c)) for c in raw.columns) or "none"
     for needed in ("timestamp", "close"):
@@ -401,6 +463,42 @@ def load_prices(source: object, *, min_rows: int = 2) -> pd.DataFrame:
     stamps = _timestamps(raw[columns["timestamp"]], csv_name)
     frame = pd.DataFrame(prices, index=pd.Index(stamps, name="timestamp"))
     return frame
+
+
+def _check_unique_columns(names: list[object], csv_name: str | None) -> None:
+    """Refuse two columns whose names are equal up to case and surrounding spaces."""
+    seen: dict[str, object] = {}
+    for name in names:
+        key = str(name).strip().lower()
+        if key in seen:
+            where = f" in {csv_name}" if csv_name else ""
+            raise MarginError(
+                f"columns {str(seen[key])!r} and {str(name)!r}{where} name the same column "
+                f"{key!r} (names are matched without regard to case or spaces), so one "
+                "would be ignored; rename or drop one"
+            )
+        seen[key] = name
+
+
+def _read_text(path: str, csv_name: str) -> str:
+    """The file's text, decoded as UTF-8; refused (naming the file and row) if it is a
+    directory, missing, or not UTF-8."""
+    if os.path.isdir(path):
+        raise MarginError(f"source: {path!r} is a directory, not a CSV file")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise MarginError(f"source: no such file {path!r}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        row = f"row {line - 1} (line {line})" if line > 1 else "the header (line 1)"
+        raise MarginError(
+            f"source: {csv_name} is not UTF-8 text: {row} has the byte "
+            f"0x{data[error.start]:02x}; save the file as UTF-8"
+        ) from None
 
 
 def _price_column(column: pd.Series, name: str, csv_name: str | None) -> np.ndarray:

@@ -40,10 +40,11 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 """Columns of :func:`summarize` / :func:`risk_summary` (probabilities are fractions)."""
 
 
-def summarize(result: SimulationResult, deposit_usdt: float | None = None) -> dict[str, float]:
+def summarize(result: SimulationResult, wallet_balance: float | None = None) -> dict[str, float]:
     """Key figures of a simulation over its paths.
 
-    Loss per path = ``deposit_usdt`` − final equity (default deposit: the start equity),
+    Loss per path = ``wallet_balance`` (USDT in the account before the positions were
+    opened; default: the start equity) − final equity,
     so a negative loss is a gain. ``liquidation_probability`` is the share of paths on
     which any position was liquidated, ``stop_probability`` the share on which a stop
     closed one; ``mean_loss_if_liquidated_usdt`` averages only those liquidated paths
@@ -55,9 +56,9 @@ def summarize(result: SimulationResult, deposit_usdt: float | None = None) -> di
     >>> figures["liquidation_probability"], figures["worst_loss_usdt"]
     (0.5, 2000.0)
     """
-    deposit = result.start_equity_usdt if deposit_usdt is None else float(deposit_usdt)
+    start = result.start_equity_usdt if wallet_balance is None else float(wallet_balance)
     equity = result.final_equity_usdt
-    loss = deposit - equity
+    loss = start - equity
     liquidated = result.liquidated()
     p05, p50, p95 = np.percentile(equity, [5, 50, 95])
     return {
@@ -111,7 +112,7 @@ def _runs(
     modes: Sequence[str],
     fee_rate: float,
     liquidation_fee_rate: float,
-    funding_rate: float,
+    funding_rate: float | None,
     funding_interval_steps: int | None,
     stop_fill: str,
     slippage_rate: float,
@@ -130,7 +131,6 @@ def _runs(
         wallet_balance=wallet_balance,
         fee_rate=fee_rate,
         liquidation_fee_rate=liquidation_fee_rate,
-        funding_rate=funding_rate,
     )
     for leverage in levels:
         accounts = {}
@@ -149,6 +149,7 @@ def _runs(
                 stops=stops,
                 stop_fill=stop_fill,
                 slippage_rate=slippage_rate,
+                funding_rate=funding_rate,
                 funding_interval_steps=funding_interval_steps,
             )
             yield leverage, mode, account, result
@@ -167,9 +168,9 @@ def risk_summary(
     modes: Sequence[str] = DEFAULT_RISK_MODES,
     fee_rate: float = 0.0,
     liquidation_fee_rate: float = 0.0,
-    funding_rate: float = 0.0,
+    funding_rate: float | None = None,
     funding_interval_steps: int | None = None,
-    stop_fill: str = "stop",
+    stop_fill: str = "market",
     slippage_rate: float = 0.0,
 ) -> pd.DataFrame:
     """Probability of liquidation, expected and worst loss, final equity, per leverage and mode.
@@ -179,6 +180,8 @@ def risk_summary(
     ``wallet_balance`` USDT, simulated on every path of ``prices`` (shape
     ``(n_paths, n_steps)``) in each of ``modes`` (:data:`RISK_MODES`; ``_stop`` places a
     stop-loss ``stop_loss_rate`` away from entry, e.g. 0.05 = 5 % below for a long).
+    ``funding_rate`` (per interval) goes with ``funding_interval_steps``; ``stop_fill`` is
+    :func:`simulate_paths`' (default "market": a gap through the stop fills at the gap).
 
     Returns a DataFrame indexed by (``leverage``, ``mode``) with the columns of
     :data:`SUMMARY_COLUMNS` plus ``liquidation_price`` (at entry; NaN if none) and
@@ -231,9 +234,9 @@ def risk_outcomes(
     modes: Sequence[str] = DEFAULT_RISK_MODES,
     fee_rate: float = 0.0,
     liquidation_fee_rate: float = 0.0,
-    funding_rate: float = 0.0,
+    funding_rate: float | None = None,
     funding_interval_steps: int | None = None,
-    stop_fill: str = "stop",
+    stop_fill: str = "market",
     slippage_rate: float = 0.0,
 ) -> pd.DataFrame:
     """Every path's outcome for the grid of :func:`risk_summary` (for distributions).

@@ -1,4 +1,4 @@
-"""The guide's "when to use" cases (GUIDE.md §4-5) as named, seeded scenarios.
+"""The guide's "when to use" cases (the guide's §4-5) as named, seeded scenarios.
 
 Each scenario is one account opened in cross and in isolated (same positions, same
 deposit), a seeded set of price paths, optional stop-losses, the guide's claim in one
@@ -37,7 +37,7 @@ class WhenToUse:
     """One "when to use" case: both accounts, the paths, the claim and its caveat.
 
     ``accounts`` maps "cross" and "isolated" to the same positions in each mode, opened
-    from ``deposit_usdt``; ``prices`` maps each symbol to ``(n_paths, n_steps)`` marks;
+    from ``wallet_balance``; ``prices`` maps each symbol to ``(n_paths, n_steps)`` marks;
     ``stops`` (optional) maps position keys to stop prices, used in both modes.
     ``favours`` is the mode the guide recommends here.
     """
@@ -47,7 +47,7 @@ class WhenToUse:
     claim: str
     caveat: str
     favours: str
-    deposit_usdt: float
+    wallet_balance: float  # USDT in each account before the positions were opened
     accounts: Mapping[str, Account]
     prices: Mapping[str, np.ndarray]
     stops: Mapping[str, float] = field(default_factory=dict)
@@ -74,7 +74,7 @@ class WhenToUse:
     def compare(self, **options: object) -> pd.DataFrame:
         """One row per mode with :func:`~marginlab.engine.summarize`'s figures (vs the deposit)."""
         rows = {
-            mode: summarize(self.simulate(mode, **options), self.deposit_usdt) for mode in MODES
+            mode: summarize(self.simulate(mode, **options), self.wallet_balance) for mode in MODES
         }
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index.name = "mode"
@@ -132,7 +132,7 @@ def hedge(
         caveat="With uncorrelated legs it is no hedge: cross can then lose the whole account, "
         "isolated at most the two margins.",
         favours="cross",
-        deposit_usdt=10_000.0,
+        wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
     )
@@ -176,7 +176,7 @@ def large_account_small_positions(
         caveat="The buffer is the account: a position large next to the account liquidates in "
         "cross too, and then takes the whole balance.",
         favours="cross",
-        deposit_usdt=wallet_balance,
+        wallet_balance=wallet_balance,
         accounts=accounts,
         prices=prices,
     )
@@ -212,7 +212,7 @@ def trend_trade_through_drawdown(
         caveat="If the trend never comes back, cross ends with a far larger loss than the "
         "isolated margin.",
         favours="cross",
-        deposit_usdt=10_000.0,
+        wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
     )
@@ -253,7 +253,7 @@ def high_leverage_short_term(
         caveat="The cap has a price: at 50x isolated is liquidated by a 1.6 % move, far more often "
         "than cross.",
         favours="isolated",
-        deposit_usdt=10_000.0,
+        wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
     )
@@ -294,7 +294,7 @@ def several_independent_positions(
         caveat="Sharing also buffers: in cross a winning position can carry a loser that "
         "isolated would have liquidated.",
         favours="isolated",
-        deposit_usdt=10_000.0,
+        wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
     )
@@ -307,8 +307,9 @@ def strategy_with_limited_capital(
 
     The strategy is wrong on average (the paths drift down). Isolated caps what the test
     can cost at the 500 assigned; cross lets the same trade run on and lose several
-    times that. The caveat: the cap can come from a stop-loss instead of the mode: with
-    a stop 3 % below entry, cross loses at most 300 (20x × 500 × 3 %).
+    times that. The caveat: a stop-loss limits it too, but a stop is a trigger, not a
+    price: a stop 3 % below entry aims to lose 300 (20x × 500 × 3 %), yet it fills where
+    the market is, so a gap past it costs more (docs/formulas.md §10).
     """
     accounts = _both_modes(
         10_000.0,
@@ -322,10 +323,11 @@ def strategy_with_limited_capital(
         title="Testing a strategy with limited capital",
         claim="Isolated caps what a failed test trade can cost at the 500 assigned; in cross the "
         "same trade can lose several times that.",
-        caveat="A stop-loss caps it too: with a stop 3 % below entry, cross loses at most 300, "
-        "less than the isolated margin.",
+        caveat="A stop-loss limits it too, less tightly than it seems: a stop 3 % below entry "
+        "aims to lose 300 (20x × 500 × 3 %), but it fills where the market is, and on these "
+        "hourly paths the worst gap past it cost a little more than the 500 isolated margin.",
         favours="isolated",
-        deposit_usdt=10_000.0,
+        wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
     )

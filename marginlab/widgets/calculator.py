@@ -4,11 +4,11 @@ Five tools share one set of position inputs (pair, side, leverage, entry price, 
 wallet balance) and add their own:
 
 * **PnL & ROE** at an exit price: :meth:`Account.state` of the position at that mark.
-* **Target price** for a desired ROE (the ROE formula read backwards; the engine's ROE
+* **Target price** for a desired ROE (:meth:`Account.price_for_roe`; the engine's ROE
   at that price is reported alongside as the check).
 * **Liquidation price** in the chosen mode (the ladder shows both modes).
-* **Max open**: the largest quantity whose initial margin fits the available balance
-  and whose notional fits a bracket that allows the leverage.
+* **Max open** (:meth:`Account.max_open`): the largest quantity whose initial margin
+  fits the available balance and whose notional fits a bracket that allows the leverage.
 * **Average entry** of two fills: the engine's one-way position after two opens.
 
 Every tool except "max open" draws its position on the price ladder, its price as the
@@ -20,14 +20,14 @@ than the balance) is refused here too, with the engine's reason.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import ipywidgets
 
 from marginlab.charts import Chart, price_ladder_figure, update_price_ladder
 from marginlab.charts import format as fmt
-from marginlab.engine import Account, load_tiers
+from marginlab.engine import Account
 from marginlab.engine.account import Position
 from marginlab.scenarios import GUIDE
 from marginlab.widgets._plotly import make_figure_widget
@@ -83,53 +83,6 @@ def _text(value: float, description: str, step: float) -> ipywidgets.FloatText:
     )
 
 
-def price_for_roe(position: Position, roe: float) -> float:
-    """The mark price (USDT) at which ``position`` shows ``roe`` (a fraction).
-
-    The engine's ROE is ``s·Q·(P − EP) / IM`` (:attr:`PositionState.roe`); solved for P
-    this is ``EP + s·roe·IM / Q``. The engine has no inverse of its own, so this one line
-    lives here; the widget reports the engine's ROE at the returned price as the check.
-
-    >>> from marginlab.scenarios import guide_account
-    >>> price_for_roe(guide_account().position("BTCUSDT"), 0.5)  # 60,000 + 0.5 × 6,000
-    63000.0
-    """
-    return position.entry_price + position.sign * roe * position.initial_margin / position.quantity
-
-
-def max_open(account: Account, symbol: str, leverage: float, price: float) -> dict[str, Any]:
-    """The largest order (base units) ``account`` can open on ``symbol`` at ``leverage``.
-
-    Two limits, both read from the engine: the initial margin (notional / leverage) must
-    fit :meth:`Account.available_balance`, and the notional must stay below the cap of
-    the last bracket whose maximum leverage allows ``leverage`` (``load_tiers(...).tiers``).
-    This is a lookup of those two limits, not new margin arithmetic. At the bracket cap
-    itself the next, stricter bracket applies, so that limit is "below" the cap.
-
-    >>> result = max_open(Account(wallet_balance=10_000), "BTCUSDT", 10, 60_000)
-    >>> result["max_notional_usdt"], round(result["max_quantity"], 6), result["limited_by"]
-    (100000.0, 1.666667, 'balance')
-    """
-    table = load_tiers(symbol)
-    allowed = [tier.cap for tier in table.tiers if tier.max_leverage >= leverage]
-    if not allowed:
-        top = table.tiers[0].max_leverage
-        raise ValueError(f"leverage must be at most {top:g}x for {table.symbol}, got {leverage!r}")
-    if not (math.isfinite(price) and price > 0):
-        raise ValueError(f"entry_price must be a finite number greater than 0, got {price!r}")
-    available = account.available_balance()
-    by_balance = available * leverage
-    cap = max(allowed)
-    notional = min(by_balance, cap)
-    return {
-        "max_quantity": notional / price,
-        "max_notional_usdt": notional,
-        "available_balance_usdt": available,
-        "bracket_cap_usdt": cap,
-        "limited_by": "balance" if by_balance < cap else "bracket",
-    }
-
-
 class CalculatorWidget(LessonWidget):
     """The exchanges' futures calculator: PnL/ROE, target, liquidation, max open, average.
 
@@ -137,7 +90,7 @@ class CalculatorWidget(LessonWidget):
     ----------
     tool : the tool shown first, one of :data:`TOOLS` ("pnl", "target", "liquidation",
         "max_open", "average").
-    symbol, side, leverage, entry_price, quantity, balance_usdt : the position and the
+    symbol, side, leverage, entry_price, quantity, wallet_balance : the position and the
         wallet (default: the guide's 1/3 BTC long at 10x from 60,000, 10,000 USDT).
     exit_price, target_roe_percent, fill_price, fill_quantity, mode : the tools' own
         inputs (prices in USDT, ROE in percent, quantity in base units).
@@ -155,7 +108,7 @@ class CalculatorWidget(LessonWidget):
         leverage: float = GUIDE.leverage,
         entry_price: float = GUIDE.entry_price,
         quantity: float = GUIDE.quantity,
-        balance_usdt: float = GUIDE.wallet_balance,
+        wallet_balance: float = GUIDE.wallet_balance,
         exit_price: float = 63_000.0,
         target_roe_percent: float = 50.0,
         mode: str = "isolated",
@@ -176,7 +129,7 @@ class CalculatorWidget(LessonWidget):
             "leverage": leverage_slider(leverage),
             "entry_price": _text(entry_price, "Entry price (USDT)", 100),
             "quantity": _text(quantity, "Quantity (coins)", 0.001),
-            "balance": _text(balance_usdt, "Wallet balance (USDT)", 500),
+            "balance": _text(wallet_balance, "Wallet balance (USDT)", 500),
             "exit_price": _text(exit_price, "Exit price (USDT)", 100),
             "target_roe": _text(target_roe_percent, "Target ROE (%)", 5),
             "mode": toggle(MODES, mode, "Margin mode"),
@@ -263,8 +216,7 @@ class CalculatorWidget(LessonWidget):
 
     @staticmethod
     def _ladder(accounts: dict[str, Account], symbol: str, mark_price: float) -> dict[str, Any]:
-        marks = {symbol: mark_price}
-        return ladder_inputs({m: a.state(marks) for m, a in accounts.items()}, symbol)
+        return ladder_inputs(accounts, symbol, {symbol: mark_price})
 
     @staticmethod
     def _describe(position: Position) -> str:
@@ -303,12 +255,7 @@ class CalculatorWidget(LessonWidget):
         percent = values["target_roe"]
         if not math.isfinite(percent):
             raise ValueError(f"target_roe must be a finite number of percent, got {percent!r}")
-        target = price_for_roe(position, percent / 100)
-        if target <= 0:
-            raise ValueError(
-                f"target_roe: a {position.side} at {fmt.leverage(position.leverage)} cannot "
-                f"reach {fmt.number(percent)}% (the price would fall to 0 or below)"
-            )
+        target = accounts["isolated"].price_for_roe(position.symbol, percent / 100)
         state = accounts["isolated"].position_state(position.symbol, {position.symbol: target})
         outputs = {
             "target_price": target,
@@ -348,7 +295,11 @@ class CalculatorWidget(LessonWidget):
 
     def _max_open(self, values: dict[str, Any]) -> _Result:
         account = Account(wallet_balance=values["balance"])
-        outputs = max_open(account, values["symbol"], values["leverage"], values["entry_price"])
+        outputs = asdict(
+            account.max_open(
+                values["symbol"], leverage=values["leverage"], price=values["entry_price"]
+            )
+        )
         coin = values["symbol"].removesuffix("USDT")
         lev = fmt.leverage(values["leverage"])
         head = (

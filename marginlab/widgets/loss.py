@@ -29,7 +29,6 @@ from marginlab.engine import (
     AccountState,
     LiquidationOutcome,
     MarginMode,
-    bankruptcy_price,
 )
 from marginlab.scenarios import GUIDE, GuideExample, guide_account
 from marginlab.widgets._plotly import make_figure_widget
@@ -75,18 +74,6 @@ class _Loss:
         }
 
 
-def _bankruptcy(account: Account, symbol: str) -> float:
-    """Price at which the balance behind the account's only position is used up."""
-    position = account.position(symbol)
-    wallet = position.isolated_margin if position.is_isolated else account.cross_wallet_balance
-    return bankruptcy_price(
-        side=position.side.value,
-        quantity=position.quantity,
-        entry_price=position.entry_price,
-        wallet_balance=wallet,
-    )
-
-
 @lru_cache(maxsize=128)
 def _guide_accounts(
     leverage: float,
@@ -95,8 +82,9 @@ def _guide_accounts(
     prices (USDT). They do not depend on the mark price: a price tick reuses them."""
     example = replace(GUIDE, leverage=leverage)
     accounts = {mode: guide_account(mode, example) for mode in MODES}
-    liquidation = {m: accounts[m].liquidation_price(example.symbol) for m in MODES}
-    bankruptcy = {m: _bankruptcy(accounts[m], example.symbol) for m in MODES}
+    levels = {m: accounts[m].levels(example.symbol) for m in MODES}
+    liquidation = {m: levels[m].liquidation_price for m in MODES}
+    bankruptcy = {m: levels[m].bankruptcy_price for m in MODES}
     return example, accounts, liquidation, bankruptcy
 
 

@@ -28,12 +28,12 @@ from marginlab.charts import (
     update_price_ladder,
 )
 from marginlab.charts import format as fmt
-from marginlab.engine import Account, AccountState, MarginError, bankruptcy_price
+from marginlab.engine import Account, MarginError
 from marginlab.scenarios import GUIDE, GuideExample, guide_account
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
 
-__all__ = ["AddingMarginWidget", "ladder_inputs"]
+__all__ = ["AddingMarginWidget", "held_marks", "ladder_inputs"]
 
 MODES = ("cross", "isolated")
 TITLE = "Adding margin: liquidation price"
@@ -44,68 +44,56 @@ CONTROL_WIDTH = "420px"  # each control gets its own Layout (shared Layouts hide
 # --- shared by the widgets of this family -----------------------------------------------
 
 
-def ladder_inputs(states: Mapping[str, AccountState], symbol: str) -> dict[str, Any]:
+def held_marks(account: Account, marks: Mapping[str, float] | None) -> dict[str, float]:
+    """The marks of the symbols ``account`` holds a position on (the engine refuses a mark
+    for a symbol without one: it would be ignored)."""
+    return {s: m for s, m in (marks or {}).items() if account.positions_of(s)}
+
+
+def ladder_inputs(
+    accounts: Mapping[str, Account], symbol: str, marks: Mapping[str, float] | None = None
+) -> dict[str, Any]:
     """The keyword inputs of ``price_ladder_figure`` for one symbol's position in each mode.
 
-    ``states`` maps "cross" and "isolated" to :meth:`Account.state` of an account holding
-    that position in that mode, at the marks to draw. Liquidation prices are the engine's
-    (``PositionState.liquidation_price``); bankruptcy prices come from
-    :func:`marginlab.engine.bankruptcy_price` with the balance behind the position: its
-    isolated margin, or the cross wallet plus the other cross positions' unrealized PnL.
-    A mode missing from ``states`` (the position cannot be opened that way) gets NaN
-    prices. Entry, side and mark are the position's (the isolated one's if both are
+    ``accounts`` maps "cross" and "isolated" to an account holding that position in that
+    mode; ``marks`` are the mark prices to draw at (default: entry prices). Every level
+    comes from :meth:`Account.levels` (liquidation and bankruptcy prices, entry, mark,
+    side). A mode missing from ``accounts`` (the position cannot be opened that way) gets
+    NaN prices. Entry, side and mark are the position's (the isolated one's if both are
     given). All prices in USDT; one-way positions (a hedge-mode symbol's first leg).
 
     >>> from marginlab.scenarios import guide_account
-    >>> states = {mode: guide_account(mode).state() for mode in ("cross", "isolated")}
-    >>> inputs = ladder_inputs(states, "BTCUSDT")
+    >>> accounts = {mode: guide_account(mode) for mode in ("cross", "isolated")}
+    >>> inputs = ladder_inputs(accounts, "BTCUSDT")
     >>> round(inputs["isolated_liquidation_price"], 2), inputs["isolated_bankruptcy_price"]
     (54216.87, 54000.0)
     """
     name = symbol.strip().upper()
-    if not any(mode in states for mode in MODES):
-        raise ValueError(f"states must hold 'cross' or 'isolated' (or both), got {list(states)}")
+    if not any(mode in accounts for mode in MODES):
+        raise ValueError(
+            f"accounts must hold 'cross' or 'isolated' (or both), got {list(accounts)}"
+        )
     inputs: dict[str, Any] = {}
     for mode in MODES:
-        state = states.get(mode)
-        if state is None:
+        account = accounts.get(mode)
+        if account is None:
             inputs[f"{mode}_liquidation_price"] = inputs[f"{mode}_bankruptcy_price"] = math.nan
             inputs.setdefault("unavailable_modes", []).append(mode)
             continue
-        held = next((s for s in state.positions if s.position.symbol == name), None)
-        if held is None:
-            raise ValueError(f"states[{mode!r}]: there is no open {name} position")
-        position = held.position
-        if position.margin_mode.value != mode:
+        held = account.positions_of(name)
+        if not held:
+            raise ValueError(f"accounts[{mode!r}]: there is no open {name} position")
+        levels = account.levels(name, held_marks(account, marks), side=held[0].side)
+        if levels.margin_mode.value != mode:
             raise ValueError(
-                f"states[{mode!r}]: its {name} position is "
-                f"{position.margin_mode.value}, expected {mode}"
+                f"accounts[{mode!r}]: its {name} position is "
+                f"{levels.margin_mode.value}, expected {mode}"
             )
-        if position.is_isolated:
-            backing, others_pnl = position.isolated_margin, 0.0
-        else:
-            backing = state.cross_wallet_balance
-            others_pnl = sum(
-                (
-                    s.unrealized_pnl
-                    for s in state.positions
-                    if not s.position.is_isolated and s.position.symbol != name
-                ),
-                0.0,
-            )
-        inputs[f"{mode}_liquidation_price"] = held.liquidation_price
-        inputs[f"{mode}_bankruptcy_price"] = float(
-            bankruptcy_price(
-                side=position.side.value,
-                quantity=position.quantity,
-                entry_price=position.entry_price,
-                wallet_balance=backing,
-                other_unrealized_pnl=others_pnl,
-            )
-        )
-        inputs["entry_price"] = position.entry_price
-        inputs["side"] = position.side.value
-        inputs["mark_price"] = held.mark_price
+        inputs[f"{mode}_liquidation_price"] = levels.liquidation_price
+        inputs[f"{mode}_bankruptcy_price"] = levels.bankruptcy_price
+        inputs["entry_price"] = levels.entry_price
+        inputs["side"] = levels.side.value
+        inputs["mark_price"] = levels.mark_price
     return inputs
 
 
@@ -195,7 +183,7 @@ class AddingMarginWidget(LessonWidget):
     Parameters
     ----------
     price : the starting BTC mark price (USDT).
-    amount_usdt : the starting top-up amount (USDT).
+    margin : the starting top-up, USDT of margin to add.
     example : the scenario (default the guide's: 10,000 USDT, 2,000 on a 10x BTC long).
 
     Controls: ``price`` (mark), ``amount`` (USDT to add), ``add`` and ``reset`` buttons.
@@ -205,7 +193,7 @@ class AddingMarginWidget(LessonWidget):
         self,
         *,
         price: float = GUIDE.entry_price,
-        amount_usdt: float = 1_000.0,
+        margin: float = 1_000.0,
         example: GuideExample = GUIDE,
     ) -> None:
         self.symbol = example.symbol
@@ -228,7 +216,7 @@ class AddingMarginWidget(LessonWidget):
                 f"{example.symbol.removesuffix('USDT')} mark price (USDT)",
             ),
             "amount": usdt_slider(
-                amount_usdt, 0, self._initial.max_addable_margin(), 100, "Amount to add (USDT)"
+                margin, 0, self._initial.max_addable_margin(), 100, "Amount to add (USDT)"
             ),
             "add": button("Add margin", "Move the amount from the balance into the position"),
             "reset": button("Reset", "Back to the starting isolated margin"),
@@ -242,13 +230,13 @@ class AddingMarginWidget(LessonWidget):
 
     # --- public ------------------------------------------------------------------------
 
-    def add_margin(self, amount: float | None = None) -> None:
-        """Press "Add margin": move ``amount`` USDT (default: the ``amount`` control) in.
+    def add_margin(self, margin: float | None = None) -> None:
+        """Press "Add margin": move ``margin`` USDT (default: the ``amount`` control) in.
 
         A refused amount (0, more than the available balance, a position already
         liquidated at the current mark) shows a message and changes nothing.
         """
-        value = self.controls["amount"].value if amount is None else amount
+        value = self.controls["amount"].value if margin is None else margin
         self._act(lambda: self._add(value))
 
     def reset(self) -> None:
@@ -341,7 +329,7 @@ class AddingMarginWidget(LessonWidget):
                 kept[mode] = states[mode].wallet_balance - lost[mode]
         return _Result(
             account=self._isolated,
-            ladder=ladder_inputs(states, self.symbol),
+            ladder=ladder_inputs(accounts, self.symbol, marks),
             wallet_usdt=self._isolated.wallet_balance,
             lost=lost,
             kept=kept,

@@ -32,6 +32,7 @@ from marginlab.widgets.margin import (
     MODES,
     STYLE,
     button,
+    held_marks,
     ladder_inputs,
     leverage_slider,
     price_slider,
@@ -110,7 +111,7 @@ class PlaygroundWidget(LessonWidget):
     ----------
     rows : the orders (up to three; default :func:`default_rows`).
     shown : how many rows are active at start (default 2).
-    balance_usdt : the wallet (USDT).
+    wallet_balance : the wallet (USDT).
     hedge : hedge mode (a long and a short leg per pair) instead of one-way.
     marks : pair -> starting mark price (USDT); default the first row's entry per pair.
 
@@ -124,7 +125,7 @@ class PlaygroundWidget(LessonWidget):
         *,
         rows: tuple[Row, ...] | None = None,
         shown: int = 2,
-        balance_usdt: float = 10_000.0,
+        wallet_balance: float = 10_000.0,
         hedge: bool = False,
         marks: dict[str, float] | None = None,
     ) -> None:
@@ -143,7 +144,7 @@ class PlaygroundWidget(LessonWidget):
         start_marks = {s: next((r.entry for r in orders if r.symbol == s), None) for s in symbols}
         start_marks.update(marks or {})
         controls: dict[str, ipywidgets.Widget] = {
-            "balance": usdt_slider(balance_usdt, 500, 100_000, 500, "Wallet balance (USDT)"),
+            "balance": usdt_slider(wallet_balance, 500, 100_000, 500, "Wallet balance (USDT)"),
             "hedge": ipywidgets.Checkbox(
                 value=hedge, description="Hedge mode (a long and a short per pair)", style=STYLE
             ),
@@ -330,16 +331,15 @@ class PlaygroundWidget(LessonWidget):
     def _compute(self, values: dict[str, Any]) -> _Result:
         built = self._build(values, self._rows)
         marks = {s: values[n] for s, n in self._mark_controls.items()}
-        state = built.account.state(marks)
-        outcome = built.account.liquidate(marks)
+        state = built.account.state(held_marks(built.account, marks))
+        outcome = built.account.liquidate(held_marks(built.account, marks))
         if built.account.positions:
             first = built.account.positions[0]
-            states = {first.margin_mode.value: state}
+            accounts = {first.margin_mode.value: built.account}
             if built.flipped is not None:
-                flipped_state = built.flipped.state(marks)
-                other = flipped_state.positions[0].position.margin_mode.value
-                states[other] = flipped_state
-            ladder = ladder_inputs(states, first.symbol)
+                other = built.flipped.positions[0].margin_mode.value
+                accounts[other] = built.flipped
+            ladder = ladder_inputs(accounts, first.symbol, marks)
         else:  # the orders cancel out: nothing open
             row = self._orders(values, 1)[0]
             ladder = {

@@ -24,13 +24,7 @@ from marginlab.charts import (
     update_cross_map,
     update_price_ladder,
 )
-from marginlab.engine import (
-    Account,
-    AccountState,
-    MarginMode,
-    bankruptcy_price,
-    margin_ratio,
-)
+from marginlab.engine import Account, AccountState, MarginMode
 from marginlab.scenarios import two_positions_account
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
@@ -55,28 +49,16 @@ def cross_ratio_grid(
 
     ``result[j, i]`` is the ratio at BTC ``x_price_grid[i]`` and ETH ``y_price_grid[j]``
     (USDT): Σ maintenance margin / (cross wallet + Σ unrealized PnL), the value
-    ``account.state(marks).cross_margin_ratio`` gives at each pair. The BTC position is
-    the engine's ``margin_ratio`` position; the ETH one enters as its "other" terms.
+    ``account.state(marks).cross_margin_ratio`` gives at each pair
+    (:meth:`Account.cross_margin_ratio` over the grid).
     """
     btc, eth = account.position(BTC), account.position(ETH)
     if btc.is_isolated or eth.is_isolated:
         raise ValueError("account: both BTCUSDT and ETHUSDT positions must be cross")
-    eth_table = account.tiers(ETH)
-    eth_maintenance = np.array(
-        [eth_table.maintenance_margin(eth.quantity * p) for p in y_price_grid]
+    grid = account.cross_margin_ratio(
+        {BTC: np.asarray(x_price_grid)[np.newaxis, :], ETH: np.asarray(y_price_grid)[:, np.newaxis]}
     )
-    btc_rate, btc_amount = account.tiers(BTC).maintenance_terms(btc.quantity * x_price_grid)
-    return margin_ratio(
-        side=btc.side.value,
-        quantity=btc.quantity,
-        entry_price=btc.entry_price,
-        mark_price=x_price_grid[np.newaxis, :],
-        wallet_balance=account.cross_wallet_balance,
-        maintenance_rate=btc_rate[np.newaxis, :],
-        maintenance_amount=btc_amount[np.newaxis, :],
-        other_maintenance=eth_maintenance[:, np.newaxis],
-        other_unrealized_pnl=eth.unrealized_pnl(y_price_grid)[:, np.newaxis],
-    )
+    return np.asarray(grid)
 
 
 @dataclass(frozen=True)
@@ -100,16 +82,11 @@ class _Isolated:
 
     @classmethod
     def of(cls, account: Account) -> _Isolated:
-        btc = account.position(BTC)
+        btc = account.levels(BTC)
         return cls(
-            btc_liquidation_price=account.liquidation_price(BTC),
-            btc_bankruptcy_price=bankruptcy_price(
-                side=btc.side.value,
-                quantity=btc.quantity,
-                entry_price=btc.entry_price,
-                wallet_balance=btc.isolated_margin,
-            ),
-            eth_liquidation_price=account.liquidation_price(ETH),
+            btc_liquidation_price=btc.liquidation_price,
+            btc_bankruptcy_price=btc.bankruptcy_price,
+            eth_liquidation_price=account.levels(ETH).liquidation_price,
         )
 
 
@@ -165,7 +142,7 @@ class SeveralPositionsWidget(LessonWidget):
         marks = {BTC: values["btc_price"], ETH: values["eth_price"]}
         cross = self.accounts["cross"]
         state = cross.state(marks)
-        btc, eth = (next(s for s in state.positions if s.position.symbol == n) for n in (BTC, ETH))
+        btc = cross.levels(BTC, marks)
         return _Positions(
             marks=marks,
             cross_state=state,
@@ -174,13 +151,7 @@ class SeveralPositionsWidget(LessonWidget):
                 for m in MODES
             },
             cross_btc_liquidation_price=btc.liquidation_price,
-            cross_btc_bankruptcy_price=bankruptcy_price(
-                side=btc.position.side.value,
-                quantity=btc.position.quantity,
-                entry_price=btc.position.entry_price,
-                wallet_balance=cross.cross_wallet_balance,
-                other_unrealized_pnl=eth.unrealized_pnl,
-            ),
+            cross_btc_bankruptcy_price=btc.bankruptcy_price,
         )
 
     # --- charts ------------------------------------------------------------------------

@@ -124,7 +124,7 @@ def _risk(scenario: WhenToUse) -> _Risk:
     """Both modes on every path; the table is :meth:`WhenToUse.compare`'s, from one run."""
     simulations = {mode: scenario.simulate(mode) for mode in MODES}
     table = pd.DataFrame.from_dict(
-        {m: summarize(simulations[m], scenario.deposit_usdt) for m in MODES}, orient="index"
+        {m: summarize(simulations[m], scenario.wallet_balance) for m in MODES}, orient="index"
     )
     table.index.name = "mode"
     favoured = scenario.favours
@@ -152,7 +152,7 @@ def _risk_html(risk: _Risk) -> str:
     )
     caption = (
         f"Over all {risk.scenario.n_paths:,} seeded paths (loss against the "
-        f"{fmt.usdt(risk.scenario.deposit_usdt)} deposit; negative = a gain)"
+        f"{fmt.usdt(risk.scenario.wallet_balance)} deposit; negative = a gain)"
     )
     return (
         '<table class="marginlab-risk" style="border-collapse:collapse;min-width:28em">'
@@ -192,7 +192,7 @@ def _outcome_inputs(risk: _Risk) -> dict[str, Any]:
         "isolated_final_equity_usdt": sims["isolated"].final_equity_usdt,
         "cross_liquidation_probability": float(table.loc["cross", "liquidation_probability"]),
         "isolated_liquidation_probability": float(table.loc["isolated", "liquidation_probability"]),
-        "initial_equity_usdt": risk.scenario.deposit_usdt,
+        "initial_equity_usdt": risk.scenario.wallet_balance,
     }
 
 

@@ -1,4 +1,4 @@
-"""Stop-loss vs liquidation (GUIDE.md §8): "liquidation must never be the exit strategy".
+"""Stop-loss vs liquidation (the guide's §8): "liquidation must never be the exit strategy".
 
 The guide's position (a BTC long, 2,000 USDT of margin at 10x in a 10,000 USDT
 account, :func:`~marginlab.scenarios.guide_account`) rides a named teaching path
@@ -244,8 +244,9 @@ class StopLossWidget(LessonWidget):
     mode : the margin mode the summary and the attributes speak of ("isolated" or "cross");
         the charts always show both.
     n_steps : steps of the teaching path.
-    stop_fill : where a stop fills, "stop" (at the stop price) or "mark" (at the mark that
-        crossed it: worse when the price gaps), as in :func:`~marginlab.engine.replay`.
+    stop_fill : where a stop fills, as in :func:`~marginlab.engine.replay`: "market" (the
+        default: the worse of the stop and the step's price, so a gap fills at the gap)
+        or "stop" (the idealised fill at the stop price).
     monte_carlo : arguments of :func:`~marginlab.engine.gbm_paths` for the random paths
         (default :data:`MONTE_CARLO`: 2,000 paths x 200 hourly steps, seeded).
 
@@ -261,7 +262,7 @@ class StopLossWidget(LessonWidget):
         use_stop: bool = True,
         mode: str = "isolated",
         n_steps: int = 200,
-        stop_fill: str = "stop",
+        stop_fill: str = "market",
         monte_carlo: dict[str, Any] | None = None,
     ) -> None:
         if path not in TEACHING_PATHS:

@@ -32,7 +32,7 @@ from marginlab.engine import (
 from marginlab.scenarios import GUIDE, two_positions_account
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
-from marginlab.widgets.margin import MODES, button, ladder_inputs, toggle
+from marginlab.widgets.margin import MODES, button, held_marks, ladder_inputs, toggle
 
 __all__ = ["SwitchingModesWidget"]
 
@@ -62,9 +62,9 @@ class SwitchingModesWidget(LessonWidget):
 
     Parameters
     ----------
-    wallet_balance_usdt : the sandbox wallet (USDT).
+    wallet_balance : the sandbox wallet (USDT).
     prices : symbol -> price (USDT) at which orders open and close; default the scenarios'.
-    side, leverage, margin_usdt : the default order that "Open position" places.
+    side, leverage, margin : the default order that "Open position" places.
     symbol : the pair selected at start.
 
     Controls: ``symbol`` (pair), ``mode`` (cross/isolated for that pair), ``open`` and
@@ -74,16 +74,16 @@ class SwitchingModesWidget(LessonWidget):
     def __init__(
         self,
         *,
-        wallet_balance_usdt: float = GUIDE.wallet_balance,
+        wallet_balance: float = GUIDE.wallet_balance,
         prices: dict[str, float] | None = None,
         side: str = GUIDE.side,
         leverage: float = GUIDE.leverage,
-        margin_usdt: float = GUIDE.margin,
+        margin: float = GUIDE.margin,
         symbol: str = GUIDE.symbol,
     ) -> None:
         self._prices = dict(scenario_prices() if prices is None else prices)
-        self._order = {"side": side, "leverage": leverage, "margin": margin_usdt}
-        self._account = Account(wallet_balance=wallet_balance_usdt)
+        self._order = {"side": side, "leverage": leverage, "margin": margin}
+        self._account = Account(wallet_balance=wallet_balance)
         self._symbol = symbol
         self._shown: _Result | None = None
         self._last_event = ""
@@ -179,7 +179,7 @@ class SwitchingModesWidget(LessonWidget):
         try:
             self._account = self._account.open(symbol, price=price, **self._order)
         except InsufficientMarginError:
-            available = self._account.available_balance(self._prices)
+            available = self._account.available_balance(held_marks(self._account, self._prices))
             raise InsufficientMarginError(
                 f"Not enough free balance to open {symbol}: the order needs "
                 f"{fmt.usdt(self._order['margin'])} of margin and {fmt.usdt(available)} is "
@@ -288,8 +288,7 @@ class SwitchingModesWidget(LessonWidget):
         return self._ladder_of(accounts, symbol), True
 
     def _ladder_of(self, accounts: dict[str, Account], symbol: str) -> dict[str, Any]:
-        states = {mode: account.state(self._prices) for mode, account in accounts.items()}
-        return ladder_inputs(states, symbol)
+        return ladder_inputs(accounts, symbol, self._prices)
 
     def _ladder_values(self, result: _Result) -> dict[str, Any]:
         if result.ladder is not None:
@@ -319,7 +318,7 @@ class SwitchingModesWidget(LessonWidget):
             )
         head = f"{symbol} is in {result.mode} mode with no position, so you may switch it."
         if result.ladder is None:
-            available = account.available_balance(self._prices)
+            available = account.available_balance(held_marks(account, self._prices))
             return (
                 f"{head} The default order ({fmt.usdt(self._order['margin'])} of margin) does "
                 f"not fit the available {fmt.usdt(available)}, so there is nothing to draw."
@@ -339,7 +338,7 @@ class SwitchingModesWidget(LessonWidget):
 
     def _table(self, account: Account) -> str:
         """The account as an HTML table: balances, then one row per pair."""
-        state = account.state(self._prices)
+        state = account.state(held_marks(account, self._prices))
         by_symbol = {s.position.symbol: s for s in state.positions}
         rows = []
         for symbol in dict.fromkeys([*self._prices, *by_symbol]):

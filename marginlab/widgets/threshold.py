@@ -27,7 +27,7 @@ from marginlab.charts import format as fmt
 from marginlab.engine import (
     Account,
     MarginMode,
-    bankruptcy_price,
+    PositionLevels,
     load_tiers,
     tiered_liquidation_price,
 )
@@ -60,23 +60,6 @@ def _distance_rate(liquidation_price: Any, entry_price: float) -> Any:
     return np.abs(liquidation_price - entry_price) / entry_price
 
 
-def _backing_usdt(account: Account, symbol: str) -> float:
-    """USDT behind the account's only position: its margin (isolated) or the cross wallet."""
-    position = account.position(symbol)
-    return position.isolated_margin if position.is_isolated else account.cross_wallet_balance
-
-
-def _bankruptcy(account: Account, symbol: str) -> float:
-    """Price at which the balance behind the account's only position is used up."""
-    position = account.position(symbol)
-    return bankruptcy_price(
-        side=position.side.value,
-        quantity=position.quantity,
-        entry_price=position.entry_price,
-        wallet_balance=_backing_usdt(account, symbol),
-    )
-
-
 @lru_cache(maxsize=512)
 def _allowed_leverage(symbol: str, margin_usdt: float) -> np.ndarray:
     """Which leverages of LEVERAGE_GRID the brackets allow for this margin (bool array)."""
@@ -94,9 +77,9 @@ def _grid_distance(
 ) -> np.ndarray:
     """Distance to liquidation of the same margin at every leverage of LEVERAGE_GRID.
 
-    ``wallet_usdt`` is what backs the position: its margin (isolated) or the cross wallet
-    balance (cross). NaN where the bracket does not allow that leverage. Cached: a drag
-    of the leverage slider reuses the curves.
+    ``wallet_usdt`` is what backs the position (``Account.levels(...).backing_usdt``: its
+    margin when isolated, the cross wallet when cross). NaN where the bracket does not
+    allow that leverage. Cached: a drag of the leverage slider reuses the curves.
     """
     price = tiered_liquidation_price(
         load_tiers(symbol),
@@ -127,8 +110,8 @@ class LiquidationThresholdWidget(LessonWidget):
         self,
         *,
         leverage: int = int(GUIDE.leverage),
-        margin_usdt: float = GUIDE.margin,
-        balance_usdt: float = GUIDE.wallet_balance,
+        margin: float = GUIDE.margin,
+        wallet_balance: float = GUIDE.wallet_balance,
         side: str = GUIDE.side,
     ) -> None:
         controls = {
@@ -143,7 +126,7 @@ class LiquidationThresholdWidget(LessonWidget):
                 layout=CONTROL_LAYOUT,
             ),
             "margin": ipywidgets.FloatSlider(
-                value=margin_usdt,
+                value=margin,
                 min=50,
                 max=20_000,
                 step=50,
@@ -154,7 +137,7 @@ class LiquidationThresholdWidget(LessonWidget):
                 layout=CONTROL_LAYOUT,
             ),
             "balance": ipywidgets.FloatSlider(
-                value=balance_usdt,
+                value=wallet_balance,
                 min=500,
                 max=50_000,
                 step=500,
@@ -187,12 +170,15 @@ class LiquidationThresholdWidget(LessonWidget):
             side=values["side"],
         )
         accounts = {mode: guide_account(mode, example) for mode in MODES}
-        liquidation = {m: accounts[m].liquidation_price(example.symbol) for m in MODES}
+        levels: dict[str, PositionLevels] = {
+            m: accounts[m].levels(example.symbol) for m in MODES
+        }
+        liquidation = {m: levels[m].liquidation_price for m in MODES}
         return _Threshold(
             example=example,
             accounts=accounts,
             liquidation_price=liquidation,
-            bankruptcy_price={m: _bankruptcy(accounts[m], example.symbol) for m in MODES},
+            bankruptcy_price={m: levels[m].bankruptcy_price for m in MODES},
             distance_rate={
                 m: float(_distance_rate(liquidation[m], example.entry_price)) for m in MODES
             },
@@ -201,7 +187,7 @@ class LiquidationThresholdWidget(LessonWidget):
                     example.symbol,
                     example.side,
                     float(example.margin),
-                    _backing_usdt(accounts[m], example.symbol),
+                    levels[m].backing_usdt,
                     example.entry_price,
                 )
                 for m in MODES
