@@ -1,4 +1,4 @@
-"""Invariants of the margin engine, checked with hypothesis (margin-facts §2-§3, §6-§7).
+"""Invariants of the margin engine, checked with hypothesis (docs/formulas.md §2-§5, §7-§8).
 
 Example counts come from the profile in ``tests/conftest.py`` (200, no deadline).
 """
@@ -255,7 +255,7 @@ def test_neighbour_pnl_moves_cross_lp_never_isolated(mode, side, eth_side, low, 
     assert further_from_entry == gain
 
 
-# ------------------------------------------------------------------ brackets (§2.5, §3)
+# ---------------------------------------------------- brackets (formulas.md §2.5, §4)
 EDGES = [
     pytest.param(symbol, below, above, id=f"{symbol}-{int(above.floor):,}")
     for symbol in SYMBOLS

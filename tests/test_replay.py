@@ -135,7 +135,7 @@ def test_replay_cross_liquidation_leaves_isolated_positions_untouched():
 def test_replay_cross_liquidation_price_moves_with_the_neighbour():
     # BTC flat at 60,000 while the ETH neighbour falls 3,000 → 2,100. At the start the
     # other MM is 120: LP (60,000 − (10,000 − 120)·3)/0.996 = 30,481.93; at 2,100 the
-    # neighbour is down 9,000 with MM 84: LP 57,481.93 (margin-facts §9.2).
+    # neighbour is down 9,000 with MM 84: LP 57,481.93 (docs/formulas.md §12.2).
     prices = {"BTCUSDT": np.full(31, 60_000.0), "ETHUSDT": np.linspace(3_000.0, 2_100.0, 31)}
     result = replay(losing_neighbour_account("cross"), prices)
     lp = result.timeline["BTCUSDT.liquidation_price"]

@@ -17,7 +17,7 @@ LEVERAGES = [5, 10, 20, 50]
 
 
 def isolated_lp(leverage: float) -> float:
-    """Isolated long, margin = notional / L: LP = EP·(1 − 1/L)/(1 − MMR) (margin-facts §2.3)."""
+    """Isolated long, margin = notional / L: LP = EP·(1 − 1/L)/(1 − MMR) (docs/formulas.md §2.3)."""
     return 60_000 * (1 - 1 / leverage) / (1 - MMR)
 
 

@@ -22,7 +22,7 @@ MMR = 0.004  # bracket 1 for every notional in these scenarios
 
 
 def long_lp(wallet: float, quantity: float, entry: float = 60_000.0) -> float:
-    """One-way long LP with ``wallet`` behind it: (EP − W/Q)/(1 − MMR) (margin-facts §2.2)."""
+    """One-way long LP with ``wallet`` behind it: (EP − W/Q)/(1 − MMR) (docs/formulas.md §2.2)."""
     return (entry - wallet / quantity) / (1 - MMR)
 
 

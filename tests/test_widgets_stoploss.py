@@ -1,4 +1,4 @@
-"""StopLossWidget: the guide's BTC long with and without a stop-loss (GUIDE.md §8).
+"""StopLossWidget: the guide's BTC long with and without a stop-loss (docs/formulas.md §10).
 
 Numbers are checked against direct engine calls with the same inputs: ``replay`` of
 ``guide_account(mode)`` along ``teaching_path(...)`` and ``simulate_paths`` /

@@ -1,4 +1,4 @@
-"""LiquidationThresholdWidget: the same position, isolated vs cross (GUIDE.md comparison 1).
+"""LiquidationThresholdWidget: the same position, isolated vs cross (the guide's comparison 1).
 
 Hand numbers: a long of Q BTC from EP = 60,000 in bracket 1 (MMR 0.004) liquidates at
 LP = (WB − Q·EP) / (Q·(0.004 − 1)), WB = the margin (isolated) or the wallet (cross);

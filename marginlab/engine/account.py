@@ -917,7 +917,8 @@ class Account:
         )
 
     def max_addable_margin(self, marks: Marks | None = None) -> float:
-        """USDT that can move from the cross pool into an isolated position (§5)."""
+        """USDT that can move from the cross pool into an isolated position
+        (docs/formulas.md §5)."""
         upnl, mm, im = self._cross_totals(self._marks(marks))
         available = self.cross_wallet_balance + upnl - im
         return max(0.0, min(self.cross_wallet_balance - mm, available))

@@ -5,7 +5,7 @@ standing behind a position equals the maintenance margin at mark price ``P``::
 
     WB + UPNL1 + s·Q·(P − EP) = TMM1 + Q·P·MMR − cum
 
-Solving for ``P`` gives the published one-way formula (shared/margin-facts.md §2.2)::
+Solving for ``P`` gives the published one-way formula (docs/formulas.md §2.1-§2.2)::
 
     LP = (WB − TMM1 + UPNL1 + cum − s·Q·EP) / (Q·MMR − s·Q)
 
@@ -183,7 +183,7 @@ def liquidation_price(
 ) -> ArrayLike:
     """Mark price (USDT) at which a one-way position is liquidated.
 
-    ``LP = (WB − TMM1 + UPNL1 + cum − s·Q·EP) / (Q·MMR − s·Q)`` (margin-facts §2.2),
+    ``LP = (WB − TMM1 + UPNL1 + cum − s·Q·EP) / (Q·MMR − s·Q)`` (docs/formulas.md §2.2),
     assuming mark price, one-way mode and the given bracket (``maintenance_rate``,
     ``maintenance_amount``). Isolated: ``wallet_balance`` is the position's margin and the
     ``other_*`` terms are 0. Cross: ``wallet_balance`` is the cross wallet balance and
@@ -270,7 +270,7 @@ def bankruptcy_price(
     """Mark price (USDT) at which the balance behind a position is exactly used up.
 
     ``BP = EP − s·(WB + UPNL1)/Q``: the liquidation condition with zero maintenance
-    margin (margin-facts §2.4). The liquidation price lies between entry and BP.
+    margin (docs/formulas.md §3). The liquidation price lies between entry and BP.
     NaN where BP ≤ 0.
 
     >>> bankruptcy_price(side="long", quantity=1/3, entry_price=60_000, wallet_balance=2_000)
@@ -313,7 +313,7 @@ def hedge_liquidation_price(
 ) -> ArrayLike:
     """Shared liquidation price (USDT) of a long and a short leg on one symbol (hedge, cross).
 
-    The general formula of margin-facts §2.1 with the one-way terms zero::
+    The general formula of docs/formulas.md §2.4 with the one-way terms zero::
 
         LP = (WB − TMM1 + UPNL1 + cumL + cumS − QL·EPL + QS·EPS)
              / (QL·MMRL + QS·MMRS − QL + QS)
@@ -440,7 +440,7 @@ def tiered_liquidation_price(
 ) -> ArrayLike:
     """Liquidation price using the bracket that holds the notional *at* that price.
 
-    Binance's rule (margin-facts §2.5): if the notional at the computed price falls in
+    Binance's rule (docs/formulas.md §2.5): if the notional at the computed price falls in
     another bracket than the one assumed, redo the calculation with that bracket. Because
     maintenance margin is continuous in the notional, the margin balance minus maintenance
     margin is monotonic in price (rising for a long, falling for a short); its sign at the

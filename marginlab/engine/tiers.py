@@ -8,7 +8,7 @@ maintenance margin; a bracket only caps the leverage.
 
 The tables ship as package data with their source and date (see ``SOURCE`` and
 ``DATE`` on each table): Binance USDⓈ-M brackets of 2026-09-29 as shipped in
-freqtrade 2026.9 (shared/margin-facts.md §3.1).
+freqtrade 2026.9 (docs/formulas.md §4).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The guide's worked example and the accounts built from it (GUIDE.md §1-3).
+"""The guide's worked example and the accounts built from it (docs/formulas.md §12.2).
 
 A 10,000 USDT futures account; 2,000 USDT of margin on a BTC long at 10x from 60,000
 (20,000 USDT notional, 1/3 BTC). Isolated: liquidation at 54,216.87, lose 2,000, keep

@@ -1,4 +1,4 @@
-"""When to use Cross, when Isolated (GUIDE.md §4-5): the named scenarios, replayed.
+"""When to use Cross, when Isolated (the guide's §4-5, lesson 08): the named scenarios, replayed.
 
 The learner picks one of the guide's "when to use" cases
 (:mod:`marginlab.scenarios.when_to_use`), reads its claim, and plays the same account in
