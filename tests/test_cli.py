@@ -137,6 +137,12 @@ def test_calc_isolated_long_1x_cannot_be_liquidated(capsys):
         pytest.param(["--leverage", "0"], "leverage must be between 1", id="leverage-zero"),
         pytest.param(["--balance", "-1"], "wallet_balance must be 0 or more", id="balance-neg"),
         pytest.param(["--balance", "nan"], "wallet_balance must be a finite", id="balance-nan"),
+        pytest.param(
+            ["--balance", "1e20"],
+            "--balance must be at most 1,000,000,000,000 USDT (1e+12), the range in which "
+            "every amount is exact to the cent; got 1e20",
+            id="balance-beyond-exact-range",
+        ),
         pytest.param(["--margin", "20000"], "exceeds the available balance", id="margin-big"),
         pytest.param(["--entry", "0"], "price must be greater than 0", id="entry-zero"),
         pytest.param(["--symbol", "XRPUSDT"], "invalid choice: 'XRPUSDT'", id="symbol-unknown"),
@@ -323,3 +329,11 @@ def test_present_unknown_lesson_exits_2_with_one_line(capsys):
     code, _, err = _run(capsys, "present", "99", "--dry-run")
     assert code == 2
     assert err.count("\n") == 1 and "matches no lesson" in err and "Traceback" not in err
+
+
+def test_calc_at_the_top_of_the_balance_range_is_exact_to_the_cent(capsys):
+    # 2,000 isolated in a 1e12 wallet: the loss is 2,000.00, what is kept 999,999,998,000.00
+    code, out, _ = _run(capsys, "calc", "--balance", "1e12", "--json")
+    assert code == 0
+    isolated = json.loads(out)["results"]["isolated"]
+    assert (isolated["loss_usdt"], isolated["kept_usdt"]) == (2_000.0, 999_999_998_000.0)

@@ -526,7 +526,9 @@ class Account:
         return self.cross_wallet_balance + upnl - im
 
     # ------------------------------------------------------------------ levels
-    def levels(self, symbol: str, marks: Marks | None = None, *, side: object = None):
+    def levels(
+        self, symbol: str, marks: Marks | None = None, *, side: object = None
+    ) -> PositionLevels:
         """A position's levels at ``marks``, in the mode the account holds it.
 
         The one place a lesson, widget or chart reads these numbers from (docs/formulas.md
