@@ -552,14 +552,14 @@ def test_replay_events_frame_has_one_row_per_event():
             {"BTCUSDT": [60_000.0, 59_000.0]},
             {"last_prices": {"BTCUSDT": [60_000.0]}},
             ValueError,
-            r"last_prices\['BTCUSDT'\] must have as many steps as its mark path \(2\), got 1",
+            r"last_prices\['BTCUSDT'\] must have the shape of its mark prices \(2,\), got \(1,\)",
             id="last-length",
         ),
         pytest.param(
             {"BTCUSDT": [60_000.0]},
             {"last_prices": {"ETHUSDT": [3_000.0]}},
             ValueError,
-            r"last_prices\['ETHUSDT'\]: no mark-price path",
+            r"last_prices\['ETHUSDT'\]: no mark prices for it in prices",
             id="last-symbol",
         ),
         pytest.param(

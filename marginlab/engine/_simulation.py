@@ -34,7 +34,7 @@ Order of events within the step:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -94,6 +94,48 @@ def parse_stops(account: Account, stops: Mapping[str, float] | None) -> dict[str
             )
         result[key] = price
     return result
+
+
+def parse_last_prices(
+    last_prices: object,
+    marks: Mapping[str, np.ndarray],
+    to_array: Callable[[object, str], np.ndarray],
+) -> dict[str, np.ndarray] | None:
+    """Last-price paths, one per symbol of ``marks`` and of its shape; None: the marks.
+
+    ``to_array(values, name)`` turns one entry into an array (and checks it as the caller
+    checks its marks). A symbol without marks, or a symbol's marks without last prices,
+    is refused: nothing is silently ignored or silently filled in.
+    """
+    if last_prices is None:
+        return None
+    if not isinstance(last_prices, Mapping):
+        raise TypeError(
+            "last_prices must be a mapping {symbol: last prices} shaped like prices, "
+            f"got {type(last_prices).__name__}"
+        )
+    arrays = {}
+    for raw, values in last_prices.items():
+        name = raw.strip().upper() if isinstance(raw, str) else raw
+        if name not in marks:
+            raise MarginError(
+                f"last_prices[{raw!r}]: no mark prices for it in prices, so it would be "
+                f"ignored; last prices go with the marks of {', '.join(sorted(marks))}"
+            )
+        arr = to_array(values, f"last_prices[{raw!r}]")
+        if arr.shape != marks[name].shape:
+            raise MarginError(
+                f"last_prices[{raw!r}] must have the shape of its mark prices "
+                f"{marks[name].shape}, got {arr.shape}"
+            )
+        arrays[name] = arr
+    missing = sorted(set(marks) - set(arrays))
+    if missing:
+        raise MarginError(
+            f"last_prices: none for {', '.join(missing)}; give them for every symbol of "
+            "prices (or leave last_prices out: the last price is then the mark)"
+        )
+    return arrays
 
 
 def parse_stop_fill(stop_fill: object) -> str:

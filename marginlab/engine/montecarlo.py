@@ -148,10 +148,7 @@ def _price_arrays(account: Account, prices: object) -> tuple[dict[str, np.ndarra
     arrays = {}
     for raw, values in prices.items():
         name = raw.strip().upper() if isinstance(raw, str) else raw
-        try:
-            arr = np.asarray(values, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"prices[{raw!r}] must be an array of prices") from None
+        arr = _array(values, f"prices[{raw!r}]")
         if arr.ndim != 2 or arr.shape[1] == 0:
             raise MarginError(
                 f"prices[{raw!r}] must have shape (n_paths, n_steps) with n_steps >= 1, got "
@@ -177,43 +174,14 @@ def _price_arrays(account: Account, prices: object) -> tuple[dict[str, np.ndarra
         detail = ", ".join(f"{s}: {a.shape}" for s, a in used.items())
         raise MarginError(f"prices: every symbol needs the same (n_paths, n_steps), got {detail}")
     n_paths, n_steps = shapes.pop() if shapes else (0, 0)
-    return {s: np.ascontiguousarray(a) for s, a in used.items()}, n_paths, n_steps
+    return used, n_paths, n_steps
 
 
-def _last_arrays(last_prices: object, marks: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
-    """Last-price arrays, one per symbol of ``marks`` and of its shape; None: the marks."""
-    if last_prices is None:
-        return None
-    if not isinstance(last_prices, Mapping):
-        raise TypeError(
-            "last_prices must be a mapping {symbol: array of shape (n_paths, n_steps)} like "
-            f"prices, got {type(last_prices).__name__}"
-        )
-    arrays = {}
-    for raw, values in last_prices.items():
-        name = raw.strip().upper() if isinstance(raw, str) else raw
-        if name not in marks:
-            raise MarginError(
-                f"last_prices[{raw!r}]: no mark-price paths for it in prices, so it would be "
-                f"ignored; last prices go with the marks of {', '.join(sorted(marks))}"
-            )
-        try:
-            arr = np.asarray(values, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"last_prices[{raw!r}] must be an array of prices") from None
-        if arr.shape != marks[name].shape:
-            raise MarginError(
-                f"last_prices[{raw!r}] must have the shape of its mark prices "
-                f"{marks[name].shape}, got {arr.shape}"
-            )
-        arrays[name] = np.ascontiguousarray(arr)
-    missing = sorted(set(marks) - set(arrays))
-    if missing:
-        raise MarginError(
-            f"last_prices: no paths for {', '.join(missing)}; give them for every symbol of "
-            "prices (or leave last_prices out: the last price is then the mark)"
-        )
-    return arrays
+def _array(values: object, name: str) -> np.ndarray:
+    try:
+        return np.ascontiguousarray(np.asarray(values, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of prices") from None
 
 
 def _check_positive(arr: np.ndarray, name: str, label: str = "prices") -> None:
@@ -287,7 +255,7 @@ def simulate_paths(
     if not isinstance(account, Account):
         raise TypeError(f"account must be an Account, got {type(account).__name__}")
     arrays, n_paths, n_steps = _price_arrays(account, prices)
-    lasts = _last_arrays(last_prices, arrays)
+    lasts = rules.parse_last_prices(last_prices, arrays, _array)
     stop_map = rules.parse_stops(account, stops)
     trigger = rules.parse_stop_trigger(stop_trigger)
     fill_mode = rules.parse_stop_fill(stop_fill)

@@ -194,39 +194,6 @@ def _prices(account: Account, prices: object) -> tuple[dict[str, np.ndarray], pd
     return paths, index
 
 
-def _last_prices(last_prices: object, marks: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
-    """Last-price paths, one per symbol of ``marks`` and of the same length; None: marks."""
-    if last_prices is None:
-        return None
-    if not isinstance(last_prices, Mapping):
-        raise TypeError(
-            "last_prices must be a mapping {symbol: last-price path} like prices, "
-            f"got {type(last_prices).__name__}"
-        )
-    paths = {}
-    for raw, values in last_prices.items():
-        name = raw.strip().upper() if isinstance(raw, str) else raw
-        if name not in marks:
-            raise MarginError(
-                f"last_prices[{raw!r}]: no mark-price path for it in prices, so it would be "
-                f"ignored; last prices go with the marks of {', '.join(sorted(marks))}"
-            )
-        arr, _ = _path(values, f"last_prices[{raw!r}]")
-        if len(arr) != len(marks[name]):
-            raise MarginError(
-                f"last_prices[{raw!r}] must have as many steps as its mark path "
-                f"({len(marks[name])}), got {len(arr)}"
-            )
-        paths[name] = arr
-    missing = sorted(set(marks) - set(paths))
-    if missing:
-        raise MarginError(
-            f"last_prices: no path for {', '.join(missing)}; give one per symbol of prices "
-            "(or leave last_prices out: the last price is then the mark)"
-        )
-    return paths
-
-
 def replay(
     account: Account,
     prices: Mapping[str, object],
@@ -288,7 +255,7 @@ def replay(
     if not isinstance(account, Account):
         raise TypeError(f"account must be an Account, got {type(account).__name__}")
     paths, index = _prices(account, prices)
-    lasts = _last_prices(last_prices, paths) or paths
+    lasts = rules.parse_last_prices(last_prices, paths, lambda v, n: _path(v, n)[0]) or paths
     stop_map = rules.parse_stops(account, stops)
     trigger = rules.parse_stop_trigger(stop_trigger)
     fill_mode = rules.parse_stop_fill(stop_fill)

@@ -170,9 +170,7 @@ class LiquidationThresholdWidget(LessonWidget):
             side=values["side"],
         )
         accounts = {mode: guide_account(mode, example) for mode in MODES}
-        levels: dict[str, PositionLevels] = {
-            m: accounts[m].levels(example.symbol) for m in MODES
-        }
+        levels: dict[str, PositionLevels] = {m: accounts[m].levels(example.symbol) for m in MODES}
         liquidation = {m: levels[m].liquidation_price for m in MODES}
         return _Threshold(
             example=example,
