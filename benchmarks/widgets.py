@@ -42,7 +42,6 @@ import plotly.graph_objects as go
 import widgets_bytes as capture  # its CountingComm now records every comm message
 
 from marginlab.charts import price_ladder_figure
-from marginlab.engine import bankruptcy_price
 from marginlab.scenarios import GUIDE, guide_account
 from marginlab.widgets import LessonWidget, catalog, make_figure_widget
 
@@ -244,18 +243,14 @@ def mb(nbytes: float) -> str:
 
 def guide_ladder() -> go.Figure:
     """A real lesson chart: the guide's BTC long on the price ladder."""
-    quantity = GUIDE.quantity
+    cross, isolated = (guide_account(mode).levels("BTCUSDT") for mode in ("cross", "isolated"))
     return price_ladder_figure(
         entry_price=GUIDE.entry_price,
         mark_price=GUIDE.entry_price,
-        cross_liquidation_price=guide_account("cross").liquidation_price("BTCUSDT"),
-        isolated_liquidation_price=guide_account("isolated").liquidation_price("BTCUSDT"),
-        cross_bankruptcy_price=bankruptcy_price(
-            side="long", quantity=quantity, entry_price=60_000, wallet_balance=10_000
-        ),
-        isolated_bankruptcy_price=bankruptcy_price(
-            side="long", quantity=quantity, entry_price=60_000, wallet_balance=2_000
-        ),
+        cross_liquidation_price=cross.liquidation_price,
+        isolated_liquidation_price=isolated.liquidation_price,
+        cross_bankruptcy_price=cross.bankruptcy_price,
+        isolated_bankruptcy_price=isolated.bankruptcy_price,
     ).figure
 
 

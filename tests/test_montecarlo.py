@@ -519,3 +519,29 @@ def test_simulate_mismatched_shapes_are_refused():
 def test_simulate_stop_on_the_wrong_side_is_refused():
     with pytest.raises(ValueError, match=r"must be above the entry price 60,000\.00 for a short"):
         simulate_paths(single("cross", "short"), {"BTCUSDT": VOLATILE}, stops={"BTCUSDT": 59_000})
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"stops": {"BTCUSDT": 57_000}}, id="watched-by-a-stop"),
+        pytest.param({}, id="no-stop"),
+        pytest.param({"stops": {"BTCUSDT": 57_000}, "stop_trigger": "mark"}, id="stop-on-mark"),
+    ],
+)
+def test_simulate_bad_last_price_is_found_wherever_it_is(options):
+    prices = gbm_paths(60_000, 50, 30, volatility=0.5, seed=4)
+    last = prices.copy()
+    last[33, 17] = np.nan
+    with pytest.raises(ValueError, match=r"last_prices\['BTCUSDT'\]\[path 33, step 17\]"):
+        simulate_paths(
+            single("isolated"), {"BTCUSDT": prices}, last_prices={"BTCUSDT": last}, **options
+        )
+
+
+def test_simulate_last_prices_must_match_the_marks():
+    prices = {"BTCUSDT": np.full((2, 3), 60_000.0)}
+    with pytest.raises(ValueError, match=r"must have the shape of its mark prices \(2, 3\)"):
+        simulate_paths(single("isolated"), prices, last_prices={"BTCUSDT": np.ones((2, 4))})
+    with pytest.raises(ValueError, match=r"prices\['ETHUSDT'\]: there is no open position"):
+        simulate_paths(single("isolated"), {**prices, "ETHUSDT": np.ones((2, 3))})

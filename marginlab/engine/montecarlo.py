@@ -262,15 +262,19 @@ def simulate_paths(
     slippage = rules.parse_slippage(slippage_rate)
     rate, interval = rules.parse_funding(account, funding_rate, funding_interval_steps)
     # Without funding the first scan reads every mark once, and checks them as it goes
-    # (last prices too when a stop watches them; any others are checked here).
+    # (and the last prices a stop watches); any other prices are checked here.
     check_in_scan = interval is None and bool(account.positions) and n_paths > 0
-    watched = lasts is not None and trigger == "last" and bool(stop_map)
     if not check_in_scan:
         for name, arr in arrays.items():
             _check_positive(arr, name)
-    if lasts is not None and not (check_in_scan and watched):
+    if lasts is not None:
+        keys = rules.position_keys(account)
+        scanned = {
+            p.symbol for p, key in zip(account.positions, keys, strict=True) if key in stop_map
+        }
         for name, arr in lasts.items():
-            _check_positive(arr, name, "last_prices")
+            if not (check_in_scan and trigger == "last" and name in scanned):
+                _check_positive(arr, name, "last_prices")
     engine = _Engine(
         account,
         arrays,
