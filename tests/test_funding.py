@@ -128,7 +128,7 @@ def test_account_replay_and_simulate_agree_on_funding(leverage, margin, rate, in
 @given(
     side=st.sampled_from(["long", "short"]),
     leverage=st.sampled_from([1, 5, 20, 50, 100, 125]),
-    margin=st.floats(min_value=50.0, max_value=3_000.0),
+    margin=st.floats(min_value=50.0, max_value=2_000.0),  # 125x stays in bracket 1
     rate=st.floats(min_value=-MAX_FUNDING_RATE, max_value=MAX_FUNDING_RATE),
     interval=st.integers(min_value=1, max_value=12),
     fee_rate=st.sampled_from([0.0, 0.0002, 0.0005]),

@@ -3,6 +3,7 @@
 Everything a lesson, widget or chart shows is computed here first.
 """
 
+from marginlab.engine._simulation import STOP_FILLS, STOP_TRIGGERS
 from marginlab.engine.account import (
     MAX_FUNDING_RATE,
     MAX_WALLET_USDT,
@@ -41,6 +42,8 @@ __all__ = [
     "MAX_FUNDING_RATE",
     "MAX_WALLET_USDT",
     "RISK_MODES",
+    "STOP_FILLS",
+    "STOP_TRIGGERS",
     "TEACHING_PATHS",
     "Account",
     "AccountState",
