@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from marginlab.engine import Account, MarginMode, Position, Side
+from marginlab.engine import Account, MarginError, MarginMode, Position, Side
 from marginlab.scenarios import GUIDE, GuideExample, guide_account
 
 MODES = ("isolated", "cross")
@@ -96,7 +96,7 @@ mark_price=None)
     form = "SYMBOL:SIDE:QUANTITY@ENTRY such as ETHUSDT:long:10@3000"
     parts = text.split(":")
     if len(parts) != 3 or parts[2].count("@") != 1:
-        raise ValueError(f"neighbour must look like {form}, got {text!r}")
+        raise MarginError(f"neighbour must look like {form}, got {text!r}")
     symbol, side, size = (p.strip() for p in parts)
     quantity, entry = size.split("@")
     try:
@@ -107,7 +107,7 @@ mark_price=None)
             entry_price=float(entry),
         )
     except ValueError:
-        raise ValueError(f"neighbour must look like {form}, got {text!r}") from None
+        raise MarginError(f"neighbour must look like {form}, got {text!r}") from None
 
 
 def calculate(
@@ -132,7 +132,7 @@ def calculate(
     """
     wanted = tuple(MarginMode.parse(m).value for m in modes)
     if not wanted:
-        raise ValueError("modes must name at least one of 'isolated', 'cross'")
+        raise MarginError("modes must name at least one of 'isolated', 'cross'")
     example = GuideExample(
         wallet_balance=wallet_balance,
         margin=margin,
@@ -172,7 +172,7 @@ def _account(mode: str, example: GuideExample, neighbour: Neighbour | None) -> A
         return account
     name = account.position(example.symbol).symbol
     if neighbour.symbol.strip().upper() == name:
-        raise ValueError(
+        raise MarginError(
             f"neighbour symbol must differ from the main position's symbol {name}, "
             f"got {neighbour.symbol!r}"
         )
@@ -185,7 +185,7 @@ def _account(mode: str, example: GuideExample, neighbour: Neighbour | None) -> A
             quantity=neighbour.quantity,
         )
     except ValueError as error:  # say which position the engine refused
-        raise ValueError(f"neighbour: {error}") from None
+        raise MarginError(f"neighbour: {error}") from None
 
 
 def _marks(

@@ -573,3 +573,23 @@ def test_load_prices_refuses_what_it_would_read_wrongly(tmp_path):
         match=r"source: latin.csv is not UTF-8 text: row 2 \(line 3\) has the byte 0xa3",
     ):
         load_prices(latin)
+
+
+def test_calc_charts_and_widgets_refuse_with_margin_errors_too():
+    # one error family beyond the engine: the calculator and a chart builder
+    from marginlab.calc import calculate, parse_neighbour
+    from marginlab.charts import price_ladder_figure
+
+    with pytest.raises(MarginError, match="neighbour must look like SYMBOL:SIDE:QUANTITY@ENTRY"):
+        parse_neighbour("ETH:long")
+    with pytest.raises(MarginError, match="modes must name at least one"):
+        calculate(modes=())
+    with pytest.raises(MarginError):
+        price_ladder_figure(
+            entry_price=-1.0,
+            mark_price=60_000.0,
+            cross_liquidation_price=30_000.0,
+            isolated_liquidation_price=54_000.0,
+            cross_bankruptcy_price=30_000.0,
+            isolated_bankruptcy_price=54_000.0,
+        )

@@ -17,6 +17,8 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from marginlab.engine.errors import MarginError
+
 FONT_FAMILY = "Arial, Helvetica, sans-serif"  # system fonts: nothing fetched from the web
 FONT_SIZE = 16  # readable on a projector
 HEIGHT = 440  # px
@@ -111,7 +113,7 @@ def apply(fig: go.Figure, chart_name: str, data: Sequence[TraceData]) -> None:
     meta = fig.layout.meta
     built_by = meta.get("chart") if isinstance(meta, dict) else None
     if built_by != chart_name or len(fig.data) != len(data):
-        raise ValueError(
+        raise MarginError(
             f"fig: expected a figure built by {chart_name}_figure "
             f"({len(data)} traces), got one built by {built_by!r} ({len(fig.data)} traces)"
         )
@@ -168,7 +170,7 @@ def floats(value: object, name: str) -> np.ndarray:
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be an array of numbers, got {value!r}") from None
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+        raise MarginError(f"{name} must be one-dimensional, got shape {arr.shape}")
     return arr
 
 
@@ -180,7 +182,7 @@ def scalar(value: object, name: str, *, allow_nan: bool = False, allow_inf: bool
     if np.isfinite(number) or (allow_nan and np.isnan(number)) or (allow_inf and number > 0):
         return number
     rule = " or ".join(["finite", *(["NaN"] if allow_nan else []), *(["inf"] if allow_inf else [])])
-    raise ValueError(f"{name} must be {rule}, got {value!r}")
+    raise MarginError(f"{name} must be {rule}, got {value!r}")
 
 
 def same_length(arrays: dict[str, np.ndarray]) -> int:
@@ -188,5 +190,5 @@ def same_length(arrays: dict[str, np.ndarray]) -> int:
     lengths = {name: len(arr) for name, arr in arrays.items()}
     if len(set(lengths.values())) > 1:
         listed = ", ".join(f"{name}={n}" for name, n in lengths.items())
-        raise ValueError(f"arrays must have the same length, got {listed}")
+        raise MarginError(f"arrays must have the same length, got {listed}")
     return next(iter(lengths.values()))

@@ -33,6 +33,7 @@ from marginlab.charts._common import (
     points,
     scalar,
 )
+from marginlab.engine.errors import MarginError
 
 NAME = "cross_map"
 TITLE = "Cross margin ratio over both prices"
@@ -100,9 +101,9 @@ def _traces(x_symbol: str, y_symbol: str) -> list[TraceData]:
 def _grid(value: object, name: str) -> np.ndarray:
     arr = floats(value, name)
     if len(arr) < 2 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise ValueError(f"{name} must hold at least 2 finite prices greater than 0")
+        raise MarginError(f"{name} must hold at least 2 finite prices greater than 0")
     if np.any(np.diff(arr) <= 0):
-        raise ValueError(f"{name} must be strictly increasing")
+        raise MarginError(f"{name} must be strictly increasing")
     return arr
 
 
@@ -129,7 +130,7 @@ def _data(
     except (TypeError, ValueError):
         raise TypeError("margin_ratio_grid must be a 2-d array of numbers") from None
     if ratio.shape != (len(ys), len(xs)):
-        raise ValueError(
+        raise MarginError(
             "margin_ratio_grid must have shape (len(y_price_grid), len(x_price_grid)) = "
             f"{(len(ys), len(xs))}, got {ratio.shape}"
         )

@@ -25,6 +25,7 @@ from marginlab.charts._common import (
     same_length,
     scalar,
 )
+from marginlab.engine.errors import MarginError
 
 NAME = "liquidation_distance"
 TITLE = "Distance to liquidation against leverage"
@@ -95,10 +96,10 @@ def _data(
     }
     same_length({"leverage": grid, **{f"{m}_distance_rate": c for m, c in curves.items()}})
     if not (np.all(np.isfinite(grid)) and np.all(grid >= 1)):
-        raise ValueError("leverage must hold finite values of at least 1 (1 = 1x)")
+        raise MarginError("leverage must hold finite values of at least 1 (1 = 1x)")
     now_leverage = scalar(current_leverage, "current_leverage")
     if now_leverage < 1:
-        raise ValueError(f"current_leverage must be at least 1, got {current_leverage!r}")
+        raise MarginError(f"current_leverage must be at least 1, got {current_leverage!r}")
     now = {
         "cross": scalar(current_cross_distance_rate, "current_cross_distance_rate", allow_nan=True),
         "isolated": scalar(

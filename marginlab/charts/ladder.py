@@ -23,6 +23,7 @@ import plotly.graph_objects as go
 from marginlab.charts import format as fmt
 from marginlab.charts import palette
 from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, points, scalar
+from marginlab.engine.errors import MarginError
 from marginlab.engine.types import MarginMode, Side
 
 NAME = "price_ladder"
@@ -179,7 +180,7 @@ def _data(
     for mode in sorted(unavailable):
         for name, prices in (("liquidation", liq), ("bankruptcy", bank)):
             if not np.isnan(prices[mode]):
-                raise ValueError(
+                raise MarginError(
                     f"{mode}_{name}_price must be NaN when {mode!r} is in unavailable_modes "
                     f"(no position to draw), got {prices[mode]!r}"
                 )
@@ -187,7 +188,7 @@ def _data(
     stop = np.nan if stop_price is None else scalar(stop_price, "stop_price")
     for name, value in (("entry_price", entry), ("mark_price", mark), ("stop_price", stop)):
         if value <= 0:
-            raise ValueError(f"{name} must be greater than 0, got {value!r}")
+            raise MarginError(f"{name} must be greater than 0, got {value!r}")
     is_long = Side.parse(side) is Side.LONG
 
     def level(value: float) -> list[float | None]:

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from marginlab.charts import format as fmt
 from marginlab.charts import palette
 from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, points, scalar
+from marginlab.engine.errors import MarginError
 
 NAME = "loss_at_liquidation"
 TITLE = "What liquidation costs: Cross vs Isolated"
@@ -61,7 +62,7 @@ def _check_loss(value: float, name: str, wallet: float) -> float:
     loss = scalar(value, name)
     tolerance = 1e-9 * max(wallet, 1.0)  # float dust from wallet − kept
     if loss > wallet + tolerance:
-        raise ValueError(
+        raise MarginError(
             f"{name} must be at most wallet_balance_usdt ({fmt.usdt(wallet)}; a negative loss "
             f"is a gain), got {value!r}"
         )
@@ -88,7 +89,7 @@ def _data(
 ) -> tuple[list[TraceData], str]:
     wallet = scalar(wallet_balance_usdt, "wallet_balance_usdt")
     if wallet < 0:
-        raise ValueError(f"wallet_balance_usdt must be 0 or more, got {wallet_balance_usdt!r}")
+        raise MarginError(f"wallet_balance_usdt must be 0 or more, got {wallet_balance_usdt!r}")
     loss = {
         "cross": _check_loss(cross_loss_usdt, "cross_loss_usdt", wallet),
         "isolated": _check_loss(isolated_loss_usdt, "isolated_loss_usdt", wallet),

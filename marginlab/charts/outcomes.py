@@ -26,6 +26,7 @@ from marginlab.charts._common import (
     points,
     scalar,
 )
+from marginlab.engine.errors import MarginError
 
 NAME = "outcomes"
 TITLE = "Final equity over many price paths"
@@ -85,7 +86,7 @@ def _nice_edges(values: np.ndarray, bins: int) -> np.ndarray:
 def _probability(value: float | None, name: str) -> float:
     probability = scalar(value, name)
     if not 0.0 <= probability <= 1.0:
-        raise ValueError(f"{name} must be a fraction between 0 and 1, got {value!r}")
+        raise MarginError(f"{name} must be a fraction between 0 and 1, got {value!r}")
     return probability
 
 
@@ -101,12 +102,12 @@ def _data(
     bins: int = 40,
 ) -> tuple[list[TraceData], str]:
     if (isolated_stop_final_equity_usdt is None) != (isolated_stop_liquidation_probability is None):
-        raise ValueError(
+        raise MarginError(
             "isolated_stop_final_equity_usdt, isolated_stop_liquidation_probability: "
             "give both or neither"
         )
     if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= 500:
-        raise ValueError(f"bins must be an int between 1 and 500, got {bins!r}")
+        raise MarginError(f"bins must be an int between 1 and 500, got {bins!r}")
     given = {
         "cross": (cross_final_equity_usdt, cross_liquidation_probability),
         "isolated": (isolated_final_equity_usdt, isolated_liquidation_probability),
@@ -119,11 +120,11 @@ def _data(
             continue
         equity[key] = floats(values, f"{key}_final_equity_usdt")
         if len(equity[key]) == 0 or not np.all(np.isfinite(equity[key])):
-            raise ValueError(f"{key}_final_equity_usdt must hold at least one finite value")
+            raise MarginError(f"{key}_final_equity_usdt must hold at least one finite value")
         probability[key] = _probability(chance, f"{key}_liquidation_probability")
     paths = {len(values) for values in equity.values()}
     if len(paths) > 1:
-        raise ValueError("final equity arrays must have one value per path, the same paths")
+        raise MarginError("final equity arrays must have one value per path, the same paths")
     n_paths = paths.pop()
     start = (
         np.nan

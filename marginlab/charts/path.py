@@ -41,6 +41,7 @@ from marginlab.charts._common import (
     points,
     same_length,
 )
+from marginlab.engine.errors import MarginError
 
 NAME = "equity_path"
 TITLE = "Equity and margin ratio along the path"
@@ -118,9 +119,9 @@ def _steps(value: object) -> np.ndarray:
     if arr.dtype.kind not in "iufM":
         raise TypeError(f"steps must be an array of numbers or datetimes, got dtype {arr.dtype}")
     if arr.ndim != 1 or len(arr) == 0:
-        raise ValueError(f"steps must be a non-empty 1-d array, got shape {arr.shape}")
+        raise MarginError(f"steps must be a non-empty 1-d array, got shape {arr.shape}")
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-        raise ValueError("steps must be finite (no NaN or infinity)")
+        raise MarginError("steps must be finite (no NaN or infinity)")
     return arr
 
 
@@ -131,7 +132,7 @@ def _index(value: int | None, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise TypeError(f"{name} must be an int index or None, got {value!r}")
     if value < -1:
-        raise ValueError(f"{name} must be -1 (never) or a 0-based index, got {value!r}")
+        raise MarginError(f"{name} must be -1 (never) or a 0-based index, got {value!r}")
     return int(value)
 
 

@@ -9,7 +9,7 @@ from marginlab.engine.errors import MarginError
 
 
 def number(value: object, name: str) -> float:
-    """A real, finite number as float; TypeError for non-numbers, ValueError for NaN/inf."""
+    """A real, finite number as float; TypeError for non-numbers, MarginError for NaN/inf."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
     result = float(value)

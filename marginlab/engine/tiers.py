@@ -69,7 +69,7 @@ class TierTable:
     def lookup(self, notional_usdt: float) -> Tier:
         """The bracket with floor <= notional < cap (floor-inclusive, as the API data).
 
-        Raises ValueError for a negative notional or one above the last cap.
+        Raises MarginError for a negative notional or one above the last cap.
 
         >>> load_tiers("BTCUSDT").lookup(20_000).maintenance_rate
         0.004

@@ -28,7 +28,7 @@ class Side(StrEnum):
 
     @classmethod
     def parse(cls, value: object, name: str = "side") -> Side:
-        """Side from "long"/"short" (any case) or a Side; ValueError names the parameter."""
+        """Side from "long"/"short" (any case) or a Side; MarginError names the parameter."""
         if isinstance(value, Side):
             return value
         if isinstance(value, str) and value.strip().lower() in ("long", "short"):

@@ -28,6 +28,7 @@ from marginlab.engine import (
     summarize,
     teaching_path,
 )
+from marginlab.engine.errors import MarginError
 
 MODES = ("cross", "isolated")
 
@@ -55,7 +56,7 @@ class WhenToUse:
     def account(self, mode: str) -> Account:
         """The scenario's account in ``mode`` ("cross" or "isolated")."""
         if mode not in self.accounts:
-            raise ValueError(f"mode must be one of {', '.join(self.accounts)}, got {mode!r}")
+            raise MarginError(f"mode must be one of {', '.join(self.accounts)}, got {mode!r}")
         return self.accounts[mode]
 
     def simulate(self, mode: str, **options: object) -> SimulationResult:
@@ -66,7 +67,7 @@ class WhenToUse:
     def replay(self, mode: str, path: int = 0, **options: object) -> ReplayResult:
         """:func:`~marginlab.engine.replay` of ``mode`` along one path (its timeline and events)."""
         if not 0 <= path < self.n_paths:
-            raise ValueError(f"path must be between 0 and {self.n_paths - 1}, got {path!r}")
+            raise MarginError(f"path must be between 0 and {self.n_paths - 1}, got {path!r}")
         stops = options.pop("stops", self.stops) or None
         marks = {symbol: paths[path] for symbol, paths in self.prices.items()}
         return replay(self.account(mode), marks, stops=stops, **options)
@@ -352,5 +353,5 @@ def when_to_use(name: str, **options: object) -> WhenToUse:
     ('cross', (50, 720))
     """
     if name not in WHEN_TO_USE:
-        raise ValueError(f"name must be one of {', '.join(WHEN_TO_USE)}, got {name!r}")
+        raise MarginError(f"name must be one of {', '.join(WHEN_TO_USE)}, got {name!r}")
     return WHEN_TO_USE[name](**options)

@@ -29,6 +29,7 @@ from marginlab.charts import Chart, price_ladder_figure, update_price_ladder
 from marginlab.charts import format as fmt
 from marginlab.engine import Account
 from marginlab.engine.account import Position
+from marginlab.engine.errors import MarginError
 from marginlab.scenarios import GUIDE
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
@@ -254,7 +255,7 @@ class CalculatorWidget(LessonWidget):
     ) -> _Result:
         percent = values["target_roe"]
         if not math.isfinite(percent):
-            raise ValueError(f"target_roe must be a finite number of percent, got {percent!r}")
+            raise MarginError(f"target_roe must be a finite number of percent, got {percent!r}")
         target = accounts["isolated"].price_for_roe(position.symbol, percent / 100)
         state = accounts["isolated"].position_state(position.symbol, {position.symbol: target})
         outputs = {

@@ -70,7 +70,7 @@ def ladder_inputs(
     """
     name = symbol.strip().upper()
     if not any(mode in accounts for mode in MODES):
-        raise ValueError(
+        raise MarginError(
             f"accounts must hold 'cross' or 'isolated' (or both), got {list(accounts)}"
         )
     inputs: dict[str, Any] = {}
@@ -82,10 +82,10 @@ def ladder_inputs(
             continue
         held = account.positions_of(name)
         if not held:
-            raise ValueError(f"accounts[{mode!r}]: there is no open {name} position")
+            raise MarginError(f"accounts[{mode!r}]: there is no open {name} position")
         levels = account.levels(name, held_marks(account, marks), side=held[0].side)
         if levels.margin_mode.value != mode:
-            raise ValueError(
+            raise MarginError(
                 f"accounts[{mode!r}]: its {name} position is "
                 f"{levels.margin_mode.value}, expected {mode}"
             )

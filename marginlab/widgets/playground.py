@@ -25,6 +25,7 @@ import ipywidgets
 from marginlab.charts import Chart, price_ladder_figure, update_price_ladder
 from marginlab.charts import format as fmt
 from marginlab.engine import Account, AccountState, LiquidationOutcome, available_symbols
+from marginlab.engine.errors import MarginError
 from marginlab.scenarios import losing_neighbour_account
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
@@ -131,9 +132,9 @@ class PlaygroundWidget(LessonWidget):
     ) -> None:
         orders = tuple(default_rows() if rows is None else rows)
         if not 1 <= len(orders) <= MAX_ROWS:
-            raise ValueError(f"rows must hold 1 to {MAX_ROWS} orders, got {len(orders)}")
+            raise MarginError(f"rows must hold 1 to {MAX_ROWS} orders, got {len(orders)}")
         if not 1 <= shown <= len(orders):
-            raise ValueError(f"shown must be between 1 and {len(orders)}, got {shown!r}")
+            raise MarginError(f"shown must be between 1 and {len(orders)}, got {shown!r}")
         orders = orders + (orders[-1],) * (MAX_ROWS - len(orders))
         self._rows = shown
         self._built_key: tuple | None = None
@@ -270,7 +271,7 @@ class PlaygroundWidget(LessonWidget):
 
     def _set_rows(self, count: int) -> None:
         if not 1 <= count <= MAX_ROWS:
-            raise ValueError(f"rows: the playground holds 1 to {MAX_ROWS} orders, got {count}")
+            raise MarginError(f"rows: the playground holds 1 to {MAX_ROWS} orders, got {count}")
         self._build(self.control_values(), count)  # the engine must accept them first
         self._rows = count
 

@@ -25,6 +25,7 @@ from marginlab.charts import (
     update_price_ladder,
 )
 from marginlab.engine import Account, AccountState, MarginMode
+from marginlab.engine.errors import MarginError
 from marginlab.scenarios import two_positions_account
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
@@ -54,7 +55,7 @@ def cross_ratio_grid(
     """
     btc, eth = account.position(BTC), account.position(ETH)
     if btc.is_isolated or eth.is_isolated:
-        raise ValueError("account: both BTCUSDT and ETHUSDT positions must be cross")
+        raise MarginError("account: both BTCUSDT and ETHUSDT positions must be cross")
     grid = account.cross_margin_ratio(
         {BTC: np.asarray(x_price_grid)[np.newaxis, :], ETH: np.asarray(y_price_grid)[:, np.newaxis]}
     )

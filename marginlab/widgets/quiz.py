@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import ipywidgets as w
 
+from marginlab.engine.errors import MarginError
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -28,9 +30,9 @@ class Choice:
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", tuple(self.options))
         if len(self.options) < 2:
-            raise ValueError(f"options must hold at least 2 answers, got {len(self.options)}")
+            raise MarginError(f"options must hold at least 2 answers, got {len(self.options)}")
         if not 0 <= self.correct < len(self.options):
-            raise ValueError(
+            raise MarginError(
                 f"correct must be an index from 0 to {len(self.options) - 1}, got {self.correct}"
             )
 
@@ -56,9 +58,9 @@ class Numeric:
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.answer):
-            raise ValueError(f"answer must be a finite number, got {self.answer!r}")
+            raise MarginError(f"answer must be a finite number, got {self.answer!r}")
         if not self.tolerance >= 0:
-            raise ValueError(f"tolerance must be 0 or more, got {self.tolerance!r}")
+            raise MarginError(f"tolerance must be 0 or more, got {self.tolerance!r}")
 
     @property
     def answer_text(self) -> str:
@@ -135,7 +137,7 @@ class Quiz(w.VBox):
 
     def __init__(self, questions: list[Question], *, instructor: bool | None = None) -> None:
         if not questions:
-            raise ValueError("questions must hold at least one question")
+            raise MarginError("questions must hold at least one question")
         self.boxes = [QuestionBox(q, i + 1) for i, q in enumerate(questions)]
         if instructor is None:
             instructor = os.environ.get("MARGINLAB_INSTRUCTOR", "") == "1"

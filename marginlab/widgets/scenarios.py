@@ -35,6 +35,7 @@ from marginlab.charts import (
 )
 from marginlab.charts import format as fmt
 from marginlab.engine import ReplayResult, SimulationResult, summarize
+from marginlab.engine.errors import MarginError
 from marginlab.scenarios import WHEN_TO_USE, WhenToUse, when_to_use
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
@@ -225,11 +226,11 @@ class WhenToUseWidget(LessonWidget):
         options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         if scenario not in WHEN_TO_USE:
-            raise ValueError(f"scenario must be one of {', '.join(WHEN_TO_USE)}, got {scenario!r}")
+            raise MarginError(f"scenario must be one of {', '.join(WHEN_TO_USE)}, got {scenario!r}")
         self._options = {name: dict(kwargs) for name, kwargs in (options or {}).items()}
         unknown = sorted(set(self._options) - set(WHEN_TO_USE))
         if unknown:
-            raise ValueError(
+            raise MarginError(
                 f"options: unknown scenario {', '.join(map(repr, unknown))}; "
                 f"names are {', '.join(WHEN_TO_USE)}"
             )
@@ -243,14 +244,14 @@ class WhenToUseWidget(LessonWidget):
         if isinstance(first_path, bool) or not isinstance(first_path, int | np.integer):
             raise TypeError(f"path must be a whole number, got {path!r}")
         if not 0 <= first_path < n_paths:
-            raise ValueError(f"path must be between 0 and {n_paths - 1}, got {path!r}")
+            raise MarginError(f"path must be between 0 and {n_paths - 1}, got {path!r}")
         replayed = self._replayed(scenario, int(first_path))
         last = len(replayed.steps) - 1
         first_step = last if step is None else step
         if isinstance(first_step, bool) or not isinstance(first_step, int | np.integer):
             raise TypeError(f"step must be a whole number, got {step!r}")
         if not 0 <= first_step <= last:
-            raise ValueError(f"step must be between 0 and {last}, got {step!r}")
+            raise MarginError(f"step must be between 0 and {last}, got {step!r}")
 
         controls = {
             "scenario": ipywidgets.Dropdown(
@@ -331,7 +332,7 @@ class WhenToUseWidget(LessonWidget):
     def _compute(self, values: dict[str, Any]) -> _State:
         name = values["scenario"]
         if name not in WHEN_TO_USE:
-            raise ValueError(f"scenario must be one of {', '.join(WHEN_TO_USE)}, got {name!r}")
+            raise MarginError(f"scenario must be one of {', '.join(WHEN_TO_USE)}, got {name!r}")
         risk = self._risk(name)
         drawn = self._drawn_result
         if drawn is not None and drawn.name != name:
@@ -340,10 +341,10 @@ class WhenToUseWidget(LessonWidget):
             return _State(name, risk, replayed, step=len(replayed.steps) - 1)
         path, step = values["path"], values["step"]
         if not 0 <= path < risk.scenario.n_paths:
-            raise ValueError(f"path must be between 0 and {risk.scenario.n_paths - 1}, got {path}")
+            raise MarginError(f"path must be between 0 and {risk.scenario.n_paths - 1}, got {path}")
         replayed = self._replayed(name, path)
         if not 0 <= step < len(replayed.steps):
-            raise ValueError(f"step must be between 0 and {len(replayed.steps) - 1}, got {step}")
+            raise MarginError(f"step must be between 0 and {len(replayed.steps) - 1}, got {step}")
         return _State(name, risk, replayed, step)
 
     def _apply(self, state: _State) -> str:

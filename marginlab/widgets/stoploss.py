@@ -44,6 +44,7 @@ from marginlab.engine import (
     summarize,
     teaching_path,
 )
+from marginlab.engine.errors import MarginError
 from marginlab.scenarios import GUIDE, guide_account
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
@@ -266,12 +267,12 @@ class StopLossWidget(LessonWidget):
         monte_carlo: dict[str, Any] | None = None,
     ) -> None:
         if path not in TEACHING_PATHS:
-            raise ValueError(f"path must be one of {', '.join(TEACHING_PATHS)}, got {path!r}")
+            raise MarginError(f"path must be one of {', '.join(TEACHING_PATHS)}, got {path!r}")
         if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+            raise MarginError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         low, high = STOP_RANGE_USDT
         if not low <= stop_price <= high:  # also refuses NaN
-            raise ValueError(
+            raise MarginError(
                 f"stop_price must be between {low:,.0f} and {high:,.0f} USDT, got {stop_price!r}"
             )
         self.accounts: dict[str, Account] = {m: guide_account(m) for m in MODES}
