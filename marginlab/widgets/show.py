@@ -27,6 +27,7 @@ measured in ``benchmarks/browser.py``) and widgets without a snapshot.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -62,8 +63,14 @@ def static_html(chart: Chart) -> str:
     """The chart as HTML for a page without a kernel: the figure's ``<div>`` (drawn by the
     page's plotly.js, which this does not include) and the summary sentence under it."""
     _check_chart(chart)
+    spec = chart.figure.to_json()
+    div_id = "marginlab-" + hashlib.sha1(spec.encode(), usedforsecurity=False).hexdigest()[:16]
     figure = chart.figure.to_html(
-        full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG, default_width="100%"
+        full_html=False,
+        include_plotlyjs=False,
+        config=PLOTLY_CONFIG,
+        default_width="100%",
+        div_id=div_id,  # from the figure itself: the same chart gives the same page
     )
     summary = html.escape(chart.summary)
     return f'<div class="{STATIC_CLASS}">{figure}<p><b>Chart:</b> {summary}</p></div>'
