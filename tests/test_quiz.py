@@ -10,6 +10,7 @@ import pytest
 from marginlab import Account, gbm_paths, risk_summary
 from marginlab.scenarios import guide_account
 from marginlab.widgets.quiz import (
+    ANSWER_LABEL,
     TONES,
     Choice,
     Feedback,
@@ -128,8 +129,8 @@ def test_quiz_without_instructor_has_no_reveal_button(monkeypatch):
 
 def test_quiz_inputs_have_accessible_names():
     quiz = Quiz([_numeric(), Choice("Mode?", ("Isolated", "Cross"), 0, "Isolated.")])
-    for number, box in enumerate(quiz.boxes, start=1):
-        assert box.input.tooltip == f"Answer to question {number}"
+    for box in quiz.boxes:
+        assert box.input.description == ANSWER_LABEL  # a <label for=...> of the input
     assert quiz.boxes[1].input.options == ("Isolated", "Cross")  # each radio's own label
 
 

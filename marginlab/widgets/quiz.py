@@ -38,6 +38,7 @@ TONES: dict[str, tuple[str, str]] = {
     "answer": ("#1f2937", "#eef2f7"),  # near-black on pale grey-blue
     "info": ("#1f2937", "#ffffff"),
 }
+ANSWER_LABEL = "Your answer"  # the visible label, and accessible name, of every input
 MARKS = {"correct": "✔", "wrong": "✘", "hint": "✘", "answer": "→", "info": ""}
 
 _FEEDBACK_ESM = """
@@ -239,20 +240,16 @@ class QuestionBox(w.VBox):
         self.correct: bool | None = None
         self.revealed = False
         prompt = w.HTML(f"<b>Q{number}.</b> {html.escape(question.prompt)}")
-        label = f"Answer to question {number}"
+        # The description is a <label> linked to the input: the input's accessible name.
+        # Each option's text labels its own radio button.
+        label = {"description": ANSWER_LABEL, "style": {"description_width": "initial"}}
         if isinstance(question, Choice):
-            # Each option's text labels its radio button; the group is named by ``label``.
             self.input = w.RadioButtons(
-                options=list(question.options),
-                value=None,
-                tooltip=label,
-                layout={"width": "max-content"},
+                options=list(question.options), value=None, layout={"width": "max-content"}, **label
             )
         else:
             placeholder = f"a number in {question.unit}" if question.unit else "a number"
-            self.input = w.Text(
-                placeholder=placeholder, continuous_update=False, tooltip=label
-            )
+            self.input = w.Text(placeholder=placeholder, continuous_update=False, **label)
         self.button = w.Button(description="Check", button_style="primary", tooltip="Check")
         self.button.on_click(lambda _: self.check())
         self.show_button = w.Button(description="Show answer", tooltip="Show answer")
