@@ -12,8 +12,10 @@ representation of a display bundle it can, in its own order of preference:
 - :func:`show` of a lesson widget: the live widget's view (drawn wherever a kernel
   runs) plus the same static HTML of its current chart. Where a kernel runs the widget
   wins and the snapshot is never drawn, so a page shows each chart once; a page without
-  a kernel has no widget state to draw and shows the snapshot instead (execute with
-  nbclient's ``store_widget_state=False``, or let the site prefer ``text/html``).
+  a kernel shows the snapshot instead, as long as it does not draw the saved widget
+  state: nbconvert ``--ExecutePreprocessor.store_widget_state=False``; Jupyter Book /
+  myst-nb ``nb_mime_priority_overrides = [("html", WIDGET_MIME, None)]`` (both checked:
+  one chart per widget, drawn by the page's plotly.js).
 - :func:`prose`: a sentence whose numbers the engine computed, as Markdown. Lessons put
   it in a cell tagged ``remove-input`` (collapsed in JupyterLab, hidden by Voila, removed
   by the static site), so the reader sees only the sentence.
