@@ -40,7 +40,9 @@ class WhenToUse:
     ``accounts`` maps "cross" and "isolated" to the same positions in each mode, opened
     from ``wallet_balance``; ``prices`` maps each symbol to ``(n_paths, n_steps)`` marks;
     ``stops`` (optional) maps position keys to stop prices, used in both modes.
-    ``favours`` is the mode the guide recommends here.
+    ``favours`` is the mode the guide recommends here. ``model`` names the price model
+    behind ``prices`` from the builder's own parameters (drift, volatility, jumps,
+    correlation), so a conclusion drawn from the paths can say what it assumes.
     """
 
     name: str
@@ -52,6 +54,7 @@ class WhenToUse:
     accounts: Mapping[str, Account]
     prices: Mapping[str, np.ndarray]
     stops: Mapping[str, float] = field(default_factory=dict)
+    model: str = ""
 
     def account(self, mode: str) -> Account:
         """The scenario's account in ``mode`` ("cross" or "isolated")."""
@@ -86,6 +89,51 @@ class WhenToUse:
         return next(iter(self.prices.values())).shape[0]
 
 
+def _annual(rate: float | Mapping[str, float]) -> str:
+    """An annual rate (or one per symbol) as a percentage: 0.8 -> "80 %"."""
+    if isinstance(rate, Mapping):
+        return ", ".join(f"{symbol[:3]} {100 * r:.0f} %" for symbol, r in rate.items())
+    return f"{100 * rate:.0f} %"
+
+
+def describe_gbm(
+    *,
+    volatility: float | Mapping[str, float],
+    drift_rate: float = 0.0,
+    jump_intensity: float = 0.0,
+    jump_mean: float = -0.10,
+    jump_std: float = 0.05,
+    correlation: float | None = None,
+) -> str:
+    """The price model of :func:`~marginlab.engine.gbm_paths` arguments, in words.
+
+    With jumps the model is no longer geometric Brownian motion but a jump-diffusion.
+
+    >>> describe_gbm(volatility=0.6)
+    'geometric Brownian motion: volatility 60 % a year, no drift, no jumps'
+    >>> describe_gbm(volatility=0.8, jump_intensity=6.0, jump_mean=-0.08).split(":")[0]
+    'jump-diffusion (geometric Brownian motion plus crash jumps)'
+    """
+    parts = [
+        f"volatility {_annual(volatility)} a year",
+        f"drift {100 * drift_rate:+.0f} % a year" if drift_rate else "no drift",
+        (
+            f"crash jumps about {jump_intensity:g} a year (log size {100 * jump_mean:+.0f} % "
+            f"± {100 * jump_std:.0f} %)"
+            if jump_intensity
+            else "no jumps"
+        ),
+    ]
+    if correlation is not None:
+        parts.append(f"BTC and ETH correlated {correlation:g}")
+    name = (
+        "jump-diffusion (geometric Brownian motion plus crash jumps)"
+        if jump_intensity
+        else "geometric Brownian motion"
+    )
+    return f"{name}: " + ", ".join(parts)
+
+
 def _both_modes(deposit: float, open_positions: Callable[[Account], Account]) -> dict[str, Account]:
     """The same positions opened in each margin mode (every symbol set to that mode)."""
     accounts = {}
@@ -114,19 +162,18 @@ def hedge(
             "ETHUSDT", side="short", price=3_000, leverage=10, margin=2_000
         ),
     )
+    model = {"volatility": 0.8, "jump_intensity": 6.0, "jump_mean": -0.08, "jump_std": 0.04}
     prices = correlated_gbm_paths(
         {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0},
         n_paths,
         n_steps,
         correlation=correlation,
-        volatility=0.8,
-        jump_intensity=6.0,
-        jump_mean=-0.08,
-        jump_std=0.04,
         seed=seed,
+        **model,
     )
     return WhenToUse(
         name="hedge",
+        model=describe_gbm(**model, correlation=correlation),
         title="A hedge: offsetting positions",
         claim="Offsetting legs share margin in cross, so the pair is liquidated far less often "
         "than the same legs isolated.",
@@ -157,20 +204,11 @@ def large_account_small_positions(
         wallet_balance,
         lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=10, margin=margin),
     )
-    prices = {
-        "BTCUSDT": gbm_paths(
-            60_000.0,
-            n_paths,
-            n_steps,
-            volatility=0.8,
-            jump_intensity=6.0,
-            jump_mean=-0.08,
-            jump_std=0.04,
-            seed=seed,
-        )
-    }
+    model = {"volatility": 0.8, "jump_intensity": 6.0, "jump_mean": -0.08, "jump_std": 0.04}
+    prices = {"BTCUSDT": gbm_paths(60_000.0, n_paths, n_steps, seed=seed, **model)}
     return WhenToUse(
         name="large_account_small_positions",
+        model=describe_gbm(**model),
         title="A large account holding small positions",
         claim="With a large account behind a small position, cross is (almost) never liquidated, "
         "while the same trade isolated often is.",
@@ -201,12 +239,16 @@ def trend_trade_through_drawdown(
     t = np.linspace(0.0, 1.0, n_steps)
     if recovers:  # straight down to -15 % at a third of the month, then up to +20 %
         shape = np.interp(t, [0.0, 1.0 / 3.0, 1.0], [1.0, 0.85, 1.20])
+        drawn = "hand-drawn: a dip to -15 % at a third of the month, then a rise to +20 %"
     else:
         shape = teaching_path("steady_decline", start_price=1.0, n_steps=n_steps, depth_rate=0.35)
-    noise = gbm_paths(1.0, n_paths, n_steps, volatility=0.3, seed=seed)
+        drawn = "hand-drawn: a steady fall to -35 % over the month"
+    noise_model = {"volatility": 0.3}
+    noise = gbm_paths(1.0, n_paths, n_steps, seed=seed, **noise_model)
     prices = {"BTCUSDT": 60_000.0 * shape[None, :] * noise}
     return WhenToUse(
         name="trend_trade_through_drawdown",
+        model=f"{drawn}, times random noise ({describe_gbm(**noise_model)})",
         title="A trend trade that must ride out a drawdown",
         claim="Cross rides out a 15 % drawdown that liquidates the same 10x trade isolated, "
         "and ends in profit.",
@@ -234,20 +276,11 @@ def high_leverage_short_term(
         10_000.0,
         lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=leverage, margin=1_000),
     )
-    prices = {
-        "BTCUSDT": gbm_paths(
-            60_000.0,
-            n_paths,
-            n_steps,
-            volatility=0.8,
-            jump_intensity=50.0,
-            jump_mean=-0.06,
-            jump_std=0.03,
-            seed=seed,
-        )
-    }
+    model = {"volatility": 0.8, "jump_intensity": 50.0, "jump_mean": -0.06, "jump_std": 0.03}
+    prices = {"BTCUSDT": gbm_paths(60_000.0, n_paths, n_steps, seed=seed, **model)}
     return WhenToUse(
         name="high_leverage_short_term",
+        model=describe_gbm(**model),
         title="A high-leverage, short-term trade",
         claim="Isolated caps a 50x day trade's loss at its 1,000 margin; in cross the worst day "
         "costs several times that.",
@@ -276,19 +309,23 @@ def several_independent_positions(
             "ETHUSDT", side="long", price=3_000, leverage=10, margin=2_500
         ),
     )
+    model = {
+        "volatility": {"BTCUSDT": 0.7, "ETHUSDT": 1.0},
+        "jump_intensity": 6.0,
+        "jump_mean": -0.08,
+        "jump_std": 0.04,
+    }
     prices = correlated_gbm_paths(
         {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0},
         n_paths,
         n_steps,
         correlation=correlation,
-        volatility={"BTCUSDT": 0.7, "ETHUSDT": 1.0},
-        jump_intensity=6.0,
-        jump_mean=-0.08,
-        jump_std=0.04,
         seed=seed,
+        **model,
     )
     return WhenToUse(
         name="several_independent_positions",
+        model=describe_gbm(**model, correlation=correlation),
         title="Several independent positions",
         claim="Isolated keeps positions independent: a liquidation costs only that position's "
         "margin; in cross one loser can take both positions and the whole pool.",
@@ -316,11 +353,11 @@ def strategy_with_limited_capital(
         10_000.0,
         lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=20, margin=500),
     )
-    prices = {
-        "BTCUSDT": gbm_paths(60_000.0, n_paths, n_steps, volatility=0.8, drift_rate=-1.0, seed=seed)
-    }
+    model = {"volatility": 0.8, "drift_rate": -1.0}
+    prices = {"BTCUSDT": gbm_paths(60_000.0, n_paths, n_steps, seed=seed, **model)}
     return WhenToUse(
         name="strategy_with_limited_capital",
+        model=describe_gbm(**model),
         title="Testing a strategy with limited capital",
         claim="Isolated caps what a failed test trade can cost at the 500 assigned; in cross the "
         "same trade can lose several times that.",
