@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install bench lint present clean binder-check lessons
+.PHONY: lab test install bench lint present clean binder-check lessons site links
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "marginlab needs Python >= 3.11 (set PYTHON=python3.11)"'
@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml binder/requirements.txt requirements-test.txt
-	$(BIN)/python -m pip install --quiet -r binder/requirements.txt -r requirements-test.txt -e ".[lab,test]"
+	$(BIN)/python -m pip install --quiet -r binder/requirements.txt -r requirements-test.txt -e ".[lab,test,site]"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -36,6 +36,14 @@ test: $(STAMP)
 lessons: $(STAMP)
 	$(BIN)/python tools/lessons.py
 
+# The course as a static site in _build/html/ (every lesson executed; needs npm for MathJax).
+site: $(STAMP)
+	$(BIN)/python tools/site.py
+
+# Rewrite the README's Binder links from pyproject.toml's [project.urls] Repository.
+links:
+	$(PYTHON) tools/launch_links.py
+
 bench: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
@@ -44,4 +52,4 @@ binder-check:
 	bash tools/binder_check.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache test-artifacts _build
