@@ -30,6 +30,7 @@ from marginlab.scenarios import GUIDE
 
 DISCLAIMER = "Educational, not financial advice."
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+DEFAULT_LAB_PORT = 8888  # JupyterLab's own default
 
 
 class UsageError(Exception):
@@ -267,7 +268,10 @@ def _add_lab(subparsers: argparse._SubParsersAction) -> None:
         help="address to serve on (default: %(default)s, this machine only); "
         "0.0.0.0 serves everyone who can reach this machine, e.g. a workshop room",
     )  # fmt: skip
-    parser.add_argument("--port", type=int, help="port (default: JupyterLab's choice, 8888)")
+    parser.add_argument(
+        "--port", type=int,
+        help=f"port; refused when taken (default: {DEFAULT_LAB_PORT}, or the next free one)",
+    )  # fmt: skip
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     parser.add_argument(
         "--allow-root", action="store_true",
@@ -295,8 +299,8 @@ def lab_command(
         f"--ServerApp.ip={host}",
         f"--ServerApp.root_dir={root_dir}",
     ]
-    if port is not None:
-        command.append(f"--ServerApp.port={port}")
+    if port is not None:  # that port or none: JupyterLab would silently take another
+        command += [f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
     if not open_browser:
         command.append("--ServerApp.open_browser=False")
     if allow_root:
@@ -308,7 +312,8 @@ def _run_lab(args: argparse.Namespace) -> int:
     if args.port is not None and not 0 < args.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
     root = args.dir.expanduser().resolve()
-    command = lab_command(root, args.host, args.port, not args.no_browser, args.allow_root)
+    port = args.port if args.dry_run else _lab_port(args.host, args.port)
+    command = lab_command(root, args.host, port, not args.no_browser, args.allow_root)
     if args.host not in LOOPBACK_HOSTS:
         print(
             f"warning: serving on {args.host}: anyone who can reach this machine can open "
@@ -332,6 +337,27 @@ def _run_lab(args: argparse.Namespace) -> int:
     if os.name == "posix":  # hand the terminal to JupyterLab (its Ctrl-C prompt works)
         os.execv(command[0], command)
     return subprocess.call(command)
+
+
+def _lab_port(host: str, requested: int | None) -> int:
+    """The port JupyterLab will use: the one asked for, refused when taken; else the
+    default, or the next free one after it (said on stderr)."""
+    from marginlab.serve import free_port_from, port_taken
+
+    try:
+        if requested is not None:
+            if port_taken(host, requested):
+                raise UsageError(
+                    f"port {requested} on {host} is taken by another program (another "
+                    "JupyterLab?); stop it, or choose another port with --port"
+                )
+            return requested
+        port = free_port_from(host, DEFAULT_LAB_PORT)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if port != DEFAULT_LAB_PORT:
+        print(f"port {DEFAULT_LAB_PORT} on {host} is taken; using port {port}", file=sys.stderr)
+    return port
 
 
 # --------------------------------------------------------------------------- present

@@ -11,8 +11,10 @@ copy of plotly's widget bundle that :func:`plotly_assets_dir` writes to a cache 
 
 from __future__ import annotations
 
+import errno
 import os
 import shlex
+import socket
 import subprocess
 import sys
 import tempfile
@@ -116,6 +118,39 @@ def _check_port(port: int) -> None:
         raise TypeError(f"port must be an int, got {type(port).__name__}")
     if not 0 < port < 65536:
         raise ValueError(f"port must be between 1 and 65535, got {port}")
+
+
+def port_taken(host: str, port: int) -> bool:
+    """True when another program already listens on ``port`` at ``host``.
+
+    Binds the port the way Jupyter servers do (SO_REUSEADDR, every address ``host``
+    resolves to) and lets go at once. Raises ValueError, in one line, when ``host`` is
+    not an address this machine can serve on.
+    """
+    _check_port(port)
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise ValueError(f"cannot serve on host {host!r}: {error.strerror}") from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(address)
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    return True
+                raise ValueError(f"cannot serve on {host}:{port}: {error.strerror}") from None
+    return False
+
+
+def free_port_from(host: str, port: int, tries: int = 50) -> int:
+    """``port`` if it is free at ``host``, else the next free one of the ``tries`` after it.
+    Raises ValueError when all are taken."""
+    for candidate in range(port, min(port + tries, 65536)):
+        if not port_taken(host, candidate):
+            return candidate
+    raise ValueError(f"ports {port} to {port + tries - 1} on {host} are all taken")
 
 
 def voila_command(
