@@ -15,6 +15,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -368,7 +369,10 @@ def _add_present(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Serve the course, or one lesson, with Voila: no code shown, preheated kernels "
             "for a fast first chart, idle kernels culled, nothing fetched from the internet. "
-            "Serves on 127.0.0.1 only, unless --host says otherwise."
+            "Serves on 127.0.0.1 only, unless --host says otherwise. Served to a room, every "
+            "learner needs the printed link (it holds the room's token) and the room has "
+            "--learners seats: one kernel per open lesson page, preheated to fit. Ctrl-C, "
+            "SIGTERM or SIGHUP stop Voila and every kernel."
         ),
     )
     parser.add_argument("lesson", nargs="?", help="a lesson name or number, e.g. 03")
@@ -377,7 +381,17 @@ def _add_present(subparsers: argparse._SubParsersAction) -> None:
         "--host", default="127.0.0.1",
         help="address to serve on (default: %(default)s); 0.0.0.0 serves a room",
     )  # fmt: skip
-    parser.add_argument("--port", type=int, help="port (default: 8866)")
+    parser.add_argument("--port", type=int, help="port; refused when taken (default: 8866)")
+    parser.add_argument(
+        "--learners", type=int, metavar="N",
+        help="seats: at most N kernels at once, preheated to fit; one more visitor gets a "
+        "'the room is full' page (default: 30 for a room, no limit on 127.0.0.1)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--token",
+        help="the room's token, e.g. to keep a printed link valid across restarts "
+        "(default: a new random one when serving a room; none on 127.0.0.1)",
+    )  # fmt: skip
     parser.add_argument("--big-fonts", action="store_true", help="larger type for a projector")
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     parser.add_argument(
@@ -391,6 +405,12 @@ def _run_present(args: argparse.Namespace) -> int:
 
     if args.port is not None and not 0 < args.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
+    if args.learners is not None and args.learners < 1:
+        raise UsageError(f"--learners must be 1 or more, got {args.learners}")
+    if args.token is not None and not re.fullmatch(r"[A-Za-z0-9_-]{8,}", args.token):
+        raise UsageError(
+            "--token must be 8 or more letters, digits, '-' or '_' (it goes into a link)"
+        )
     if not args.dry_run and importlib.util.find_spec("voila") is None:
         raise UsageError("Voila is not installed; pip install 'marginlab[lab]'")
     try:
@@ -402,6 +422,8 @@ def _run_present(args: argparse.Namespace) -> int:
             big_fonts=args.big_fonts,
             open_browser=not args.no_browser,
             dry_run=args.dry_run,
+            learners=args.learners,
+            token=args.token,
         )
     except (OSError, ValueError) as error:
         raise UsageError(str(error)) from None
