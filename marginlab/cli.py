@@ -429,8 +429,51 @@ def _run_present(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
 
 
+# -------------------------------------------------------------------------- hub-link
+def _add_hub_link(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "hub-link",
+        help="the link that gives each JupyterHub user their own copy of the lessons",
+        description=(
+            "Print an nbgitpuller link for the JupyterHub at URL: each user who opens it "
+            "gets the course cloned into their home folder (a later visit merges new "
+            "lessons and keeps their edits) and JupyterLab opens at lesson 00. The hub's "
+            "user image needs nbgitpuller (see deploy/)."
+        ),
+    )
+    parser.add_argument("url", metavar="URL", help="the hub, e.g. https://hub.example.org")
+    parser.add_argument(
+        "--repo",
+        help="git URL the users' servers clone the course from (default: the package's "
+        "repository URL, else this checkout's origin, else this checkout's path)",
+    )
+    parser.add_argument("--branch", help="branch to clone (default: the repository's own)")
+    parser.add_argument(
+        "--target", help="folder in each user's home (default: the repository's name)"
+    )
+    parser.set_defaults(run=_run_hub_link, prog=parser.prog)
+
+
+def _run_hub_link(args: argparse.Namespace) -> int:
+    from marginlab.hub import course_repository, first_lesson_path, nbgitpuller_link
+
+    try:
+        lesson = first_lesson_path()
+        repo = args.repo
+        if repo is None:
+            found = course_repository()
+            if found is None:
+                raise UsageError("no course repository known: pass --repo GIT_URL")
+            repo, how = found
+            print(f"repository: {repo} ({how}; --repo to change)", file=sys.stderr)
+        print(nbgitpuller_link(args.url, repo, lesson, branch=args.branch, target=args.target))
+    except (OSError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    return 0
+
+
 # ------------------------------------------------------------------------------ main
-_COMMANDS = (_add_calc, _add_lessons, _add_lab, _add_present)
+_COMMANDS = (_add_calc, _add_lessons, _add_lab, _add_present, _add_hub_link)
 
 
 def build_parser() -> argparse.ArgumentParser:
