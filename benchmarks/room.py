@@ -13,8 +13,9 @@ their tabs, except ``--vanish`` of them whose browser just disappears (their ker
 be culled by the server within a few minutes: the run waits for that).
 
 Printed per room: each learner's first-chart time (page request -> first chart drawn,
-the page's own clock) and keypress -> redraw p50/p95 under load (keydown -> first change
-of a chart, in the page); the room's peak server memory (``present``, Voila and its
+the page's own clock; and page request -> its HTML received, the server's part of it)
+and keypress -> redraw p50/p95 under load (keydown -> first change of a chart, in the
+page); the room's peak server memory (``present``, Voila and its
 kernels: RSS, and USS, what each process holds alone) and memory per learner; peak
 kernels (never above N); kernels started, shut down as tabs closed, and culled; errors
 (a page not drawn, an error on the page, a slider that did not redraw, a 503).
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import re
@@ -54,6 +56,7 @@ GOAL_FIRST_CHART_S = 10.0
 MIB = 2**20
 GIB = 2**30
 REDRAW_TIMEOUT_S = 15.0
+SCREENSHOTS = ROOT / "test-artifacts" / "room"  # the page of a learner who saw an error
 # Background pages must not be throttled: every learner's page is "in front".
 ROOM_CHROMIUM_ARGS = (
     *bc.CHROMIUM_ARGS,
@@ -68,6 +71,7 @@ class Learner:
     """What one simulated learner saw."""
 
     number: int
+    page_s: float | None = None  # page request -> its HTML fully received (the server's part)
     first_chart_s: float | None = None
     redraw_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -222,6 +226,7 @@ def visit(url: str) -> str:
 
 
 # ---------------------------------------------------------------------------- learners
+_PAGE_RECEIVED_JS = "() => performance.getEntriesByType('navigation')[0].responseEnd"
 _ERROR_TEXTS_JS = """
 (texts) => texts.filter(t => document.body && document.body.innerText.includes(t))
 """
@@ -246,6 +251,7 @@ async def learn(
         await page.wait_for_function(page_bench._FIRST_CHART_JS, timeout=180_000, polling=50)
         clock = await page.evaluate("window.__marginlabCharts")
         learner.first_chart_s = clock["firstMs"] / 1000
+        learner.page_s = await page.evaluate(_PAGE_RECEIVED_JS) / 1000
         await page.wait_for_selector(bc.SLIDER_HANDLE, timeout=60_000)
         await asyncio.sleep(1.0)  # the learner reads the page before touching it
         await page.evaluate(page_bench._LATENCY_PROBE_JS)
@@ -254,6 +260,9 @@ async def learn(
         learner.errors += [f"the page shows {text!r}" for text in shown]
     except PlaywrightError as error:
         learner.errors.append(f"lesson not drawn: {str(error).splitlines()[0]}")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(PlaywrightError):
+            await page.screenshot(path=SCREENSHOTS / f"learner-{learner.number}.png")
         return page
     pace = random.Random(learner.number)
     end = time.monotonic() + session_s
@@ -352,17 +361,19 @@ def percentile(values: list[float], q: float) -> float:
 
 def print_room(room: Room) -> None:
     print(
-        f"{'learner':>7} {'first chart s':>13} {'keypresses':>10} {'p50 ms':>7} "
+        f"{'learner':>7} {'page s':>7} {'first chart s':>13} {'keypresses':>10} {'p50 ms':>7} "
         f"{'p95 ms':>7}  errors"
     )
     for le in room.learners:
         chart = f"{le.first_chart_s:.2f}" if le.first_chart_s is not None else "-"
+        html = f"{le.page_s:.2f}" if le.page_s is not None else "-"
         print(
-            f"{le.number:>7} {chart:>13} {len(le.redraw_ms):>10} "
+            f"{le.number:>7} {html:>7} {chart:>13} {len(le.redraw_ms):>10} "
             f"{percentile(le.redraw_ms, 50):>7.0f} {percentile(le.redraw_ms, 95):>7.0f}  "
             f"{'; '.join(le.errors) or '-'}"
         )
     charts = room.first_charts
+    pages = [le.page_s for le in room.learners if le.page_s is not None]
     redraws = [ms for le in room.learners for ms in le.redraw_ms]
     peak = max(room.samples, key=lambda s: s.uss, default=Sample(0, 0, 0, 0, []))
     peak_rss = max((s.rss for s in room.samples), default=0)
@@ -379,7 +390,9 @@ def print_room(room: Room) -> None:
         f"load average before {room.load_before[0]:.1f} on {os.cpu_count()} cores\n"
         f"  first chart: median {statistics.median(charts) if charts else float('nan'):.2f} s, "
         f"max {max(charts, default=float('nan')):.2f} s "
-        f"(goal <= {GOAL_FIRST_CHART_S:.0f} s and no error: {verdict})\n"
+        f"(goal <= {GOAL_FIRST_CHART_S:.0f} s and no error: {verdict}); the page's HTML "
+        f"received: median {statistics.median(pages) if pages else float('nan'):.2f} s, "
+        f"max {max(pages, default=float('nan')):.2f} s (the server's part)\n"
         f"  keypress -> redraw under load: p50 {percentile(redraws, 50):.0f} ms, "
         f"p95 {percentile(redraws, 95):.0f} ms ({len(redraws)} keypresses)\n"
         f"  peak server memory: {peak_rss / GIB:.2f} GiB RSS, {peak.uss / GIB:.2f} GiB USS; "
