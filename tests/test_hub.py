@@ -106,6 +106,26 @@ def test_cli_hub_link_bad_url_exits_2_one_line(capsys) -> None:
     assert err.count("\n") == 1 and "must start with http:// or https://" in err
 
 
+# ------------------------------------------------------------------ deploy/ configs
+def test_z2jh_config_learners_clone_into_their_own_persistent_folder() -> None:
+    yaml = pytest.importorskip("yaml")
+    config = yaml.safe_load((ROOT / "deploy" / "z2jh" / "config.yaml").read_text())
+    user = config["singleuser"]
+    # nbgitpuller clones into the server's root: on the learner's own volume, which is
+    # not mounted over the image's home (where repo2docker installed marginlab).
+    assert user["notebookDir"] == user["storage"]["homeMountPath"] == "/home/jovyan/work"
+    assert user["defaultUrl"] == "/lab"
+    assert user["memory"] == {"guarantee": "512M", "limit": "1G"}
+    assert config["cull"]["enabled"] is True
+
+
+def test_tljh_setup_installs_the_pinned_course_environment() -> None:
+    script = (ROOT / "deploy" / "tljh" / "setup.sh").read_text()
+    assert "/opt/tljh/user/bin/pip install --quiet -r binder/requirements.txt" in script
+    assert "nbgitpuller" in (ROOT / "binder" / "requirements.txt").read_text()
+    subprocess.run(["bash", "-n", str(ROOT / "deploy" / "tljh" / "setup.sh")], check=True)
+
+
 # -------------------------------------------------------------------------- the hub
 def proxy_path() -> str | None:
     """configurable-http-proxy: the project's own (``make install``), else on PATH."""
