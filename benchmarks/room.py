@@ -131,29 +131,21 @@ def start_room(lesson: str, size: int, token: str) -> bc.Server:
     return bc.start_server("present-room", command, port, dict(os.environ), timeout_s=300)
 
 
-def server_tree(server: bc.Server) -> tuple[list, list]:
-    """(every process of the room's server, its kernels)."""
+def server_processes(server: bc.Server) -> list:
+    """Every process of the room's server: present, Voila and its kernels."""
     import psutil
 
     try:
         root = psutil.Process(server.process.pid)
-        tree = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.Error:
-        return [], []
-    kernels = []
-    for proc in tree:
-        try:
-            if re.search(r"kernel-[0-9a-f-]{36}\.json", " ".join(proc.cmdline())):
-                kernels.append(proc)
-        except psutil.Error:
-            pass
-    return tree, kernels
+        return []
 
 
 def sample(server: bc.Server, start: float) -> Sample:
     import psutil
 
-    tree, kernels = server_tree(server)
+    tree, kernels = server_processes(server), bc.server_kernels(server)
     rss = uss = 0
     kernel_uss = []
     for proc in tree:
@@ -189,7 +181,7 @@ def wait_until_ready(server: bc.Server, size: int, timeout_s: float = 900.0) -> 
     deadline = time.monotonic() + timeout_s
     quiet_since, last_cpu = None, None
     while time.monotonic() < deadline:
-        _, kernels = server_tree(server)
+        kernels = bc.server_kernels(server)
         cpu = 0.0
         for proc in kernels:
             try:
@@ -319,8 +311,7 @@ async def run_learners(room: Room, url: str, args: argparse.Namespace, server: b
     # Kernels of closed tabs go at once; the vanished learners' ones at the idle cull.
     deadline = closed_at + args.cull_wait_s
     while time.monotonic() < deadline:
-        _, kernels = server_tree(server)
-        if not kernels:
+        if not bc.server_kernels(server):
             room.culled_after_s = time.monotonic() - closed_at
             break
         await asyncio.sleep(2.0)
@@ -345,7 +336,7 @@ def run_room(size: int, args: argparse.Namespace) -> Room:
         room.started = count_log(server, r"Kernel started: ")
         room.culled = count_log(server, r"Culling '")
         room.closed = count_log(server, r"Kernel shutdown: ") - room.culled
-        room.left = len(server_tree(server)[1])
+        room.left = len(bc.server_kernels(server))
         server.stop()
     return room
 

@@ -245,18 +245,6 @@ def start_present(*args: str) -> bc.Server:
     return bc.start_server("present", [*command, "--no-browser"], port, dict(os.environ))
 
 
-def kernels_of(server: bc.Server) -> list[psutil.Process]:
-    """The kernel processes under ``server`` (present -> Voila -> kernels)."""
-    found = []
-    for proc in psutil.Process(server.process.pid).children(recursive=True):
-        try:
-            if "ipykernel_launcher" in " ".join(proc.cmdline()):
-                found.append(proc)
-        except psutil.Error:  # gone, or a zombie its parent has not reaped yet
-            pass
-    return found
-
-
 def wait_until(predicate, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():
@@ -270,7 +258,7 @@ def room(course):
     """A room of 2 seats serving one lesson, with a token, as a learner reaches it."""
     server = start_present("01", "--dir", str(course), "--learners", "2", "--token", TOKEN)
     try:
-        wait_until(lambda: len(kernels_of(server)) == 2, 120, "2 preheated kernels")
+        wait_until(lambda: len(bc.server_kernels(server)) == 2, 120, "2 preheated kernels")
         yield server
     finally:
         server.stop()
@@ -283,7 +271,7 @@ def test_room_without_its_token_answers_403_with_a_readable_page(room) -> None:
         status, _, body = learner.request(room.base_url + path)
         assert status == 403, path
         assert "<h1>This room needs its link</h1>" in body, path
-    assert len(kernels_of(room)) == 2  # nobody took a seat
+    assert len(bc.server_kernels(room)) == 2  # nobody took a seat
 
 
 @pytest.mark.slow
@@ -308,12 +296,12 @@ def test_room_one_learner_too_many_gets_the_room_is_full_page_until_a_seat_frees
     assert time.monotonic() - started < 30  # an answer, not a hung page
     assert headers["Retry-After"] == "60"
     assert "<h1>The room is full</h1>" in body and "All 2 seats" in body
-    assert len(kernels_of(room)) == 2
+    assert len(bc.server_kernels(room)) == 2
     # The first learner closes the tab: the seat frees at once, and the third gets in.
     assert learners[0].close_page(room.base_url, pages[0][2]) == 204
     status, _, page = learners[2].request(f"{room.base_url}/?token={TOKEN}")
     assert status == 200 and "01-first ran" in page
-    assert len(kernels_of(room)) <= 2
+    assert len(bc.server_kernels(room)) <= 2
 
 
 @pytest.mark.slow
@@ -327,15 +315,15 @@ def test_room_pages_nobody_holds_are_culled_and_the_pool_is_kept(course) -> None
     ]
     server = bc.start_server("voila-cull", command, port, serve.server_env())
     try:
-        wait_until(lambda: len(kernels_of(server)) == 1, 120, "1 preheated kernel")
-        (taken,) = kernels_of(server)  # the next page takes it
+        wait_until(lambda: len(bc.server_kernels(server)) == 1, 120, "1 preheated kernel")
+        (taken,) = bc.server_kernels(server)  # the next page takes it
         status, _, _ = Browser().request(server.base_url + "/")  # a page that never connects
         assert status == 200
-        wait_until(lambda: taken not in kernels_of(server), 60, "the page's kernel culled")
-        wait_until(lambda: len(kernels_of(server)) == 1, 60, "the pool refilled")
-        (pooled,) = kernels_of(server)
+        wait_until(lambda: taken not in bc.server_kernels(server), 60, "the page's kernel culled")
+        wait_until(lambda: len(bc.server_kernels(server)) == 1, 60, "the pool refilled")
+        (pooled,) = bc.server_kernels(server)
         time.sleep(5)  # more than two cull timeouts
-        assert kernels_of(server) == [pooled]  # the preheated kernel waits for a learner
+        assert bc.server_kernels(server) == [pooled]  # the preheated kernel waits for a learner
     finally:
         server.stop()
 
@@ -346,10 +334,10 @@ def test_present_signal_stops_voila_and_every_kernel_nothing_left_listening(cour
     server = start_present("--dir", str(course), "--learners", "3")
     port = int(server.base_url.rsplit(":", 1)[1])
     try:
-        wait_until(lambda: len(kernels_of(server)) >= 2, 120, "preheated kernels")
+        wait_until(lambda: len(bc.server_kernels(server)) >= 2, 120, "preheated kernels")
         status, _, _ = Browser().request(f"{server.base_url}/voila/render/02-second.ipynb")
         assert status == 200
-        assert len(kernels_of(server)) >= 2
+        assert len(bc.server_kernels(server)) >= 2
         tree = psutil.Process(server.process.pid).children(recursive=True)
         kernels_dir = next(
             Path(part).parents[1]

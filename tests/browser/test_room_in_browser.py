@@ -13,29 +13,17 @@ import sys
 import time
 
 import browser_checks as bc
-import psutil
 import pytest
 
 TOKEN = "browser-room-token"
 
 
-def kernels_of(server: bc.Server) -> int:
-    """How many kernels run under ``server`` (present -> Voila -> kernels)."""
-    count = 0
-    for proc in psutil.Process(server.process.pid).children(recursive=True):
-        try:
-            count += "ipykernel_launcher" in " ".join(proc.cmdline())
-        except psutil.Error:  # gone, or not yet reaped
-            pass
-    return count
-
-
 def wait_for_kernels(server: bc.Server, wanted: int, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
-    while kernels_of(server) != wanted:
+    while len(bc.server_kernels(server)) != wanted:
         if time.monotonic() > deadline:
             raise AssertionError(
-                f"{kernels_of(server)} kernels after {timeout_s:.0f} s, not {wanted}"
+                f"{len(bc.server_kernels(server))} kernels after {timeout_s:.0f} s, not {wanted}"
             )
         time.sleep(0.2)
 
@@ -65,7 +53,7 @@ def test_room_in_browser_closing_a_tab_frees_its_seat_for_the_next_learner(
         page.goto(url)
         bc.wait_for_charts(page, guard)
         assert bc.error_texts(page) == []
-    assert kernels_of(room) == 2  # the room is full: the pool was not refilled
+    assert len(bc.server_kernels(room)) == 2  # the room is full: the pool was not refilled
     first.close(run_before_unload=True)
     wait_for_kernels(room, 1, 20)  # shut down as the tab closed, not at the idle cull
     third = new_page()
@@ -81,4 +69,4 @@ def test_room_in_browser_without_the_link_says_so(room, new_page) -> None:
     reply = page.goto(f"{room.base_url}/voila/render/chart_slider_quiz.ipynb")
     assert reply.status == 403
     assert page.get_by_role("heading").inner_text() == "This room needs its link"
-    assert kernels_of(room) == 2
+    assert len(bc.server_kernels(room)) == 2
