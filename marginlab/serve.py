@@ -33,7 +33,7 @@ TEMPLATE = "marginlab"  # Voila's lab template minus every request to another ho
 PROJECTOR_TEMPLATE = "marginlab-projector"  # TEMPLATE plus larger fonts (a local CSS file)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 DEFAULT_VOILA_PORT = 8866
-KERNEL_POOL_SIZE = 1  # preheated kernels kept ready per notebook (each ~160 MB)
+KERNEL_POOL_SIZE = 1  # preheated kernels kept ready per notebook (each ~115 MB)
 # Voila refills the pool 1 s after a page takes its kernel, so on a small machine the
 # refill runs the notebook while that page is still drawing its charts; waiting until the
 # page is drawn measured ~1 s faster to the first chart here (2 cores).

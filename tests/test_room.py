@@ -340,11 +340,12 @@ def test_present_signal_stops_voila_and_every_kernel_nothing_left_listening(cour
         assert len(bc.server_kernels(server)) >= 2
         tree = psutil.Process(server.process.pid).children(recursive=True)
         kernels_dir = next(
-            Path(part).parents[1]
-            for p in tree
-            for part in p.cmdline()
-            if "marginlab-room-" in part and part.endswith(".json")
+            Path(part).parents[1]  # <kernels_dir>/voila_xxx/kernel-<id>.json
+            for kernel in bc.server_kernels(server)
+            for part in kernel.cmdline()
+            if part.endswith(".json")
         )
+        assert kernels_dir.name.startswith("marginlab-room-")
         os.kill(server.process.pid, stop)  # the present process only, as a terminal would
         assert server.process.wait(60) == 0
         _, alive = psutil.wait_procs(tree, timeout=10)
