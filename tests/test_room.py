@@ -305,6 +305,28 @@ def test_room_one_learner_too_many_gets_the_room_is_full_page_until_a_seat_frees
 
 
 @pytest.mark.slow
+def test_room_full_of_preheated_kernels_gives_an_idle_one_up_for_a_learner(course) -> None:
+    # Two seats, two lessons: each lesson's pool holds one kernel, so the room is full
+    # before anyone comes. A second learner on lesson 01 takes lesson 02's seat.
+    server = start_present("--dir", str(course), "--learners", "2", "--token", TOKEN)
+    try:
+        wait_until(lambda: len(bc.server_kernels(server)) == 2, 120, "2 preheated kernels")
+        first, second, third = Browser(), Browser(), Browser()
+        lesson_01 = f"{server.base_url}/voila/render/01-first.ipynb?token={TOKEN}"
+        status, _, page = first.request(lesson_01)
+        assert status == 200 and "01-first ran" in page
+        status, _, page = second.request(lesson_01)
+        assert status == 200 and "01-first ran" in page
+        assert len(bc.server_kernels(server)) == 2
+        log = server.log_path.read_text()
+        assert "shutting down preheated kernel" in log
+        status, _, body = third.request(lesson_01.replace("01-first", "02-second"))
+        assert status == 503 and "All 2 seats" in body
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
 def test_room_pages_nobody_holds_are_culled_and_the_pool_is_kept(course) -> None:
     port = bc.free_port()
     command = voila_command(course / "01-first.ipynb", port=port, pool_size=1, learners=3)
