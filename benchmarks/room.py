@@ -96,6 +96,8 @@ class Room:
     ready_s: float = 0.0
     learners: list[Learner] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
+    # CPU seconds used since the learners came in, per part: {"voila": {pid: s}, ...}
+    cpu: dict[str, dict[int, float]] = field(default_factory=dict)
     extra_visitor: str = ""
     started: int = 0
     closed: int = 0
@@ -168,11 +170,35 @@ class Sampler(threading.Thread):
         self.server, self.room, self.every_s = server, room, every_s
         self.start_time = time.monotonic()
         self.stopping = threading.Event()
+        self.cpu_start: dict[int, float] = {}  # each process's CPU seconds when first seen
 
     def run(self) -> None:
         while not self.stopping.is_set():
             self.room.samples.append(sample(self.server, self.start_time))
+            if self.room.learners:  # the learners are in: whose CPU do they cost?
+                self.count_cpu()
             self.stopping.wait(self.every_s)
+
+    def count_cpu(self) -> None:
+        """CPU seconds of each process since the learners came in, by part: Voila, its
+        kernels, and the learners' browsers (this benchmark's own chromium)."""
+        import psutil
+
+        try:
+            voila = psutil.Process(self.server.process.pid).children()  # present's child
+        except psutil.Error:
+            return
+        browsers = [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name()]
+        parts = {"voila": voila, "kernels": bc.server_kernels(self.server), "browsers": browsers}
+        for part, processes in parts.items():
+            for proc in processes:
+                try:
+                    times = proc.cpu_times()
+                except psutil.Error:
+                    continue
+                total = times.user + times.system
+                start = self.cpu_start.setdefault(proc.pid, 0.0 if part == "browsers" else total)
+                self.room.cpu.setdefault(part, {})[proc.pid] = total - start
 
 
 def wait_until_ready(server: bc.Server, size: int, timeout_s: float = 900.0) -> None:
@@ -376,6 +402,10 @@ def print_room(room: Room) -> None:
         else f"culled {room.culled}, {room.left} still running at the end"
     )
     verdict = "ok" if room.met_goal else "MISSED"
+    cpu_use = ", ".join(
+        f"{part} {sum(room.cpu.get(part, {}).values()):.0f}"
+        for part in ("voila", "kernels", "browsers")
+    )
     print(
         f"room of {room.size}: ready (all kernels preheated) {room.ready_s:.0f} s after start; "
         f"load average before {room.load_before[0]:.1f} on {os.cpu_count()} cores\n"
@@ -391,6 +421,8 @@ def print_room(room: Room) -> None:
         f"{kernel_uss:.0f} MiB USS\n"
         f"  kernels: peak {peak_kernels} (cap {room.size}); started {room.started}, "
         f"shut down as tabs closed {room.closed}, {culled}\n"
+        f"  CPU seconds since the learners came in: {cpu_use} "
+        f"({os.cpu_count()} cores)\n"
         f"  one more visitor: {room.extra_visitor} (503: the room is full)\n"
         f"  errors: {len(room.errors)}"
     )
