@@ -201,23 +201,27 @@ class Sampler(threading.Thread):
                 self.room.cpu.setdefault(part, {})[proc.pid] = total - start
 
 
+KERNEL_RAN_LESSON_CPU_S = 1.2  # a kernel that has run a lesson has used more than this
+
+
 def wait_until_ready(server: bc.Server, size: int, timeout_s: float = 900.0) -> None:
-    """Wait until ``size`` kernels run and none has used CPU for 3 s (each has run the
-    lesson for the page that will take it)."""
+    """Wait until ``size`` kernels run, each has used the CPU a lesson takes (a kernel
+    only started waits for Voila to send it the lesson), and none has used CPU for 3 s:
+    each has run the lesson for the page that will take it."""
     deadline = time.monotonic() + timeout_s
     quiet_since, last_cpu = None, None
     while time.monotonic() < deadline:
-        kernels = bc.server_kernels(server)
-        cpu = 0.0
-        for proc in kernels:
+        cpu = []
+        for proc in bc.server_kernels(server):
             try:
                 times = proc.cpu_times()
-                cpu += times.user + times.system
+                cpu.append(times.user + times.system)
             except Exception:  # a kernel just gone
                 pass
-        busy = last_cpu is None or cpu - last_cpu > 0.05
-        last_cpu = cpu
-        if len(kernels) >= size and not busy:
+        busy = last_cpu is None or sum(cpu) - last_cpu > 0.05
+        last_cpu = sum(cpu)
+        ran = len(cpu) >= size and min(cpu) >= KERNEL_RAN_LESSON_CPU_S
+        if ran and not busy:
             quiet_since = quiet_since or time.monotonic()
             if time.monotonic() - quiet_since >= 3.0:
                 return
