@@ -41,7 +41,9 @@ def test_show_outside_voila_displays_the_plotly_json_bundle(chart, displayed, mo
     assert args == (static_bundle(chart),) and kwargs == {"raw": True}
 
 
-def test_show_in_voila_displays_a_shared_figure_widget_of_the_chart(chart, displayed, monkeypatch):
+def test_show_in_voila_displays_a_shared_figure_widget_of_the_chart(
+    chart, displayed, monkeypatch
+):
     monkeypatch.setenv(VOILA_KERNEL_ENV, "0d9c5c70-2888-453e-88b3-707fdc9e019b")
     assert in_voila()
     show(chart)
