@@ -11,15 +11,18 @@ account before the position was opened (so it includes the opening fee).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from marginlab.engine import _validate
 from marginlab.engine.account import Account
 from marginlab.engine.errors import MarginError
 from marginlab.engine.montecarlo import SimulationResult, simulate_paths
 from marginlab.engine.types import MarginMode, Side
+
+if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
+    import pandas as pd
 
 RISK_MODES: tuple[str, ...] = ("cross", "isolated", "cross_stop", "isolated_stop")
 """Modes :func:`risk_summary` knows: a margin mode, optionally with a stop-loss."""
@@ -192,6 +195,8 @@ def risk_summary(
     >>> table["liquidation_probability"].tolist(), table["worst_loss_usdt"].tolist()
     ([0.0, 0.5], [-1000.0, 2000.0])
     """
+    import pandas as pd
+
     rows = []
     for leverage, mode, account, result in _runs(
         prices,
@@ -248,6 +253,8 @@ def risk_outcomes(
     >>> risk_outcomes(paths, [10], modes=["isolated"])["loss_usdt"].round(2).tolist()
     [2000.0, -666.67]
     """
+    import pandas as pd
+
     frames = []
     for leverage, mode, _account, result in _runs(
         prices,

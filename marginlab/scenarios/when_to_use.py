@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from marginlab.engine import (
     Account,
@@ -29,6 +29,9 @@ from marginlab.engine import (
     teaching_path,
 )
 from marginlab.engine.errors import MarginError
+
+if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
+    import pandas as pd
 
 MODES = ("cross", "isolated")
 
@@ -77,6 +80,8 @@ class WhenToUse:
 
     def compare(self, **options: object) -> pd.DataFrame:
         """One row per mode with :func:`~marginlab.engine.summarize`'s figures (vs the deposit)."""
+        import pandas as pd
+
         rows = {
             mode: summarize(self.simulate(mode, **options), self.wallet_balance) for mode in MODES
         }

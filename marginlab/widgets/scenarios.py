@@ -20,11 +20,10 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 import numpy as np
-import pandas as pd
 
 from marginlab.charts import (
     Chart,
@@ -39,6 +38,9 @@ from marginlab.engine.errors import MarginError
 from marginlab.scenarios import WHEN_TO_USE, WhenToUse, when_to_use
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
+
+if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
+    import pandas as pd
 
 __all__ = ["WhenToUseWidget"]
 
@@ -123,6 +125,8 @@ def _replay_path(scenario: WhenToUse, path: int) -> _Replayed:
 
 def _risk(scenario: WhenToUse) -> _Risk:
     """Both modes on every path; the table is :meth:`WhenToUse.compare`'s, from one run."""
+    import pandas as pd
+
     simulations = {mode: scenario.simulate(mode) for mode in MODES}
     table = pd.DataFrame.from_dict(
         {m: summarize(simulations[m], scenario.wallet_balance) for m in MODES}, orient="index"

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 import numpy as np
-import pandas as pd
 
 from marginlab.charts import (
     Chart,
@@ -48,6 +47,9 @@ from marginlab.engine.errors import MarginError
 from marginlab.scenarios import GUIDE, guide_account
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
+
+if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
+    import pandas as pd
 
 __all__ = ["MONTE_CARLO", "StopLossWidget"]
 
@@ -489,6 +491,8 @@ class StopLossWidget(LessonWidget):
         One row per strategy ("cross", "isolated", "cross_stop", "isolated_stop"), the
         columns of :func:`~marginlab.engine.summarize` (loss against the deposit).
         """
+        import pandas as pd
+
         table = pd.DataFrame.from_dict(self._state.odds, orient="index")
         table.index.name = "strategy"
         return table
