@@ -16,7 +16,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml binder/requirements.txt requirements-test.txt
+# The Voila templates and settings are installed as data files (copies): reinstall when
+# they change, so a plain `voila` serves what the repository holds.
+DATA_FILES := $(shell find marginlab/serve_assets/voila jupyter-config -type f 2>/dev/null)
+
+$(STAMP): $(BIN)/python pyproject.toml binder/requirements.txt requirements-test.txt hatch_build.py $(DATA_FILES)
 	$(BIN)/python -m pip install --quiet -r binder/requirements.txt -r requirements-test.txt -e ".[lab,test,site]"
 	@touch $(STAMP)
 

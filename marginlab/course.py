@@ -7,6 +7,7 @@ is never overwritten without ``--force``.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import secrets
 import shutil
@@ -26,10 +27,25 @@ def _ignore(folder: str, names: list[str]) -> set[str]:
     return set(_LITTER(folder, names)) | sources
 
 
-def lessons_dir() -> Path:
-    """The pristine ``lessons/`` folder: ``$MARGINLAB_LESSONS``, else ``<repo>/lessons``.
+def packaged_lessons() -> Path | None:
+    """The course inside an installed wheel (``marginlab/lessons/``, package data put
+    there by the build from the repository's ``lessons/``), or None when this install has
+    none (a source checkout or an editable install)."""
+    folder = importlib.resources.files("marginlab") / "lessons"
+    if isinstance(folder, Path) and folder.is_dir():  # wheels install as plain files
+        return folder
+    return None
 
-    In a source or editable install the lessons sit next to the ``marginlab`` package.
+
+def checkout_lessons() -> Path:
+    """``lessons/`` of the source checkout this package runs from (may not exist)."""
+    return Path(__file__).resolve().parent.parent / "lessons"
+
+
+def lessons_dir() -> Path:
+    """The pristine lessons folder: ``$MARGINLAB_LESSONS``; else the course installed
+    with the package (:func:`packaged_lessons`); else the source checkout's ``lessons/``.
+
     Raises FileNotFoundError, saying where it looked, when there is no such folder.
     """
     override = os.environ.get(LESSONS_ENV)
@@ -37,13 +53,13 @@ def lessons_dir() -> Path:
         candidate = Path(override).expanduser().resolve()
         where = f"${LESSONS_ENV}={override}"
     else:
-        candidate = Path(__file__).resolve().parent.parent / "lessons"
-        where = str(candidate)
+        candidate = packaged_lessons() or checkout_lessons()
+        where = f"{candidate} (nor in the installed package)"
     if not candidate.is_dir():
         raise FileNotFoundError(
-            f"lessons folder not found at {where}; the course ships with the marginlab "
-            f"source repository (clone it and `pip install -e .`), or set {LESSONS_ENV} "
-            "to a lessons folder"
+            f"lessons folder not found at {where}; install marginlab from its wheel or "
+            f"its source repository (`pip install .`), or set {LESSONS_ENV} to a lessons "
+            "folder"
         )
     return candidate
 

@@ -3,10 +3,19 @@ command lines the browser tests and benchmarks start.
 
 Everything a page needs is served from this machine. Voila 0.5's ``lab`` template links
 two Font Awesome stylesheets from a CDN; the ``marginlab`` Voila template in
-``serve_assets/`` (found through ``JUPYTER_PATH``, see :func:`server_env`) drops them,
-because Voila's own bundle already carries Font Awesome and its fonts. The template also
-starts plotly.js over HTTP as the page opens (``static/marginlab-preload.js``), from a
-copy of plotly's widget bundle that :func:`plotly_assets_dir` writes to a cache folder.
+``serve_assets/`` drops them, because Voila's own bundle already carries Font Awesome and
+its fonts. The template also starts plotly.js over HTTP as the page opens
+(``static/marginlab-preload.js``), from a copy of plotly's widget bundle that
+:func:`plotly_assets_dir` writes to a cache folder.
+
+Voila is configured, not wrapped: the package installs the templates where Jupyter looks
+(``sys.prefix/share/jupyter/voila/templates/``) and Voila's settings for the course in
+``sys.prefix/etc/jupyter/voila.json`` (from ``jupyter-config/voila.json``: the marginlab
+template, no code, no tracebacks, jupyterlab-plotly not loaded), so a plain ``voila`` and
+a Jupyter server's ``/voila/render/`` (Binder) serve the same page. ``marginlab present``
+adds only what plain Voila cannot do: preheated kernels and culling, the room (seats,
+token), the projector's large fonts, and plotly's bundle as a static file for the
+preload (on ``JUPYTER_PATH``, see :func:`server_env`).
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
+import json
 import os
 import secrets
 import shlex
@@ -51,10 +61,11 @@ DEFAULT_ROOM_LEARNERS = 30  # seats when serving beyond this machine without --l
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # each stops the room
 VOILA_STOP_TIMEOUT_S = 30.0  # then Voila is killed; its kernels are stopped regardless
 IPC_PATH_MAX = 100  # Unix socket paths are limited to 104-108 bytes
+# Voila's settings the package installs (etc/jupyter/voila.json). Among them, the
 # JupyterLab extensions Voila does not load: in Voila the lessons draw every chart as a
 # widget (marginlab.widgets.show), so jupyterlab-plotly's renderer, which loads and starts
 # its own copy of plotly.js (~0.7 s of CPU per page), would have nothing to draw.
-VOILA_EXTENSION_DENYLIST = ("jupyterlab-plotly",)
+VOILA_SETTINGS_FILE = "voila.json"
 
 
 def is_loopback(host: str) -> bool:
@@ -183,7 +194,9 @@ def voila_command(
 ) -> list[str]:
     """The Voila command line serving ``target`` (one notebook, or a folder of them).
 
-    No code is shown (strip_sources) and no traceback reaches the page. With ``preheat``
+    The template and what a page shows (no code, no traceback) come from the installed
+    settings (:func:`voila_settings`); ``big_fonts`` picks the projector template. With
+    ``preheat``
     each notebook keeps ``pool_size`` kernels that have already run it, so the first chart
     appears without waiting for a kernel; idle kernels of closed pages are culled. Run it
     with :func:`server_env` so Voila finds the marginlab templates.
@@ -207,20 +220,43 @@ def voila_command(
         f"--Voila.port={port}",
         "--Voila.port_retries=0",
         f"--Voila.open_browser={open_browser}",
-        f"--template={PROJECTOR_TEMPLATE if big_fonts else TEMPLATE}",
-        "--theme=light",
-        "--strip_sources=True",
-        "--show_tracebacks=False",
+        *([f"--template={PROJECTOR_TEMPLATE}"] if big_fonts else []),
         f"--preheat_kernel={preheat}",
         f"--pool_size={pool_size if preheat else 0}",
         f"--VoilaKernelManager.fill_delay={POOL_REFILL_DELAY_S}",
         f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_TIMEOUT_S}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL_S}",
         "--MappingKernelManager.cull_connected=False",
-        *(f"--VoilaConfiguration.extension_denylist={name}" for name in VOILA_EXTENSION_DENYLIST),
         *_room_options(learners, token, kernels_dir),
     ]
     return command
+
+
+def voila_settings() -> dict[str, object]:
+    """The ``VoilaConfiguration`` Voila reads from the ``voila.json`` files on Jupyter's
+    config path, the one this package installs included (a later file on the path has the
+    lower priority, as in Voila)."""
+    from jupyter_core.paths import jupyter_config_path  # a dependency of Voila
+
+    settings: dict[str, object] = {}
+    for folder in reversed(jupyter_config_path()):
+        path = Path(folder) / VOILA_SETTINGS_FILE
+        if path.is_file():
+            found = json.loads(path.read_text(encoding="utf-8"))
+            settings.update(found.get("VoilaConfiguration", {}))
+    return settings
+
+
+def check_voila_settings() -> None:
+    """Raise ValueError unless Voila will serve the course with the marginlab template
+    (the settings file this package installs was found)."""
+    template = voila_settings().get("template")
+    if template != TEMPLATE:
+        raise ValueError(
+            f"Voila's settings for the course are not installed: its template is "
+            f"{template or 'lab (the default)'!r}, not {TEMPLATE!r}; reinstall marginlab "
+            f"(pip install), which puts them in {Path(sys.prefix) / 'etc' / 'jupyter'}"
+        )
 
 
 def _room_options(learners: int | None, token: str | None, kernels_dir: Path | None) -> list[str]:
@@ -331,6 +367,7 @@ def present(
     if not directory.is_dir():
         raise ValueError(f"directory must be a folder of lessons, got {str(directory)!r}")
     target = directory if lesson is None else find_lesson(directory, lesson)
+    check_voila_settings()
     port = DEFAULT_VOILA_PORT if port is None else port
     _check_port(port)
     room = not is_loopback(host)

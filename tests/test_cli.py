@@ -372,8 +372,19 @@ def test_present_dry_run_serves_one_lesson_on_loopback_without_code(capsys):
     code, out, _ = _run(capsys, "present", "03", "--dry-run", "--no-browser")
     assert code == 0
     assert "03-liquidation-threshold.ipynb" in out
-    assert "--Voila.ip=127.0.0.1" in out and "--strip_sources=True" in out
-    assert "--preheat_kernel=True" in out
+    assert "--Voila.ip=127.0.0.1" in out and "--preheat_kernel=True" in out
+    # No code, the marginlab template: Voila's installed settings (voila.json) say so.
+    assert "--template" not in out and "--strip_sources" not in out
+
+
+def test_present_without_voila_settings_installed_exits_2_one_line(capsys, monkeypatch):
+    from marginlab import serve
+
+    monkeypatch.setattr(serve, "voila_settings", lambda: {"template": "lab"})
+    code, out, err = _run(capsys, "present", "03", "--dry-run", "--no-browser")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert err.startswith("marginlab present: error: Voila's settings for the course are not")
 
 
 def test_present_room_host_warns(capsys):

@@ -21,12 +21,14 @@ from marginlab import serve
 from marginlab.plotly_bundle import plotly_bundle_source
 from marginlab.serve import (
     ASSETS_DIR,
+    check_voila_settings,
     find_lesson,
     jupyterlab_command,
     plotly_assets_dir,
     present,
     server_env,
     voila_command,
+    voila_settings,
 )
 
 REMOTE_URL = re.compile(r"""(?:https?:)?//[\w.-]+\.[a-z]{2,}/[^\s"')]*""")
@@ -96,10 +98,31 @@ def test_voila_command_default_binds_loopback_with_voila_of_this_python() -> Non
     assert "--Voila.port_retries=0" in command
 
 
-def test_voila_command_default_hides_code_and_tracebacks() -> None:
+def test_voila_command_leaves_template_and_page_settings_to_the_installed_config() -> None:
+    # What plain Voila does with the installed voila.json, present does not repeat.
     command = voila_command(Path("lessons"))
-    assert "--strip_sources=True" in command
-    assert "--show_tracebacks=False" in command
+    for option in ("--template", "--theme", "--strip_sources", "--show_tracebacks",
+                   "--VoilaConfiguration.extension_denylist"):  # fmt: skip
+        assert not [c for c in command if c.startswith(option)], option
+
+
+def test_voila_settings_installed_hide_code_and_tracebacks_and_name_the_template() -> None:
+    # make install (pip install -e .) puts jupyter-config/voila.json in sys.prefix.
+    installed = Path(sys.prefix) / "etc" / "jupyter" / "voila.json"
+    source = Path(__file__).resolve().parents[1] / "jupyter-config" / "voila.json"
+    assert installed.read_bytes() == source.read_bytes()
+    settings = voila_settings()
+    assert settings["template"] == "marginlab"
+    assert settings["strip_sources"] is True and settings["show_tracebacks"] is False
+    # jupyterlab-plotly would only load and start a second plotly.js (charts are widgets).
+    assert settings["extension_denylist"] == ["jupyterlab-plotly"]
+    check_voila_settings()
+
+
+def test_check_voila_settings_refuses_an_install_without_them(monkeypatch) -> None:
+    monkeypatch.setattr(serve, "voila_settings", lambda: {})
+    with pytest.raises(ValueError, match=r"Voila's settings for the course are not installed"):
+        serve.check_voila_settings()
 
 
 def test_voila_command_default_preheats_one_kernel_per_notebook() -> None:
@@ -122,14 +145,9 @@ def test_voila_command_culls_idle_kernels_of_closed_pages_only() -> None:
     assert "--MappingKernelManager.cull_connected=False" in command
 
 
-@pytest.mark.parametrize(
-    ("big_fonts", "template"),
-    [(False, "--template=marginlab"), (True, "--template=marginlab-projector")],
-    ids=["normal", "big-fonts"],
-)
-def test_voila_command_template_is_marginlab_local_template(big_fonts, template) -> None:
-    command = voila_command(Path("lessons"), big_fonts=big_fonts)
-    assert [c for c in command if c.startswith("--template=")] == [template]
+def test_voila_command_big_fonts_picks_the_projector_template() -> None:
+    command = voila_command(Path("lessons"), big_fonts=True)
+    assert [c for c in command if c.startswith("--template=")] == ["--template=marginlab-projector"]
 
 
 def test_voila_command_explicit_host_and_port_are_used() -> None:
@@ -152,13 +170,6 @@ def test_voila_command_port_not_int_raises_type_error() -> None:
 def test_voila_command_preheat_with_empty_pool_raises() -> None:
     with pytest.raises(ValueError, match=r"pool_size must be 1 or more .* got 0"):
         voila_command(Path("lessons"), pool_size=0)
-
-
-def test_voila_command_does_not_load_jupyterlab_plotly() -> None:
-    # In Voila every lesson chart is a widget (widgets.show): jupyterlab-plotly would only
-    # load and start a second plotly.js.
-    command = voila_command(Path("lessons"))
-    assert "--VoilaConfiguration.extension_denylist=jupyterlab-plotly" in command
 
 
 # --------------------------------------------------------------------------- server_env

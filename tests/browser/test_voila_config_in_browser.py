@@ -133,3 +133,20 @@ def test_voila_settings_file_names_the_template_present_serves() -> None:
     )["VoilaConfiguration"]
     assert settings["template"] == "marginlab"
     assert settings["strip_sources"] is True and settings["show_tracebacks"] is False
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_voila_tree_under_a_jupyter_server_lists_the_lessons_without_cdn(
+    servers: dict[str, str], new_page, guard: bc.RequestGuard
+) -> None:
+    # The site's home page launches the course as Binder's /voila/tree/lessons.
+    base = servers["lab"].rsplit("/voila/render/", 1)[0]
+    page = new_page()
+    page.goto(f"{base}/voila/tree/")
+    try:
+        page.get_by_text(LESSON.name).first.wait_for()
+        page.wait_for_load_state("load")
+        assert guard.foreign == [] and guard.page_errors == []
+    finally:
+        bc.save_screenshot(page, "plain-lab-voila-tree")
