@@ -50,3 +50,8 @@ class MarginMode(StrEnum):
         if isinstance(value, str) and value.strip().lower() in ("cross", "isolated"):
             return cls(value.strip().lower())
         raise MarginError(f"{name} must be 'cross' or 'isolated', got {value!r}")
+
+
+MODES: tuple[MarginMode, ...] = tuple(MarginMode)
+"""Both margin modes, cross first: the one order every comparison uses (``MarginMode`` is a
+``StrEnum``, so ``mapping["cross"]`` finds the ``MarginMode.CROSS`` key)."""
