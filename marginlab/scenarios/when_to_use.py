@@ -7,6 +7,10 @@ modes on the same paths and returns the numbers that show the claim;
 ``tests/test_scenarios_when_to_use.py`` reproduces each claim and each caveat.
 
 Paths are hourly steps (``step_hours=1``); volatility and drift are annual fractions.
+Each scenario names its paths' model (``WhenToUse.model``, shown beside its numbers):
+the random ones are :class:`~marginlab.engine.PathModel` s, driftless on average (their
+drift offsets their crashes) unless the point is the crash or the trend itself, and then
+the text says so.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from marginlab.engine import (
+    MODES,
     Account,
+    PathModel,
     ReplayResult,
     SimulationResult,
-    correlated_gbm_paths,
-    gbm_paths,
     replay,
     simulate_paths,
     summarize,
@@ -30,7 +34,8 @@ from marginlab.engine import (
 )
 from marginlab.engine.errors import MarginError
 
-MODES = ("cross", "isolated")
+CRASHES = {"volatility": 0.8, "jump_intensity": 6.0, "jump_mean": -0.08, "jump_std": 0.04}
+"""BTC-like paths with crashes (about −7.7 % each, six a year), hourly steps."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,7 +45,8 @@ class WhenToUse:
     ``accounts`` maps "cross" and "isolated" to the same positions in each mode, opened
     from ``wallet_balance``; ``prices`` maps each symbol to ``(n_paths, n_steps)`` marks;
     ``stops`` (optional) maps position keys to stop prices, used in both modes.
-    ``favours`` is the mode the guide recommends here.
+    ``favours`` is the mode the guide recommends here; ``model`` names how the paths
+    were drawn (drift, volatility, jumps, or the hand-drawn shape), and why.
     """
 
     name: str
@@ -51,6 +57,7 @@ class WhenToUse:
     wallet_balance: float  # USDT in each account before the positions were opened
     accounts: Mapping[str, Account]
     prices: Mapping[str, np.ndarray]
+    model: str
     stops: Mapping[str, float] = field(default_factory=dict)
 
     def account(self, mode: str) -> Account:
@@ -85,6 +92,10 @@ class WhenToUse:
     def n_paths(self) -> int:
         return next(iter(self.prices.values())).shape[0]
 
+    @property
+    def n_steps(self) -> int:
+        return next(iter(self.prices.values())).shape[1]
+
 
 def _both_modes(deposit: float, open_positions: Callable[[Account], Account]) -> dict[str, Account]:
     """The same positions opened in each margin mode (every symbol set to that mode)."""
@@ -114,17 +125,10 @@ def hedge(
             "ETHUSDT", side="short", price=3_000, leverage=10, margin=2_000
         ),
     )
-    prices = correlated_gbm_paths(
-        {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0},
-        n_paths,
-        n_steps,
-        correlation=correlation,
-        volatility=0.8,
-        jump_intensity=6.0,
-        jump_mean=-0.08,
-        jump_std=0.04,
-        seed=seed,
+    paths = PathModel.fair(
+        n_paths=n_paths, n_steps=n_steps, seed=seed, correlation=correlation, **CRASHES
     )
+    prices = paths.joint_paths({"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0})
     return WhenToUse(
         name="hedge",
         title="A hedge: offsetting positions",
@@ -136,6 +140,7 @@ def hedge(
         wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
+        model=paths.describe(),
     )
 
 
@@ -157,18 +162,8 @@ def large_account_small_positions(
         wallet_balance,
         lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=10, margin=margin),
     )
-    prices = {
-        "BTCUSDT": gbm_paths(
-            60_000.0,
-            n_paths,
-            n_steps,
-            volatility=0.8,
-            jump_intensity=6.0,
-            jump_mean=-0.08,
-            jump_std=0.04,
-            seed=seed,
-        )
-    }
+    paths = PathModel.fair(n_paths=n_paths, n_steps=n_steps, seed=seed, **CRASHES)
+    prices = {"BTCUSDT": paths.paths(60_000.0)}
     return WhenToUse(
         name="large_account_small_positions",
         title="A large account holding small positions",
@@ -180,6 +175,7 @@ def large_account_small_positions(
         wallet_balance=wallet_balance,
         accounts=accounts,
         prices=prices,
+        model=paths.describe(),
     )
 
 
@@ -200,11 +196,22 @@ def trend_trade_through_drawdown(
     )
     t = np.linspace(0.0, 1.0, n_steps)
     if recovers:  # straight down to -15 % at a third of the month, then up to +20 %
-        shape = np.interp(t, [0.0, 1.0 / 3.0, 1.0], [1.0, 0.85, 1.20])
+        dip, top = 0.15, 0.20
+        shape = np.interp(t, [0.0, 1.0 / 3.0, 1.0], [1.0, 1.0 - dip, 1.0 + top])
+        drawn = (
+            f"down {dip:.0%} in a straight line to a third of the way, then up to "
+            f"+{top:.0%} by the end"
+        )
     else:
-        shape = teaching_path("steady_decline", start_price=1.0, n_steps=n_steps, depth_rate=0.35)
-    noise = gbm_paths(1.0, n_paths, n_steps, volatility=0.3, seed=seed)
-    prices = {"BTCUSDT": 60_000.0 * shape[None, :] * noise}
+        fall = 0.35
+        shape = teaching_path("steady_decline", start_price=1.0, n_steps=n_steps, depth_rate=fall)
+        drawn = f"a steady fall to -{fall:.0%}, never coming back"
+    noise = PathModel(n_paths=n_paths, n_steps=n_steps, volatility=0.3, seed=seed)
+    prices = {"BTCUSDT": 60_000.0 * shape[None, :] * noise.paths(1.0)}
+    model = (
+        f"Hand-drawn: {drawn} (the trend is the point), times random noise "
+        f"({noise.describe().removesuffix('.')})."
+    )
     return WhenToUse(
         name="trend_trade_through_drawdown",
         title="A trend trade that must ride out a drawdown",
@@ -216,6 +223,7 @@ def trend_trade_through_drawdown(
         wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
+        model=model,
     )
 
 
@@ -234,18 +242,16 @@ def high_leverage_short_term(
         10_000.0,
         lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=leverage, margin=1_000),
     )
-    prices = {
-        "BTCUSDT": gbm_paths(
-            60_000.0,
-            n_paths,
-            n_steps,
-            volatility=0.8,
-            jump_intensity=50.0,
-            jump_mean=-0.06,
-            jump_std=0.03,
-            seed=seed,
-        )
-    }
+    paths = PathModel(
+        n_paths=n_paths,
+        n_steps=n_steps,
+        volatility=0.8,
+        jump_intensity=50.0,
+        jump_mean=-0.06,
+        jump_std=0.03,
+        seed=seed,
+    )
+    prices = {"BTCUSDT": paths.paths(60_000.0)}
     return WhenToUse(
         name="high_leverage_short_term",
         title="A high-leverage, short-term trade",
@@ -257,6 +263,7 @@ def high_leverage_short_term(
         wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
+        model=f"{paths.describe().removesuffix('.')} (the point is the worst day: a crash).",
     )
 
 
@@ -276,17 +283,14 @@ def several_independent_positions(
             "ETHUSDT", side="long", price=3_000, leverage=10, margin=2_500
         ),
     )
-    prices = correlated_gbm_paths(
-        {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0},
-        n_paths,
-        n_steps,
-        correlation=correlation,
-        volatility={"BTCUSDT": 0.7, "ETHUSDT": 1.0},
-        jump_intensity=6.0,
-        jump_mean=-0.08,
-        jump_std=0.04,
+    paths = PathModel.fair(
+        n_paths=n_paths,
+        n_steps=n_steps,
         seed=seed,
+        correlation=correlation,
+        **(CRASHES | {"volatility": {"BTCUSDT": 0.7, "ETHUSDT": 1.0}}),
     )
+    prices = paths.joint_paths({"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0})
     return WhenToUse(
         name="several_independent_positions",
         title="Several independent positions",
@@ -298,6 +302,7 @@ def several_independent_positions(
         wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
+        model=paths.describe(),
     )
 
 
@@ -316,9 +321,8 @@ def strategy_with_limited_capital(
         10_000.0,
         lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=20, margin=500),
     )
-    prices = {
-        "BTCUSDT": gbm_paths(60_000.0, n_paths, n_steps, volatility=0.8, drift_rate=-1.0, seed=seed)
-    }
+    paths = PathModel(n_paths=n_paths, n_steps=n_steps, volatility=0.8, drift_rate=-1.0, seed=seed)
+    prices = {"BTCUSDT": paths.paths(60_000.0)}
     return WhenToUse(
         name="strategy_with_limited_capital",
         title="Testing a strategy with limited capital",
@@ -331,6 +335,10 @@ def strategy_with_limited_capital(
         wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
+        model=(
+            f"{paths.describe().removesuffix('.')} (the paths are built to go against the "
+            "trade: an untried strategy that is wrong on average)."
+        ),
     )
 
 
