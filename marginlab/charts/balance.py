@@ -1,0 +1,144 @@
+"""Where the wallet is: per margin mode, what each position holds and what is free.
+
+One horizontal bar per mode, split into a segment per position (an isolated position's
+assigned margin, solid; a cross position's initial margin, hatched: it stays in the
+pool that backs every cross position) and the free (available) balance, what a top-up or
+a new order can still use. A new order takes its margin from the free part in either
+mode; only an isolated position keeps what it holds to itself. The input is one
+:class:`BalanceSplit`: an ``Account.state`` per :class:`~marginlab.engine.MarginMode`.
+
+Trace keys (``meta``): slot0-cross, slot1-cross, slot2-cross, free-cross, and the same
+for isolated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+
+from marginlab.charts import format as fmt
+from marginlab.charts import palette
+from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, points
+from marginlab.engine.account import AccountState
+from marginlab.engine.errors import MarginError
+from marginlab.engine.types import MODES, MarginMode
+
+NAME = "balance"
+TITLE = "Where the wallet is: held by positions, and free"
+SLOTS = 3  # positions drawn per mode
+
+
+@dataclass(frozen=True)
+class BalanceSplit:
+    """Each mode's account state (``Account.state`` at the marks shown)."""
+
+    states: Mapping[MarginMode, AccountState]
+
+    def __post_init__(self) -> None:
+        states = {MarginMode.parse(m, "states"): v for m, v in dict(self.states).items()}
+        if set(states) != set(MODES) or not all(
+            isinstance(v, AccountState) for v in states.values()
+        ):
+            raise MarginError("states must map both margin modes to an AccountState")
+        for mode, state in states.items():
+            if len(state.positions) > SLOTS:
+                raise MarginError(f"states[{mode.value!r}]: at most {SLOTS} positions are drawn")
+        object.__setattr__(self, "states", states)
+
+
+def _traces() -> list[TraceData]:
+    traces = []
+    for mode in MODES:
+        color, label = palette.MODE_COLORS[mode], palette.MODE_NAMES[mode]
+        for slot in range(SLOTS + 1):
+            free = slot == SLOTS
+            marker: TraceData = {
+                "color": palette.with_alpha(color, 0.15 if free else 0.85),
+                "line": {"color": color, "width": 2},
+            }
+            if mode is MarginMode.CROSS and not free:  # held, but still in the shared pool
+                marker["pattern"] = {"shape": "/", "fgcolor": "white", "solidity": 0.3}
+            traces.append(
+                {
+                    "type": "bar",
+                    "meta": f"free-{mode}" if free else f"slot{slot}-{mode}",
+                    "orientation": "h",
+                    "name": label,
+                    "legendgroup": mode,
+                    "y": [label],
+                    "marker": marker,
+                    "textposition": "inside",
+                    "textangle": 0,
+                    "insidetextanchor": "middle",
+                    "textfont": {"color": palette.BLACK if free else "white"},
+                    "hovertemplate": f"{label}: %{{text}}<extra></extra>",
+                }
+            )
+    return traces
+
+
+def _held(state: AccountState) -> list[tuple[str, float]]:
+    """(label, USDT) per position: its assigned margin, or its initial margin."""
+    held = []
+    for s in state.positions:
+        p = s.position
+        coin = p.symbol.removesuffix("USDT")
+        if p.is_isolated:
+            held.append((f"{coin} assigned {fmt.price(p.isolated_margin)}", p.isolated_margin))
+        else:
+            held.append((f"{coin} in use {fmt.price(s.initial_margin)}", s.initial_margin))
+    return held
+
+
+def _data(split: BalanceSplit) -> tuple[list[TraceData], str]:
+    if not isinstance(split, BalanceSplit):
+        raise TypeError(f"split must be a BalanceSplit, got {type(split).__name__}")
+    traces: list[TraceData] = []
+    clauses = []
+    for mode in MODES:
+        state = split.states[mode]
+        held = _held(state)
+        for slot in range(SLOTS):
+            label, amount = held[slot] if slot < len(held) else ("", 0.0)
+            traces.append({"x": points([amount]), "text": [label]})
+        free = max(state.available_balance, 0.0)
+        traces.append({"x": points([free]), "text": [f"free {fmt.price(free)}"]})
+        parts = ", ".join(label for label, _ in held) or "no position"
+        clauses.append(f"{mode.value}: {parts}; free {fmt.usdt(state.available_balance)}")
+    return traces, "Wallet split, " + "; ".join(reversed(clauses)) + "."
+
+
+def balance_figure(split: BalanceSplit, *, title: str | None = TITLE) -> Chart:
+    """The wallet split of a :class:`BalanceSplit` (``title`` fixed at build time).
+
+    >>> from marginlab.scenarios import guide_account
+    >>> chart = balance_figure(BalanceSplit({m: guide_account(m).state() for m in MODES}))
+    >>> for clause in chart.summary.split("; "):
+    ...     print(clause)
+    Wallet split, isolated: BTC assigned 2,000.00
+    free 8,000.00 USDT
+    cross: BTC in use 2,000.00
+    free 8,000.00 USDT.
+    """
+    traces, summary = _data(split)
+    layout = base_layout(
+        NAME,
+        title,
+        barmode="stack",
+        height=300,
+        showlegend=False,
+        uniformtext={"minsize": 12, "mode": "hide"},
+        xaxis={"title": {"text": "USDT"}, "tickformat": ",.0f", "rangemode": "tozero"},
+        yaxis={"fixedrange": True},
+        hovermode="closest",
+    )
+    return Chart(build(NAME, _traces(), traces, layout), summary)
+
+
+def update_balance(fig: go.Figure, split: BalanceSplit) -> str:
+    """Write a new :class:`BalanceSplit` into a figure from :func:`balance_figure`."""
+    traces, summary = _data(split)
+    apply(fig, NAME, traces)
+    return summary
