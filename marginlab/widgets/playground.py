@@ -16,30 +16,36 @@ position (its mode beside the same orders with that pair in the other mode).
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets
 
-from marginlab.charts import Chart, price_ladder_figure, update_price_ladder
+from marginlab.charts import Chart, Ladder, price_ladder_figure, update_price_ladder
 from marginlab.charts import format as fmt
-from marginlab.engine import Account, AccountState, LiquidationOutcome, available_symbols
+from marginlab.engine import (
+    MODES,
+    Account,
+    AccountState,
+    LiquidationOutcome,
+    available_symbols,
+)
 from marginlab.engine.errors import MarginError
 from marginlab.scenarios import losing_neighbour_account
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
-from marginlab.widgets.margin import (
-    MODES,
+from marginlab.widgets.controls import (
     STYLE,
     button,
-    held_marks,
-    ladder_inputs,
+    checkbox,
+    dropdown,
     leverage_slider,
+    number_box,
     price_slider,
     toggle,
     usdt_slider,
 )
+from marginlab.widgets.trade import held_marks, ladder_of
 
 __all__ = ["MAX_ROWS", "PlaygroundWidget", "Row"]
 
@@ -101,7 +107,7 @@ class _Result:
     account: Account
     state: AccountState
     outcome: LiquidationOutcome
-    ladder: dict[str, Any]
+    ladder: Ladder
     flipped: bool  # the other mode's column could be drawn
 
 
@@ -146,9 +152,7 @@ class PlaygroundWidget(LessonWidget):
         start_marks.update(marks or {})
         controls: dict[str, ipywidgets.Widget] = {
             "balance": usdt_slider(wallet_balance, 500, 100_000, 500, "Wallet balance (USDT)"),
-            "hedge": ipywidgets.Checkbox(
-                value=hedge, description="Hedge mode (a long and a short per pair)", style=STYLE
-            ),
+            "hedge": checkbox(hedge, "Hedge mode (a long and a short per pair)"),
         }
         for symbol in symbols:
             low, high, step = PRICE_RANGES.get(symbol, (1.0, 100_000.0, 1.0))
@@ -170,7 +174,7 @@ class PlaygroundWidget(LessonWidget):
         controls["remove_row"].on_click(lambda _button: self.remove_row())
 
         start = self._compute({n: c.value for n, c in controls.items() if c.has_trait("value")})
-        figure = make_figure_widget(price_ladder_figure(**start.ladder, title=TITLE).figure)
+        figure = make_figure_widget(price_ladder_figure(start.ladder, title=TITLE).figure)
         self.table_area = ipywidgets.HTML("")
         self.liquidation_area = ipywidgets.HTML("")
         marks_box = ipywidgets.VBox([controls[n] for n in self._mark_controls.values()])
@@ -223,7 +227,7 @@ class PlaygroundWidget(LessonWidget):
     def static(self) -> Chart:
         """A plain price-ladder figure of the first position, and the summary."""
         result = self._result
-        chart = price_ladder_figure(**result.ladder, title=TITLE)
+        chart = price_ladder_figure(result.ladder, title=TITLE)
         return Chart(chart.figure, self._summary(result, chart.summary))
 
     # --- controls ----------------------------------------------------------------------
@@ -232,27 +236,15 @@ class PlaygroundWidget(LessonWidget):
     def _row_controls(row: Row, symbols: tuple[str, ...]) -> dict[str, ipywidgets.Widget]:
         narrow = {**STYLE, "button_width": "70px"}
         side = toggle(("long", "short"), row.side, "")
-        mode = toggle(MODES, row.mode, "")
+        mode = toggle([m.value for m in MODES], row.mode, "")
         side.style, mode.style = narrow, narrow
         leverage = leverage_slider(row.leverage)
         leverage.layout.width = "300px"
         margin = usdt_slider(row.margin, 50, 50_000, 50, "Margin (USDT)")
         margin.layout.width = "360px"
-        entry = ipywidgets.FloatText(
-            value=row.entry,
-            step=10,
-            description="Entry (USDT)",
-            continuous_update=False,
-            style=STYLE,
-            layout=ipywidgets.Layout(width="220px"),
-        )
-        symbol = ipywidgets.Dropdown(
-            options=list(symbols),
-            value=row.symbol,
-            description="Pair",
-            style=STYLE,
-            layout=ipywidgets.Layout(width="180px"),
-        )
+        entry = number_box(row.entry, "Entry (USDT)", 10)
+        entry.layout.width = "220px"
+        symbol = dropdown(list(symbols), row.symbol, "Pair", width="180px")
         return {
             "symbol": symbol,
             "side": side,
@@ -340,18 +332,21 @@ class PlaygroundWidget(LessonWidget):
             if built.flipped is not None:
                 other = built.flipped.positions[0].margin_mode.value
                 accounts[other] = built.flipped
-            ladder = ladder_inputs(accounts, first.symbol, marks)
+            notes = {
+                mode: "these orders cannot be opened in this mode"
+                for mode in MODES
+                if mode not in accounts
+            }
+            ladder = ladder_of(accounts, first.symbol, marks, notes=notes)
         else:  # the orders cancel out: nothing open
             row = self._orders(values, 1)[0]
-            ladder = {
-                "entry_price": row.entry,
-                "mark_price": marks[row.symbol],
-                "cross_liquidation_price": math.nan,
-                "isolated_liquidation_price": math.nan,
-                "cross_bankruptcy_price": math.nan,
-                "isolated_bankruptcy_price": math.nan,
-                "unavailable_modes": ("cross", "isolated"),
-            }
+            ladder = Ladder(
+                {},
+                mark_price=marks[row.symbol],
+                notes={mode: "no position: the orders cancel out" for mode in MODES},
+                entry_price=row.entry,
+                side=row.side,
+            )
         return _Result(self._rows, built.account, state, outcome, ladder, built.flipped is not None)
 
     def _apply(self, result: _Result) -> str:
@@ -360,7 +355,7 @@ class PlaygroundWidget(LessonWidget):
             box.layout.display = "" if index <= result.rows else "none"
         self.table_area.value = _table(result.state)
         self.liquidation_area.value = f"<p>{html.escape(_liquidation_text(result))}</p>"
-        ladder_summary = update_price_ladder(self.figures[0], **result.ladder)
+        ladder_summary = update_price_ladder(self.figures[0], result.ladder)
         return self._summary(result, ladder_summary)
 
     def _summary(self, result: _Result, ladder_summary: str) -> str:
