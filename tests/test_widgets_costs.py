@@ -73,8 +73,8 @@ def test_costs_funding_is_the_engines_hold_day_by_day(widget):
 
 def test_costs_isolated_creeps_toward_entry_cross_far_less(widget):
     widget.controls["days"].value = 30
-    isolated = widget._now.funding.holds["isolated"]
-    cross = widget._now.funding.holds["cross"]
+    isolated = widget.drawn.funding.holds["isolated"]
+    cross = widget.drawn.funding.holds["cross"]
     assert np.all(np.diff(isolated.liquidation_price) > 0)  # every payment, closer to entry
     moved_iso = isolated.liquidation_price[-1] - isolated.liquidation_price[0]
     moved_cross = cross.liquidation_price[-1] - cross.liquidation_price[0]

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
+from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts import palette
-from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, points
+from marginlab.charts._common import Chart, TraceData, points
 from marginlab.engine.account import AccountState
 from marginlab.engine.errors import MarginError
 from marginlab.engine.types import MODES, MarginMode
@@ -61,20 +61,14 @@ def _traces() -> list[TraceData]:
             if mode is MarginMode.CROSS and not free:  # held, but still in the shared pool
                 marker["pattern"] = {"shape": "/", "fgcolor": "white", "solidity": 0.3}
             traces.append(
-                {
-                    "type": "bar",
-                    "meta": f"free-{mode}" if free else f"slot{slot}-{mode}",
-                    "orientation": "h",
-                    "name": label,
-                    "legendgroup": mode,
-                    "y": [label],
-                    "marker": marker,
-                    "textposition": "inside",
-                    "textangle": 0,
-                    "insidetextanchor": "middle",
-                    "textfont": {"color": palette.BLACK if free else "white"},
-                    "hovertemplate": f"{label}: %{{text}}<extra></extra>",
-                }
+                _common.mode_bar(
+                    f"free-{mode}" if free else f"slot{slot}-{mode}",
+                    label,
+                    mode,
+                    marker=marker,
+                    textfont={"color": palette.BLACK if free else "white"},
+                    hovertemplate=f"{label}: %{{text}}<extra></extra>",
+                )
             )
     return traces
 
@@ -122,23 +116,19 @@ def balance_figure(split: BalanceSplit, *, title: str | None = TITLE) -> Chart:
     cross: BTC in use 2,000.00
     free 8,000.00 USDT.
     """
-    traces, summary = _data(split)
-    layout = base_layout(
+    layout = _common.base_layout(
         NAME,
         title,
         barmode="stack",
         height=300,
         showlegend=False,
         uniformtext={"minsize": 12, "mode": "hide"},
-        xaxis={"title": {"text": "USDT"}, "tickformat": ",.0f", "rangemode": "tozero"},
+        xaxis=_common.axis("USDT", usdt=True, zero=True),
         yaxis={"fixedrange": True},
-        hovermode="closest",
     )
-    return Chart(build(NAME, _traces(), traces, layout), summary)
+    return _common.figure(NAME, _traces(), _data(split), layout)
 
 
 def update_balance(fig: go.Figure, split: BalanceSplit) -> str:
     """Write a new :class:`BalanceSplit` into a figure from :func:`balance_figure`."""
-    traces, summary = _data(split)
-    apply(fig, NAME, traces)
-    return summary
+    return _common.update(fig, NAME, _data(split))

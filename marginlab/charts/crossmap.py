@@ -21,23 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
+from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts import palette
-from marginlab.charts._common import (
-    Chart,
-    TraceData,
-    apply,
-    base_layout,
-    build,
-    floats,
-    points,
-    scalar,
-)
+from marginlab.charts._common import Chart, TraceData, floats, points, scalar
 from marginlab.engine.errors import MarginError
 
 NAME = "cross_map"
@@ -64,42 +54,42 @@ def _traces(x_symbol: str, y_symbol: str) -> list[TraceData]:
         "cliponaxis": False,
     }
     return [
-        {
-            "type": "contour",
-            "meta": "map",
-            "name": "Cross liquidation boundary (ratio 100%)",
-            "legendgroup": "cross",
-            "showlegend": True,
-            "showscale": True,
-            "colorscale": COLORSCALE,
-            "zmin": 0.0,
-            "zmax": RATIO_CAP_PERCENT,
-            "autocontour": False,
-            "contours": {"start": 100.0, "end": 100.0, "size": 100.0, "coloring": "heatmap"},
-            "line": {"color": palette.CROSS, "width": 4},
-            "colorbar": {
+        _common.trace(
+            "contour",
+            "map",
+            "Cross liquidation boundary (ratio 100%)",
+            legendgroup="cross",
+            showlegend=True,
+            showscale=True,
+            colorscale=COLORSCALE,
+            zmin=0.0,
+            zmax=RATIO_CAP_PERCENT,
+            autocontour=False,
+            contours={"start": 100.0, "end": 100.0, "size": 100.0, "coloring": "heatmap"},
+            line={"color": palette.CROSS, "width": 4},
+            colorbar={
                 "title": {"text": "cross margin ratio", "side": "right"},
                 "tickvals": [0, 50, 100, 150, RATIO_CAP_PERCENT],
                 "ticktext": ["0%", "50%", "100%", "150%", f"≥{RATIO_CAP_PERCENT:.0f}%"],
             },
-            "hovertemplate": f"{x_symbol} %{{x:,.2f}}<br>{y_symbol} %{{y:,.2f}}<br>"
+            hovertemplate=f"{x_symbol} %{{x:,.2f}}<br>{y_symbol} %{{y:,.2f}}<br>"
             "margin ratio %{z:.1f}%<extra></extra>",
-        },
+        ),
         {**line, "meta": "isolated-x", "textposition": "top right"},
         {**line, "meta": "isolated-y", "showlegend": False, "textposition": "top right"},
-        {
-            "type": "scatter",
-            "meta": "mark",
-            "mode": "markers",
-            "name": "Current prices",
-            "marker": {
+        _common.trace(
+            "scatter",
+            "mark",
+            "Current prices",
+            mode="markers",
+            marker={
                 "color": palette.PRICE,
                 "symbol": "circle-open-dot",
                 "size": 18,
                 "line": {"width": 3},
             },
-            "hovertemplate": f"{x_symbol} %{{x:,.2f}}<br>{y_symbol} %{{y:,.2f}}<extra>now</extra>",
-        },
+            hovertemplate=f"{x_symbol} %{{x:,.2f}}<br>{y_symbol} %{{y:,.2f}}<extra>now</extra>",
+        ),
     ]
 
 
@@ -211,18 +201,16 @@ def _data(cross_map: CrossMap) -> tuple[list[TraceData], str]:
 
 def cross_map_figure(cross_map: CrossMap, *, title: str | None = TITLE) -> Chart:
     """The cross margin ratio map of a :class:`CrossMap` (``title`` fixed at build time)."""
-    traces, summary = _data(cross_map)
     x_symbol, y_symbol = cross_map.x_symbol, cross_map.y_symbol
-    layout: dict[str, Any] = base_layout(
+    layout = _common.base_layout(
         NAME,
         title,
         height=560,
-        xaxis={"title": {"text": f"{x_symbol} mark price (USDT)"}, "tickformat": ",.0f"},
-        yaxis={"title": {"text": f"{y_symbol} mark price (USDT)"}, "tickformat": ",.0f"},
-        hovermode="closest",
+        xaxis=_common.axis(f"{x_symbol} mark price (USDT)", usdt=True),
+        yaxis=_common.axis(f"{y_symbol} mark price (USDT)", usdt=True),
     )
     layout["meta"]["symbols"] = [x_symbol, y_symbol]
-    return Chart(build(NAME, _traces(x_symbol, y_symbol), traces, layout), summary)
+    return _common.figure(NAME, _traces(x_symbol, y_symbol), _data(cross_map), layout)
 
 
 def update_cross_map(fig: go.Figure, cross_map: CrossMap) -> str:
@@ -238,6 +226,4 @@ def update_cross_map(fig: go.Figure, cross_map: CrossMap) -> str:
             f"cross_map: the figure maps {symbols}, got ({cross_map.x_symbol!r}, "
             f"{cross_map.y_symbol!r})"
         )
-    traces, summary = _data(cross_map)
-    apply(fig, NAME, traces)
-    return summary
+    return _common.update(fig, NAME, _data(cross_map))

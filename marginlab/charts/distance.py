@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts import palette
-from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, points
+from marginlab.charts._common import Chart, TraceData, points
 from marginlab.engine.account import LeverageCurve
 from marginlab.engine.errors import MarginError
 from marginlab.engine.types import MODES, MarginMode, Side
@@ -70,59 +70,28 @@ class DistanceCurves:
 def _traces() -> list[TraceData]:
     hover = "%{x:g}x: %{y:.2f}% from entry<extra>"
     curves = [
-        {
-            "type": "scatter",
-            "meta": f"curve-{mode}",
-            "mode": "lines",
-            "name": palette.MODE_NAMES[mode],
-            "legendgroup": mode,
-            "line": {"color": palette.MODE_COLORS[mode], "width": 3},
-            "hovertemplate": hover + palette.MODE_NAMES[mode] + "</extra>",
-        }
+        _common.mode_curve(f"curve-{mode}", mode, hovertemplate=f"{hover}{mode.title()}</extra>")
         for mode in MODES
     ]
     markers = [
-        {
-            "type": "scatter",
-            "meta": f"now-{mode}",
-            "mode": "markers+text",
-            "name": f"{palette.MODE_NAMES[mode]} now",
-            "legendgroup": mode,
-            "showlegend": False,
-            "marker": {
-                "color": palette.MODE_COLORS[mode],
-                "size": 14,
-                "line": {"color": "white", "width": 2},
-            },
-            "textfont": {"color": palette.MODE_COLORS[mode], "size": 14},
-            "hovertemplate": hover + palette.MODE_NAMES[mode] + "</extra>",
-            "cliponaxis": False,
-        }
+        _common.marker_trace(
+            f"now-{mode}",
+            f"{palette.MODE_NAMES[mode]} now",
+            palette.MODE_COLORS[mode],
+            legendgroup=mode,
+            hovertemplate=hover + palette.MODE_NAMES[mode] + "</extra>",
+        )
         for mode in MODES
     ]
-    floor = {
-        "type": "scatter",
-        "meta": "floor",
-        "mode": "lines+text",
-        "name": "a fall to zero",
-        "showlegend": False,
-        "line": {"color": palette.GREY, "dash": "dot", "width": 2},
-        "textposition": "bottom right",
-        "textfont": {"color": palette.GREY, "size": 14},
-        "hoverinfo": "skip",
-    }
-    refused = {
-        "type": "scatter",
-        "meta": "refused",
-        "mode": "markers+text",
-        "name": "refused",
-        "showlegend": False,
-        "marker": {"color": palette.GREY, "symbol": "x-thin-open", "size": 9},
-        "textposition": "top center",
-        "textfont": {"color": palette.BLACK, "size": 14},
-        "hovertemplate": "%{x:g}x: the order is refused<extra></extra>",
-        "cliponaxis": False,
-    }
+    floor = _common.line_trace("floor", "a fall to zero", palette.GREY, dash="dot")
+    refused = _common.marker_trace(
+        "refused",
+        "refused",
+        palette.GREY,
+        symbol="x-thin-open",
+        size=9,
+        hovertemplate="%{x:g}x: the order is refused<extra></extra>",
+    )
     return [*curves, *markers, floor, refused]
 
 
@@ -233,23 +202,15 @@ def liquidation_distance_figure(curves: DistanceCurves, *, title: str | None = T
     At 10x, isolated liquidates 9.64% from entry and cross 49.80% from entry
     refused up to 1x: the margin is more than the available balance.
     """
-    traces, summary = _data(curves)
-    layout = base_layout(
+    layout = _common.base_layout(
         NAME,
         title,
-        xaxis={"title": {"text": "leverage (x), the same position size"}, "ticksuffix": "x"},
-        yaxis={
-            "title": {"text": "distance to liquidation (% of entry)"},
-            "ticksuffix": "%",
-            "rangemode": "tozero",
-        },
-        hovermode="closest",
+        xaxis=_common.axis("leverage (x), the same position size", suffix="x"),
+        yaxis=_common.axis("distance to liquidation (% of entry)", suffix="%", zero=True),
     )
-    return Chart(build(NAME, _traces(), traces, layout), summary)
+    return _common.figure(NAME, _traces(), _data(curves), layout)
 
 
 def update_liquidation_distance(fig: go.Figure, curves: DistanceCurves) -> str:
     """Write new curves and markers into a figure from :func:`liquidation_distance_figure`."""
-    traces, summary = _data(curves)
-    apply(fig, NAME, traces)
-    return summary
+    return _common.update(fig, NAME, _data(curves))

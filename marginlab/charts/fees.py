@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts import palette
-from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, floats, points
+from marginlab.charts._common import Chart, TraceData, floats, points
 from marginlab.engine.costs import FEE_RATES, RoundTripFees
 from marginlab.engine.errors import MarginError
 
@@ -61,29 +61,29 @@ class FeeCurves:
 
 def _traces() -> list[TraceData]:
     lines = [
-        {
-            "type": "scatter",
-            "meta": f"share-{kind}",
-            "mode": "lines",
-            "name": f"{kind} {fmt.percent(rate, 2)} per fill",
-            "line": {"color": color, "dash": dash, "width": 3},
-            "hovertemplate": "%{x:g}x: %{y:.2f}% of the margin<extra>" + kind + "</extra>",
-        }
+        _common.trace(
+            "scatter",
+            f"share-{kind}",
+            f"{kind} {fmt.percent(rate, 2)} per fill",
+            mode="lines",
+            line={"color": color, "dash": dash, "width": 3},
+            hovertemplate="%{x:g}x: %{y:.2f}% of the margin<extra>" + kind + "</extra>",
+        )
         for kind, rate in FEE_RATES.items()
         for color, dash in [STYLES[kind]]
     ]
-    now = {
-        "type": "scatter",
-        "meta": "now",
-        "mode": "markers+text",
-        "name": "this position",
-        "showlegend": False,
-        "marker": {"color": palette.BLACK, "size": 14, "line": {"color": "white", "width": 2}},
-        "textposition": "top left",
-        "textfont": {"color": palette.BLACK, "size": 14},
-        "hovertemplate": "%{x:g}x: %{y:.2f}% of the margin<extra>this position</extra>",
-        "cliponaxis": False,
-    }
+    now = _common.trace(
+        "scatter",
+        "now",
+        "this position",
+        mode="markers+text",
+        showlegend=False,
+        marker={"color": palette.BLACK, "size": 14, "line": {"color": "white", "width": 2}},
+        textposition="top left",
+        textfont={"color": palette.BLACK, "size": 14},
+        hovertemplate="%{x:g}x: %{y:.2f}% of the margin<extra>this position</extra>",
+        cliponaxis=False,
+    )
     return [*lines, now]
 
 
@@ -110,36 +110,25 @@ def _data(curves: FeeCurves) -> tuple[list[TraceData], str]:
     if at_100.any() and curves.current_leverage != 100.0:
         value = curves.share_of_margin[curves.order_type][at_100][0]
         hundred = f" (at 100x the same fees would be {fmt.percent(value)} of the margin)"
-    summary = (
-        f"As {curves.order_type} ({fmt.percent(FEE_RATES[curves.order_type])} of the notional "
-        f"per fill), opening costs {fmt.usdt(fees.open_usdt)} and closing at entry "
-        f"{fmt.usdt(fees.close_usdt)}: {fmt.usdt(fees.total_usdt)}, "
-        f"{fmt.percent(share)} of the {fmt.usdt(fees.margin_usdt)} margin at "
-        f"{fmt.leverage(curves.current_leverage)}{hundred}."
+    kind, rate = curves.order_type, fmt.percent(FEE_RATES[curves.order_type])
+    costs = f"opening costs {fmt.usdt(fees.open_usdt)} and closing at entry"
+    margin = f"{fmt.percent(share)} of the {fmt.usdt(fees.margin_usdt)} margin"
+    at = f"{fmt.leverage(curves.current_leverage)}{hundred}"
+    total = f"{fmt.usdt(fees.close_usdt)}: {fmt.usdt(fees.total_usdt)}"
+    return (
+        traces,
+        f"As {kind} ({rate} of the notional per fill), {costs} {total}, {margin} at {at}.",
     )
-    return traces, summary
 
 
 def fees_figure(curves: FeeCurves, *, title: str | None = TITLE) -> Chart:
     """The fee curves of :class:`FeeCurves` (``title`` fixed at build time)."""
-    traces, summary = _data(curves)
-    layout = base_layout(
-        NAME,
-        title,
-        height=380,
-        xaxis={"title": {"text": "leverage (x)"}, "ticksuffix": "x"},
-        yaxis={
-            "title": {"text": "fees (% of the margin)"},
-            "ticksuffix": "%",
-            "rangemode": "tozero",
-        },
-        hovermode="closest",
-    )
-    return Chart(build(NAME, _traces(), traces, layout), summary)
+    x = _common.axis("leverage (x)", suffix="x")
+    y = _common.axis("fees (% of the margin)", suffix="%", zero=True)
+    layout = _common.base_layout(NAME, title, height=380, xaxis=x, yaxis=y)
+    return _common.figure(NAME, _traces(), _data(curves), layout)
 
 
 def update_fees(fig: go.Figure, curves: FeeCurves) -> str:
     """Write a new :class:`FeeCurves` into a figure from :func:`fees_figure`."""
-    traces, summary = _data(curves)
-    apply(fig, NAME, traces)
-    return summary
+    return _common.update(fig, NAME, _data(curves))

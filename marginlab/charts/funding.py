@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts import palette
-from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, points
+from marginlab.charts._common import Chart, TraceData, points
 from marginlab.engine.costs import FundingHold
 from marginlab.engine.errors import MarginError
 from marginlab.engine.types import MODES, MarginMode
@@ -74,58 +74,22 @@ def _on(mode: MarginMode) -> dict[str, str]:
 def _traces() -> list[TraceData]:
     traces: list[TraceData] = []
     for mode in MODES:
-        color, label = palette.MODE_COLORS[mode], palette.MODE_NAMES[mode]
-        traces.append(
-            {
-                "type": "scatter",
-                "meta": f"price-{mode}",
-                "mode": "lines",
-                "name": label,
-                "legendgroup": mode,
-                "line": {"color": color, "width": 3},
-                "hovertemplate": "day %{x:.2f}: %{y:,.2f}<extra>" + label + "</extra>",
-                **_on(mode),
-            }
-        )
-    traces.append(
-        {
-            "type": "scatter",
-            "meta": "entry",
-            "mode": "lines+text",
-            "name": "Entry",
-            "showlegend": False,
-            "line": {"color": palette.ENTRY, "dash": "dash", "width": 2},
-            "textposition": "bottom right",
-            "textfont": {"color": palette.ENTRY, "size": 14},
-            "hoverinfo": "skip",
-            **_on(MarginMode.ISOLATED),
-        }
+        hover = f"day %{{x:.2f}}: %{{y:,.2f}}<extra>{mode.title()}</extra>"
+        traces.append(_common.mode_curve(f"price-{mode}", mode, hovertemplate=hover, **_on(mode)))
+    entry = _common.line_trace(
+        "entry", "Entry", palette.ENTRY, dash="dash", **_on(MarginMode.ISOLATED)
     )
-    for key, symbol in (("now", "circle"), ("gone", "x")):
-        for mode in MODES:
-            traces.append(
-                {
-                    "type": "scatter",
-                    "meta": f"{key}-{mode}",
-                    "mode": "markers+text",
-                    "name": f"{palette.MODE_NAMES[mode]} {key}",
-                    "legendgroup": mode if key == "now" else None,
-                    "showlegend": False,
-                    "marker": {
-                        "color": palette.LIQUIDATION
-                        if key == "gone"
-                        else palette.MODE_COLORS[mode],
-                        "symbol": symbol,
-                        "size": 15,
-                        "line": {"color": "white", "width": 1},
-                    },
-                    "textposition": "top left" if key == "now" else "bottom left",
-                    "textfont": {"size": 14},
-                    "hoverinfo": "skip",
-                    "cliponaxis": False,
-                    **_on(mode),
-                }
-            )
+    traces.append(entry)
+    for mode in MODES:
+        name = palette.MODE_NAMES[mode]
+        color = palette.MODE_COLORS[mode]
+        now = {"legendgroup": mode, "textposition": "top left", "hoverinfo": "skip", **_on(mode)}
+        traces.append(_common.marker_trace(f"now-{mode}", f"{name} now", color, **now))
+    for mode in MODES:
+        gone = {"symbol": "x", "textposition": "bottom left", "hoverinfo": "skip", **_on(mode)}
+        traces.append(
+            _common.marker_trace(f"gone-{mode}", "liquidated", palette.LIQUIDATION, **gone)
+        )
     return traces
 
 
@@ -191,41 +155,30 @@ def _data(curves: FundingCurves) -> tuple[list[TraceData], str]:
                 "text": ["liquidated" if shown else ""],
             }
         )
-    payment = curves.holds[MarginMode.ISOLATED].payment_usdt
-    pays = "pays" if payment >= 0 else "receives"
-    summary = (
-        f"Funding {fmt.percent(curves.rate, 3)} every {curves.interval_hours:g} hours at a mark "
-        f"of {fmt.price(curves.holds[MarginMode.ISOLATED].mark_price)}: the position {pays} "
-        f"{fmt.usdt(abs(payment))} each time. After {days[k]:g} days "
-        f"({k} payments), {_clause(curves, MarginMode.ISOLATED)}; "
-        f"{_clause(curves, MarginMode.CROSS)}."
-    )
-    return traces, summary
+    hold = curves.holds[MarginMode.ISOLATED]
+    pays = "pays" if hold.payment_usdt >= 0 else "receives"
+    every = f"{fmt.percent(curves.rate, 3)} every {curves.interval_hours:g} hours"
+    each = f"the position {pays} {fmt.usdt(abs(hold.payment_usdt))} each time"
+    head = f"Funding {every} at a mark of {fmt.price(hold.mark_price)}: {each}."
+    clauses = "; ".join(_clause(curves, m) for m in (MarginMode.ISOLATED, MarginMode.CROSS))
+    return traces, f"{head} After {days[k]:g} days ({k} payments), {clauses}."
 
 
 def funding_figure(curves: FundingCurves, *, title: str | None = TITLE) -> Chart:
     """The funding panels of :class:`FundingCurves` (``title`` fixed at build time)."""
-    traces, summary = _data(curves)
-    layout = base_layout(
+    layout = _common.base_layout(
         NAME,
         title,
         height=520,
-        xaxis={"anchor": "y", "matches": "x2", "showticklabels": False},
-        yaxis={
-            "domain": [0.56, 1.0],
-            "title": {"text": "Isolated (USDT)"},
-            "tickformat": ",.0f",
-        },
-        xaxis2={"anchor": "y2", "title": {"text": "days held"}},
-        yaxis2={"domain": [0.0, 0.44], "title": {"text": "Cross (USDT)"}, "tickformat": ",.0f"},
-        hovermode="closest",
         showlegend=False,
+        xaxis={"anchor": "y", "matches": "x2", "showticklabels": False},
+        yaxis=_common.axis("Isolated (USDT)", usdt=True, domain=[0.56, 1.0]),
+        xaxis2=_common.axis("days held", anchor="y2"),
+        yaxis2=_common.axis("Cross (USDT)", usdt=True, domain=[0.0, 0.44]),
     )
-    return Chart(build(NAME, _traces(), traces, layout), summary)
+    return _common.figure(NAME, _traces(), _data(curves), layout)
 
 
 def update_funding(fig: go.Figure, curves: FundingCurves) -> str:
     """Write a new :class:`FundingCurves` into a figure from :func:`funding_figure`."""
-    traces, summary = _data(curves)
-    apply(fig, NAME, traces)
-    return summary
+    return _common.update(fig, NAME, _data(curves))

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import plotly.graph_objects as go
 
+from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts import palette
-from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, points, scalar
+from marginlab.charts._common import Chart, TraceData, points, scalar
 from marginlab.engine.account import PositionLevels
 from marginlab.engine.errors import MarginError
 from marginlab.engine.types import MODES, MarginMode, Side
@@ -132,36 +132,33 @@ def _line(
 ) -> TraceData:
     """A level line with its label at one end; ``mode`` names a per-column line."""
     column = palette.MODE_NAMES.get(mode or "", "")
-    return {
-        "type": "scatter",
-        "meta": name.lower() if mode is None else f"{name.lower()}-{mode}",
-        "mode": "lines+text",
-        "name": name,
-        "legendgroup": name.lower(),
-        "showlegend": mode != "isolated",  # one legend entry per level
-        "x": x,
-        "line": {"color": color, "dash": dash, "width": 3},
-        "textposition": position,
-        "textfont": {**LABEL_FONT, "color": color},
-        "hovertemplate": f"{name}: %{{y:,.2f}} USDT<extra>{column}</extra>",
-        "cliponaxis": False,
-    }
+    return _common.trace(
+        "scatter",
+        name.lower() if mode is None else f"{name.lower()}-{mode}",
+        name,
+        mode="lines+text",
+        legendgroup=name.lower(),
+        showlegend=mode != "isolated",
+        x=x,
+        line={"color": color, "dash": dash, "width": 3},
+        textposition=position,
+        textfont={**LABEL_FONT, "color": color},
+        hovertemplate=f"{name}: %{{y:,.2f}} USDT<extra>{column}</extra>",
+        cliponaxis=False,
+    )
 
 
 def _traces() -> list[TraceData]:
     bands = [
-        {
-            "type": "scatter",
-            "meta": f"band-{mode}",
-            "mode": "lines",
-            "name": palette.MODE_NAMES[mode],
-            "legendgroup": mode,
-            "x": _band_x(CENTERS[mode]),
-            "fill": "toself",
-            "fillcolor": palette.with_alpha(palette.MODE_COLORS[mode], 0.35),
-            "line": {"color": palette.MODE_COLORS[mode], "width": 1},
-            "hoverinfo": "skip",
-        }
+        _common.mode_curve(
+            f"band-{mode}",
+            mode,
+            width=1,
+            x=_band_x(CENTERS[mode]),
+            fill="toself",
+            fillcolor=palette.with_alpha(palette.MODE_COLORS[mode], 0.35),
+            hoverinfo="skip",
+        )
         for mode in MODES
     ]
     return [
@@ -177,16 +174,16 @@ def _traces() -> list[TraceData]:
         ),
         _line("Stop", palette.STOP, "dashdot", [LEFT, RIGHT], "bottom right"),
         _line("Mark", palette.PRICE, "solid", [LEFT, RIGHT], "top left"),
-        {
-            "type": "scatter",
-            "meta": "notes",
-            "mode": "text",
-            "name": "notes",
-            "showlegend": False,
-            "x": [CENTERS[m] for m in MODES],
-            "textfont": {**LABEL_FONT, "color": palette.LIQUIDATION},
-            "hoverinfo": "skip",
-        },
+        _common.trace(
+            "scatter",
+            "notes",
+            "notes",
+            mode="text",
+            showlegend=False,
+            x=[CENTERS[m] for m in MODES],
+            textfont={**LABEL_FONT, "color": palette.LIQUIDATION},
+            hoverinfo="skip",
+        ),
     ]
 
 
@@ -270,8 +267,7 @@ def price_ladder_figure(ladder: Ladder, *, title: str | None = TITLE) -> Chart:
     cross at 30,120.48 (49.80% below entry)
     the mark price is 60,000.00 (at entry).
     """
-    traces, summary = _data(ladder)
-    layout = base_layout(
+    layout = _common.base_layout(
         NAME,
         title,
         xaxis={
@@ -282,17 +278,14 @@ def price_ladder_figure(ladder: Ladder, *, title: str | None = TITLE) -> Chart:
             "zeroline": False,
             "fixedrange": True,
         },
-        yaxis={"title": {"text": "price (USDT)"}, "tickformat": ",.0f"},
-        hovermode="closest",
+        yaxis=_common.axis("price (USDT)", usdt=True),
         # Every level is labelled on the chart and the columns on the axis; a legend of
         # six entries wraps over the title in a lesson widget's narrower chart.
         showlegend=False,
     )
-    return Chart(build(NAME, _traces(), traces, layout), summary)
+    return _common.figure(NAME, _traces(), _data(ladder), layout)
 
 
 def update_price_ladder(fig: go.Figure, ladder: Ladder) -> str:
     """Write a new :class:`Ladder` into a figure from :func:`price_ladder_figure`; the summary."""
-    traces, summary = _data(ladder)
-    apply(fig, NAME, traces)
-    return summary
+    return _common.update(fig, NAME, _data(ladder))

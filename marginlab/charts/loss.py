@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
 
+from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts import palette
-from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, points, scalar
+from marginlab.charts._common import Chart, TraceData, points, scalar
 from marginlab.engine.errors import MarginError
 from marginlab.engine.types import MODES, MarginMode
 
@@ -75,20 +75,14 @@ def _traces() -> list[TraceData]:
             if part == "gain":  # the same pale fill, told apart by hatching
                 marker["pattern"] = {"shape": "/", "fgcolor": color, "solidity": 0.15}
             traces.append(
-                {
-                    "type": "bar",
-                    "meta": f"{part}-{mode}",
-                    "orientation": "h",
-                    "name": f"{label}: {part}",
-                    "legendgroup": mode,
-                    "y": [label],
-                    "marker": marker,
-                    "textposition": "inside",
-                    "textangle": 0,
-                    "insidetextanchor": "middle",
-                    "textfont": {"color": text_color},
-                    "hovertemplate": f"{label}, {part}: %{{x:,.2f}} USDT<extra></extra>",
-                }
+                _common.mode_bar(
+                    f"{part}-{mode}",
+                    f"{label}: {part}",
+                    mode,
+                    marker=marker,
+                    textfont={"color": text_color},
+                    hovertemplate=f"{label}, {part}: %{{x:,.2f}} USDT<extra></extra>",
+                )
             )
     return traces
 
@@ -161,23 +155,19 @@ def loss_at_liquidation_figure(bars: LossBars, *, title: str | None = TITLE) -> 
     From a 10,000.00 USDT wallet, isolated liquidation loses 2,000.00 USDT and keeps 8,000.00 USDT
     cross liquidation loses 10,000.00 USDT and keeps 0.00 USDT.
     """
-    traces, summary = _data(bars)
-    layout = base_layout(
+    layout = _common.base_layout(
         NAME,
         title,
         barmode="stack",
         height=320,
         showlegend=False,  # the bars are labelled and the axis names the modes
         uniformtext={"minsize": 12, "mode": "hide"},  # no unreadable labels in thin bars
-        xaxis={"title": {"text": "USDT"}, "tickformat": ",.0f", "rangemode": "tozero"},
+        xaxis=_common.axis("USDT", usdt=True, zero=True),
         yaxis={"fixedrange": True},
-        hovermode="closest",
     )
-    return Chart(build(NAME, _traces(), traces, layout), summary)
+    return _common.figure(NAME, _traces(), _data(bars), layout)
 
 
 def update_loss_at_liquidation(fig: go.Figure, bars: LossBars) -> str:
     """Write new amounts into a figure from :func:`loss_at_liquidation_figure`."""
-    traces, summary = _data(bars)
-    apply(fig, NAME, traces)
-    return summary
+    return _common.update(fig, NAME, _data(bars))

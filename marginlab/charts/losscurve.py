@@ -19,19 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import plotly.graph_objects as go
 
+from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts import palette
-from marginlab.charts._common import (
-    Chart,
-    TraceData,
-    apply,
-    base_layout,
-    build,
-    compact,
-    floats,
-    points,
-    scalar,
-)
+from marginlab.charts._common import Chart, TraceData, compact, floats, points, scalar
 from marginlab.engine.errors import MarginError
 from marginlab.engine.types import MODES, MarginMode, Side
 
@@ -89,84 +79,44 @@ class LossCurve:
 
 def _traces() -> list[TraceData]:
     traces: list[TraceData] = [
-        {
-            "type": "scatter",
-            "meta": f"curve-{mode}",
-            "mode": "lines",
-            "name": palette.MODE_NAMES[mode],
-            "legendgroup": mode,
-            "line": {
-                "color": palette.MODE_COLORS[mode],
-                "width": 4 if mode == "cross" else 3,
-                "dash": "solid" if mode == "cross" else "dash",
-            },
-            "hovertemplate": "price %{x:,.0f}: %{y:,.2f} USDT<extra>"
-            + palette.MODE_NAMES[mode]
-            + "</extra>",
-        }
+        _common.mode_curve(
+            f"curve-{mode}",
+            mode,
+            width=4 if mode == "cross" else 3,  # cross under isolated: both stay visible
+            line={"dash": "solid" if mode == "cross" else "dash"},
+            hovertemplate=f"price %{{x:,.0f}}: %{{y:,.2f}} USDT<extra>{mode.title()}</extra>",
+        )
         for mode in MODES
     ]
     for mode in MODES:
+        name, color = palette.MODE_NAMES[mode], palette.MODE_COLORS[mode]
+        where = "top right" if mode == "cross" else "top left"
         traces.append(
-            {
-                "type": "scatter",
-                "meta": f"liquidation-{mode}",
-                "mode": "lines+text",
-                "name": f"{palette.MODE_NAMES[mode]} liquidation",
-                "legendgroup": mode,
-                "showlegend": False,
-                "line": {"color": palette.MODE_COLORS[mode], "dash": "dot", "width": 2},
-                "textposition": "top right" if mode == "cross" else "top left",
-                "textfont": {"color": palette.MODE_COLORS[mode], "size": 14},
-                "hoverinfo": "skip",
-                "cliponaxis": False,
-            }
+            _common.line_trace(
+                f"liquidation-{mode}",
+                f"{name} liquidation",
+                color,
+                dash="dot",
+                textposition=where,
+                legendgroup=mode,
+            )
         )
     for mode in MODES:
+        name, color = palette.MODE_NAMES[mode], palette.MODE_COLORS[mode]
         traces.append(
-            {
-                "type": "scatter",
-                "meta": f"now-{mode}",
-                "mode": "markers",
-                "name": f"{palette.MODE_NAMES[mode]} now",
-                "legendgroup": mode,
-                "showlegend": False,
-                "marker": {
-                    "color": palette.MODE_COLORS[mode],
-                    "size": 13,
-                    "symbol": "circle" if mode == "cross" else "diamond",
-                    "line": {"color": "white", "width": 2},
-                },
-                "hovertemplate": "%{y:,.2f} USDT<extra>" + palette.MODE_NAMES[mode] + "</extra>",
-            }
+            _common.marker_trace(
+                f"now-{mode}",
+                f"{name} now",
+                color,
+                symbol="circle" if mode == "cross" else "diamond",
+                size=13,
+                legendgroup=mode,
+                hovertemplate=f"%{{y:,.2f}} USDT<extra>{name}</extra>",
+            )
         )
-    traces.append(
-        {
-            "type": "scatter",
-            "meta": "mark",
-            "mode": "lines+text",
-            "name": "Mark",
-            "showlegend": False,
-            "line": {"color": palette.PRICE, "width": 2},
-            "textposition": "bottom right",
-            "textfont": {"color": palette.PRICE, "size": 14},
-            "hoverinfo": "skip",
-            "cliponaxis": False,
-        }
-    )
-    traces.append(
-        {
-            "type": "scatter",
-            "meta": "notes",
-            "mode": "text",
-            "name": "notes",
-            "showlegend": False,
-            "textfont": {"color": palette.BLACK, "size": 14},
-            "hoverinfo": "skip",
-            "cliponaxis": False,
-        }
-    )
-    return traces
+    traces.append(_common.line_trace("mark", "Mark", palette.PRICE))
+    notes = _common.line_trace("notes", "notes", palette.BLACK, mode="text")
+    return [*traces, notes]
 
 
 def _parting(curve: LossCurve) -> str:
@@ -274,22 +224,15 @@ def loss_curve_figure(curve: LossCurve, *, title: str | None = TITLE) -> Chart:
     the same; below it they part: isolated has lost 2,000.00 USDT (its margin) and stops
     there, while cross keeps losing, up to 10,000.00 USDT at 30,120.48.
     """
-    traces, summary = _data(curve)
-    layout = base_layout(
+    layout = _common.base_layout(
         NAME,
         title,
-        xaxis={"title": {"text": "mark price (USDT)"}, "tickformat": ",.0f"},
-        yaxis={
-            "title": {"text": "lost from the wallet (USDT; below 0: a gain)"},
-            "tickformat": ",.0f",
-        },
-        hovermode="closest",
+        xaxis=_common.axis("mark price (USDT)", usdt=True),
+        yaxis=_common.axis("lost from the wallet (USDT; below 0: a gain)", usdt=True),
     )
-    return Chart(build(NAME, _traces(), traces, layout), summary)
+    return _common.figure(NAME, _traces(), _data(curve), layout)
 
 
 def update_loss_curve(fig: go.Figure, curve: LossCurve) -> str:
     """Write a new :class:`LossCurve` into a figure from :func:`loss_curve_figure`."""
-    traces, summary = _data(curve)
-    apply(fig, NAME, traces)
-    return summary
+    return _common.update(fig, NAME, _data(curve))

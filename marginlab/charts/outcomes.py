@@ -20,18 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts import palette
-from marginlab.charts._common import (
-    Chart,
-    TraceData,
-    apply,
-    base_layout,
-    build,
-    floats,
-    points,
-    scalar,
-)
+from marginlab.charts._common import Chart, TraceData, floats, points, scalar
 from marginlab.engine.errors import MarginError
 
 NAME = "outcomes"
@@ -53,30 +44,20 @@ SUMMARY_NAMES = {
 
 def _traces() -> list[TraceData]:
     bars = [
-        {
-            "type": "bar",
-            "meta": f"hist-{key}",
-            "name": name,
-            "legendgroup": key,
-            "marker": {"color": color, "line": {"color": color, "width": 1}},
-            "opacity": 0.6,
-            "hovertemplate": f"about %{{x:,.0f}} USDT: %{{y:.1f}}% of paths<extra>{name}</extra>",
-        }
+        _common.trace(
+            "bar",
+            f"hist-{key}",
+            name,
+            legendgroup=key,
+            marker={"color": color, "line": {"color": color, "width": 1}},
+            opacity=0.6,
+            hovertemplate=f"about %{{x:,.0f}} USDT: %{{y:.1f}}% of paths<extra>{name}</extra>",
+        )
         for key, (name, color) in STRATEGIES.items()
     ]
-    start = {
-        "type": "scatter",
-        "meta": "start",
-        "mode": "lines+text",
-        "name": "Start",
-        "legendgroup": "start",
-        "showlegend": False,
-        "line": {"color": palette.ENTRY, "dash": "dash", "width": 2},
-        "textposition": "top left",
-        "textfont": {"color": palette.ENTRY, "size": 14},
-        "hoverinfo": "skip",
-        "cliponaxis": False,
-    }
+    start = _common.line_trace(
+        "start", "Start", palette.ENTRY, dash="dash", textposition="top left"
+    )
     return [*bars, start]
 
 
@@ -209,21 +190,17 @@ def outcomes_figure(outcomes: Outcomes, *, title: str | None = TITLE) -> Chart:
     Over 4 paths, isolated is liquidated on 50.00% of them (median final equity 9,250.00
     USDT, worst 8,000.00 USDT); cross on 25.00% (median 9,750.00 USDT, worst 0.00 USDT).
     """
-    traces, summary = _data(outcomes)
-    layout = base_layout(
+    layout = _common.base_layout(
         NAME,
         title,
         barmode="overlay",
         bargap=0.0,
-        xaxis={"title": {"text": "final equity (USDT)"}, "tickformat": ",.0f"},
-        yaxis={"title": {"text": "share of paths"}, "ticksuffix": "%", "rangemode": "tozero"},
-        hovermode="closest",
+        xaxis=_common.axis("final equity (USDT)", usdt=True),
+        yaxis=_common.axis("share of paths", suffix="%", zero=True),
     )
-    return Chart(build(NAME, _traces(), traces, layout), summary)
+    return _common.figure(NAME, _traces(), _data(outcomes), layout)
 
 
 def update_outcomes(fig: go.Figure, outcomes: Outcomes) -> str:
     """Write new distributions into a figure from :func:`outcomes_figure`."""
-    traces, summary = _data(outcomes)
-    apply(fig, NAME, traces)
-    return summary
+    return _common.update(fig, NAME, _data(outcomes))

@@ -33,20 +33,9 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts import palette
-from marginlab.charts._common import (
-    SMALL,
-    Chart,
-    TraceData,
-    apply,
-    base_layout,
-    build,
-    compact,
-    floats,
-    points,
-    same_length,
-)
+from marginlab.charts._common import SMALL, Chart, TraceData, compact, floats, points, same_length
 from marginlab.engine.errors import MarginError
 from marginlab.engine.types import MODES, MarginMode
 
@@ -65,56 +54,27 @@ def _traces() -> list[TraceData]:
     for row, unit in (("equity", "%{y:,.2f} USDT"), ("ratio", "%{y:.2f}%")):
         for mode in MODES:
             traces.append(
-                {
-                    "type": "scatter",
-                    "meta": f"{row}-{mode}",
-                    "mode": "lines",
-                    "name": palette.MODE_NAMES[mode],
-                    "legendgroup": mode,
-                    "showlegend": row == "equity",
-                    "line": {"color": palette.MODE_COLORS[mode], "width": 3},
-                    "hovertemplate": f"%{{x}}: {unit}<extra>{palette.MODE_NAMES[mode]}</extra>",
+                _common.mode_curve(
+                    f"{row}-{mode}",
+                    mode,
+                    showlegend=row == "equity",
+                    hovertemplate=f"%{{x}}: {unit}<extra>{mode.title()}</extra>",
                     **_on(row),
-                }
+                )
             )
+    limit = "Liquidation (ratio 100%)"
     traces.append(
-        {
-            "type": "scatter",
-            "meta": "ratio-limit",
-            "mode": "lines+text",
-            "name": "Liquidation (ratio 100%)",
-            "legendgroup": "liquidation",
-            "showlegend": False,
-            "line": {"color": palette.LIQUIDATION, "dash": "dash", "width": 2},
-            "textposition": "bottom right",  # inside the panel: the axis runs from 0 past 100
-            "textfont": {"color": palette.LIQUIDATION, "size": 14},
-            "hoverinfo": "skip",
-            "cliponaxis": False,
-            **_on("ratio"),
-        }
+        _common.line_trace("ratio-limit", limit, palette.LIQUIDATION, dash="dash", **_on("ratio"))
     )
     for key, name, color, symbol in (
         ("liquidations", "Liquidation", palette.LIQUIDATION, "x"),
         ("stops", "Stop-loss exit", palette.STOP, "square"),
     ):
+        hover = "%{text}: %{y:,.2f} USDT<extra></extra>"
         traces.append(
-            {
-                "type": "scatter",
-                "meta": key,
-                "mode": "markers+text",
-                "name": name,
-                "legendgroup": key,
-                "marker": {
-                    "color": color,
-                    "symbol": symbol,
-                    "size": 15,
-                    "line": {"color": "white", "width": 1},
-                },
-                "textfont": {"color": color, "size": 14},
-                "hovertemplate": "%{text}: %{y:,.2f} USDT<extra></extra>",
-                "cliponaxis": False,
-                **_on("equity"),
-            }
+            _common.marker_trace(
+                key, name, color, symbol=symbol, size=15, hovertemplate=hover, **_on("equity")
+            )
         )
     return traces
 
@@ -306,30 +266,22 @@ def equity_path_figure(
     ratio 100.00%); cross is not liquidated, ending at 9,500.00 USDT (peak margin ratio
     2.00%).
     """
-    traces, summary = _data(paths)
-    x_axis: dict[str, Any] = {"anchor": "y2", "title": {"text": x_title}}
+    x_axis = _common.axis(x_title, anchor="y2")
     if step_range is not None:
         x_axis["range"] = list(step_range)
-    layout = base_layout(
+    layout = _common.base_layout(
         NAME,
         title,
         height=560,
         xaxis={"anchor": "y", "matches": "x2", "showticklabels": False},
-        yaxis={"domain": [0.42, 1.0], "title": {"text": "equity (USDT)"}, "tickformat": ",.0f"},
+        yaxis=_common.axis("equity (USDT)", usdt=True, domain=[0.42, 1.0]),
         xaxis2=x_axis,
-        yaxis2={
-            "domain": [0.0, 0.34],
-            "title": {"text": "margin ratio"},
-            "ticksuffix": "%",
-            "rangemode": "tozero",
-        },
+        yaxis2=_common.axis("margin ratio", suffix="%", zero=True, domain=[0.0, 0.34]),
         hovermode="x unified",
     )
-    return Chart(build(NAME, _traces(), traces, layout), summary)
+    return _common.figure(NAME, _traces(), _data(paths), layout)
 
 
 def update_equity_path(fig: go.Figure, paths: EquityPaths) -> str:
     """Write a new path (or a longer prefix of it) into a figure from :func:`equity_path_figure`."""
-    traces, summary = _data(paths)
-    apply(fig, NAME, traces)
-    return summary
+    return _common.update(fig, NAME, _data(paths))

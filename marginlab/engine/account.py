@@ -35,13 +35,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from marginlab.engine import _validate
-from marginlab.engine.errors import (
-    BracketError,
-    InsufficientMarginError,
-    MarginError,
-    ModeSwitchError,
-)
+from marginlab.engine import _validate, errors
+from marginlab.engine.errors import InsufficientMarginError, MarginError
 from marginlab.engine.liquidation import (
     bankruptcy_price,
     hedge_liquidation_price,
@@ -812,7 +807,7 @@ class Account:
         load_tiers(name)
         new_mode = MarginMode.parse(mode)
         if self.positions_of(name) and new_mode is not self.margin_mode(name):
-            raise ModeSwitchError(
+            raise errors.ModeSwitchError(
                 f"mode: cannot switch {name} to {new_mode} while a position is open on it; "
                 "close it, switch, then re-open (other symbols are unaffected)"
             )
@@ -825,7 +820,7 @@ class Account:
         if not isinstance(enabled, bool):
             raise TypeError(f"enabled must be True or False, got {enabled!r}")
         if self.positions and enabled != self.hedge_mode:
-            raise ModeSwitchError(
+            raise errors.ModeSwitchError(
                 "hedge_mode: cannot change position mode while positions are open"
             )
         return replace(self, hedge_mode=enabled)
@@ -915,13 +910,13 @@ class Account:
             )
         notional = total_qty * price
         if notional > table.max_notional:
-            raise BracketError(
+            raise errors.BracketError(
                 f"quantity: the position notional {notional:,.2f} USDT exceeds the largest "
                 f"bracket cap {table.max_notional:,.0f} USDT for {name}"
             )
         allowed = table.max_leverage(notional)
         if lev > allowed:
-            raise BracketError(
+            raise errors.BracketError(
                 f"leverage must be at most {allowed:g}x for a {name} notional of "
                 f"{notional:,.2f} USDT (bracket {table.lookup(notional).bracket}), got {lev:g}x"
             )
@@ -1302,6 +1297,18 @@ class Account:
             refused_by_balance=by_balance,
             refused_by_bracket=by_bracket,
         )
+
+
+def one_position(account: object, why: str) -> Account:
+    """``account``, checked to be an :class:`Account` holding exactly one position
+    (``why``: what to use instead, for the error message)."""
+    if not isinstance(account, Account):
+        raise TypeError(f"account must be an Account, got {type(account).__name__}")
+    if len(account.positions) != 1:
+        raise MarginError(
+            f"account must hold exactly one position (it holds {len(account.positions)}); {why}"
+        )
+    return account
 
 
 def _ratio(maintenance: float, balance: float) -> float:

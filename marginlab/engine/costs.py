@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from marginlab.engine import _validate
-from marginlab.engine.account import Account
+from marginlab.engine.account import Account, one_position
 from marginlab.engine.errors import MarginError
 from marginlab.engine.liquidation import tiered_liquidation_price
 
@@ -152,13 +152,7 @@ def hold_with_funding(
     >>> hold.liquidation_price[[0, 90]].round(2).tolist()
     [54216.87, 54759.04]
     """
-    if not isinstance(account, Account):
-        raise TypeError(f"account must be an Account, got {type(account).__name__}")
-    if len(account.positions) != 1:
-        raise MarginError(
-            f"account must hold exactly one position (it holds {len(account.positions)}); "
-            "replay a flat path with funding for several"
-        )
+    one_position(account, "replay a flat path with funding for several")
     if isinstance(intervals, bool) or not isinstance(intervals, int | np.integer):
         raise TypeError(f"intervals must be a whole number, got {intervals!r}")
     if not 0 <= intervals <= 100_000:

@@ -86,18 +86,16 @@ class SimulationResult:
 
     def liquidated(self, key: str | None = None) -> np.ndarray:
         """Boolean per path: that position (or, with no key, any position) was liquidated."""
-        keys = self.keys if key is None else (key,)
-        out = np.zeros(self.n_paths, dtype=bool)
-        for k in keys:
-            out |= self.liquidated_at[k] >= 0
-        return out
+        return self._happened(self.liquidated_at, key)
 
     def stopped(self, key: str | None = None) -> np.ndarray:
         """Boolean per path: that position (or any position) was closed by its stop-loss."""
-        keys = self.keys if key is None else (key,)
+        return self._happened(self.stopped_at, key)
+
+    def _happened(self, steps: dict[str, np.ndarray], key: str | None) -> np.ndarray:
         out = np.zeros(self.n_paths, dtype=bool)
-        for k in keys:
-            out |= self.stopped_at[k] >= 0
+        for k in self.keys if key is None else (key,):
+            out |= steps[k] >= 0
         return out
 
     @property

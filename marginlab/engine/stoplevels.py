@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from marginlab.engine import _simulation as rules
-from marginlab.engine.account import Account, Position
+from marginlab.engine.account import Account, Position, one_position
 from marginlab.engine.errors import MarginError
 from marginlab.engine.montecarlo import SimulationResult, _array, _check_positive, _price_arrays
 
@@ -237,13 +237,9 @@ def simulate_stop_levels(
     >>> grid.result(57_000.0).final_equity_usdt.round(2).tolist()
     [8833.33, 10333.33]
     """
-    if not isinstance(account, Account):
-        raise TypeError(f"account must be an Account, got {type(account).__name__}")
-    if len(account.positions) != 1:
-        raise MarginError(
-            f"account must hold exactly one position (it holds {len(account.positions)}): "
-            "with several, one exit changes what backs the others; use simulate_paths"
-        )
+    one_position(
+        account, "with several, one exit changes what backs the others: use simulate_paths"
+    )
     arrays, _, n_steps = _price_arrays(account, prices)
     lasts = rules.parse_last_prices(last_prices, arrays, _array)
     trigger = rules.parse_stop_trigger(stop_trigger)

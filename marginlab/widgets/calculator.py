@@ -106,7 +106,6 @@ class CalculatorWidget(LessonWidget):
         fill_price: float = 57_000.0,
         fill_quantity: float = GUIDE.quantity,
     ) -> None:
-        self._shown: _Result | None = None
         self._ladder_drawn: Ladder | None = None  # what the ladder figure holds
         controls: dict[str, ipywidgets.Widget] = {
             "tool": ipywidgets.ToggleButtons(
@@ -146,12 +145,12 @@ class CalculatorWidget(LessonWidget):
     @property
     def tool(self) -> str:
         """The tool shown (a key of :data:`TOOLS`)."""
-        return self._result.tool
+        return self.drawn.tool
 
     @property
     def result(self) -> dict[str, Any]:
         """The current tool's outputs by name (USDT, prices in USDT, ROE a fraction)."""
-        return dict(self._result.outputs)
+        return dict(self.drawn.outputs)
 
     def static(self) -> Chart:
         """A plain price-ladder figure as the live one holds it, and the summary.
@@ -159,15 +158,9 @@ class CalculatorWidget(LessonWidget):
         "Max open" draws no ladder: its figure is the last tool's, as in the live widget.
         """
         chart = price_ladder_figure(self._ladder_shown(), title=TITLE)
-        return Chart(chart.figure, self._result.summary)
+        return Chart(chart.figure, self.drawn.summary)
 
     # --- the tick ----------------------------------------------------------------------
-
-    @property
-    def _result(self) -> _Result:
-        if self._shown is None:
-            raise RuntimeError("CalculatorWidget has not drawn a state yet")
-        return self._shown
 
     def _ladder_shown(self) -> Ladder:
         if self._ladder_drawn is None:
@@ -332,7 +325,6 @@ class CalculatorWidget(LessonWidget):
         return _Result("average", outputs, summary, ladder)
 
     def _apply(self, result: _Result) -> str:
-        self._shown = result
         for name, control in self.controls.items():
             if name != "tool":
                 control.layout.display = "" if name in SHOWN[result.tool] else "none"

@@ -19,6 +19,7 @@ from typing import Any
 import ipywidgets
 
 from marginlab.engine import MODES
+from marginlab.scenarios import Trade
 
 STYLE = {"description_width": "initial"}
 CONTROL_WIDTH = "420px"  # each control gets its own Layout (shared Layouts hide together)
@@ -31,37 +32,25 @@ def _layout(width: str = CONTROL_WIDTH) -> ipywidgets.Layout:
     return ipywidgets.Layout(width=width)
 
 
+def _number(kind: type, value: float, description: str, **settings: Any) -> Any:
+    """A number control of the shared look: its description, style and width."""
+    look = {"description": description, "style": STYLE, "layout": _layout()}
+    return kind(value=value, **look, **settings)
+
+
 def leverage_slider(value: float, description: str = "Leverage (x)") -> ipywidgets.IntSlider:
     """The shared leverage control: 1x to 125x in steps of 1."""
     low, high = LEVERAGE_RANGE
-    return ipywidgets.IntSlider(
-        value=round(value),
-        min=low,
-        max=high,
-        step=1,
-        description=description,
-        readout_format="d",
-        continuous_update=True,
-        style=STYLE,
-        layout=_layout(),
-    )
+    bounds = {"min": low, "max": high, "step": 1, "readout_format": "d"}
+    return _number(ipywidgets.IntSlider, round(value), description, **bounds)
 
 
 def usdt_slider(
     value: float, low: float, high: float, step: float, description: str
 ) -> ipywidgets.FloatSlider:
     """An amount of USDT (a size, a margin, a balance, a top-up) or a price in USDT."""
-    return ipywidgets.FloatSlider(
-        value=value,
-        min=low,
-        max=high,
-        step=step,
-        description=description,
-        readout_format=",.0f",
-        continuous_update=True,
-        style=STYLE,
-        layout=_layout(),
-    )
+    bounds = {"min": low, "max": high, "step": step, "readout_format": ",.0f"}
+    return _number(ipywidgets.FloatSlider, value, description, **bounds)
 
 
 price_slider = usdt_slider  # a mark price in USDT: the same control
@@ -71,27 +60,13 @@ def int_slider(
     value: int, low: int, high: int, description: str, *, continuous: bool = True
 ) -> ipywidgets.IntSlider:
     """A whole number (a path, a step, a day)."""
-    return ipywidgets.IntSlider(
-        value=value,
-        min=low,
-        max=high,
-        description=description,
-        continuous_update=continuous,
-        style=STYLE,
-        layout=_layout(),
-    )
+    bounds = {"min": low, "max": high, "continuous_update": continuous}
+    return _number(ipywidgets.IntSlider, value, description, **bounds)
 
 
 def number_box(value: float, description: str, step: float) -> ipywidgets.FloatText:
     """A number typed in (ticks on Enter or leaving the box, not per keystroke)."""
-    return ipywidgets.FloatText(
-        value=value,
-        step=step,
-        description=description,
-        continuous_update=False,
-        style=STYLE,
-        layout=_layout(),
-    )
+    return _number(ipywidgets.FloatText, value, description, step=step, continuous_update=False)
 
 
 def toggle(options: Sequence[Any], value: Any, description: str) -> ipywidgets.ToggleButtons:
@@ -137,13 +112,12 @@ def button(description: str, tooltip: str) -> ipywidgets.Button:
     return ipywidgets.Button(description=description, tooltip=tooltip)
 
 
-def order_controls(
-    *, notional: float, leverage: float, balance: float, side: str
-) -> dict[str, ipywidgets.Widget]:
-    """The order form of the same-trade widgets: size (USDT), leverage, wallet, side."""
+def order_controls(trade: Trade) -> dict[str, ipywidgets.Widget]:
+    """The order form of the same-trade widgets, set to ``trade``: its size (USDT,
+    ``notional``), ``leverage``, the wallet (``balance``) and ``side``."""
     return {
-        "notional": usdt_slider(notional, *NOTIONAL_RANGE, "Position size (USDT)"),
-        "leverage": leverage_slider(leverage),
-        "balance": usdt_slider(balance, *BALANCE_RANGE, "Wallet (USDT)"),
-        "side": side_toggle(side),
+        "notional": usdt_slider(trade.notional, *NOTIONAL_RANGE, "Position size (USDT)"),
+        "leverage": leverage_slider(trade.leverage),
+        "balance": usdt_slider(trade.wallet_balance, *BALANCE_RANGE, "Wallet (USDT)"),
+        "side": side_toggle(trade.side),
     }

@@ -29,18 +29,17 @@ from marginlab.charts import (
 )
 from marginlab.engine import (
     FEE_RATES,
+    FundingHold,
     MarginMode,
-    RoundTripFees,
     fee_share_of_margin,
     hold_with_funding,
     round_trip_fees,
 )
-from marginlab.scenarios import GUIDE, Trade
-from marginlab.widgets._plotly import make_figure_widget
-from marginlab.widgets.base import LessonWidget
+from marginlab.scenarios import Trade
+from marginlab.widgets.base import LessonWidget, figures_of, shown
 from marginlab.widgets.controls import int_slider, order_controls, toggle, usdt_slider
-from marginlab.widgets.threshold import LEVERAGE_GRID
-from marginlab.widgets.trade import Both, open_both
+from marginlab.widgets.threshold import GUIDE_TRADE, LEVERAGE_GRID
+from marginlab.widgets.trade import Both, open_both, trade_of
 
 __all__ = ["FUNDING_INTERVAL_HOURS", "TradingCostsWidget"]
 
@@ -78,11 +77,8 @@ class TradingCostsWidget(LessonWidget):
 
     def __init__(
         self,
+        trade: Trade = GUIDE_TRADE,
         *,
-        notional: float = GUIDE.notional,
-        leverage: int = int(GUIDE.leverage),
-        wallet_balance: float = GUIDE.wallet_balance,
-        side: str = GUIDE.side,
         order_type: str = "taker",
         funding_rate: float = DEFAULT_FUNDING_RATE,
         days: int = 10,
@@ -91,19 +87,15 @@ class TradingCostsWidget(LessonWidget):
         funding = usdt_slider(funding_rate, low, high, step, "Funding per 8 h")
         funding.readout_format = ".3%"
         controls = {
-            **order_controls(
-                notional=notional, leverage=leverage, balance=wallet_balance, side=side
-            ),
+            **order_controls(trade),
             "order_type": toggle(("maker", "taker"), order_type, "Order type"),
             "funding_rate": funding,
             "days": int_slider(days, 0, MAX_DAYS, "Days held"),
         }
         first = self._compute({name: c.value for name, c in controls.items()})
-        figures = [
-            make_figure_widget(fees_figure(first.fees).figure),
-            make_figure_widget(funding_figure(first.funding).figure),
-        ]
-        super().__init__(controls=controls, figures=figures)
+        super().__init__(
+            controls, figures_of(fees_figure(first.fees), funding_figure(first.funding))
+        )
 
     # --- engine ------------------------------------------------------------------------
 
@@ -123,13 +115,7 @@ class TradingCostsWidget(LessonWidget):
         order_type = values["order_type"]
         if order_type not in FEE_RATES:
             raise ValueError(f"order_type must be 'maker' or 'taker', got {order_type!r}")
-        trade = Trade(
-            notional=values["notional"],
-            leverage=values["leverage"],
-            wallet_balance=values["balance"],
-            side=values["side"],
-            fee_rate=FEE_RATES[order_type],
-        )
+        trade = trade_of(values, fee_rate=FEE_RATES[order_type])
         both, holds = self._hold(trade, float(values["funding_rate"]))
         fees = None
         if both.opened:
@@ -162,28 +148,24 @@ class TradingCostsWidget(LessonWidget):
 
     def static(self) -> Chart:
         """A fresh plain figure of the funding chart for the current values, and the summary."""
-        now = self._now
+        now = self.drawn
         fees, funding = fees_figure(now.fees), funding_figure(now.funding)
         return Chart(funding.figure, self._summary(now, fees.summary, funding.summary))
 
     # --- the numbers of the current state ----------------------------------------------
 
-    @property
-    def _now(self) -> _Costs:
-        return self._drawn_result
-
-    @property
-    def fees(self) -> RoundTripFees | None:
-        """The round trip's fees (None when the order is refused)."""
-        return self._now.fees.fees
+    fees = shown(
+        lambda now: now.fees.fees, "The round trip's fees (RoundTripFees; None if refused)."
+    )
 
     def liquidation_price(self, mode: str) -> float:
         """The ``mode`` position's liquidation price (USDT) on the day shown; NaN if none."""
-        funding = self._now.funding
-        return float(funding.holds[MarginMode.parse(mode)].liquidation_price[funding.now])
+        return self._on_day(mode).liquidation_price[self.drawn.funding.now]
 
     def backing(self, mode: str) -> float:
         """What backs the ``mode`` position on the day shown (USDT): its isolated margin,
         or the cross wallet, after the funding paid so far; NaN once liquidated."""
-        funding = self._now.funding
-        return float(funding.holds[MarginMode.parse(mode)].backing_usdt[funding.now])
+        return self._on_day(mode).backing_usdt[self.drawn.funding.now]
+
+    def _on_day(self, mode: str) -> FundingHold:
+        return self.drawn.funding.holds[MarginMode.parse(mode)]

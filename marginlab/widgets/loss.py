@@ -31,10 +31,10 @@ from marginlab.charts import (
 from marginlab.charts import format as fmt
 from marginlab.engine import Account, MarginError, MarginMode
 from marginlab.scenarios import GUIDE, Trade
-from marginlab.widgets._plotly import make_figure_widget
-from marginlab.widgets.base import LessonWidget
+from marginlab.widgets.base import LessonWidget, figures_of, shown
 from marginlab.widgets.controls import order_controls, price_slider
-from marginlab.widgets.trade import Both, open_both
+from marginlab.widgets.threshold import GUIDE_TRADE
+from marginlab.widgets.trade import Both, open_both, trade_of
 
 __all__ = ["PRICE_GRID", "LossAtLiquidationWidget"]
 
@@ -98,47 +98,27 @@ class _Loss:
 class LossAtLiquidationWidget(LessonWidget):
     """Lost vs kept per mode as the BTC price moves, for one trade (guide, comparison 2).
 
-    Controls: ``price`` (BTC mark price, USDT), then the order form: ``notional`` (the
-    position's size, USDT), ``leverage`` (1..125x), ``balance`` (wallet, USDT) and
-    ``side``. Figures: the loss-at-liquidation bars at the price, then the loss against
-    the price for both modes.
+    Controls: ``price`` (BTC mark price, USDT), then the order form set to ``trade``:
+    ``notional`` (the position's size, USDT), ``leverage`` (1..125x), ``balance`` (wallet,
+    USDT) and ``side``. Figures: the loss-at-liquidation bars at the price, then the loss
+    against the price for both modes.
 
     The guide's trade at 50,000: the isolated position is liquidated (2,000 lost, 8,000
     kept) while the cross one is not (down 3,333.33: margin balance 6,666.67 USDT).
     """
 
-    def __init__(
-        self,
-        *,
-        price: float = GUIDE.entry_price,
-        notional: float = GUIDE.notional,
-        leverage: int = int(GUIDE.leverage),
-        wallet_balance: float = GUIDE.wallet_balance,
-        side: str = GUIDE.side,
-    ) -> None:
+    def __init__(self, trade: Trade = GUIDE_TRADE, *, price: float = GUIDE.entry_price) -> None:
         low, high, step = PRICE_RANGE
-        controls = {
-            "price": price_slider(price, low, high, step, "BTC price (USDT)"),
-            **order_controls(
-                notional=notional, leverage=leverage, balance=wallet_balance, side=side
-            ),
-        }
-        # The first state is built here (a bad argument raises) to give the figures data.
+        price_control = price_slider(price, low, high, step, "BTC price (USDT)")
+        controls = {"price": price_control, **order_controls(trade)}
         first = self._compute({name: c.value for name, c in controls.items()})
-        figures = [
-            make_figure_widget(loss_at_liquidation_figure(first.bars).figure),
-            make_figure_widget(loss_curve_figure(first.curve).figure),
-        ]
+        figures = figures_of(loss_at_liquidation_figure(first.bars), loss_curve_figure(first.curve))
         super().__init__(controls=controls, figures=figures)
 
-    # --- engine ------------------------------------------------------------------------
-
     def _compute(self, values: dict[str, Any]) -> _Loss:
+        order = trade_of(values)
         trade = _trade(
-            float(values["notional"]),
-            float(values["leverage"]),
-            float(values["balance"]),
-            str(values["side"]),
+            float(order.notional), float(order.leverage), float(order.wallet_balance), order.side
         )
         mark = values["price"]
         if not (isinstance(mark, int | float) and math.isfinite(mark) and mark > 0):
@@ -154,8 +134,6 @@ class LossAtLiquidationWidget(LessonWidget):
                 state = account.state(marks)
                 lost[mode], kept[mode] = -state.unrealized_pnl, state.margin_balance
         return _Loss(trade, mark, lost, kept, liquidated)
-
-    # --- charts ------------------------------------------------------------------------
 
     @staticmethod
     def _summary(result: _Loss, bars: str, curve: str) -> str:
@@ -175,51 +153,32 @@ class LossAtLiquidationWidget(LessonWidget):
 
     def static(self) -> Chart:
         """A fresh plain figure of the loss bars for the current price, and the summary."""
-        now = self._now
+        now = self.drawn
         bars = loss_at_liquidation_figure(now.bars)
         curve = loss_curve_figure(now.curve)
         return Chart(bars.figure, self._summary(now, bars.summary, curve.summary))
 
     # --- the numbers of the current state ----------------------------------------------
 
-    @property
-    def _now(self) -> _Loss:
-        return self._drawn_result
-
-    @property
-    def kept(self) -> dict[str, float]:
-        """Mode -> USDT kept: the wallet left after liquidation, else the margin balance."""
-        return {m.value: v for m, v in self._now.kept.items()}
-
-    @property
-    def lost(self) -> dict[str, float]:
-        """Mode -> USDT lost: the wallet lost at liquidation, else the running loss (< 0: gain)."""
-        return {m.value: v for m, v in self._now.lost.items()}
-
-    @property
-    def liquidated(self) -> dict[str, bool]:
-        """Mode -> whether the account is liquidated at the current price."""
-        return {m.value: v for m, v in self._now.liquidated.items()}
-
-    @property
-    def liquidation_price(self) -> dict[str, float]:
-        """Mode -> BTC mark price (USDT) that liquidates the position; NaN if none."""
-        return {m.value: v for m, v in self._now.trade.liquidation_price.items()}
-
-    @property
-    def loss_curve(self) -> dict[str, np.ndarray]:
-        """Mode -> the loss (USDT) at each price of :data:`PRICE_GRID` (the curve drawn)."""
-        return {m.value: v for m, v in self._now.trade.curves.items()}
-
-    @property
-    def refusal(self) -> str:
-        """Why the exchange refuses the current order ("" when it is open)."""
-        return self._now.trade.both.refusal
+    kept = shown(
+        lambda now: now.kept,
+        "Mode -> USDT kept: the wallet left after liquidation, else the margin balance.",
+    )
+    lost = shown(
+        lambda now: now.lost,
+        "Mode -> USDT lost: the wallet lost at liquidation, else the running loss (< 0: gain).",
+    )
+    liquidated = shown(lambda now: now.liquidated, "Mode -> liquidated at the current price.")
+    liquidation_price = shown(
+        lambda now: now.trade.liquidation_price,
+        "Mode -> BTC mark price (USDT) that liquidates the position; NaN if none.",
+    )
+    loss_curve = shown(
+        lambda now: now.trade.curves,
+        "Mode -> the loss (USDT) at each price of PRICE_GRID (the curve drawn).",
+    )
+    refusal = shown(lambda now: now.trade.both.refusal, "Why the order is refused ('': open).")
 
     def account(self, mode: str) -> Account:
         """The engine's account (before any liquidation) in ``mode`` ("cross"/"isolated")."""
-        both = self._now.trade.both
-        wanted = MarginMode.parse(mode)
-        if not both.opened:
-            raise ValueError(f"mode: no {wanted.value} account: {both.refusal}")
-        return both.accounts[wanted]
+        return self.drawn.trade.both.account(mode)

@@ -36,16 +36,17 @@ from marginlab.charts import (
     update_price_ladder,
 )
 from marginlab.charts import format as fmt
-from marginlab.engine import Account, AccountState, MarginError, MarginMode
+from marginlab.engine import MODES, Account, AccountState, MarginError, MarginMode
 from marginlab.scenarios import GUIDE, GuideExample, guide_account
 from marginlab.widgets._plotly import make_figure_widget
-from marginlab.widgets.base import LessonWidget
+from marginlab.widgets.base import LessonWidget, shown
 from marginlab.widgets.controls import button, price_slider, usdt_slider
 from marginlab.widgets.trade import held_marks, ladder_of
 
 __all__ = ["NEW_ORDER", "AddingMarginWidget"]
 
 TITLE = "Adding margin: liquidation price"
+CROSS, ISOLATED = MODES
 NEW_ORDER = {"symbol": "ETHUSDT", "side": "long", "price": 3_000.0, "leverage": 10}
 """The order the ``new_order`` slider places (its margin in USDT), in each account's mode."""
 
@@ -79,6 +80,10 @@ class _Result:
     addable: float  # what the isolated account could still add (max_addable_margin)
     removable: float  # what its BTC position could give back at the mark (0 if liquidated)
 
+    def moved(self, kind: str) -> tuple[float, ...]:
+        """The accepted transfers of ``kind`` ("add"/"remove"), USDT, in order."""
+        return tuple(amount for done, amount, _ in self.transfers if done == kind)
+
     @property
     def bars(self) -> LossBars:
         wallet = self.accounts[MarginMode.ISOLATED].wallet_balance
@@ -110,7 +115,6 @@ class AddingMarginWidget(LessonWidget):
         self.symbol = example.symbol
         self.example = example
         self._transfers: tuple[tuple[str, float, float], ...] = ()
-        self._shown: _Result | None = None
         entry = example.entry_price
         free = guide_account("isolated", example).max_addable_margin()
         controls = {
@@ -170,73 +174,27 @@ class AddingMarginWidget(LessonWidget):
 
         self._act(action)
 
-    @property
-    def account(self) -> Account:
-        """The isolated account as drawn (after the accepted transfers)."""
-        return self._result.accounts[MarginMode.ISOLATED]
+    # Money in USDT, per mode where keyed by "cross"/"isolated", at the current mark.
+    account = shown(lambda r: r.accounts[ISOLATED], "The isolated account as drawn.")
+    isolated_liquidation_price = shown(lambda r: r.ladder.levels[ISOLATED].liquidation_price, "LP")
+    cross_liquidation_price = shown(lambda r: r.ladder.levels[CROSS].liquidation_price, "Cross LP")
+    at_risk = shown(lambda r: r.accounts[ISOLATED].positions[0].isolated_margin, "BTC margin.")
+    top_ups = shown(lambda r: r.moved("add"), "The accepted top-ups, in order.")
+    removals = shown(lambda r: r.moved("remove"), "The accepted removals, in order.")
+    addable = shown(lambda r: r.addable, "What the free balance could still add to BTC.")
+    removable = shown(lambda r: r.removable, "What BTC could give back at the mark.")
+    free = shown(lambda r: {m: s.available_balance for m, s in r.states.items()}, "Free.")
+    lost = shown(lambda r: r.lost, "Lost at the mark (all assigned margin once liquidated).")
+    kept = shown(lambda r: r.kept, "Of the wallet, kept at the mark.")
+    liquidated = shown(lambda r: r.liquidated, "Whether BTC is liquidated at the mark.")
 
     def accounts(self) -> dict[str, Account]:
         """Mode -> the account as drawn."""
-        return {m.value: a for m, a in self._result.accounts.items()}
-
-    @property
-    def isolated_liquidation_price(self) -> float:
-        """USDT; moves away from entry with every top-up, toward it with every removal."""
-        return self._result.ladder.levels[MarginMode.ISOLATED].liquidation_price
-
-    @property
-    def cross_liquidation_price(self) -> float:
-        """USDT; the whole free balance backs the cross position, no top-up needed."""
-        return self._result.ladder.levels[MarginMode.CROSS].liquidation_price
-
-    @property
-    def at_risk(self) -> float:
-        """USDT assigned to the isolated BTC position: what its liquidation takes."""
-        return self.account.position(self.symbol).isolated_margin
-
-    @property
-    def top_ups(self) -> tuple[float, ...]:
-        """The accepted top-ups in USDT, in order."""
-        return tuple(amount for kind, amount, _ in self._result.transfers if kind == "add")
-
-    @property
-    def removals(self) -> tuple[float, ...]:
-        """The accepted removals in USDT, in order."""
-        return tuple(amount for kind, amount, _ in self._result.transfers if kind == "remove")
-
-    @property
-    def addable(self) -> float:
-        """USDT the free balance could still add to the isolated position."""
-        return self._result.addable
-
-    @property
-    def removable(self) -> float:
-        """USDT the isolated position could give back at the current mark."""
-        return self._result.removable
-
-    @property
-    def free(self) -> dict[str, float]:
-        """Mode -> the available balance (USDT): what a top-up or a new order can use."""
-        return {m.value: s.available_balance for m, s in self._result.states.items()}
-
-    @property
-    def lost(self) -> dict[str, float]:
-        """Mode -> USDT lost at the current mark (all assigned margin once liquidated)."""
-        return {m.value: v for m, v in self._result.lost.items()}
-
-    @property
-    def kept(self) -> dict[str, float]:
-        """Mode -> USDT of the wallet kept at the current mark."""
-        return {m.value: v for m, v in self._result.kept.items()}
-
-    @property
-    def liquidated(self) -> dict[str, bool]:
-        """Mode -> whether the BTC position is liquidated at the current mark."""
-        return {m.value: v for m, v in self._result.liquidated.items()}
+        return {m.value: a for m, a in self.drawn.accounts.items()}
 
     def static(self) -> Chart:
         """A plain figure of the price ladder for the current state, and the summary."""
-        result = self._result
+        result = self.drawn
         ladder = price_ladder_figure(result.ladder, title=TITLE)
         loss = loss_at_liquidation_figure(result.bars)
         split = balance_figure(BalanceSplit(result.states))
@@ -245,12 +203,6 @@ class AddingMarginWidget(LessonWidget):
         )
 
     # --- the tick ----------------------------------------------------------------------
-
-    @property
-    def _result(self) -> _Result:
-        if self._shown is None:  # only if the very first tick was refused
-            raise RuntimeError("AddingMarginWidget has not drawn a state yet")
-        return self._shown
 
     def _isolated(self, new_order: float, transfers: tuple) -> Account:
         """The isolated account after every transfer, in order, then the new order (so a
@@ -310,7 +262,6 @@ class AddingMarginWidget(LessonWidget):
         )
 
     def _apply(self, result: _Result) -> str:
-        self._shown = result
         ladder, bars, split = self.figures
         ladder_summary = update_price_ladder(ladder, result.ladder)
         loss_summary = update_loss_at_liquidation(bars, result.bars)
@@ -320,7 +271,7 @@ class AddingMarginWidget(LessonWidget):
     def _summary(self, result: _Result, ladder: str, loss: str, split: str) -> str:
         isolated = result.accounts[MarginMode.ISOLATED]
         at_risk = isolated.position(self.symbol).isolated_margin
-        adds = sum(kind == "add" for kind, _, _ in result.transfers)
+        adds = len(result.moved("add"))
         removes = len(result.transfers) - adds
         moved = (
             f"after {adds} top-up{'s' if adds != 1 else ''} and {removes} "

@@ -33,7 +33,7 @@ from marginlab.engine import (
 from marginlab.engine.errors import MarginError
 from marginlab.scenarios import losing_neighbour_account
 from marginlab.widgets._plotly import make_figure_widget
-from marginlab.widgets.base import LessonWidget
+from marginlab.widgets.base import LessonWidget, shown
 from marginlab.widgets.controls import (
     STYLE,
     button,
@@ -145,7 +145,6 @@ class PlaygroundWidget(LessonWidget):
         self._rows = shown
         self._built_key: tuple | None = None
         self._built: _Built | None = None
-        self._shown_result: _Result | None = None
 
         symbols = available_symbols()
         start_marks = {s: next((r.entry for r in orders if r.symbol == s), None) for s in symbols}
@@ -192,25 +191,10 @@ class PlaygroundWidget(LessonWidget):
 
     # --- public ------------------------------------------------------------------------
 
-    @property
-    def account(self) -> Account:
-        """The account the active rows open (as drawn)."""
-        return self._result.account
-
-    @property
-    def state(self) -> AccountState:
-        """:meth:`Account.state` at the current marks."""
-        return self._result.state
-
-    @property
-    def outcome(self) -> LiquidationOutcome:
-        """What :meth:`Account.liquidate` does at the current marks."""
-        return self._result.outcome
-
-    @property
-    def rows(self) -> int:
-        """How many rows (orders) are active."""
-        return self._result.rows
+    account = shown(lambda r: r.account, "The account the active rows open (as drawn).")
+    state = shown(lambda r: r.state, "Account.state at the current marks.")
+    outcome = shown(lambda r: r.outcome, "What Account.liquidate does at the current marks.")
+    rows = shown(lambda r: r.rows, "How many rows (orders) are active.")
 
     def marks(self) -> dict[str, float]:
         """Pair -> the mark price (USDT) the sliders give."""
@@ -226,7 +210,7 @@ class PlaygroundWidget(LessonWidget):
 
     def static(self) -> Chart:
         """A plain price-ladder figure of the first position, and the summary."""
-        result = self._result
+        result = self.drawn
         chart = price_ladder_figure(result.ladder, title=TITLE)
         return Chart(chart.figure, self._summary(result, chart.summary))
 
@@ -268,12 +252,6 @@ class PlaygroundWidget(LessonWidget):
         self._rows = count
 
     # --- the tick ----------------------------------------------------------------------
-
-    @property
-    def _result(self) -> _Result:
-        if self._shown_result is None:
-            raise RuntimeError("PlaygroundWidget has not drawn a state yet")
-        return self._shown_result
 
     def _orders(self, values: dict[str, Any], count: int) -> tuple[Row, ...]:
         return tuple(
@@ -350,7 +328,6 @@ class PlaygroundWidget(LessonWidget):
         return _Result(self._rows, built.account, state, outcome, ladder, built.flipped is not None)
 
     def _apply(self, result: _Result) -> str:
-        self._shown_result = result
         for index, box in enumerate(self.row_boxes, start=1):
             box.layout.display = "" if index <= result.rows else "none"
         self.table_area.value = _table(result.state)

@@ -49,7 +49,7 @@ from marginlab.engine import (
 from marginlab.engine.errors import MarginError
 from marginlab.scenarios import WHEN_TO_USE, WhenToUse, when_to_use
 from marginlab.widgets._plotly import make_figure_widget
-from marginlab.widgets.base import LessonWidget
+from marginlab.widgets.base import LessonWidget, shown
 from marginlab.widgets.controls import dropdown, int_slider
 
 __all__ = ["WhenToUseWidget"]
@@ -317,52 +317,33 @@ class WhenToUseWidget(LessonWidget):
 
     def static(self) -> Chart:
         """A fresh plain figure of the equity path as shown now (for pages without a kernel)."""
-        state: _State = self._drawn_result
+        state: _State = self.drawn
         last = state.risk.scenario.n_steps - 1
         return equity_path_figure(state.shown, step_range=(0, last), x_title=STEP_AXIS)
 
-    @property
-    def scenario(self) -> WhenToUse:
-        """The scenario shown (accounts, paths, model, claim and caveat)."""
-        return self._drawn_result.risk.scenario
-
-    @property
-    def path(self) -> int:
-        """Index of the seeded path shown."""
-        return self._drawn_result.path
-
-    @property
-    def step(self) -> int:
-        """The step shown (0-based index along the path)."""
-        return self._drawn_result.step
-
-    @property
-    def equity(self) -> dict[str, float]:
-        """Equity (wallet + unrealized PnL, USDT) per mode at the step shown."""
-        state: _State = self._drawn_result
-        return {m.value: float(state.paths.modes[m].equity_usdt[state.step]) for m in MODES}
-
-    @property
-    def liquidated_at(self) -> dict[str, int | None]:
-        """Per mode, the step of the first liquidation on this path (None: never).
-
-        The whole path counts, whether or not the play has reached that step yet.
-        """
-        modes = self._drawn_result.paths.modes
-        return {m.value: None if v.liquidated_at < 0 else v.liquidated_at for m, v in modes.items()}
-
-    @property
-    def stopped_at(self) -> dict[str, int | None]:
-        """Per mode, the step of the first stop-loss exit on this path (None: never)."""
-        modes = self._drawn_result.paths.modes
-        return {m.value: None if v.stopped_at < 0 else v.stopped_at for m, v in modes.items()}
+    scenario = shown(lambda st: st.risk.scenario, "The scenario shown (accounts, paths, model).")
+    path = shown(lambda st: st.path, "Index of the seeded path shown.")
+    step = shown(lambda st: st.step, "The step shown (0-based index along the path).")
+    equity = shown(
+        lambda st: {m: float(v.equity_usdt[st.step]) for m, v in st.paths.modes.items()},
+        "Equity (wallet + unrealized PnL, USDT) per mode at the step shown.",
+    )
+    liquidated_at = shown(
+        lambda st: {m: _never(v.liquidated_at) for m, v in st.paths.modes.items()},
+        "Per mode, the step of the first liquidation on the whole path (None: never).",
+    )
+    stopped_at = shown(
+        lambda st: {m: _never(v.stopped_at) for m, v in st.paths.modes.items()},
+        "Per mode, the step of the first stop-loss exit on this path (None: never).",
+    )
+    risk = shown(lambda st: st.risk.table.copy(), "Risk over all paths, a row per mode.")
 
     @property
     def replays(self) -> dict[str, ReplayResult]:
         """The engine's replay of the path shown, per mode (run now, for a closer look)."""
         return {m.value: self.scenario.replay(m.value, self.path) for m in MODES}
 
-    @property
-    def risk(self) -> pd.DataFrame:
-        """Risk over all of the scenario's paths, one row per mode (``WhenToUse.compare``)."""
-        return self._drawn_result.risk.table.copy()
+
+def _never(step: int) -> int | None:
+    """An event's step, None for never (-1)."""
+    return None if step < 0 else step

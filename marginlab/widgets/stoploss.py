@@ -31,16 +31,7 @@ import ipywidgets
 import numpy as np
 import pandas as pd
 
-from marginlab.charts import (
-    Chart,
-    EquityPaths,
-    ModePath,
-    Outcomes,
-    equity_path_figure,
-    outcomes_figure,
-    update_equity_path,
-    update_outcomes,
-)
+from marginlab import charts
 from marginlab.charts import format as fmt
 from marginlab.engine import (
     MODES,
@@ -56,7 +47,7 @@ from marginlab.engine import (
 )
 from marginlab.scenarios import GUIDE, guide_account
 from marginlab.widgets._plotly import make_figure_widget
-from marginlab.widgets.base import LessonWidget
+from marginlab.widgets.base import LessonWidget, shown
 from marginlab.widgets.controls import checkbox, dropdown, mode_toggle, price_slider, toggle
 
 __all__ = ["MODELS", "MONTE_CARLO", "PATHS", "StopLossWidget"]
@@ -138,28 +129,49 @@ class _State:
     mode: MarginMode
     trigger: str
     stop_price: float | None
-    with_stop: EquityPaths
-    without_stop: EquityPaths
+    with_stop: charts.EquityPaths
+    without_stop: charts.EquityPaths
     runs: Mapping[str, SimulationResult]  # strategy -> the random paths' outcome
     odds: Mapping[str, dict[str, float]]  # strategy -> marginlab.engine.summarize's figures
     grid: StopLevels  # the hand-drawn path in the chosen mode and trigger
 
+    def run(self, with_stop: bool) -> SimulationResult:
+        """The hand-drawn path in the mode shown, with the stop (or without one)."""
+        return self.grid.result(self.stop_price if with_stop else None)
 
-def _equity_paths(grids: Mapping[MarginMode, StopLevels], stop: float | None) -> EquityPaths:
+    def event(self, with_stop: bool, kind: str) -> int | None:
+        """The step of the position's ``kind`` ("stopped_at"/"liquidated_at"); None: never."""
+        step = getattr(self.run(with_stop), kind)[self.grid.key][0]
+        return None if step < 0 else int(step)
+
+    def fill(self) -> float:
+        """Where the stop filled on the hand-drawn path, USDT (NaN: no stop exit)."""
+        run = self.run(True)
+        stopped = run.stopped_at[self.grid.key][0] >= 0
+        return float(run.exit_price[self.grid.key][0]) if stopped else float("nan")
+
+    @property
+    def row(self) -> dict[str, float]:
+        """The random paths' figures of the strategy shown (the mode, with the stop if set)."""
+        mode = self.mode.value
+        return self.odds[mode if self.stop_price is None else f"{mode}_stop"]
+
+
+def _equity_paths(grids: Mapping[MarginMode, StopLevels], stop: float | None) -> charts.EquityPaths:
     """Both modes along the hand-drawn path with ``stop`` (None: without a stop)."""
     modes = {}
     for mode, grid in grids.items():
         run = grid.result(stop)
         timeline = grid.timeline(stop)
         liquidated, stopped = run.liquidated_at[grid.key][0], run.stopped_at[grid.key][0]
-        modes[mode] = ModePath(
+        modes[mode] = charts.ModePath(
             timeline["equity_usdt"],
             timeline["margin_ratio"],
             None if liquidated < 0 else int(liquidated),
             None if stopped < 0 else int(stopped),
         )
     steps = np.arange(next(iter(grids.values())).n_steps, dtype=np.int32)  # 4 bytes a step
-    return EquityPaths(steps, modes)
+    return charts.EquityPaths(steps, modes)
 
 
 def _cost(loss_usdt: float) -> str:
@@ -203,13 +215,13 @@ def _path_clause(state: _State) -> str:
     """What the stop does on the hand-drawn path, and what happens without it."""
     mode = state.mode
     with_run, without_run = state.with_stop.modes[mode], state.without_stop.modes[mode]
-    loss_with = GUIDE.wallet_balance - with_run.equity_usdt[-1]
-    loss_without = GUIDE.wallet_balance - without_run.equity_usdt[-1]
+    loss_with = state.run(True).loss_total_usdt[0]
+    loss_without = state.run(False).loss_total_usdt[0]
     if state.stop_price is None:
         clause = f"the {mode.value} position has no stop-loss"
     elif with_run.stopped_at >= 0:
         step = with_run.stopped_at
-        fill = state.grid.result(state.stop_price).exit_price[state.grid.key][0]
+        fill = state.fill()
         clause = (
             f"a stop at {fmt.price(state.stop_price)} (watching the {state.trigger} price) "
             f"closes the {mode.value} position at step {step:,} (fill {fmt.price(fill)}), "
@@ -333,9 +345,9 @@ class StopLossWidget(LessonWidget):
         }
         controls["stop"].disabled = not use_stop
         state = self._compute({name: c.value for name, c in controls.items()})
-        with_chart = equity_path_figure(state.with_stop, title="With the stop-loss")
-        without_chart = equity_path_figure(state.without_stop, title="Without a stop-loss")
-        outcomes_chart = outcomes_figure(
+        with_chart = charts.equity_path_figure(state.with_stop, title="With the stop-loss")
+        without_chart = charts.equity_path_figure(state.without_stop, title="Without a stop-loss")
+        outcomes_chart = charts.outcomes_figure(
             self._outcomes(state),
             title=f"Final equity over {MODELS[model].n_paths:,} random price paths",
         )
@@ -426,11 +438,11 @@ class StopLossWidget(LessonWidget):
         )
 
     @staticmethod
-    def _outcomes(state: _State) -> Outcomes:
+    def _outcomes(state: _State) -> charts.Outcomes:
         keep = ["cross", "isolated"]
         if state.stop_price is not None:
             keep.append(f"{state.mode.value}_stop")
-        return Outcomes(
+        return charts.Outcomes(
             {k: state.runs[k].final_equity_usdt for k in keep},
             {k: state.odds[k]["liquidation_probability"] for k in keep},
             initial_equity_usdt=GUIDE.wallet_balance,
@@ -438,107 +450,36 @@ class StopLossWidget(LessonWidget):
 
     def _apply(self, state: _State) -> str:
         with_figure, without_figure, outcomes = self.figures
-        update_equity_path(with_figure, state.with_stop)
-        update_equity_path(without_figure, state.without_stop)
-        update_outcomes(outcomes, self._outcomes(state))
+        charts.update_equity_path(with_figure, state.with_stop)
+        charts.update_equity_path(without_figure, state.without_stop)
+        charts.update_outcomes(outcomes, self._outcomes(state))
         self.table_area.value = _table_html(state)
         self.controls["stop"].disabled = state.stop_price is None
         return _summary(state)
 
     # --- what lessons and tests read ----------------------------------------------------
 
-    @property
-    def _state(self) -> _State:
-        return self._drawn_result
-
-    def static(self) -> Chart:
+    def static(self) -> charts.Chart:
         """A fresh plain figure of the equity with the stop-loss, as shown now."""
-        chart = equity_path_figure(self._state.with_stop, title="With the stop-loss")
-        return Chart(chart.figure, self.summary)
+        chart = charts.equity_path_figure(self.drawn.with_stop, title="With the stop-loss")
+        return charts.Chart(chart.figure, self.summary)
 
-    @property
-    def stop_price(self) -> float | None:
-        """The stop price in USDT (None when the stop is off)."""
-        return self._state.stop_price
-
-    @property
-    def mode(self) -> str:
-        """The margin mode the summary and the attributes below speak of."""
-        return self._state.mode.value
-
-    def _path_run(self, with_stop: bool) -> ModePath:
-        paths = self._state.with_stop if with_stop else self._state.without_stop
-        return paths.modes[self._state.mode]
-
-    @property
-    def loss_with_stop(self) -> float:
-        """Deposit minus equity at the end of the path with the stop, USDT (<0: a gain)."""
-        return GUIDE.wallet_balance - float(self._path_run(True).equity_usdt[-1])
-
-    @property
-    def loss_without_stop(self) -> float:
-        """Deposit minus equity at the end of the path without a stop, USDT (<0: a gain)."""
-        return GUIDE.wallet_balance - float(self._path_run(False).equity_usdt[-1])
-
-    @property
-    def stop_exit_step(self) -> int | None:
-        """Step at which the stop closed the position (None: it did not, or no stop)."""
-        step = self._path_run(True).stopped_at
-        return None if step < 0 else step
-
-    @property
-    def stop_fill_price(self) -> float:
-        """Where the stop filled, USDT (NaN: no stop exit)."""
-        state = self._state
-        if self.stop_exit_step is None:
-            return float("nan")
-        return float(state.grid.result(state.stop_price).exit_price[state.grid.key][0])
-
-    @property
-    def liquidation_step(self) -> int | None:
-        """Step at which the position is liquidated without a stop (None: never)."""
-        step = self._path_run(False).liquidated_at
-        return None if step < 0 else step
-
-    @property
-    def liquidation_step_with_stop(self) -> int | None:
-        """Step of a liquidation that comes before the stop (a stop past the liquidation price)."""
-        step = self._path_run(True).liquidated_at
-        return None if step < 0 else step
-
-    @property
-    def probability_liquidated(self) -> float:
-        """Share of the random paths on which the position is liquidated, with the current stop."""
-        return float(self._strategy_row["liquidation_probability"])
-
-    @property
-    def probability_stopped(self) -> float:
-        """Share of the random paths on which the current stop closes the position (0: no stop)."""
-        return float(self._strategy_row["stop_probability"])
-
-    @property
-    def expected_loss(self) -> float:
-        """Mean loss over the random paths with the current stop, USDT (<0: a gain)."""
-        return float(self._strategy_row["mean_loss_usdt"])
-
-    @property
-    def model(self) -> PathModel:
-        """The random paths' model (drift, volatility, jumps, size, seed)."""
-        return MODELS[self._state.model]
-
-    @property
-    def risk(self) -> pd.DataFrame:
-        """Monte Carlo figures per strategy (cross, isolated, and with the stop if set).
-
-        One row per strategy ("cross", "isolated", "cross_stop", "isolated_stop"), the
-        columns of :func:`~marginlab.engine.summarize` (loss against the deposit).
-        """
-        table = pd.DataFrame.from_dict(dict(self._state.odds), orient="index")
-        table.index.name = "strategy"
-        return table
-
-    @property
-    def _strategy_row(self) -> dict[str, float]:
-        state = self._state
-        strategy = state.mode.value if state.stop_price is None else f"{state.mode.value}_stop"
-        return state.odds[strategy]
+    # On the hand-drawn path, in the mode shown: USDT (deposit − final equity; < 0: a gain),
+    # steps (None: never), the stop's fill (NaN: no exit). Over the random paths: shares
+    # of the paths and the mean loss with the current stop (no stop: without).
+    stop_price = shown(lambda st: st.stop_price, "The stop price in USDT (None: no stop).")
+    mode = shown(lambda st: st.mode.value, "The margin mode the attributes speak of.")
+    loss_with_stop = shown(lambda st: st.run(True).loss_total_usdt[0], "Loss with the stop.")
+    loss_without_stop = shown(lambda st: st.run(False).loss_total_usdt[0], "Loss without.")
+    stop_exit_step = shown(lambda st: st.event(True, "stopped_at"), "The stop's exit step.")
+    stop_fill_price = shown(lambda st: st.fill(), "The stop's fill (NaN: no stop exit).")
+    liquidation_step = shown(lambda st: st.event(False, "liquidated_at"), "Without a stop.")
+    liquidation_step_with_stop = shown(lambda st: st.event(True, "liquidated_at"), "With it.")
+    probability_liquidated = shown(lambda st: st.row["liquidation_probability"], "Liquidated.")
+    probability_stopped = shown(lambda st: st.row["stop_probability"], "Closed by the stop.")
+    expected_loss = shown(lambda st: st.row["mean_loss_usdt"], "Mean loss, USDT.")
+    model = shown(lambda st: MODELS[st.model], "The random paths' model (a PathModel).")
+    risk = shown(
+        lambda st: pd.DataFrame.from_dict(dict(st.odds), orient="index").rename_axis("strategy"),
+        "Monte Carlo figures per strategy (summarize's columns; loss against the deposit).",
+    )

@@ -86,7 +86,6 @@ class SwitchingModesWidget(LessonWidget):
         self._order = {"side": side, "leverage": leverage, "margin": margin}
         self._account = Account(wallet_balance=wallet_balance)
         self._symbol = symbol
-        self._shown: _Result | None = None
         self._last_event = ""
         self.history: list[str] = []  # what happened, newest last
 
@@ -157,7 +156,7 @@ class SwitchingModesWidget(LessonWidget):
 
     def static(self) -> Chart:
         """A plain price-ladder figure of the selected pair, and the summary."""
-        return self._ladder_chart(self._result)
+        return self._ladder_chart(self.drawn)
 
     # --- actions -----------------------------------------------------------------------
 
@@ -227,12 +226,6 @@ class SwitchingModesWidget(LessonWidget):
         )
 
     # --- the tick ----------------------------------------------------------------------
-
-    @property
-    def _result(self) -> _Result:
-        if self._shown is None:
-            raise RuntimeError("SwitchingModesWidget has not drawn a state yet")
-        return self._shown
 
     def _compute(self, values: dict[str, Any]) -> _Result:
         symbol = values["symbol"]
@@ -326,7 +319,6 @@ class SwitchingModesWidget(LessonWidget):
         return f"{head} If you open {self._order_text()}: {ladder_summary}"
 
     def _apply(self, result: _Result) -> str:
-        self._shown = result
         self._account, self._symbol = result.account, result.symbol
         if result.event:
             self._record(result.event)

@@ -25,22 +25,23 @@ from marginlab.charts import (
     Chart,
     DistanceCurves,
     Ladder,
-    liquidation_distance_figure,
     price_ladder_figure,
     update_liquidation_distance,
     update_price_ladder,
 )
+from marginlab.charts import liquidation_distance_figure as distance_figure
 from marginlab.engine import MODES, Account, LeverageCurve, MarginMode
-from marginlab.scenarios import GUIDE, Trade
-from marginlab.widgets._plotly import make_figure_widget
-from marginlab.widgets.base import LessonWidget
+from marginlab.scenarios import Trade
+from marginlab.widgets.base import LessonWidget, figures_of, shown
 from marginlab.widgets.controls import LEVERAGE_RANGE, order_controls
-from marginlab.widgets.trade import Both, open_both
+from marginlab.widgets.trade import Both, open_both, trade_of
 
 __all__ = ["LEVERAGE_GRID", "LiquidationThresholdWidget"]
 
 LEVERAGE_GRID = np.arange(LEVERAGE_RANGE[0], LEVERAGE_RANGE[1] + 1.0)  # the slider's values
 LEVERAGE_GRID.flags.writeable = False
+CROSS, ISOLATED = MODES
+GUIDE_TRADE = Trade()  # the guide's: 20,000 USDT long at 10x from a 10,000 USDT wallet
 
 
 @lru_cache(maxsize=256)
@@ -58,51 +59,37 @@ class _Threshold:
     ladder: Ladder
     distance: DistanceCurves
 
+    def liquidation_price(self, mode: MarginMode) -> float:
+        levels = self.ladder.levels.get(mode)
+        return float("nan") if levels is None else levels.liquidation_price
+
+    def distance_rate(self, mode: MarginMode) -> float:
+        return float(self.distance.curves[mode].distance_rate[self.distance.index])
+
 
 class LiquidationThresholdWidget(LessonWidget):
     """Isolated vs cross liquidation price of one trade (guide, comparison 1).
 
     Controls: ``notional`` (the position's size, USDT), ``leverage`` (1..125x),
-    ``balance`` (USDT wallet), ``side`` (long/short). Figures: the price ladder (mark =
-    entry), then the distance to liquidation against leverage for the same size.
+    ``balance`` (USDT wallet), ``side`` (long/short), set first to ``trade``. Figures: the
+    price ladder (mark = entry), then the distance to liquidation against leverage for
+    the same size.
 
-    The defaults are the guide's trade: a 20,000 USDT long at 10x (2,000 of margin) in a
+    The default is the guide's trade: a 20,000 USDT long at 10x (2,000 of margin) in a
     10,000 USDT wallet, liquidated at 54,216.87 isolated and 30,120.48 cross.
     """
 
-    def __init__(
-        self,
-        *,
-        notional: float = GUIDE.notional,
-        leverage: int = int(GUIDE.leverage),
-        wallet_balance: float = GUIDE.wallet_balance,
-        side: str = GUIDE.side,
-    ) -> None:
-        controls = order_controls(
-            notional=notional, leverage=leverage, balance=wallet_balance, side=side
-        )
-        # The first state is built here (a bad argument raises) to give the figures data.
+    def __init__(self, trade: Trade = GUIDE_TRADE) -> None:
+        controls = order_controls(trade)
         first = self._compute({name: c.value for name, c in controls.items()})
-        figures = [
-            make_figure_widget(price_ladder_figure(first.ladder).figure),
-            make_figure_widget(liquidation_distance_figure(first.distance).figure),
-        ]
+        figures = figures_of(price_ladder_figure(first.ladder), distance_figure(first.distance))
         super().__init__(controls=controls, figures=figures)
 
-    # --- engine ------------------------------------------------------------------------
-
     def _compute(self, values: dict[str, Any]) -> _Threshold:
-        trade = Trade(
-            notional=values["notional"],
-            leverage=values["leverage"],
-            wallet_balance=values["balance"],
-            side=values["side"],
-        )
+        trade = trade_of(values)
         both = open_both(trade)
         curves = _curves(float(trade.notional), float(trade.wallet_balance), trade.side)
         return _Threshold(both, both.ladder(), DistanceCurves(curves, trade.leverage))
-
-    # --- charts ------------------------------------------------------------------------
 
     @staticmethod
     def _summary(result: _Threshold, ladder_summary: str) -> str:
@@ -117,52 +104,18 @@ class LiquidationThresholdWidget(LessonWidget):
 
     def static(self) -> Chart:
         """A fresh plain figure of the price ladder for the current values, and the summary."""
-        chart = price_ladder_figure(self._now.ladder)
-        return Chart(chart.figure, self._summary(self._now, chart.summary))
+        chart = price_ladder_figure(self.drawn.ladder)
+        return Chart(chart.figure, self._summary(self.drawn, chart.summary))
 
     # --- the numbers of the current state ----------------------------------------------
 
-    @property
-    def _now(self) -> _Threshold:
-        return self._drawn_result
-
-    def _level(self, mode: MarginMode) -> float:
-        levels = self._now.ladder.levels.get(mode)
-        return float("nan") if levels is None else levels.liquidation_price
-
-    @property
-    def isolated_liquidation_price(self) -> float:
-        """Mark price (USDT) that liquidates the isolated position; NaN if none (or refused)."""
-        return self._level(MarginMode.ISOLATED)
-
-    @property
-    def cross_liquidation_price(self) -> float:
-        """Mark price (USDT) that liquidates the cross position; NaN if none (or refused)."""
-        return self._level(MarginMode.CROSS)
-
-    @property
-    def isolated_distance(self) -> float:
-        """|liquidation − entry| / entry of the isolated position (unsigned fraction)."""
-        return self._distance(MarginMode.ISOLATED)
-
-    @property
-    def cross_distance(self) -> float:
-        """|liquidation − entry| / entry of the cross position (unsigned fraction)."""
-        return self._distance(MarginMode.CROSS)
-
-    def _distance(self, mode: MarginMode) -> float:
-        distance = self._now.distance
-        return float(distance.curves[mode].distance_rate[distance.index])
-
-    @property
-    def refusal(self) -> str:
-        """Why the exchange refuses the current order ("" when it is open)."""
-        return self._now.both.refusal
+    # Prices in USDT, distances as |liquidation − entry| / entry; NaN: none, or refused.
+    isolated_liquidation_price = shown(lambda n: n.liquidation_price(ISOLATED), "Isolated LP.")
+    cross_liquidation_price = shown(lambda n: n.liquidation_price(CROSS), "Cross LP.")
+    isolated_distance = shown(lambda n: n.distance_rate(ISOLATED), "Isolated distance.")
+    cross_distance = shown(lambda n: n.distance_rate(CROSS), "Cross distance.")
+    refusal = shown(lambda n: n.both.refusal, "Why the exchange refuses the order ('': open).")
 
     def account(self, mode: str) -> Account:
         """The engine's account for the current values in ``mode`` ("cross"/"isolated")."""
-        both = self._now.both
-        wanted = MarginMode.parse(mode)
-        if not both.opened:
-            raise ValueError(f"mode: no {wanted.value} account: {both.refusal}")
-        return both.accounts[wanted]
+        return self.drawn.both.account(mode)

@@ -29,7 +29,7 @@ from marginlab.engine import (
 )
 from marginlab.scenarios import Trade
 
-__all__ = ["REFUSED", "Both", "held_marks", "ladder_of", "open_both"]
+__all__ = ["REFUSED", "Both", "held_marks", "ladder_of", "open_both", "trade_of"]
 
 REFUSED = {
     "balance": "order refused: its margin is more than the available balance",
@@ -54,6 +54,13 @@ class Both:
     @property
     def opened(self) -> bool:
         return not self.refusal
+
+    def account(self, mode: str) -> Account:
+        """The account in ``mode`` ("cross"/"isolated"); refused orders have none."""
+        wanted = MarginMode.parse(mode)
+        if not self.opened:
+            raise MarginError(f"mode: no {wanted.value} account: {self.refusal}")
+        return self.accounts[wanted]
 
     def ladder(self, mark_price: float | None = None, stop_price: float | None = None) -> Ladder:
         """The price ladder of the trade at ``mark_price`` (default: entry): both modes'
@@ -81,6 +88,18 @@ class Both:
             margin = self.accounts[MarginMode.ISOLATED].position(trade.symbol).isolated_margin
             head += f" (margin {fmt.usdt(margin)})"
         return f"{head}, from a {fmt.usdt(trade.wallet_balance)} wallet"
+
+
+def trade_of(values: Mapping[str, object], **fixed: object) -> Trade:
+    """The :class:`~marginlab.scenarios.Trade` an order form's controls hold (``notional``,
+    ``leverage``, ``balance``, ``side``), with ``fixed`` settings such as a fee rate."""
+    return Trade(
+        notional=values["notional"],
+        leverage=values["leverage"],
+        wallet_balance=values["balance"],
+        side=values["side"],
+        **fixed,
+    )
 
 
 def open_both(trade: Trade) -> Both:
