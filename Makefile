@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install bench lint present clean binder-check
+.PHONY: lab test install bench lint present clean binder-check lessons
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "marginlab needs Python >= 3.11 (set PYTHON=python3.11)"'
@@ -31,6 +31,10 @@ present: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Lessons are written as MyST Markdown (lessons/*.md); learners open the generated .ipynb.
+lessons: $(STAMP)
+	$(BIN)/python tools/lessons.py
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

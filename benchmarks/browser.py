@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python benchmarks/browser.py [NOTEBOOK ...] [--repeat 3] [--presses 20]
 
-With no NOTEBOOK: every lessons/*.ipynb, else the browser-test fixture. Voila is started
+With no NOTEBOOK: every numbered lessons/NN-*.ipynb, else the browser-test fixture. Voila is started
 with marginlab.serve.voila_command, exactly as ``marginlab present`` starts it. Printed
 per notebook (medians of ``--repeat`` page visits; the machine is shared):
 
@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     if bc.chromium_path() is None:
         print("benchmarks/browser.py skipped: chromium not found (apt-get install chromium)")
         return 0
-    notebooks = args.notebooks or sorted(bc.LESSONS_DIR.glob("*.ipynb"))
+    notebooks = args.notebooks or sorted(bc.LESSONS_DIR.glob("[0-9][0-9]-*.ipynb"))
     notebooks = notebooks or sorted(bc.FIXTURES_DIR.glob("*.ipynb"))
     from playwright.sync_api import sync_playwright
 

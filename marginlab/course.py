@@ -13,7 +13,15 @@ from pathlib import Path
 
 LESSONS_ENV = "MARGINLAB_LESSONS"  # optional override: path to a lessons folder
 # Editor and tool litter that never belongs in a learner's copy.
-_IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", ".pytest_cache")
+_LITTER = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", ".pytest_cache")
+
+
+def _ignore(folder: str, names: list[str]) -> set[str]:
+    """Litter, and each lesson's text source (``X.md`` beside ``X.ipynb``): learners open
+    the notebook; the MyST source is for whoever edits the course."""
+    built = {name[: -len(".ipynb")] for name in names if name.endswith(".ipynb")}
+    sources = {name for name in names if name.endswith(".md") and name[:-3] in built}
+    return set(_LITTER(folder, names)) | sources
 
 
 def lessons_dir() -> Path:
@@ -41,7 +49,8 @@ def lessons_dir() -> Path:
 def copy_lessons(
     dest: str | os.PathLike, source: Path | None = None, *, force: bool = False
 ) -> Path:
-    """Copy the course (notebooks, markdown, data; no checkpoints) into ``dest``.
+    """Copy the course (notebooks, markdown, data; no checkpoints, no lesson sources) into
+    ``dest``.
 
     ``source`` defaults to :func:`lessons_dir`. A missing or empty ``dest`` is filled;
     a non-empty one is refused (FileExistsError) unless ``force``, which overwrites the
@@ -64,7 +73,7 @@ def copy_lessons(
             "Choose another folder, or pass --force to overwrite the lessons in it "
             "with pristine copies"
         )
-    shutil.copytree(origin, target, ignore=_IGNORE, dirs_exist_ok=True)
+    shutil.copytree(origin, target, ignore=_ignore, dirs_exist_ok=True)
     return target
 
 

@@ -18,6 +18,7 @@ def fake_lessons(tmp_path: Path) -> Path:
     (source / ".ipynb_checkpoints").mkdir()
     (source / "__pycache__").mkdir()
     (source / "01-isolated.ipynb").write_text('{"cells": []}')
+    (source / "01-isolated.md").write_text("---\njupytext: {}\n---\n")  # its text source
     (source / "README.md").write_text("# Course\n")
     (source / "data" / "btc.csv").write_text("time,price\n0,60000\n")
     (source / ".ipynb_checkpoints" / "01-isolated-checkpoint.ipynb").write_text("{}")

@@ -97,6 +97,51 @@ class WhenToUse:
         return next(iter(self.prices.values())).shape[1]
 
 
+def _annual(rate: float | Mapping[str, float]) -> str:
+    """An annual rate (or one per symbol) as a percentage: 0.8 -> "80 %"."""
+    if isinstance(rate, Mapping):
+        return ", ".join(f"{symbol[:3]} {100 * r:.0f} %" for symbol, r in rate.items())
+    return f"{100 * rate:.0f} %"
+
+
+def describe_gbm(
+    *,
+    volatility: float | Mapping[str, float],
+    drift_rate: float = 0.0,
+    jump_intensity: float = 0.0,
+    jump_mean: float = -0.10,
+    jump_std: float = 0.05,
+    correlation: float | None = None,
+) -> str:
+    """The price model of :func:`~marginlab.engine.gbm_paths` arguments, in words.
+
+    With jumps the model is no longer geometric Brownian motion but a jump-diffusion.
+
+    >>> describe_gbm(volatility=0.6)
+    'geometric Brownian motion: volatility 60 % a year, no drift, no jumps'
+    >>> describe_gbm(volatility=0.8, jump_intensity=6.0, jump_mean=-0.08).split(":")[0]
+    'jump-diffusion (geometric Brownian motion plus crash jumps)'
+    """
+    parts = [
+        f"volatility {_annual(volatility)} a year",
+        f"drift {100 * drift_rate:+.0f} % a year" if drift_rate else "no drift",
+        (
+            f"crash jumps about {jump_intensity:g} a year (log size {100 * jump_mean:+.0f} % "
+            f"± {100 * jump_std:.0f} %)"
+            if jump_intensity
+            else "no jumps"
+        ),
+    ]
+    if correlation is not None:
+        parts.append(f"BTC and ETH correlated {correlation:g}")
+    name = (
+        "jump-diffusion (geometric Brownian motion plus crash jumps)"
+        if jump_intensity
+        else "geometric Brownian motion"
+    )
+    return f"{name}: " + ", ".join(parts)
+
+
 def _both_modes(deposit: float, open_positions: Callable[[Account], Account]) -> dict[str, Account]:
     """The same positions opened in each margin mode (every symbol set to that mode)."""
     accounts = {}

@@ -26,7 +26,8 @@ defaults such as an autoranged axis's range stay unknown to the kernel.
 Two consequences: the kernel answers between cell executions, so during a long "Run
 All" the first chart of a page appears when the kernel is next idle; and a page without
 a running kernel (a notebook exported with its widget state) shows no chart -- lessons
-keep a static figure beside each live one for that.
+display each live widget with ``marginlab.widgets.show``, whose output also carries the
+widget's current chart as static HTML, drawn only where no kernel runs.
 
 Python-side behaviour is plotly's: trace updates inside ``batch_update`` travel as one
 ``_py2js_update`` message, numpy arrays as binary buffers. One addition: a full state
