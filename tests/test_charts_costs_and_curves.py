@@ -57,7 +57,7 @@ def test_loss_curve_guide_same_above_isolated_liquidation_then_parts():
     # The markers hold the engine's numbers at the mark: isolated 2,000, cross 3,333.33.
     assert list(find_trace(chart.figure, "now-isolated").y) == [2_000.0]
     assert abs(find_trace(chart.figure, "now-cross").y[0] - 10_000 / 3) < 1e-9
-    assert find_trace(chart.figure, "liquidation-isolated").text[1].startswith("Isolated")
+    assert find_trace(chart.figure, "liquidation-isolated").text[0].startswith("Isolated")
 
 
 def test_loss_curve_short_parts_above_the_isolated_price():
@@ -132,12 +132,13 @@ def funding(rate: float, day: float, leverage: float = 10.0) -> charts.FundingCu
 
 def test_funding_chart_isolated_creeps_toward_entry_by_hand():
     chart = charts.funding_figure(funding(0.0001, 10.0))
-    # 2 USDT a settlement, 30 in ten days: 1,940 left; (60,000 − 1,940·3)/0.996 = 54,397.59.
+    # 2 USDT a settlement, 30 in ten days: 1,940 left (60/2,000 = 3.0 % paid); LP
+    # (60,000 − 1,940·3)/0.996 = 54,397.59. Cross pays the same 60 of 10,000 (0.6 %).
     assert chart.summary == (
         "Funding 0.010% every 8 hours at a mark of 60,000.00: the position pays 2.00 USDT each "
-        "time. After 10 days (30 payments), isolated has 1,940.00 USDT of margin left and it "
-        "liquidates at 54,397.59 (was 54,216.87); cross has 9,940.00 USDT of cross wallet left "
-        "and it liquidates at 30,301.20 (was 30,120.48)."
+        "time. After 10 days (30 payments), isolated has 1,940.00 USDT of margin left (3.0% of "
+        "it paid) and it liquidates at 54,397.59 (was 54,216.87); cross has 9,940.00 USDT of "
+        "cross wallet left (0.6% of it paid) and it liquidates at 30,301.20 (was 30,120.48)."
     )
     now = find_trace(chart.figure, "now-isolated")
     assert list(now.x) == [10.0] and abs(now.y[0] - 54_397.59) < 0.005
@@ -167,11 +168,11 @@ def test_balance_chart_new_order_takes_from_the_free_part_in_both_modes():
         ).state()
     chart = charts.balance_figure(charts.BalanceSplit(states))
     assert chart.summary == (
-        "Wallet split, isolated: BTC assigned 2,000.00, ETH assigned 3,000.00; free 5,000.00 "
-        "USDT; cross: BTC in use 2,000.00, ETH in use 3,000.00; free 5,000.00 USDT."
+        "Wallet split, isolated: BTC 2,000.00 assigned, ETH 3,000.00 assigned; free 5,000.00 "
+        "USDT; cross: BTC 2,000.00 in use, ETH 3,000.00 in use; free 5,000.00 USDT."
     )
     assert list(find_trace(chart.figure, "free-cross").x) == [5_000.0]
-    assert list(find_trace(chart.figure, "slot1-isolated").text) == ["ETH assigned 3,000.00"]
+    assert list(find_trace(chart.figure, "slot1-isolated").text) == ["ETH 3,000.00"]
     assert find_trace(chart.figure, "slot0-cross").marker.pattern.shape == "/"
     assert find_trace(chart.figure, "slot2-cross").x[0] == 0.0  # no third position
 

@@ -123,6 +123,8 @@ def test_prose_displays_dedented_markdown(displayed) -> None:
         Liquidation at **54,216.87**.
     """)
     [((bundle,), kwargs)] = displayed
-    assert bundle == {"text/markdown": "Liquidation at **54,216.87**.",
-                      "text/plain": "Liquidation at **54,216.87**."}
+    assert bundle == {
+        "text/markdown": "Liquidation at **54,216.87**.",
+        "text/plain": "Liquidation at **54,216.87**.",
+    }
     assert kwargs == {"raw": True}

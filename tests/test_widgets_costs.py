@@ -71,7 +71,7 @@ def test_costs_funding_is_the_engines_hold_day_by_day(widget):
     np.testing.assert_array_equal(drawn, hold.liquidation_price)
 
 
-def test_costs_isolated_creeps_toward_entry_cross_far_less(widget):
+def test_costs_same_funding_moves_both_prices_alike_a_larger_share_of_isolated(widget):
     widget.controls["days"].value = 30
     isolated = widget.drawn.funding.holds["isolated"]
     cross = widget.drawn.funding.holds["cross"]

@@ -308,7 +308,7 @@ def test_adding_margin_new_order_shrinks_the_free_balance_in_both_modes():
     assert widget.addable == 5_000.0
     split = find_trace(widget.figures[2], "free-isolated")
     assert list(split.x) == [5_000.0]
-    assert "ETH assigned 3,000.00" in widget.summary and "ETH in use 3,000.00" in widget.summary
+    assert "ETH 3,000.00 assigned" in widget.summary and "ETH 3,000.00 in use" in widget.summary
     # Cross: the ETH position's maintenance margin (30,000 × 0.4 % = 120) comes off BTC's
     # backing: (60,000 − (10,000 − 120)·3)/0.996 = 30,481.93.
     assert abs(widget.cross_liquidation_price - 30_481.93) < TOL_USDT

@@ -73,16 +73,14 @@ def _traces() -> list[TraceData]:
     return traces
 
 
-def _held(state: AccountState) -> list[tuple[str, float]]:
-    """(label, USDT) per position: its assigned margin, or its initial margin."""
+def _held(state: AccountState) -> list[tuple[str, float, str]]:
+    """(label, USDT, what) per position: its assigned margin, or its initial margin."""
     held = []
     for s in state.positions:
         p = s.position
-        coin = p.symbol.removesuffix("USDT")
-        if p.is_isolated:
-            held.append((f"{coin} assigned {fmt.price(p.isolated_margin)}", p.isolated_margin))
-        else:
-            held.append((f"{coin} in use {fmt.price(s.initial_margin)}", s.initial_margin))
+        amount = p.isolated_margin if p.is_isolated else s.initial_margin
+        what = "assigned" if p.is_isolated else "in use"
+        held.append((f"{p.symbol.removesuffix('USDT')} {fmt.price(amount)}", amount, what))
     return held
 
 
@@ -95,11 +93,11 @@ def _data(split: BalanceSplit) -> tuple[list[TraceData], str]:
         state = split.states[mode]
         held = _held(state)
         for slot in range(SLOTS):
-            label, amount = held[slot] if slot < len(held) else ("", 0.0)
+            label, amount, _ = held[slot] if slot < len(held) else ("", 0.0, "")
             traces.append({"x": points([amount]), "text": [label]})
         free = max(state.available_balance, 0.0)
         traces.append({"x": points([free]), "text": [f"free {fmt.price(free)}"]})
-        parts = ", ".join(label for label, _ in held) or "no position"
+        parts = ", ".join(f"{label} {what}" for label, _, what in held) or "no position"
         clauses.append(f"{mode.value}: {parts}; free {fmt.usdt(state.available_balance)}")
     return traces, "Wallet split, " + "; ".join(reversed(clauses)) + "."
 
@@ -111,9 +109,9 @@ def balance_figure(split: BalanceSplit, *, title: str | None = TITLE) -> Chart:
     >>> chart = balance_figure(BalanceSplit({m: guide_account(m).state() for m in MODES}))
     >>> for clause in chart.summary.split("; "):
     ...     print(clause)
-    Wallet split, isolated: BTC assigned 2,000.00
+    Wallet split, isolated: BTC 2,000.00 assigned
     free 8,000.00 USDT
-    cross: BTC in use 2,000.00
+    cross: BTC 2,000.00 in use
     free 8,000.00 USDT.
     """
     layout = _common.base_layout(

@@ -178,6 +178,7 @@ def _data(curves: DistanceCurves) -> tuple[list[TraceData], str]:
             "text": [
                 fmt.wrap(refused_text, 40) if k == middle else "" for k in range(len(refused_x))
             ],
+            "textposition": "top right" if refused_x and refused_x[0] < 60 else "top left",
         }
     )
     summary = (

@@ -103,6 +103,7 @@ def _data(curves: FeeCurves) -> tuple[list[TraceData], str]:
             "x": points([curves.current_leverage]),
             "y": points([100.0 * share]),
             "text": [f"{fmt.usdt(fees.total_usdt)} = {fmt.percent(share)} of the margin"],
+            "textposition": "top right" if curves.current_leverage < 70 else "top left",
         }
     )
     at_100 = grid == 100.0

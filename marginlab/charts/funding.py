@@ -2,7 +2,8 @@
 
 Two panels over the days held at a fixed mark: the isolated position's liquidation price
 (its own margin pays the funding, so the price creeps toward the mark) and the cross
-one's (the whole cross wallet pays; the same payment moves it far less). A marker at the
+one's (the whole cross wallet pays: the same payment moves it by as much, from much further
+away, and is a small share of what backs it). A marker at the
 day chosen; a cross where the position is liquidated. The input is one
 :class:`FundingCurves`: a :class:`~marginlab.engine.FundingHold` per
 :class:`~marginlab.engine.MarginMode` (``hold_with_funding``).
@@ -110,7 +111,9 @@ def _clause(curves: FundingCurves, mode: MarginMode) -> str:
         if np.isnan(now)
         else f"it liquidates at {fmt.price(now)} (was {fmt.price(start)})"
     )
-    return f"{mode.value} has {fmt.usdt(hold.backing_usdt[k])} of {what} left and {price}"
+    paid = fmt.percent(hold.paid_share[k], 1)
+    left = f"{fmt.usdt(hold.backing_usdt[k])} of {what} left ({paid} of it paid)"
+    return f"{mode.value} has {left} and {price}"
 
 
 def _data(curves: FundingCurves) -> tuple[list[TraceData], str]:

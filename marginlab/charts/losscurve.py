@@ -179,7 +179,7 @@ def _data(curve: LossCurve) -> tuple[list[TraceData], str]:
             {
                 "x": points([lp, lp] if shown else [np.nan, np.nan]),
                 "y": points([low, high]),
-                "text": ["", fmt.wrap(label, 22)],
+                "text": [fmt.wrap(label, 22), ""],  # at the bottom: clear of the curves
             }
         )
     mark = curve.mark_price

@@ -127,6 +127,12 @@ class FundingHold:
     liquidated_at: int
     liquidated_by: str  # "" when never
 
+    @property
+    def paid_share(self) -> np.ndarray:
+        """Funding paid so far as a share of what backed the position before any (a
+        fraction; negative: received): how much of its margin, or of the cross wallet."""
+        return self.paid_usdt / self.backing_usdt[0]
+
 
 def hold_with_funding(
     account: Account,

@@ -7,8 +7,10 @@ fill). The first chart shows the fees of opening and closing as a share of the m
 every leverage (:func:`~marginlab.engine.fee_share_of_margin`): the same fee is a larger
 share of a smaller margin. The second holds the position at its entry price while funding
 is paid every 8 hours (:func:`~marginlab.engine.hold_with_funding`): the isolated margin
-pays it, so its liquidation price creeps toward entry day by day, while in cross the
-whole wallet pays and its price barely moves. Each number is the engine's; the fee and
+pays it, so its liquidation price creeps toward entry day by day and the margin left
+shrinks by a large share of itself; in cross the wallet pays the same USDT, which moves
+its price by as much but from much further away and takes a small share of the wallet.
+Each number is the engine's; the fee and
 funding rates are the engine's parameters (``Account.fee_rate``, the funding ``rate``).
 """
 
