@@ -130,6 +130,10 @@ def test_hold_with_funding_guide_creeps_toward_entry_by_hand():
     assert moved["isolated"][90] - moved["isolated"][0] == pytest.approx(
         moved["cross"][90] - moved["cross"][0], rel=1e-9
     )  # the same 180 USDT paid moves both by 180/(Q·0.996): closer to entry in isolated
+    # docs/formulas.md §7: 9 % of the isolated margin, 1.8 % of the cross wallet.
+    assert round(cross.liquidation_price[90], 2) == 30_662.65
+    assert round(hold.liquidation_price[90], 2) == 54_759.04
+    assert (round(hold.paid_share[90], 6), round(cross.paid_share[90], 6)) == (0.09, 0.018)
 
 
 def test_hold_with_funding_payment_above_the_margin_liquidates_by_funding():

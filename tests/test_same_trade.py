@@ -128,6 +128,15 @@ def test_leverage_curve_guide_refuses_1x_and_nothing_else():
     assert abs(curve.distance_rate[9] - 0.0963855) < 1e-7
 
 
+def test_leverage_curve_numbers_of_the_formulas_doc():
+    # docs/formulas.md §11: 20,000 USDT long from 60,000, 10,000 wallet.
+    levs = [2, 10, 20, 125]
+    isolated = Trade().leverage_curve("isolated", levs).liquidation_price.round(2).tolist()
+    cross = Trade().leverage_curve("cross", levs).liquidation_price.round(2).tolist()
+    assert isolated == [30_120.48, 54_216.87, 57_228.92, 59_759.04]
+    assert cross == [30_120.48] * 4
+
+
 def test_leverage_curve_on_a_symbol_with_a_position_is_refused():
     with pytest.raises(MarginError, match="already holds a position"):
         guide_account("cross").leverage_curve(
