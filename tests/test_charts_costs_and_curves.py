@@ -57,7 +57,7 @@ def test_loss_curve_guide_same_above_isolated_liquidation_then_parts():
     # The markers hold the engine's numbers at the mark: isolated 2,000, cross 3,333.33.
     assert list(find_trace(chart.figure, "now-isolated").y) == [2_000.0]
     assert abs(find_trace(chart.figure, "now-cross").y[0] - 10_000 / 3) < 1e-9
-    assert find_trace(chart.figure, "liquidation-isolated").text[0].startswith("Isolated")
+    assert find_trace(chart.figure, "liquidation-isolated").text[1].startswith("Isolated")
 
 
 def test_loss_curve_short_parts_above_the_isolated_price():

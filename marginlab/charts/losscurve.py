@@ -90,7 +90,9 @@ def _traces() -> list[TraceData]:
     ]
     for mode in MODES:
         name, color = palette.MODE_NAMES[mode], palette.MODE_COLORS[mode]
-        where = "top right" if mode == "cross" else "top left"
+        # Cross's label at the foot of its line, isolated's at the top: apart even when
+        # the two prices are close (the curves pass neither corner).
+        where = "top right" if mode == "cross" else "bottom left"
         traces.append(
             _common.line_trace(
                 f"liquidation-{mode}",
@@ -179,7 +181,7 @@ def _data(curve: LossCurve) -> tuple[list[TraceData], str]:
             {
                 "x": points([lp, lp] if shown else [np.nan, np.nan]),
                 "y": points([low, high]),
-                "text": [fmt.wrap(label, 22), ""],  # at the bottom: clear of the curves
+                "text": [fmt.wrap(label, 22), ""][:: 1 if mode == "cross" else -1],
             }
         )
     mark = curve.mark_price
