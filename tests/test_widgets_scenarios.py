@@ -24,13 +24,12 @@ from marginlab.charts import (
     find_trace,
     outcomes_figure,
 )
-from marginlab.engine import replay
+from marginlab.engine import MODES, replay
 from marginlab.scenarios import WHEN_TO_USE, when_to_use
 from marginlab.widgets.scenarios import WhenToUseWidget
 
 DAY_TRADE = "high_leverage_short_term"  # 24 hourly steps, favours isolated
 WEEK_TEST = "strategy_with_limited_capital"  # 168 hourly steps, favours isolated
-MODES = ("cross", "isolated")
 
 
 def engine_replays(name: str, path: int, **options) -> dict:
