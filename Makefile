@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# JupyterHub's proxy, from npm, for the hub test (tests/test_hub.py): project-local.
+PROXY_VERSION := 5.3.0
+PROXY  := $(VENV)/node_modules/.bin/configurable-http-proxy
 
 .PHONY: lab test install bench lint present clean binder-check lessons
 
@@ -17,7 +20,16 @@ $(STAMP): $(BIN)/python pyproject.toml binder/requirements.txt requirements-test
 	$(BIN)/python -m pip install --quiet -r binder/requirements.txt -r requirements-test.txt -e ".[lab,test]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+# Without npm the hub test skips (CI installs npm first and makes the test mandatory).
+$(PROXY): | $(BIN)/python
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --prefix $(VENV) --no-save --no-audit --no-fund --loglevel=error \
+			configurable-http-proxy@$(PROXY_VERSION); \
+	else \
+		echo "npm not found: the JupyterHub test will skip (apt-get install npm)"; \
+	fi
+
+install: $(STAMP) $(PROXY)
 
 # JupyterLab refuses to run as root unless told; containers often run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -28,7 +40,7 @@ lab: $(STAMP)
 present: $(STAMP)
 	$(BIN)/marginlab present
 
-test: $(STAMP)
+test: $(STAMP) $(PROXY)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -10,6 +10,7 @@ Q = 20,000 / 60,000 = 1/3 BTC):
 
 import json
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -309,6 +310,61 @@ def test_lab_existing_copy_kept(monkeypatch, capsys, tmp_path, fake_lessons):
         cli.main(["lab", "--dir", str(dest)])
     assert (dest / "01-isolated.ipynb").read_text() == "my answers"
     assert f"Using your copy in {dest}" in capsys.readouterr().out
+
+
+@pytest.fixture
+def taken_port():
+    """A port on 127.0.0.1 that another program listens on for the test's duration."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def test_lab_requested_port_taken_exits_2_saying_so(capsys, tmp_path, fake_lessons, taken_port):
+    code, out, err = _run(capsys, "lab", "--dir", str(tmp_path / "mine"), "--port", str(taken_port))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"marginlab lab: error: port {taken_port} on 127.0.0.1 is taken by another program "
+        "(another JupyterLab?); stop it, or choose another port with --port"
+    ]
+    assert not (tmp_path / "mine").exists()
+
+
+def test_lab_requested_free_port_is_used_and_never_moved(monkeypatch, tmp_path, fake_lessons):
+    monkeypatch.setattr(cli.os, "execv", _fake_execv)
+    monkeypatch.setattr(cli.os, "name", "posix")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(_Exec) as started:
+        cli.main(["lab", "--dir", str(tmp_path / "mine"), "--port", str(port)])
+    command = started.value.args[0]
+    assert f"--ServerApp.port={port}" in command
+    assert "--ServerApp.port_retries=0" in command
+
+
+def test_lab_default_port_taken_says_which_port_it_uses(
+    monkeypatch, capsys, tmp_path, fake_lessons, taken_port
+):
+    monkeypatch.setattr(cli.os, "execv", _fake_execv)
+    monkeypatch.setattr(cli.os, "name", "posix")
+    monkeypatch.setattr(cli, "DEFAULT_LAB_PORT", taken_port)
+    with pytest.raises(_Exec) as started:
+        cli.main(["lab", "--dir", str(tmp_path / "mine")])
+    command = started.value.args[0]
+    (port,) = [int(c.split("=")[1]) for c in command if c.startswith("--ServerApp.port=")]
+    assert port > taken_port
+    assert "--ServerApp.port_retries=0" in command
+    err = capsys.readouterr().err
+    assert f"port {taken_port} on 127.0.0.1 is taken; using port {port}" in err
+
+
+def test_lab_host_not_on_this_machine_exits_2_one_line(capsys, tmp_path, fake_lessons):
+    code, _, err = _run(capsys, "lab", "--dir", str(tmp_path), "--host", "no-such-host.invalid")
+    assert code == 2
+    assert err.count("\n") == 1
+    assert err.startswith("marginlab lab: error: cannot serve on host 'no-such-host.invalid'")
 
 
 # ---------------------------------------------------------------------------- present

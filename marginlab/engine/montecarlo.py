@@ -25,15 +25,18 @@ import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from marginlab.engine import _simulation as rules
 from marginlab.engine.account import Account, Position
 from marginlab.engine.errors import MarginError
 from marginlab.engine.liquidation import tiered_liquidation_price
 from marginlab.engine.tiers import Tier, TierTable
+
+if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
+    import pandas as pd
 
 _CHUNK_CELLS = 1 << 17  # (paths x steps) per window: temporaries of ~1 MB
 _EPS = 1e-9  # thresholds widened by this fraction; the exact margin-ratio check decides
@@ -105,6 +108,8 @@ class SimulationResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per path: final wallet and equity, fees, funding, and per-position columns."""
+        import pandas as pd
+
         data: dict[str, np.ndarray] = {
             "final_wallet_usdt": self.final_wallet_usdt,
             "final_equity_usdt": self.final_equity_usdt,

@@ -23,13 +23,16 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from marginlab.engine import _validate
 from marginlab.engine.errors import MarginError
 from marginlab.engine.types import Side
+
+if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
+    import pandas as pd
 
 HOURS_PER_YEAR = 365.0 * 24.0
 
@@ -602,6 +605,7 @@ def load_prices(source: object, *, min_rows: int = 2) -> pd.DataFrame:
     Rows are numbered from 1 (the first data row); for a CSV file the line number
     (header = line 1) is given too.
 
+    >>> import pandas as pd
     >>> frame = pd.DataFrame({"timestamp": ["2024-01-01", "2024-01-02"], "close": [42000, 43000]})
     >>> load_prices(frame)["close"].tolist()
     [42000.0, 43000.0]
@@ -611,6 +615,8 @@ def load_prices(source: object, *, min_rows: int = 2) -> pd.DataFrame:
     ...     print(error)  # doctest: +ELLIPSIS
     timestamp must increase from row to row: row 2 (2024-01-01 ...) comes before ...
     """
+    import pandas as pd
+
     minimum = _count(min_rows, "min_rows", 1)
     csv_name: str | None = None
     if isinstance(source, pd.DataFrame):
@@ -691,6 +697,8 @@ def _read_text(path: str, csv_name: str) -> str:
 
 
 def _price_column(column: pd.Series, name: str, csv_name: str | None) -> np.ndarray:
+    import pandas as pd
+
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
     for position in np.flatnonzero(~np.isfinite(values) | (values <= 0)):
         where = _describe_row(int(position), csv_name)
@@ -733,6 +741,8 @@ def _check_ohlc(prices: dict[str, np.ndarray], csv_name: str | None) -> None:
 
 
 def _timestamps(column: pd.Series, csv_name: str | None) -> pd.Index:
+    import pandas as pd
+
     missing = column.isna() | column.astype(str).str.strip().eq("")
     if missing.any():
         i = int(np.flatnonzero(missing.to_numpy())[0])

@@ -25,13 +25,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from marginlab.engine import _simulation as rules
 from marginlab.engine.account import Account, AccountState, Position
 from marginlab.engine.errors import MarginError
+
+if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
+    import pandas as pd
 
 EVENT_KINDS: tuple[str, ...] = (
     "funding",
@@ -108,6 +111,8 @@ class ReplayResult:
 
     def events_frame(self) -> pd.DataFrame:
         """The events as a DataFrame (one row per event)."""
+        import pandas as pd
+
         columns = ["step", "kind", "symbol", "amount_usdt", "price", "mark_price"]
         return pd.DataFrame([e.__dict__ for e in self.events], columns=columns)
 
@@ -135,6 +140,8 @@ class ReplayResult:
 
 
 def _path(values: object, name: str) -> tuple[np.ndarray, pd.Index | None]:
+    import pandas as pd
+
     index = None
     if isinstance(values, pd.Series):
         if not isinstance(values.index, pd.RangeIndex):
@@ -252,6 +259,8 @@ def replay(
     >>> wick.stopped_at, wick.liquidated_at, round(wick.final_equity_usdt, 2)
     ({'BTCUSDT': 2}, {'BTCUSDT': -1}, 8000.0)
     """
+    import pandas as pd
+
     if not isinstance(account, Account):
         raise TypeError(f"account must be an Account, got {type(account).__name__}")
     paths, index = _prices(account, prices)

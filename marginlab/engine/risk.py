@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from marginlab.engine import _validate
 from marginlab.engine.account import Account
 from marginlab.engine.errors import MarginError
 from marginlab.engine.montecarlo import SimulationResult, simulate_paths
 from marginlab.engine.types import MarginMode, Side
+
+if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
+    import pandas as pd
 
 RISK_MODES: tuple[str, ...] = ("cross", "isolated", "cross_stop", "isolated_stop")
 """Modes :func:`risk_summary` knows: a margin mode, optionally with a stop-loss."""
@@ -195,6 +197,8 @@ def risk_summary(
     ([0.0, 0.5], [-1000.0, 2000.0])
     """
     settings = {name: value for name, value in locals().items() if name in _SETTINGS}
+    import pandas as pd
+
     rows = []
     for leverage, mode, account, result in _runs(prices, leverages, **settings):
         figures = summarize(result, wallet_balance)
@@ -232,6 +236,8 @@ def risk_outcomes(prices: np.ndarray, leverages: Sequence[float], **settings: An
     defaults = inspect.signature(risk_summary).parameters
     settings = {name: settings.get(name, defaults[name].default) for name in _SETTINGS}
     wallet_balance = settings["wallet_balance"]
+    import pandas as pd
+
     frames = []
     for leverage, mode, _account, result in _runs(prices, leverages, **settings):
         frames.append(

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from marginlab.engine import (
     MODES,
@@ -33,6 +33,9 @@ from marginlab.engine import (
     teaching_path,
 )
 from marginlab.engine.errors import MarginError
+
+if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
+    import pandas as pd
 
 CRASHES = {"volatility": 0.8, "jump_intensity": 6.0, "jump_mean": -0.08, "jump_std": 0.04}
 """BTC-like paths with crashes (about −7.7 % each, six a year), hourly steps."""
@@ -81,6 +84,8 @@ class WhenToUse:
 
     def compare(self, **options: object) -> pd.DataFrame:
         """One row per mode with :func:`~marginlab.engine.summarize`'s figures (vs the deposit)."""
+        import pandas as pd
+
         rows = {
             mode: summarize(self.simulate(mode, **options), self.wallet_balance) for mode in MODES
         }

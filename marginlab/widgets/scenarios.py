@@ -21,11 +21,10 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 import numpy as np
-import pandas as pd
 
 from marginlab.charts import (
     Chart,
@@ -51,6 +50,9 @@ from marginlab.scenarios import WHEN_TO_USE, WhenToUse, when_to_use
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget, shown
 from marginlab.widgets.controls import dropdown, int_slider
+
+if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
+    import pandas as pd
 
 __all__ = ["WhenToUseWidget"]
 
@@ -99,6 +101,8 @@ def _first(steps_by_key: Mapping[str, np.ndarray], path: int) -> int | None:
 
 def _risk(scenario: WhenToUse) -> _Risk:
     """Both modes on every path, once; the table is :meth:`WhenToUse.compare`'s."""
+    import pandas as pd
+
     simulations, equity, ratio = {}, {}, {}
     for mode in MODES:
         result = scenario.simulate(mode)

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from marginlab.charts import format as fmt
 from marginlab.engine import Account
 from marginlab.scenarios import GUIDE, guide_account, two_positions_account, when_to_use
 from marginlab.scenarios.guide import NEIGHBOUR_LOSING_MARKS, losing_neighbour_account
 from marginlab.widgets.quiz import Choice, Mistake, Numeric, Question, Quiz
+
+if TYPE_CHECKING:  # pandas is imported where a table is built (lesson kernels stay small)
+    import pandas as pd
 
 __all__ = ["LESSON_QUESTIONS", "questions", "self_check"]
 

@@ -29,7 +29,6 @@ from typing import Any
 
 import ipywidgets
 import numpy as np
-import pandas as pd
 
 from marginlab import charts
 from marginlab.charts import format as fmt
@@ -480,6 +479,14 @@ class StopLossWidget(LessonWidget):
     expected_loss = shown(lambda st: st.row["mean_loss_usdt"], "Mean loss, USDT.")
     model = shown(lambda st: MODELS[st.model], "The random paths' model (a PathModel).")
     risk = shown(
-        lambda st: pd.DataFrame.from_dict(dict(st.odds), orient="index").rename_axis("strategy"),
+        lambda st: _odds_table(st.odds),
         "Monte Carlo figures per strategy (summarize's columns; loss against the deposit).",
     )
+
+
+def _odds_table(odds: Mapping[str, Mapping[str, float]]) -> Any:
+    """The strategies' figures as a pandas table (pandas loads only here: most lessons
+    never build a table)."""
+    import pandas as pd
+
+    return pd.DataFrame.from_dict(dict(odds), orient="index").rename_axis("strategy")
