@@ -15,10 +15,11 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from marginlab.engine import MODES as ENGINE_MODES
 from marginlab.engine import Account, MarginError, MarginMode, Position, Side
 from marginlab.scenarios import GUIDE, GuideExample, guide_account
 
-MODES = ("isolated", "cross")
+MODES: tuple[str, ...] = tuple(m.value for m in reversed(ENGINE_MODES))  # isolated first
 # Relative step past the liquidation price at which the engine is asked to liquidate:
 # far below a cent at any price, far above floating-point noise.
 _NUDGE = 1e-9

@@ -578,18 +578,11 @@ def test_load_prices_refuses_what_it_would_read_wrongly(tmp_path):
 def test_calc_charts_and_widgets_refuse_with_margin_errors_too():
     # one error family beyond the engine: the calculator and a chart builder
     from marginlab.calc import calculate, parse_neighbour
-    from marginlab.charts import price_ladder_figure
+    from marginlab.charts import Ladder
 
     with pytest.raises(MarginError, match="neighbour must look like SYMBOL:SIDE:QUANTITY@ENTRY"):
         parse_neighbour("ETH:long")
     with pytest.raises(MarginError, match="modes must name at least one"):
         calculate(modes=())
-    with pytest.raises(MarginError):
-        price_ladder_figure(
-            entry_price=-1.0,
-            mark_price=60_000.0,
-            cross_liquidation_price=30_000.0,
-            isolated_liquidation_price=54_000.0,
-            cross_bankruptcy_price=30_000.0,
-            isolated_bankruptcy_price=54_000.0,
-        )
+    with pytest.raises(MarginError, match="entry_price must be greater than 0"):
+        Ladder({}, mark_price=60_000.0, entry_price=-1.0, side="long")

@@ -61,9 +61,22 @@ def _uses(text: str, spelling: str) -> bool:
 
 
 def test_glossary_has_the_terms_a_beginner_needs() -> None:
-    wanted = {"mark price", "last price", "notional", "margin ratio", "maintenance margin",
-              "bracket", "equity", "unrealized PnL", "bankruptcy price", "ROE", "hedge mode",
-              "funding", "insurance fund", "ADL"}
+    wanted = {
+        "mark price",
+        "last price",
+        "notional",
+        "margin ratio",
+        "maintenance margin",
+        "bracket",
+        "equity",
+        "unrealized PnL",
+        "bankruptcy price",
+        "ROE",
+        "hedge mode",
+        "funding",
+        "insurance fund",
+        "ADL",
+    }
     assert wanted <= set(TERMS)
 
 

@@ -545,3 +545,38 @@ def test_simulate_last_prices_must_match_the_marks():
         simulate_paths(single("isolated"), prices, last_prices={"BTCUSDT": np.ones((2, 4))})
     with pytest.raises(ValueError, match=r"prices\['ETHUSDT'\]: there is no open position"):
         simulate_paths(single("isolated"), {**prices, "ETHUSDT": np.ones((2, 3))})
+
+
+# ----------------------------------------------------------------- simulated_timelines
+@pytest.mark.parametrize("mode", ["cross", "isolated"])
+@pytest.mark.parametrize("stops", [None, {"BTCUSDT": 55_000.0}], ids=["no-stop", "btc-stop"])
+def test_simulated_timelines_equal_replay_path_by_path(mode, stops):
+    from marginlab.engine import simulated_timelines
+
+    account = Account(wallet_balance=10_000).set_margin_mode("BTCUSDT", mode)
+    account = account.set_margin_mode("ETHUSDT", mode)
+    account = account.open("BTCUSDT", side="long", price=60_000, leverage=20, margin=1_500)
+    account = account.open("ETHUSDT", side="short", price=3_000, leverage=20, margin=1_500)
+    prices = correlated_gbm_paths(
+        {"BTCUSDT": 60_000, "ETHUSDT": 3_000}, 60, 150, correlation=0.2, volatility=1.5, seed=9
+    )
+    result = simulate_paths(account, prices, stops=stops)
+    lines = simulated_timelines(account, prices, result)
+    assert result.liquidated().any() and (~result.liquidated()).any()
+    for path in range(0, 60, 3):
+        one = replay(account, {s: p[path] for s, p in prices.items()}, stops=stops)
+        np.testing.assert_array_equal(lines["equity_usdt"][path], one.timeline["equity_usdt"])
+        for key in one.keys:
+            np.testing.assert_array_equal(
+                lines[f"{key}.margin_ratio"][path], one.timeline[f"{key}.margin_ratio"]
+            )
+
+
+def test_simulated_timelines_refuse_a_result_that_paid_funding():
+    from marginlab.engine import simulated_timelines
+
+    account = single("isolated")
+    prices = {"BTCUSDT": VOLATILE[:5, :40]}
+    result = simulate_paths(account, prices, funding_rate=0.001, funding_interval_steps=8)
+    with pytest.raises(ValueError, match="it paid funding"):
+        simulated_timelines(account, prices, result)

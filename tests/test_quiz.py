@@ -74,8 +74,13 @@ def test_feedback_not_a_number_says_so():
 
 
 def test_choice_accepts_index_or_text_and_names_mistakes():
-    q = Choice("Which can lose the whole account?", ("Isolated", "Cross"), 1, "Cross.",
-               mistakes=((0, "Isolated loses only its margin."),))
+    q = Choice(
+        "Which can lose the whole account?",
+        ("Isolated", "Cross"),
+        1,
+        "Cross.",
+        mistakes=((0, "Isolated loses only its margin."),),
+    )
     assert q.is_correct(1) and q.is_correct("Cross") and not q.is_correct("Isolated")
     assert feedback(q, "Isolated")[1] == "Not quite. Isolated loses only its margin. Try again."
 

@@ -24,7 +24,9 @@ from marginlab.widgets.show import (
 @pytest.fixture
 def chart() -> charts.Chart:
     return charts.loss_at_liquidation_figure(
-        wallet_balance_usdt=10_000.0, cross_loss_usdt=9_000.0, isolated_loss_usdt=2_000.0
+        charts.LossBars(
+            10_000.0, {"cross": 9_000.0, "isolated": 2_000.0}, {"cross": True, "isolated": True}
+        )
     )
 
 
@@ -50,9 +52,7 @@ def test_show_outside_voila_displays_the_plotly_json_bundle(chart, displayed, mo
     assert args == (static_bundle(chart),) and kwargs == {"raw": True}
 
 
-def test_show_in_voila_displays_a_shared_figure_widget_of_the_chart(
-    chart, displayed, monkeypatch
-):
+def test_show_in_voila_displays_a_shared_figure_widget_of_the_chart(chart, displayed, monkeypatch):
     monkeypatch.setenv(VOILA_KERNEL_ENV, "0d9c5c70-2888-453e-88b3-707fdc9e019b")
     assert in_voila()
     show(chart)
@@ -123,6 +123,8 @@ def test_prose_displays_dedented_markdown(displayed) -> None:
         Liquidation at **54,216.87**.
     """)
     [((bundle,), kwargs)] = displayed
-    assert bundle == {"text/markdown": "Liquidation at **54,216.87**.",
-                      "text/plain": "Liquidation at **54,216.87**."}
+    assert bundle == {
+        "text/markdown": "Liquidation at **54,216.87**.",
+        "text/plain": "Liquidation at **54,216.87**.",
+    }
     assert kwargs == {"raw": True}

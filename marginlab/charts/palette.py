@@ -25,6 +25,7 @@ GREY = "#7F7F7F"  # neutral, for reference lines
 CROSS = BLUE
 ISOLATED = ORANGE
 ISOLATED_STOP = BLUISH_GREEN  # "isolated with a stop-loss" in Monte Carlo outcomes
+CROSS_STOP = SKY_BLUE  # "cross with a stop-loss"
 
 # Price levels and events.
 ENTRY = GREY

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from marginlab.engine import _validate
-from marginlab.engine.errors import InsufficientMarginError, MarginError, ModeSwitchError
+from marginlab.engine import _validate, errors
+from marginlab.engine.errors import InsufficientMarginError, MarginError
 from marginlab.engine.liquidation import (
     bankruptcy_price,
     hedge_liquidation_price,
@@ -162,6 +162,40 @@ class MaxOpen:
     limited_by: str
 
 
+@dataclass(frozen=True, eq=False)
+class LeverageCurve:
+    """One order (a notional in USDT) at every leverage of a grid (:meth:`Account.leverage_curve`).
+
+    Arrays have one value per ``leverage``: ``liquidation_price`` (USDT; NaN where no
+    positive price liquidates it, or where the order is refused), ``backing_usdt`` (what
+    would back it: the margin ``notional / leverage`` when isolated, the cross wallet when
+    cross), and why the account would refuse it: ``refused_by_balance`` (the margin plus
+    the opening fee exceed the available balance) and ``refused_by_bracket`` (the
+    leverage is above the maximum of the notional's bracket).
+    """
+
+    symbol: str
+    side: Side
+    margin_mode: MarginMode
+    entry_price: float
+    notional_usdt: float
+    leverage: np.ndarray
+    liquidation_price: np.ndarray
+    backing_usdt: np.ndarray
+    refused_by_balance: np.ndarray
+    refused_by_bracket: np.ndarray
+
+    @property
+    def refused(self) -> np.ndarray:
+        """Where the account refuses the order (either reason)."""
+        return self.refused_by_balance | self.refused_by_bracket
+
+    @property
+    def distance_rate(self) -> np.ndarray:
+        """``|liquidation − entry| / entry``: how far the price may move, a fraction."""
+        return np.abs(self.liquidation_price - self.entry_price) / self.entry_price
+
+
 @dataclass(frozen=True)
 class PositionState:
     """One position evaluated at a mark price. Money in USDT; ratios are fractions."""
@@ -192,6 +226,7 @@ class AccountState:
     available_balance: float
     cross_margin_ratio: float  # 0 when there is no cross position
     positions: tuple[PositionState, ...]
+    isolated_margin: float = 0.0  # assigned to isolated positions: wallet − cross wallet
 
 
 @dataclass(frozen=True)
@@ -457,22 +492,12 @@ class Account:
             available_balance=cross_balance - cross_im,
             cross_margin_ratio=cross_ratio,
             positions=tuple(states),
+            isolated_margin=self.isolated_margin_total,
         )
 
-    def cross_margin_ratio(self, marks: Mapping[str, object] | None = None) -> float | np.ndarray:
-        """The cross pool's margin ratio at marks that may be arrays: a whole grid at once.
-
-        ``Σ MM / (cross wallet + Σ uPnL)`` over the cross positions, each at its symbol's
-        mark (arrays broadcast together; a symbol left out is at its entry price): the
-        value ``state(marks).cross_margin_ratio`` gives at each point, with the same
-        arithmetic. ``inf`` where the pool's margin balance is 0 or less; 0 with no cross
-        position. For a chart of the ratio over a grid of prices (docs/formulas.md §1).
-
-        >>> from marginlab.scenarios import two_positions_account
-        >>> acct = two_positions_account("cross")  # BTC long 2,000 at 10x, ETH short 1,000
-        >>> acct.cross_margin_ratio({"BTCUSDT": np.array([60_000.0, 40_000.0])}).round(4).tolist()
-        [0.012, 0.028]
-        """
+    def _mark_arrays(self, marks: Mapping[str, object] | None) -> dict[str, np.ndarray]:
+        """Marks that may be arrays, validated like :meth:`_marks` (a symbol left out: its
+        positions at their entry prices)."""
         held = {p.symbol for p in self.positions}
         at: dict[str, np.ndarray] = {}
         for name, value in (marks or {}).items():
@@ -489,29 +514,86 @@ class Account:
                     f"{float(arr[~((arr > 0) & (arr < np.inf))].flat[0])!r}"
                 )
             at[symbol] = arr
+        return at
+
+    def _array_terms(self, position: Position, at: Mapping[str, np.ndarray]) -> tuple:
+        """(unrealized PnL, maintenance margin) of a position at marks that may be arrays."""
+        mark = at.get(position.symbol, np.asarray(position.entry_price))
+        table = self.tiers(position.symbol)
+        notional = position.quantity * mark
+        if notional.max() > table.max_notional:
+            raise MarginError(
+                f"marks[{position.symbol!r}]: a mark of {float(mark.max()):,.2f} puts the "
+                f"{position.symbol} notional above the last bracket cap "
+                f"{table.max_notional:,.0f} USDT"
+            )
+        rate, amount = table.maintenance_terms(notional)
+        return position.unrealized_pnl(mark), notional * rate - amount
+
+    def cross_margin_ratio(self, marks: Mapping[str, object] | None = None) -> float | np.ndarray:
+        """The cross pool's margin ratio at marks that may be arrays: a whole grid at once.
+
+        ``Σ MM / (cross wallet + Σ uPnL)`` over the cross positions, each at its symbol's
+        mark (arrays broadcast together; a symbol left out is at its entry price): the
+        value ``state(marks).cross_margin_ratio`` gives at each point, with the same
+        arithmetic. ``inf`` where the pool's margin balance is 0 or less; 0 with no cross
+        position. For a chart of the ratio over a grid of prices (docs/formulas.md §1).
+
+        >>> from marginlab.scenarios import two_positions_account
+        >>> acct = two_positions_account("cross")  # BTC long 2,000 at 10x, ETH short 1,000
+        >>> acct.cross_margin_ratio({"BTCUSDT": np.array([60_000.0, 40_000.0])}).round(4).tolist()
+        [0.012, 0.028]
+        """
+        at = self._mark_arrays(marks)
         cross = [p for p in self.positions if not p.is_isolated]
         if not cross:
             return 0.0
+        upnl, mm = self._pool_terms(cross, at)
+        ratio = _ratios(mm, self.cross_wallet_balance + upnl)
+        return float(ratio) if ratio.ndim == 0 else ratio
+
+    def _pool_terms(self, positions: list[Position], at: Mapping[str, np.ndarray]) -> tuple:
+        """(Σ uPnL, Σ maintenance margin) of ``positions``, broadcast to one shape."""
         upnl: object = 0.0
         mm: object = 0.0
-        for p in cross:
-            mark = at.get(p.symbol, np.asarray(p.entry_price))
-            table = self.tiers(p.symbol)
-            notional = p.quantity * mark
-            if notional.max() > table.max_notional:
-                raise MarginError(
-                    f"marks[{p.symbol!r}]: a mark of {float(mark.max()):,.2f} puts the "
-                    f"{p.symbol} notional above the last bracket cap "
-                    f"{table.max_notional:,.0f} USDT"
-                )
-            rate, amount = table.maintenance_terms(notional)
-            upnl = upnl + p.unrealized_pnl(mark)
-            mm = mm + (notional * rate - amount)
-        balance = self.cross_wallet_balance + np.asarray(upnl)
-        mm = np.broadcast_to(mm, balance.shape) if np.ndim(mm) < balance.ndim else np.asarray(mm)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(balance > 0, mm / np.where(balance > 0, balance, 1.0), np.inf)
-        return float(ratio) if ratio.ndim == 0 else ratio
+        for p in positions:
+            p_upnl, p_mm = self._array_terms(p, at)
+            upnl, mm = upnl + p_upnl, mm + p_mm
+        upnl, mm = np.broadcast_arrays(np.asarray(upnl, dtype=float), np.asarray(mm, dtype=float))
+        return upnl, mm
+
+    def wallet_loss(self, marks: Mapping[str, object] | None = None) -> float | np.ndarray:
+        """What the wallet stands to lose (USDT) at marks that may be arrays: a curve at once.
+
+        At each point every scope whose margin ratio is at or above 100 % is liquidated
+        and loses what backs it, as :meth:`liquidate` (an isolated position its margin;
+        the cross pool its whole cross wallet); every position still open counts its
+        running loss, −uPnL (negative: a gain). So it is
+        ``liquidate(marks).loss_usdt − Σ uPnL of the positions left open``, and it shows
+        where the two modes part: until the isolated position is liquidated the same
+        trade is down exactly the same in both. Marks as in :meth:`cross_margin_ratio`.
+
+        >>> from marginlab.scenarios import guide_account
+        >>> marks = {"BTCUSDT": np.array([66_000.0, 57_000.0, 54_000.0, 30_000.0])}
+        >>> guide_account("isolated").wallet_loss(marks).round(2).tolist()
+        [-2000.0, 1000.0, 2000.0, 2000.0]
+        >>> guide_account("cross").wallet_loss(marks).round(2).tolist()
+        [-2000.0, 1000.0, 2000.0, 10000.0]
+        """
+        at = self._mark_arrays(marks)
+        loss: object = 0.0
+        for p in self.positions:
+            if p.is_isolated:
+                upnl, mm = self._array_terms(p, at)
+                gone = _ratios(mm, p.isolated_margin + upnl) >= 1
+                loss = loss + np.where(gone, p.isolated_margin, -upnl)
+        cross = [p for p in self.positions if not p.is_isolated]
+        if cross:
+            upnl, mm = self._pool_terms(cross, at)
+            gone = _ratios(mm, self.cross_wallet_balance + upnl) >= 1
+            loss = loss + np.where(gone, self.cross_wallet_balance, -upnl)
+        result = np.asarray(loss, dtype=float)
+        return float(result) if result.ndim == 0 else result
 
     def position_state(
         self, symbol: str, marks: Marks | None = None, side: object = None
@@ -725,7 +807,7 @@ class Account:
         load_tiers(name)
         new_mode = MarginMode.parse(mode)
         if self.positions_of(name) and new_mode is not self.margin_mode(name):
-            raise ModeSwitchError(
+            raise errors.ModeSwitchError(
                 f"mode: cannot switch {name} to {new_mode} while a position is open on it; "
                 "close it, switch, then re-open (other symbols are unaffected)"
             )
@@ -738,7 +820,7 @@ class Account:
         if not isinstance(enabled, bool):
             raise TypeError(f"enabled must be True or False, got {enabled!r}")
         if self.positions and enabled != self.hedge_mode:
-            raise ModeSwitchError(
+            raise errors.ModeSwitchError(
                 "hedge_mode: cannot change position mode while positions are open"
             )
         return replace(self, hedge_mode=enabled)
@@ -771,25 +853,35 @@ class Account:
         leverage: float,
         margin: float | None = None,
         quantity: float | None = None,
+        notional: float | None = None,
     ) -> Account:
         """Open (or add to, or in one-way mode reduce) a position with a market order.
 
-        Give exactly one of ``margin`` (USDT of initial margin) or ``quantity`` (base
-        units). The notional is ``quantity × price`` and the initial margin
-        ``notional / leverage``; it must be available in the cross pool (isolated margin
-        leaves the pool). Leverage must be within the bracket's maximum for the
-        resulting notional. In one-way mode an order on the opposite side reduces the
-        position (and flips it if larger); in hedge mode it opens the other leg.
+        Give exactly one of ``margin`` (USDT of initial margin), ``quantity`` (base units)
+        or ``notional`` (USDT: the position's size, as an exchange's order form takes it;
+        the margin then follows as ``notional / leverage``). The notional is
+        ``quantity × price`` and the initial margin ``notional / leverage``; it must be
+        available in the cross pool (isolated margin leaves the pool). Leverage must be
+        within the bracket's maximum for the resulting notional. In one-way mode an order
+        on the opposite side reduces the position (and flips it if larger); in hedge mode
+        it opens the other leg.
+
+        >>> acct = Account(wallet_balance=10_000).set_margin_mode("BTCUSDT", "isolated")
+        >>> acct.open("BTCUSDT", side="long", price=60_000, leverage=20, notional=20_000
+        ...     ).position("BTCUSDT").isolated_margin
+        1000.0
         """
         name = _validate.symbol(symbol)
         table = load_tiers(name)
         direction = Side.parse(side)
         fill = _validate.positive(price, "price", " USDT")
         lev = self._leverage(name, table, leverage)
-        if (margin is None) == (quantity is None):
-            raise MarginError("margin, quantity: give exactly one of them")
-        if quantity is None:
+        if sum(value is not None for value in (margin, quantity, notional)) != 1:
+            raise MarginError("margin, quantity, notional: give exactly one of them")
+        if margin is not None:
             qty = _validate.positive(margin, "margin", " USDT") * lev / fill
+        elif notional is not None:
+            qty = _validate.positive(notional, "notional", " USDT") / fill
         else:
             qty = _validate.positive(quantity, "quantity", " (base units)")
 
@@ -818,13 +910,13 @@ class Account:
             )
         notional = total_qty * price
         if notional > table.max_notional:
-            raise MarginError(
+            raise errors.BracketError(
                 f"quantity: the position notional {notional:,.2f} USDT exceeds the largest "
                 f"bracket cap {table.max_notional:,.0f} USDT for {name}"
             )
         allowed = table.max_leverage(notional)
         if lev > allowed:
-            raise MarginError(
+            raise errors.BracketError(
                 f"leverage must be at most {allowed:g}x for a {name} notional of "
                 f"{notional:,.2f} USDT (bracket {table.lookup(notional).bracket}), got {lev:g}x"
             )
@@ -1115,6 +1207,116 @@ class Account:
             limited_by="balance" if by_balance < by_bracket else "bracket",
         )
 
+    def leverage_curve(
+        self,
+        symbol: str,
+        *,
+        side: object,
+        price: float,
+        notional: float,
+        leverages: object,
+        marks: Marks | None = None,
+    ) -> LeverageCurve:
+        """The same order at every leverage of a grid: its liquidation price, and whether
+        this account would open it (docs/formulas.md §11).
+
+        The order is ``open(symbol, side=side, price=price, notional=notional,
+        leverage=L)`` for each ``L`` in ``leverages`` (1 up to the symbol's maximum), in
+        the account's mode for ``symbol``, which must hold no position yet. Each
+        liquidation price is what that ``open`` would give, with the same arithmetic:
+        isolated, the margin ``notional / L`` backs it (the price moves toward entry as
+        ``L`` rises); cross, the cross wallet does (less the opening fee), the same at
+        every leverage. The other cross positions count at ``marks`` (default: entry).
+
+        >>> acct = Account(wallet_balance=10_000)
+        >>> curve = acct.leverage_curve("BTCUSDT", side="long", price=60_000,
+        ...     notional=20_000, leverages=[1, 2, 10, 125])
+        >>> curve.refused_by_balance.tolist(), curve.liquidation_price.round(2).tolist()
+        ([True, False, False, False], [nan, 30120.48, 30120.48, 30120.48])
+        """
+        name = _validate.symbol(symbol)
+        table = load_tiers(name)
+        direction = Side.parse(side)
+        fill = _validate.positive(price, "price", " USDT")
+        size = _validate.positive(notional, "notional", " USDT")
+        try:
+            lev = np.array(leverages, dtype=float, ndmin=1)
+        except (TypeError, ValueError):
+            raise TypeError(f"leverages must be an array of numbers, got {leverages!r}") from None
+        top = table.tiers[0].max_leverage
+        if lev.ndim != 1 or not (np.all(np.isfinite(lev)) and lev.min() >= 1 and lev.max() <= top):
+            raise MarginError(f"leverages must be 1-D, each between 1 and {top:g} for {name}")
+        if self.positions_of(name):
+            raise MarginError(
+                f"symbol: {name} already holds a position; leverage_curve answers for a new "
+                "order on a symbol without one"
+            )
+        mode = self.margin_mode(name)
+        qty = size / fill
+        initial = qty * fill / lev  # as open() computes the margin
+        fee = qty * fill * self.fee_rate
+        by_balance = initial + fee > self.available_balance(marks) + 1e-9
+        too_large = qty * fill > table.max_notional
+        by_bracket = np.full(lev.shape, True) if too_large else lev > table.max_leverage(qty * fill)
+        other_mm = other_upnl = 0.0
+        if mode is MarginMode.ISOLATED:
+            wallet: object = initial
+        else:  # the cross wallet after open() charged the fee, and the other cross positions
+            at = self._marks(marks)
+            others = [p for p in self.positions if not p.is_isolated]
+            other_mm = sum(self._maintenance(p, self._mark(p, at)) for p in others)
+            other_upnl = sum(p.unrealized_pnl(self._mark(p, at)) for p in others)
+            wallet = (self.wallet_balance - fee) - self.isolated_margin_total
+        backing = np.broadcast_to(
+            np.asarray(wallet, dtype=float) - other_mm + other_upnl, lev.shape
+        )
+        price_at = np.full(lev.shape, math.nan)
+        if not too_large:
+            price_at = np.broadcast_to(
+                tiered_liquidation_price(
+                    table,
+                    side=direction.sign,
+                    quantity=qty,
+                    entry_price=fill,
+                    wallet_balance=wallet,
+                    other_maintenance=other_mm,
+                    other_unrealized_pnl=other_upnl,
+                ),
+                lev.shape,
+            )
+        refused = by_balance | by_bracket
+        return LeverageCurve(
+            symbol=name,
+            side=direction,
+            margin_mode=mode,
+            entry_price=fill,
+            notional_usdt=size,
+            leverage=lev,
+            liquidation_price=np.where(refused, math.nan, price_at),
+            backing_usdt=np.asarray(backing, dtype=float),
+            refused_by_balance=by_balance,
+            refused_by_bracket=by_bracket,
+        )
+
+
+def one_position(account: object, why: str) -> Account:
+    """``account``, checked to be an :class:`Account` holding exactly one position
+    (``why``: what to use instead, for the error message)."""
+    if not isinstance(account, Account):
+        raise TypeError(f"account must be an Account, got {type(account).__name__}")
+    if len(account.positions) != 1:
+        raise MarginError(
+            f"account must hold exactly one position (it holds {len(account.positions)}); {why}"
+        )
+    return account
+
 
 def _ratio(maintenance: float, balance: float) -> float:
     return maintenance / balance if balance > 0 else math.inf
+
+
+def _ratios(maintenance: np.ndarray, balance: np.ndarray) -> np.ndarray:
+    """:func:`_ratio` element by element (``inf`` where the balance is 0 or less)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        safe = np.where(balance > 0, balance, 1.0)
+        return np.where(balance > 0, maintenance / safe, np.inf)

@@ -89,18 +89,16 @@ class SimulationResult:
 
     def liquidated(self, key: str | None = None) -> np.ndarray:
         """Boolean per path: that position (or, with no key, any position) was liquidated."""
-        keys = self.keys if key is None else (key,)
-        out = np.zeros(self.n_paths, dtype=bool)
-        for k in keys:
-            out |= self.liquidated_at[k] >= 0
-        return out
+        return self._happened(self.liquidated_at, key)
 
     def stopped(self, key: str | None = None) -> np.ndarray:
         """Boolean per path: that position (or any position) was closed by its stop-loss."""
-        keys = self.keys if key is None else (key,)
+        return self._happened(self.stopped_at, key)
+
+    def _happened(self, steps: dict[str, np.ndarray], key: str | None) -> np.ndarray:
         out = np.zeros(self.n_paths, dtype=bool)
-        for k in keys:
-            out |= self.stopped_at[k] >= 0
+        for k in self.keys if key is None else (key,):
+            out |= steps[k] >= 0
         return out
 
     @property
@@ -882,3 +880,93 @@ class _Engine:
             start_equity_usdt=self.account.state().margin_balance,
             n_steps=self.n_steps,
         )
+
+
+def simulated_timelines(
+    account: Account, prices: Mapping[str, np.ndarray], result: SimulationResult
+) -> dict[str, np.ndarray]:
+    """Every path's timeline at once, as :func:`~marginlab.engine.replay` records one.
+
+    From a :func:`simulate_paths` ``result`` of ``account`` on ``prices`` (without
+    funding): between two of its events a path's account does not change, so the events
+    the result reports (each position's liquidation or stop step and what it cost) give
+    the wallet at every step, and the marks give the rest. Returns arrays of shape
+    ``(n_paths, n_steps)``: ``"equity_usdt"`` (wallet + unrealized PnL after each step's
+    events) and ``"<key>.margin_ratio"`` per position key (of its scope: itself, or the
+    cross pool; NaN once it is closed), what ``replay(...).timeline`` holds for each path.
+    A widget that shows any path picks a row instead of replaying it.
+
+    >>> from marginlab.scenarios import guide_account
+    >>> paths = np.array([[60_000.0, 55_000.0, 54_000.0, 61_000.0]])
+    >>> acct, prices = guide_account("isolated"), {"BTCUSDT": paths}
+    >>> lines = simulated_timelines(acct, prices, simulate_paths(acct, prices))
+    >>> lines["equity_usdt"].round(2).tolist()
+    [[10000.0, 8333.33, 8000.0, 8000.0]]
+    """
+    if not isinstance(result, SimulationResult):
+        raise TypeError(f"result must be a SimulationResult, got {type(result).__name__}")
+    if np.any(result.funding_usdt != 0):
+        raise MarginError(
+            "result: it paid funding, which changes the account between events; replay a "
+            "path with funding instead"
+        )
+    arrays, n_paths, n_steps = _price_arrays(account, prices)
+    if (n_paths, n_steps) != (result.n_paths, result.n_steps):
+        raise MarginError(
+            f"prices: shape {(n_paths, n_steps)} is not the result's "
+            f"{(result.n_paths, result.n_steps)}"
+        )
+    keys = rules.position_keys(account)
+    if tuple(keys) != tuple(result.keys):
+        raise MarginError(f"result: its positions {result.keys} are not the account's {keys}")
+    steps = np.arange(n_steps)
+    rows = np.arange(n_paths)
+    exits, upnl, maintenance = {}, {}, {}
+    delta = np.zeros((n_paths, n_steps))
+    pool_done = np.zeros(n_paths, dtype=bool)
+    for p, key in zip(account.positions, keys, strict=True):
+        liquidated, stopped = result.liquidated_at[key], result.stopped_at[key]
+        exit_step = np.where(liquidated >= 0, liquidated, np.where(stopped >= 0, stopped, n_steps))
+        exits[key] = exit_step
+        marks = arrays[p.symbol]
+        upnl[key] = p.sign * p.quantity * (marks - p.entry_price)
+        notional = p.quantity * marks
+        rate, amount = account.tiers(p.symbol).maintenance_terms(notional)
+        maintenance[key] = notional * rate - amount
+        # what the wallet gave up at the exit: a stop's realized loss, an isolated margin,
+        # or (once per pool liquidation) the whole cross wallet
+        paid = exit_step < n_steps
+        if not p.is_isolated:
+            pool = liquidated >= 0
+            paid = paid & ~(pool & pool_done)
+            pool_done |= pool
+        np.add.at(delta, (rows[paid], exit_step[paid]), -result.loss_usdt[key][paid])
+    wallet = np.cumsum(
+        np.concatenate([np.full((n_paths, 1), account.wallet_balance), delta], axis=1), axis=1
+    )[:, 1:]
+    open_ = {key: steps[None, :] < exits[key][:, None] for key in keys}
+    total = np.zeros((n_paths, n_steps))
+    for key in keys:
+        total = total + np.where(open_[key], upnl[key], 0.0)
+    lines = {"equity_usdt": wallet + total}
+    isolated = np.zeros((n_paths, n_steps))
+    for p, key in zip(account.positions, keys, strict=True):
+        if p.is_isolated:
+            isolated = isolated + np.where(open_[key], p.isolated_margin, 0.0)
+    cross = [(p, key) for p, key in zip(account.positions, keys, strict=True) if not p.is_isolated]
+    pool_upnl = np.zeros((n_paths, n_steps))
+    pool_mm = np.zeros((n_paths, n_steps))
+    for _p, key in cross:
+        pool_upnl = pool_upnl + np.where(open_[key], upnl[key], 0.0)
+        pool_mm = pool_mm + np.where(open_[key], maintenance[key], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        balance = (wallet - isolated) + pool_upnl
+        pool_ratio = np.where(balance > 0, pool_mm / np.where(balance > 0, balance, 1.0), np.inf)
+        for p, key in zip(account.positions, keys, strict=True):
+            if p.is_isolated:
+                own = p.isolated_margin + upnl[key]
+                ratio = np.where(own > 0, maintenance[key] / np.where(own > 0, own, 1.0), np.inf)
+            else:
+                ratio = pool_ratio
+            lines[f"{key}.margin_ratio"] = np.where(open_[key], ratio, np.nan)
+    return lines

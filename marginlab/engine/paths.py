@@ -6,8 +6,11 @@ moment positions are opened); prices are marks (the price risk is checked agains
 * :func:`gbm_paths` / :func:`correlated_gbm_paths`: geometric Brownian motion with
   optional jumps (crashes), shape ``(n_paths, n_steps)``, reproducible bit for bit from
   ``seed`` (numpy ``Generator``).
+* :class:`PathModel`: the settings of a set of random paths in one value, which draws
+  them (:meth:`PathModel.paths`) and names its model in a sentence for the screen
+  (:meth:`PathModel.describe`): drift, volatility, jump rate and size.
 * :func:`teaching_path`: a deterministic 1-D path by name (:data:`TEACHING_PATHS`),
-  shaped against a long (down) or a short (up).
+  shaped against a long (down) or a short (up); its mark or its last (traded) price.
 * :func:`load_prices`: a CSV file or DataFrame of ``timestamp`` + ``close`` (or OHLC),
   validated with messages that name the row and the column.
 """
@@ -19,6 +22,7 @@ import io
 import math
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,6 +49,7 @@ TEACHING_PATHS: tuple[str, ...] = (
     "whipsaw",
     "flash_crash_wick",
     "slow_grind",
+    "last_price_wick",
 )
 """Names accepted by :func:`teaching_path`, in teaching order."""
 
@@ -55,7 +60,10 @@ _DEFAULT_DEPTH = {
     "whipsaw": 0.06,
     "flash_crash_wick": 0.12,
     "slow_grind": 0.12,
+    "last_price_wick": 0.08,
 }
+_WICK_MARK_SHARE = 0.25  # last_price_wick: the mark dips a quarter of the wick's depth
+TEACHING_PRICES = ("mark", "last")
 
 
 def _count(value: object, name: str, low: int) -> int:
@@ -329,6 +337,170 @@ def correlated_gbm_paths(
     return result
 
 
+@dataclass(frozen=True)
+class PathModel:
+    """A set of seeded random paths as one value: its model and its size.
+
+    Geometric Brownian motion with optional jumps (:func:`gbm_paths`; with
+    ``correlation``, :func:`correlated_gbm_paths` for several symbols). Every conclusion
+    drawn from random paths depends on these settings, so a widget shows
+    :meth:`describe` beside it. ``volatility``, ``drift_rate`` and ``jump_intensity`` are
+    annual (fractions; jumps per year); ``jump_mean``/``jump_std`` the log size of a jump.
+    ``volatility`` may map symbols to their own (several symbols).
+
+    >>> for part in PathModel(n_paths=400, n_steps=336, volatility=0.8).describe().split("; "):
+    ...     print(part)
+    GBM: 400 paths of 336 hourly prices (about 14 days), seed 0
+    volatility 80% a year
+    no jumps
+    no drift: the mean price stays where it started.
+    """
+
+    n_paths: int
+    n_steps: int
+    volatility: float | Mapping[str, float] = 0.6
+    drift_rate: float = 0.0
+    jump_intensity: float = 0.0
+    jump_mean: float = -0.10
+    jump_std: float = 0.05
+    step_hours: float = 1.0
+    seed: int = 0
+    correlation: float | None = None
+
+    def __post_init__(self) -> None:
+        _count(self.n_paths, "n_paths", 1)
+        _count(self.n_steps, "n_steps", 1)
+        _seed(self.seed)
+        for vol in self._volatilities():
+            _gbm_args(
+                vol,
+                self.drift_rate,
+                self.step_hours,
+                self.jump_intensity,
+                self.jump_mean,
+                self.jump_std,
+            )
+        if self.correlation is not None:
+            _validate.in_range(self.correlation, "correlation", -1.0, 1.0)
+
+    def _volatilities(self) -> list[float]:
+        vol = self.volatility
+        return list(vol.values()) if isinstance(vol, Mapping) else [vol]
+
+    @classmethod
+    def fair(cls, **settings: object) -> PathModel:
+        """The model with the drift that offsets its jumps: the mean price stays flat.
+
+        ``drift_rate = −jump_intensity·(E[e^J] − 1)``, ``E[e^J] = exp(jump_mean +
+        jump_std²/2)`` (Merton's compensator), so the mean path neither rises nor falls:
+        a fair bet, on which an expected loss compares strategies, not a trend.
+
+        >>> round(PathModel.fair(n_paths=1, n_steps=2, jump_intensity=6.0,
+        ...     jump_mean=-0.08, jump_std=0.04).drift_rate, 4)
+        0.4569
+        """
+        base = cls(**settings)  # type: ignore[arg-type]
+        jump_growth = math.exp(base.jump_mean + 0.5 * base.jump_std**2) - 1.0
+        return replace(base, drift_rate=-base.jump_intensity * jump_growth + 0.0)
+
+    @property
+    def horizon_years(self) -> float:
+        """From the first step to the last, in years."""
+        return self.step_hours * (self.n_steps - 1) / HOURS_PER_YEAR
+
+    @property
+    def mean_growth_rate(self) -> float:
+        """Annual growth rate of the mean price: ``E[P_t] = P_0·exp(rate·t)``.
+
+        ``drift_rate + jump_intensity·(E[e^J] − 1)``: the drift, and what the jumps take
+        on average (0 for :meth:`fair` models and for driftless paths without jumps).
+        """
+        jump_growth = math.exp(self.jump_mean + 0.5 * self.jump_std**2) - 1.0
+        return self.drift_rate + self.jump_intensity * jump_growth
+
+    @property
+    def mean_return(self) -> float:
+        """Expected change of the price over the whole path, a fraction (−0.05 = −5 %)."""
+        return math.expm1(self.mean_growth_rate * self.horizon_years)
+
+    def paths(self, start_price: float) -> np.ndarray:
+        """The paths of one symbol, shape ``(n_paths, n_steps)`` (:func:`gbm_paths`)."""
+        if isinstance(self.volatility, Mapping) or self.correlation is not None:
+            raise MarginError(
+                "start_price: this model has several symbols (a correlation or a volatility "
+                "per symbol); use joint_paths({symbol: start price})"
+            )
+        return gbm_paths(start_price, self.n_paths, self.n_steps, **self._settings())
+
+    def joint_paths(self, start_prices: Mapping[str, float]) -> dict[str, np.ndarray]:
+        """Paths of several symbols at once (:func:`correlated_gbm_paths`)."""
+        correlation = 0.0 if self.correlation is None else self.correlation
+        return correlated_gbm_paths(
+            start_prices,
+            self.n_paths,
+            self.n_steps,
+            correlation=correlation,
+            volatility=self.volatility,
+            **self._settings(volatility=False),
+        )
+
+    def _settings(self, volatility: bool = True) -> dict[str, object]:
+        settings: dict[str, object] = {
+            "drift_rate": self.drift_rate,
+            "step_hours": self.step_hours,
+            "jump_intensity": self.jump_intensity,
+            "jump_mean": self.jump_mean,
+            "jump_std": self.jump_std,
+            "seed": self.seed,
+        }
+        if volatility:
+            settings["volatility"] = self.volatility
+        return settings
+
+    def describe(self) -> str:
+        """The model in one sentence, every setting a conclusion depends on."""
+        unit = "hourly prices" if self.step_hours == 1.0 else f"prices {self.step_hours:g} h apart"
+        days = round(self.n_steps * self.step_hours / 24.0, 1)
+        parts = [
+            f"GBM: {self.n_paths:,} paths of {self.n_steps:,} {unit} (about {days:g} days), "
+            f"seed {self.seed}"
+        ]
+        if isinstance(self.volatility, Mapping):
+            vols = ", ".join(f"{s} {_pct(v)}" for s, v in self.volatility.items())
+            parts.append(f"volatility {vols} a year")
+        else:
+            parts.append(f"volatility {_pct(self.volatility)} a year")
+        if self.correlation is not None:
+            parts.append(f"correlation {self.correlation:g}")
+        if self.jump_intensity > 0:
+            size = math.expm1(self.jump_mean)
+            where = ", market-wide" if self.correlation is not None else ""
+            parts.append(
+                f"crashes {self.jump_intensity:g} a year, each about {_pct(size, 1)} (log "
+                f"size normal, mean {self.jump_mean:g}, sd {self.jump_std:g}){where}"
+            )
+        else:
+            parts.append("no jumps")
+        growth = self.mean_growth_rate
+        if abs(growth) < 1e-12:
+            offset = " that offsets the crashes" if self.jump_intensity > 0 else ""
+            drift = f"drift {_pct(self.drift_rate)} a year{offset}" if offset else "no drift"
+            parts.append(f"{drift}: the mean price stays where it started")
+        else:
+            drift = "no drift" if self.drift_rate == 0 else f"drift {_pct(self.drift_rate)} a year"
+            way = "rises" if growth > 0 else "falls"
+            parts.append(
+                f"{drift}: the mean price {way} {_pct(abs(self.mean_return), 1)} by the end"
+            )
+        return "; ".join(parts) + "."
+
+
+def _pct(rate: float, decimals: int = 0) -> str:
+    """A fraction as a percentage for a sentence: 0.8 -> "80%", -0.0769 -> "-7.7%"."""
+    value = round(100.0 * rate, decimals) + 0.0
+    return f"{value:+.{decimals}f}%" if rate < 0 else f"{value:.{decimals}f}%"
+
+
 def _teaching_shape(name: str, t: np.ndarray, depth: float) -> np.ndarray:
     """Adverse move (fraction of the start price, >= 0 means against the position) at t∈[0,1]."""
     if name == "steady_decline":
@@ -341,6 +513,8 @@ def _teaching_shape(name: str, t: np.ndarray, depth: float) -> np.ndarray:
         move = np.zeros_like(t)
         move[len(t) // 2] = depth  # one step down and straight back: a wick
         return move
+    if name == "last_price_wick":  # the mark: a shallow dip and back (the wick is "last")
+        return _WICK_MARK_SHARE * depth * (1.0 - np.abs(2.0 * t - 1.0))
     # slow_grind: drifts against the position; the relief rallies grow with time, so the
     # path never starts by moving in the position's favour
     return depth * t + 0.15 * depth * np.sin(2.0 * np.pi * 8.0 * t) * t
@@ -353,8 +527,9 @@ def teaching_path(
     n_steps: int = 200,
     depth_rate: float | None = None,
     against: object = "long",
+    price: str = "mark",
 ) -> np.ndarray:
-    """A named, deterministic mark-price path of ``n_steps`` (step 0 = ``start_price``).
+    """A named, deterministic price path of ``n_steps`` (step 0 = ``start_price``).
 
     Names (:data:`TEACHING_PATHS`), each moving *against* a position on side ``against``
     (down for a long, up for a short) by ``depth_rate`` (fraction of the start price;
@@ -365,15 +540,27 @@ def teaching_path(
     * ``whipsaw`` (0.06): three full swings of ±6 %; a tight stop gets hit, then price returns.
     * ``flash_crash_wick`` (0.12): flat at the start except one step (the middle one) at −12 %.
     * ``slow_grind`` (0.12): drifts to −12 % with small relief rallies on the way.
+    * ``last_price_wick`` (0.08): a wick in the **last** price only: the mark dips a
+      quarter of the depth (−2 %) and comes back, while the last traded price touches
+      −8 % at the middle step (a thin book traded through; the mark, built from an
+      index across exchanges, does not follow: docs/formulas.md §9).
+
+    ``price`` chooses the series: ``"mark"`` (what liquidation follows) or ``"last"``
+    (the traded price a stop watches by default); they differ only for
+    ``last_price_wick``.
 
     >>> p = teaching_path("v_dip_recovery", start_price=100.0, n_steps=5)
     >>> p.round(2).tolist()
     [100.0, 92.5, 85.0, 92.5, 100.0]
     >>> teaching_path("v_dip_recovery", start_price=100.0, n_steps=5, against="short").round(2)
     array([100. , 107.5, 115. , 107.5, 100. ])
+    >>> teaching_path("last_price_wick", start_price=100.0, n_steps=5, price="last").round(2)
+    array([100.,  99.,  92.,  99., 100.])
     """
     if name not in TEACHING_PATHS:
         raise MarginError(f"name must be one of {', '.join(TEACHING_PATHS)}, got {name!r}")
+    if price not in TEACHING_PRICES:
+        raise MarginError(f"price must be 'mark' or 'last', got {price!r}")
     start = _validate.positive(start_price, "start_price", " USDT")
     steps = _count(n_steps, "n_steps", 3)
     if depth_rate is None:
@@ -383,6 +570,8 @@ def teaching_path(
     sign = Side.parse(against, "against").sign
     t = np.linspace(0.0, 1.0, steps)
     move = _teaching_shape(name, t, depth)
+    if name == "last_price_wick" and price == "last":
+        move[steps // 2] = depth  # one trade far through the book; the next is back
     move[0] = 0.0
     return start * (1.0 - sign * move)
 

@@ -10,8 +10,9 @@ account before the position was opened (so it includes the opening fee).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -195,26 +196,11 @@ def risk_summary(
     >>> table["liquidation_probability"].tolist(), table["worst_loss_usdt"].tolist()
     ([0.0, 0.5], [-1000.0, 2000.0])
     """
+    settings = {name: value for name, value in locals().items() if name in _SETTINGS}
     import pandas as pd
 
     rows = []
-    for leverage, mode, account, result in _runs(
-        prices,
-        leverages,
-        wallet_balance=wallet_balance,
-        margin=margin,
-        symbol=symbol,
-        side=side,
-        entry_price=entry_price,
-        stop_loss_rate=stop_loss_rate,
-        modes=modes,
-        fee_rate=fee_rate,
-        liquidation_fee_rate=liquidation_fee_rate,
-        funding_rate=funding_rate,
-        funding_interval_steps=funding_interval_steps,
-        stop_fill=stop_fill,
-        slippage_rate=slippage_rate,
-    ):
+    for leverage, mode, account, result in _runs(prices, leverages, **settings):
         figures = summarize(result, wallet_balance)
         position = account.positions[0]
         figures["liquidation_price"] = account.liquidation_price(position.symbol)
@@ -226,53 +212,34 @@ def risk_summary(
     return pd.DataFrame(rows).set_index(["leverage", "mode"])
 
 
-def risk_outcomes(
-    prices: np.ndarray,
-    leverages: Sequence[float],
-    *,
-    wallet_balance: float = 10_000.0,
-    margin: float = 2_000.0,
-    symbol: str = "BTCUSDT",
-    side: object = "long",
-    entry_price: float | None = None,
-    stop_loss_rate: float = 0.05,
-    modes: Sequence[str] = DEFAULT_RISK_MODES,
-    fee_rate: float = 0.0,
-    liquidation_fee_rate: float = 0.0,
-    funding_rate: float | None = None,
-    funding_interval_steps: int | None = None,
-    stop_fill: str = "market",
-    slippage_rate: float = 0.0,
-) -> pd.DataFrame:
+_SETTINGS = tuple(
+    name
+    for name, parameter in inspect.signature(risk_summary).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+)
+
+
+def risk_outcomes(prices: np.ndarray, leverages: Sequence[float], **settings: Any) -> pd.DataFrame:
     """Every path's outcome for the grid of :func:`risk_summary` (for distributions).
 
-    Long form, one row per (leverage, mode, path): ``final_equity_usdt``, ``loss_usdt``
+    ``settings`` are :func:`risk_summary`'s keywords, with its defaults. Long form, one
+    row per (leverage, mode, path): ``final_equity_usdt``, ``loss_usdt``
     (``wallet_balance`` − final equity), ``liquidated`` and ``stopped`` (booleans).
 
     >>> paths = np.array([[60_000.0, 50_000.0], [60_000.0, 62_000.0]])
     >>> risk_outcomes(paths, [10], modes=["isolated"])["loss_usdt"].round(2).tolist()
     [2000.0, -666.67]
     """
+    unknown = sorted(set(settings) - set(_SETTINGS))
+    if unknown:
+        raise TypeError(f"risk_outcomes: unknown setting {', '.join(unknown)}; see risk_summary")
+    defaults = inspect.signature(risk_summary).parameters
+    settings = {name: settings.get(name, defaults[name].default) for name in _SETTINGS}
+    wallet_balance = settings["wallet_balance"]
     import pandas as pd
 
     frames = []
-    for leverage, mode, _account, result in _runs(
-        prices,
-        leverages,
-        wallet_balance=wallet_balance,
-        margin=margin,
-        symbol=symbol,
-        side=side,
-        entry_price=entry_price,
-        stop_loss_rate=stop_loss_rate,
-        modes=modes,
-        fee_rate=fee_rate,
-        liquidation_fee_rate=liquidation_fee_rate,
-        funding_rate=funding_rate,
-        funding_interval_steps=funding_interval_steps,
-        stop_fill=stop_fill,
-        slippage_rate=slippage_rate,
-    ):
+    for leverage, mode, _account, result in _runs(prices, leverages, **settings):
         frames.append(
             pd.DataFrame(
                 {

@@ -7,6 +7,10 @@ modes on the same paths and returns the numbers that show the claim;
 ``tests/test_scenarios_when_to_use.py`` reproduces each claim and each caveat.
 
 Paths are hourly steps (``step_hours=1``); volatility and drift are annual fractions.
+Each scenario names its paths' model (``WhenToUse.model``, shown beside its numbers):
+the random ones are :class:`~marginlab.engine.PathModel` s, driftless on average (their
+drift offsets their crashes) unless the point is the crash or the trend itself, and then
+the text says so.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from marginlab.engine import (
+    MODES,
     Account,
+    PathModel,
     ReplayResult,
     SimulationResult,
-    correlated_gbm_paths,
-    gbm_paths,
     replay,
     simulate_paths,
     summarize,
@@ -33,7 +37,8 @@ from marginlab.engine.errors import MarginError
 if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
     import pandas as pd
 
-MODES = ("cross", "isolated")
+CRASHES = {"volatility": 0.8, "jump_intensity": 6.0, "jump_mean": -0.08, "jump_std": 0.04}
+"""BTC-like paths with crashes (about −7.7 % each, six a year), hourly steps."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,9 +48,8 @@ class WhenToUse:
     ``accounts`` maps "cross" and "isolated" to the same positions in each mode, opened
     from ``wallet_balance``; ``prices`` maps each symbol to ``(n_paths, n_steps)`` marks;
     ``stops`` (optional) maps position keys to stop prices, used in both modes.
-    ``favours`` is the mode the guide recommends here. ``model`` names the price model
-    behind ``prices`` from the builder's own parameters (drift, volatility, jumps,
-    correlation), so a conclusion drawn from the paths can say what it assumes.
+    ``favours`` is the mode the guide recommends here; ``model`` names how the paths
+    were drawn (drift, volatility, jumps, or the hand-drawn shape), and why.
     """
 
     name: str
@@ -56,8 +60,8 @@ class WhenToUse:
     wallet_balance: float  # USDT in each account before the positions were opened
     accounts: Mapping[str, Account]
     prices: Mapping[str, np.ndarray]
+    model: str
     stops: Mapping[str, float] = field(default_factory=dict)
-    model: str = ""
 
     def account(self, mode: str) -> Account:
         """The scenario's account in ``mode`` ("cross" or "isolated")."""
@@ -92,6 +96,10 @@ class WhenToUse:
     @property
     def n_paths(self) -> int:
         return next(iter(self.prices.values())).shape[0]
+
+    @property
+    def n_steps(self) -> int:
+        return next(iter(self.prices.values())).shape[1]
 
 
 def _annual(rate: float | Mapping[str, float]) -> str:
@@ -167,18 +175,12 @@ def hedge(
             "ETHUSDT", side="short", price=3_000, leverage=10, margin=2_000
         ),
     )
-    model = {"volatility": 0.8, "jump_intensity": 6.0, "jump_mean": -0.08, "jump_std": 0.04}
-    prices = correlated_gbm_paths(
-        {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0},
-        n_paths,
-        n_steps,
-        correlation=correlation,
-        seed=seed,
-        **model,
+    paths = PathModel.fair(
+        n_paths=n_paths, n_steps=n_steps, seed=seed, correlation=correlation, **CRASHES
     )
+    prices = paths.joint_paths({"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0})
     return WhenToUse(
         name="hedge",
-        model=describe_gbm(**model, correlation=correlation),
         title="A hedge: offsetting positions",
         claim="Offsetting legs share margin in cross, so the pair is liquidated far less often "
         "than the same legs isolated.",
@@ -188,6 +190,7 @@ def hedge(
         wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
+        model=paths.describe(),
     )
 
 
@@ -209,11 +212,10 @@ def large_account_small_positions(
         wallet_balance,
         lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=10, margin=margin),
     )
-    model = {"volatility": 0.8, "jump_intensity": 6.0, "jump_mean": -0.08, "jump_std": 0.04}
-    prices = {"BTCUSDT": gbm_paths(60_000.0, n_paths, n_steps, seed=seed, **model)}
+    paths = PathModel.fair(n_paths=n_paths, n_steps=n_steps, seed=seed, **CRASHES)
+    prices = {"BTCUSDT": paths.paths(60_000.0)}
     return WhenToUse(
         name="large_account_small_positions",
-        model=describe_gbm(**model),
         title="A large account holding small positions",
         claim="With a large account behind a small position, cross is (almost) never liquidated, "
         "while the same trade isolated often is.",
@@ -223,6 +225,7 @@ def large_account_small_positions(
         wallet_balance=wallet_balance,
         accounts=accounts,
         prices=prices,
+        model=paths.describe(),
     )
 
 
@@ -243,17 +246,24 @@ def trend_trade_through_drawdown(
     )
     t = np.linspace(0.0, 1.0, n_steps)
     if recovers:  # straight down to -15 % at a third of the month, then up to +20 %
-        shape = np.interp(t, [0.0, 1.0 / 3.0, 1.0], [1.0, 0.85, 1.20])
-        drawn = "hand-drawn: a dip to -15 % at a third of the month, then a rise to +20 %"
+        dip, top = 0.15, 0.20
+        shape = np.interp(t, [0.0, 1.0 / 3.0, 1.0], [1.0, 1.0 - dip, 1.0 + top])
+        drawn = (
+            f"down {dip:.0%} in a straight line to a third of the way, then up to "
+            f"+{top:.0%} by the end"
+        )
     else:
-        shape = teaching_path("steady_decline", start_price=1.0, n_steps=n_steps, depth_rate=0.35)
-        drawn = "hand-drawn: a steady fall to -35 % over the month"
-    noise_model = {"volatility": 0.3}
-    noise = gbm_paths(1.0, n_paths, n_steps, seed=seed, **noise_model)
-    prices = {"BTCUSDT": 60_000.0 * shape[None, :] * noise}
+        fall = 0.35
+        shape = teaching_path("steady_decline", start_price=1.0, n_steps=n_steps, depth_rate=fall)
+        drawn = f"a steady fall to -{fall:.0%}, never coming back"
+    noise = PathModel(n_paths=n_paths, n_steps=n_steps, volatility=0.3, seed=seed)
+    prices = {"BTCUSDT": 60_000.0 * shape[None, :] * noise.paths(1.0)}
+    model = (
+        f"Hand-drawn: {drawn} (the trend is the point), times random noise "
+        f"({noise.describe().removesuffix('.')})."
+    )
     return WhenToUse(
         name="trend_trade_through_drawdown",
-        model=f"{drawn}, times random noise ({describe_gbm(**noise_model)})",
         title="A trend trade that must ride out a drawdown",
         claim="Cross rides out a 15 % drawdown that liquidates the same 10x trade isolated, "
         "and ends in profit.",
@@ -263,6 +273,7 @@ def trend_trade_through_drawdown(
         wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
+        model=model,
     )
 
 
@@ -281,11 +292,18 @@ def high_leverage_short_term(
         10_000.0,
         lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=leverage, margin=1_000),
     )
-    model = {"volatility": 0.8, "jump_intensity": 50.0, "jump_mean": -0.06, "jump_std": 0.03}
-    prices = {"BTCUSDT": gbm_paths(60_000.0, n_paths, n_steps, seed=seed, **model)}
+    paths = PathModel(
+        n_paths=n_paths,
+        n_steps=n_steps,
+        volatility=0.8,
+        jump_intensity=50.0,
+        jump_mean=-0.06,
+        jump_std=0.03,
+        seed=seed,
+    )
+    prices = {"BTCUSDT": paths.paths(60_000.0)}
     return WhenToUse(
         name="high_leverage_short_term",
-        model=describe_gbm(**model),
         title="A high-leverage, short-term trade",
         claim="Isolated caps a 50x day trade's loss at its 1,000 margin; in cross the worst day "
         "costs several times that.",
@@ -295,6 +313,7 @@ def high_leverage_short_term(
         wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
+        model=f"{paths.describe().removesuffix('.')} (the point is the worst day: a crash).",
     )
 
 
@@ -314,23 +333,16 @@ def several_independent_positions(
             "ETHUSDT", side="long", price=3_000, leverage=10, margin=2_500
         ),
     )
-    model = {
-        "volatility": {"BTCUSDT": 0.7, "ETHUSDT": 1.0},
-        "jump_intensity": 6.0,
-        "jump_mean": -0.08,
-        "jump_std": 0.04,
-    }
-    prices = correlated_gbm_paths(
-        {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0},
-        n_paths,
-        n_steps,
-        correlation=correlation,
+    paths = PathModel.fair(
+        n_paths=n_paths,
+        n_steps=n_steps,
         seed=seed,
-        **model,
+        correlation=correlation,
+        **(CRASHES | {"volatility": {"BTCUSDT": 0.7, "ETHUSDT": 1.0}}),
     )
+    prices = paths.joint_paths({"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0})
     return WhenToUse(
         name="several_independent_positions",
-        model=describe_gbm(**model, correlation=correlation),
         title="Several independent positions",
         claim="Isolated keeps positions independent: a liquidation costs only that position's "
         "margin; in cross one loser can take both positions and the whole pool.",
@@ -340,6 +352,7 @@ def several_independent_positions(
         wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
+        model=paths.describe(),
     )
 
 
@@ -358,11 +371,10 @@ def strategy_with_limited_capital(
         10_000.0,
         lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=20, margin=500),
     )
-    model = {"volatility": 0.8, "drift_rate": -1.0}
-    prices = {"BTCUSDT": gbm_paths(60_000.0, n_paths, n_steps, seed=seed, **model)}
+    paths = PathModel(n_paths=n_paths, n_steps=n_steps, volatility=0.8, drift_rate=-1.0, seed=seed)
+    prices = {"BTCUSDT": paths.paths(60_000.0)}
     return WhenToUse(
         name="strategy_with_limited_capital",
-        model=describe_gbm(**model),
         title="Testing a strategy with limited capital",
         claim="Isolated caps what a failed test trade can cost at the 500 assigned; in cross the "
         "same trade can lose several times that.",
@@ -373,6 +385,10 @@ def strategy_with_limited_capital(
         wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
+        model=(
+            f"{paths.describe().removesuffix('.')} (the paths are built to go against the "
+            "trade: an untried strategy that is wrong on average)."
+        ),
     )
 
 

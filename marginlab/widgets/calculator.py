@@ -25,22 +25,23 @@ from typing import Any
 
 import ipywidgets
 
-from marginlab.charts import Chart, price_ladder_figure, update_price_ladder
+from marginlab.charts import Chart, Ladder, price_ladder_figure, update_price_ladder
 from marginlab.charts import format as fmt
-from marginlab.engine import Account
+from marginlab.engine import MODES, Account, MarginMode
 from marginlab.engine.account import Position
 from marginlab.engine.errors import MarginError
 from marginlab.scenarios import GUIDE
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
-from marginlab.widgets.margin import (
-    CONTROL_WIDTH,
-    MODES,
+from marginlab.widgets.controls import (
     STYLE,
-    ladder_inputs,
     leverage_slider,
+    mode_toggle,
+    number_box,
+    side_toggle,
     toggle,
 )
+from marginlab.widgets.trade import ladder_of
 
 __all__ = ["TOOLS", "CalculatorWidget"]
 
@@ -70,18 +71,7 @@ class _Result:
     tool: str
     outputs: dict[str, Any]
     summary: str
-    ladder: dict[str, Any] | None = field(default=None)
-
-
-def _text(value: float, description: str, step: float) -> ipywidgets.FloatText:
-    return ipywidgets.FloatText(
-        value=value,
-        step=step,
-        description=description,
-        continuous_update=False,
-        style=STYLE,
-        layout=ipywidgets.Layout(width=CONTROL_WIDTH),
-    )
+    ladder: Ladder | None = field(default=None)
 
 
 class CalculatorWidget(LessonWidget):
@@ -116,8 +106,7 @@ class CalculatorWidget(LessonWidget):
         fill_price: float = 57_000.0,
         fill_quantity: float = GUIDE.quantity,
     ) -> None:
-        self._shown: _Result | None = None
-        self._ladder_drawn: dict[str, Any] | None = None  # what the ladder figure holds
+        self._ladder_drawn: Ladder | None = None  # what the ladder figure holds
         controls: dict[str, ipywidgets.Widget] = {
             "tool": ipywidgets.ToggleButtons(
                 options=[(label, name) for name, label in TOOLS.items()],
@@ -126,23 +115,23 @@ class CalculatorWidget(LessonWidget):
                 style={**STYLE, "button_width": "130px"},
             ),
             "symbol": toggle(("BTCUSDT", "ETHUSDT"), symbol, "Pair"),
-            "side": toggle(("long", "short"), side, "Side"),
+            "side": side_toggle(side),
             "leverage": leverage_slider(leverage),
-            "entry_price": _text(entry_price, "Entry price (USDT)", 100),
-            "quantity": _text(quantity, "Quantity (coins)", 0.001),
-            "balance": _text(wallet_balance, "Wallet balance (USDT)", 500),
-            "exit_price": _text(exit_price, "Exit price (USDT)", 100),
-            "target_roe": _text(target_roe_percent, "Target ROE (%)", 5),
-            "mode": toggle(MODES, mode, "Margin mode"),
-            "fill_price": _text(fill_price, "Second fill price (USDT)", 100),
-            "fill_quantity": _text(fill_quantity, "Second fill quantity (coins)", 0.001),
+            "entry_price": number_box(entry_price, "Entry price (USDT)", 100),
+            "quantity": number_box(quantity, "Quantity (coins)", 0.001),
+            "balance": number_box(wallet_balance, "Wallet balance (USDT)", 500),
+            "exit_price": number_box(exit_price, "Exit price (USDT)", 100),
+            "target_roe": number_box(target_roe_percent, "Target ROE (%)", 5),
+            "mode": mode_toggle(mode),
+            "fill_price": number_box(fill_price, "Second fill price (USDT)", 100),
+            "fill_quantity": number_box(fill_quantity, "Second fill quantity (coins)", 0.001),
         }
         values = {name: control.value for name, control in controls.items()}
         start = self._compute(values)
         if start.ladder is None:  # "max open" draws none: start from the position's ladder
             start = self._compute({**values, "tool": "liquidation"})
         self._ladder_drawn = start.ladder
-        figure = make_figure_widget(price_ladder_figure(**start.ladder, title=TITLE).figure)
+        figure = make_figure_widget(price_ladder_figure(start.ladder, title=TITLE).figure)
         self.results_area = ipywidgets.HTML("")
         self.figure_box = ipywidgets.VBox([figure])
         super().__init__(
@@ -156,30 +145,24 @@ class CalculatorWidget(LessonWidget):
     @property
     def tool(self) -> str:
         """The tool shown (a key of :data:`TOOLS`)."""
-        return self._result.tool
+        return self.drawn.tool
 
     @property
     def result(self) -> dict[str, Any]:
         """The current tool's outputs by name (USDT, prices in USDT, ROE a fraction)."""
-        return dict(self._result.outputs)
+        return dict(self.drawn.outputs)
 
     def static(self) -> Chart:
         """A plain price-ladder figure as the live one holds it, and the summary.
 
         "Max open" draws no ladder: its figure is the last tool's, as in the live widget.
         """
-        chart = price_ladder_figure(**self._ladder_shown(), title=TITLE)
-        return Chart(chart.figure, self._result.summary)
+        chart = price_ladder_figure(self._ladder_shown(), title=TITLE)
+        return Chart(chart.figure, self.drawn.summary)
 
     # --- the tick ----------------------------------------------------------------------
 
-    @property
-    def _result(self) -> _Result:
-        if self._shown is None:
-            raise RuntimeError("CalculatorWidget has not drawn a state yet")
-        return self._shown
-
-    def _ladder_shown(self) -> dict[str, Any]:
+    def _ladder_shown(self) -> Ladder:
         if self._ladder_drawn is None:
             raise RuntimeError("CalculatorWidget has no ladder yet")
         return self._ladder_drawn
@@ -216,8 +199,8 @@ class CalculatorWidget(LessonWidget):
         return accounts
 
     @staticmethod
-    def _ladder(accounts: dict[str, Account], symbol: str, mark_price: float) -> dict[str, Any]:
-        return ladder_inputs(accounts, symbol, {symbol: mark_price})
+    def _ladder(accounts: dict[str, Account], symbol: str, mark_price: float) -> Ladder:
+        return ladder_of(accounts, symbol, {symbol: mark_price})
 
     @staticmethod
     def _describe(position: Position) -> str:
@@ -246,7 +229,7 @@ class CalculatorWidget(LessonWidget):
         if accounts["isolated"].liquidate({position.symbol: exit_price}).happened:
             summary += (
                 " Isolated, it would be liquidated on the way, at "
-                f"{fmt.price(ladder['isolated_liquidation_price'])}."
+                f"{fmt.price(ladder.levels[MarginMode.ISOLATED].liquidation_price)}."
             )
         return _Result("pnl", outputs, summary, ladder)
 
@@ -277,12 +260,13 @@ class CalculatorWidget(LessonWidget):
         mode = values["mode"]
         other = "cross" if mode == "isolated" else "isolated"
         ladder = self._ladder(accounts, position.symbol, position.entry_price)
+        levels = ladder.levels
         outputs = {
             "mode": mode,
-            "liquidation_price": ladder[f"{mode}_liquidation_price"],
-            "bankruptcy_price": ladder[f"{mode}_bankruptcy_price"],
-            "cross_liquidation_price": ladder["cross_liquidation_price"],
-            "isolated_liquidation_price": ladder["isolated_liquidation_price"],
+            "liquidation_price": levels[mode].liquidation_price,
+            "bankruptcy_price": levels[mode].bankruptcy_price,
+            "cross_liquidation_price": levels[MarginMode.CROSS].liquidation_price,
+            "isolated_liquidation_price": levels[MarginMode.ISOLATED].liquidation_price,
             "initial_margin_usdt": position.initial_margin,
         }
         summary = (
@@ -290,7 +274,7 @@ class CalculatorWidget(LessonWidget):
             f"{fmt.usdt(values['balance'])} wallet liquidates at "
             f"{fmt.price(outputs['liquidation_price'])} (bankruptcy at "
             f"{fmt.price(outputs['bankruptcy_price'])}); in {other} mode at "
-            f"{fmt.price(ladder[f'{other}_liquidation_price'])}."
+            f"{fmt.price(levels[other].liquidation_price)}."
         )
         return _Result("liquidation", outputs, summary, ladder)
 
@@ -341,7 +325,6 @@ class CalculatorWidget(LessonWidget):
         return _Result("average", outputs, summary, ladder)
 
     def _apply(self, result: _Result) -> str:
-        self._shown = result
         for name, control in self.controls.items():
             if name != "tool":
                 control.layout.display = "" if name in SHOWN[result.tool] else "none"
@@ -350,7 +333,7 @@ class CalculatorWidget(LessonWidget):
         self.results_area.value = self._results_html(result)
         if result.ladder is not None:
             self._ladder_drawn = result.ladder
-            update_price_ladder(self.figures[0], **result.ladder)
+            update_price_ladder(self.figures[0], result.ladder)
         return result.summary
 
     @staticmethod

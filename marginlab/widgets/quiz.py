@@ -226,9 +226,7 @@ def feedback(question: Question, value: object, attempts: int = 1) -> tuple[str,
 
 
 def _answer_html(question: Question) -> str:
-    return (
-        f"<b>{html.escape(question.answer_text)}</b>. {html.escape(question.explanation)}"
-    )
+    return f"<b>{html.escape(question.answer_text)}</b>. {html.escape(question.explanation)}"
 
 
 class QuestionBox(w.VBox):
@@ -257,9 +255,7 @@ class QuestionBox(w.VBox):
         self.show_button.on_click(lambda _: self.reveal())
         self.output = Feedback()
         self.output.add_class("marginlab-feedback")
-        super().__init__(
-            [prompt, w.HBox([self.input, self.button, self.show_button]), self.output]
-        )
+        super().__init__([prompt, w.HBox([self.input, self.button, self.show_button]), self.output])
         self.add_class("marginlab-question")
 
     def answer(self, value: object) -> str:

@@ -36,8 +36,9 @@ LIQUIDATED = 1 - 1e-9  # a mark just past the liquidation price
 
 def _isolated(leverage: float, margin: float = 2_000.0, side: str = "long") -> Account:
     account = Account(wallet_balance=GUIDE.wallet_balance).set_margin_mode("BTCUSDT", "isolated")
-    return account.open("BTCUSDT", side=side, price=GUIDE.entry_price, leverage=leverage,
-                        margin=margin)
+    return account.open(
+        "BTCUSDT", side=side, price=GUIDE.entry_price, leverage=leverage, margin=margin
+    )
 
 
 def _price_mistakes(account: Account) -> tuple[Mistake, ...]:
@@ -61,8 +62,11 @@ def _start_here() -> list[Question]:
             explanation="notional = margin × leverage: 2,000 × 10.",
             mistakes=(
                 Mistake(GUIDE.margin, "That is the margin; leverage multiplies it."),
-                Mistake(GUIDE.quantity, "That is the size in BTC; the notional is in USDT.",
-                        tolerance=0.01),
+                Mistake(
+                    GUIDE.quantity,
+                    "That is the size in BTC; the notional is in USDT.",
+                    tolerance=0.01,
+                ),
             ),
         ),
         Choice(
@@ -128,8 +132,10 @@ def _cross_margin() -> list[Question]:
             hint="Now the whole 10,000 USDT stands behind the 1/3 BTC.",
             explanation=f"{fmt.price(lp)}: {fmt.percent(1 - lp / GUIDE.entry_price)} below entry.",
             mistakes=(
-                Mistake(isolated.liquidation_price("BTCUSDT"),
-                        "That is the isolated price: in cross the whole wallet backs it."),
+                Mistake(
+                    isolated.liquidation_price("BTCUSDT"),
+                    "That is the isolated price: in cross the whole wallet backs it.",
+                ),
                 *_price_mistakes(account),
             ),
         ),
@@ -140,8 +146,12 @@ def _cross_margin() -> list[Question]:
             unit="USDT",
             hint="The whole cross wallet backs the position.",
             explanation="Nothing: the cross wallet balance is lost.",
-            mistakes=(Mistake(GUIDE.wallet_balance - GUIDE.margin,
-                              "That is what the isolated account keeps; this one is cross."),),
+            mistakes=(
+                Mistake(
+                    GUIDE.wallet_balance - GUIDE.margin,
+                    "That is what the isolated account keeps; this one is cross.",
+                ),
+            ),
         ),
     ]
 
@@ -161,10 +171,14 @@ def _liquidation_threshold() -> list[Question]:
             hint="Roughly 1/leverage, a little less because of the maintenance margin.",
             explanation=f"{distance:.2f} %: about half the 10x distance.",
             mistakes=(
-                Mistake(lp20, "That is the price; the question asks for the distance in %.",
-                        tolerance=5),
-                Mistake(100 / 20, "That is 1/leverage; the maintenance margin makes it less.",
-                        tolerance=0.01),
+                Mistake(
+                    lp20, "That is the price; the question asks for the distance in %.", tolerance=5
+                ),
+                Mistake(
+                    100 / 20,
+                    "That is 1/leverage; the maintenance margin makes it less.",
+                    tolerance=0.01,
+                ),
             ),
         ),
         Choice(
@@ -191,8 +205,10 @@ def _loss_at_liquidation() -> list[Question]:
             mistakes=(
                 Mistake(at50.unrealized_pnl, "That is the unrealized PnL; add the wallet."),
                 Mistake(-at50.unrealized_pnl, "That is the loss so far; add it to the wallet."),
-                Mistake(kept_isolated, "That is what the isolated account keeps after "
-                        "its liquidation; this is cross."),
+                Mistake(
+                    kept_isolated,
+                    "That is what the isolated account keeps after its liquidation; this is cross.",
+                ),
             ),
         ),
         Choice(
@@ -226,10 +242,14 @@ def _several_positions() -> list[Question]:
             hint="The ETH short is up; its profit joins the pool behind BTC.",
             explanation="Further from entry than with ETH at 3,000: the short's gain is a buffer.",
             mistakes=(
-                Mistake(two_positions_account("isolated").liquidation_price("BTCUSDT"),
-                        "That is the isolated price; in cross the ETH gain backs BTC."),
-                Mistake(cross.liquidation_price("BTCUSDT", {"ETHUSDT": 3_000}),
-                        "That is the price with ETH at 3,000; the short's gain moves it."),
+                Mistake(
+                    two_positions_account("isolated").liquidation_price("BTCUSDT"),
+                    "That is the isolated price; in cross the ETH gain backs BTC.",
+                ),
+                Mistake(
+                    cross.liquidation_price("BTCUSDT", {"ETHUSDT": 3_000}),
+                    "That is the price with ETH at 3,000; the short's gain moves it.",
+                ),
             ),
         ),
         Choice(
@@ -256,8 +276,9 @@ def _adding_margin() -> list[Question]:
             hint="Now 3,000 stand behind 1/3 BTC.",
             explanation=f"{fmt.price(after)}, lower than before by 1,000 / (Q(1 − r)).",
             mistakes=(
-                Mistake(account.liquidation_price("BTCUSDT"), "That is the price before "
-                        "the top-up."),
+                Mistake(
+                    account.liquidation_price("BTCUSDT"), "That is the price before the top-up."
+                ),
                 *_price_mistakes(topped),
             ),
         ),
@@ -314,8 +335,9 @@ def _when_to_use(risk: pd.DataFrame) -> list[Question]:
             hint="Read the risk table of the lesson.",
             explanation="More leverage, closer liquidation, more paths touch it.",
             decimals=3,
-            mistakes=(Mistake(100 * share, "Give a fraction from 0 to 1, not a percentage.",
-                              tolerance=1),),
+            mistakes=(
+                Mistake(100 * share, "Give a fraction from 0 to 1, not a percentage.", tolerance=1),
+            ),
         ),
         Choice(
             "At 50x, the isolated position with a stop 5 % below entry…",
@@ -342,8 +364,10 @@ def _stop_losses() -> list[Question]:
             hint="quantity × (entry − stop)",
             explanation="1/3 × 3,000, known before the trade.",
             mistakes=(
-                Mistake(GUIDE.entry_price - stop, "That is the price move per BTC; the "
-                        "position is 1/3 BTC."),
+                Mistake(
+                    GUIDE.entry_price - stop,
+                    "That is the price move per BTC; the position is 1/3 BTC.",
+                ),
                 Mistake(GUIDE.margin, "That is the whole margin: the loss at liquidation."),
             ),
         ),
@@ -372,13 +396,12 @@ def _capstone(plan: Mapping[str, object]) -> list[Question]:
     mode, leverage = str(plan["mode"]), float(plan["leverage"])
     margin, stop = float(plan["margin"]), float(plan["stop_price"])
     account = Account(wallet_balance=GUIDE.wallet_balance).set_margin_mode("BTCUSDT", mode)
-    account = account.open("BTCUSDT", side="long", price=GUIDE.entry_price, leverage=leverage,
-                           margin=margin)
+    account = account.open(
+        "BTCUSDT", side="long", price=GUIDE.entry_price, leverage=leverage, margin=margin
+    )
     position = account.position("BTCUSDT")
     lp = account.liquidation_price("BTCUSDT")
-    described = (
-        f"your plan ({mode}, {leverage:g}x, {margin:,.0f} USDT margin, stop at {stop:,.0f})"
-    )
+    described = f"your plan ({mode}, {leverage:g}x, {margin:,.0f} USDT margin, stop at {stop:,.0f})"
     backing = account.levels("BTCUSDT").backing_usdt
     if math.isfinite(lp):
         first: Question = Numeric(
@@ -417,8 +440,12 @@ def _capstone(plan: Mapping[str, object]) -> list[Question]:
                 f"{position.quantity:.4f} BTC × {fmt.price(position.entry_price - stop)} = "
                 f"{fmt.usdt(loss_at_stop)}."
             ),
-            mistakes=(Mistake(position.entry_price - stop, "That is the price move per BTC; "
-                              "multiply by the quantity."),),
+            mistakes=(
+                Mistake(
+                    position.entry_price - stop,
+                    "That is the price move per BTC; multiply by the quantity.",
+                ),
+            ),
         ),
         Choice(
             "Which should trigger first as the price falls: your stop or liquidation?",
