@@ -4,6 +4,7 @@ only where no kernel runs); computed prose as Markdown."""
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -100,6 +101,18 @@ def test_show_lesson_widget_outside_voila_adds_its_static_chart(displayed, monke
     assert bundle[WIDGET_MIME]["model_id"] == widget.model_id
     assert bundle["text/plain"] == widget.summary
     assert widget.summary.split(":")[0] in bundle["text/html"]
+
+
+def test_widget_bundle_html_draws_every_figure_of_the_widget_above_its_summary(monkeypatch):
+    from marginlab.widgets import catalog
+
+    monkeypatch.delenv(VOILA_KERNEL_ENV, raising=False)
+    widget = catalog()["stop_loss"]()  # three charts: with a stop, without, many paths
+    html = widget_bundle(widget)["text/html"]
+    assert html.count('class="plotly-graph-div"') == len(widget.figures) == 3
+    positions = [html.index(json.dumps(f.layout.title.text)[1:-1]) for f in widget.figures]
+    assert positions == sorted(positions)  # in the widget's order
+    assert html.index("<b>Chart:</b>") > positions[-1] and html.count("<b>Chart:</b>") == 1
 
 
 def test_show_lesson_widget_in_voila_displays_the_widget_alone(displayed, monkeypatch):

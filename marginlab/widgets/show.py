@@ -10,12 +10,12 @@ representation of a display bundle it can, in its own order of preference:
   kernel draws: myst-nb and nbconvert drop plotly's JSON; the page must load plotly.js
   once, the static site ships it), and the summary as plain text.
 - :func:`show` of a lesson widget: the live widget's view (drawn wherever a kernel
-  runs) plus the same static HTML of its current chart. Where a kernel runs the widget
-  wins and the snapshot is never drawn, so a page shows each chart once; a page without
-  a kernel shows the snapshot instead, as long as it does not draw the saved widget
-  state: nbconvert ``--ExecutePreprocessor.store_widget_state=False``; Jupyter Book /
-  myst-nb ``nb_mime_priority_overrides = [("html", WIDGET_MIME, None)]`` (both checked:
-  one chart per widget, drawn by the page's plotly.js).
+  runs) plus the same static HTML of every chart it draws, as they are now. Where a
+  kernel runs the widget wins and the snapshot is never drawn, so a page shows each
+  chart once; a page without a kernel shows the snapshot instead, as long as it does not
+  draw the saved widget state: nbconvert ``--ExecutePreprocessor.store_widget_state=False``;
+  Jupyter Book / myst-nb ``nb_mime_priority_overrides = [("html", WIDGET_MIME, None)]``
+  (the static site, site/conf.py: each chart once, drawn by the page's plotly.js).
 - :func:`prose`: a sentence whose numbers the engine computed, as Markdown. Lessons put
   it in a cell tagged ``remove-input`` (collapsed in JupyterLab, hidden by Voila, removed
   by the static site), so the reader sees only the sentence.
@@ -34,6 +34,7 @@ import html
 import json
 import os
 import textwrap
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import ipywidgets
@@ -61,21 +62,30 @@ def _check_chart(chart: object) -> None:
         raise TypeError(f"chart must be a marginlab.charts.Chart, got {type(chart).__name__}")
 
 
-def static_html(chart: Chart) -> str:
-    """The chart as HTML for a page without a kernel: the figure's ``<div>`` (drawn by the
-    page's plotly.js, which this does not include) and the summary sentence under it."""
-    _check_chart(chart)
-    spec = chart.figure.to_json()
+def _figure_html(figure: object) -> str:
+    """A figure's ``<div>``, drawn by the page's plotly.js (which this does not include)."""
+    spec = figure.to_json()
     div_id = "marginlab-" + hashlib.sha1(spec.encode(), usedforsecurity=False).hexdigest()[:16]
-    figure = chart.figure.to_html(
+    return figure.to_html(
         full_html=False,
         include_plotlyjs=False,
         config=PLOTLY_CONFIG,
         default_width="100%",
         div_id=div_id,  # from the figure itself: the same chart gives the same page
     )
+
+
+def static_html(chart: Chart, figures: Sequence[object] = ()) -> str:
+    """The chart as HTML for a page without a kernel: the figure's ``<div>`` (drawn by the
+    page's plotly.js, which this does not include) and the summary sentence under it.
+
+    ``figures`` (plotly figures, default: the chart's own) are drawn instead, in order,
+    above the one summary: a lesson widget's copy shows every chart the widget draws.
+    """
+    _check_chart(chart)
+    drawn = "".join(_figure_html(figure) for figure in (figures or [chart.figure]))
     summary = html.escape(chart.summary)
-    return f'<div class="{STATIC_CLASS}">{figure}<p><b>Chart:</b> {summary}</p></div>'
+    return f'<div class="{STATIC_CLASS}">{drawn}<p><b>Chart:</b> {summary}</p></div>'
 
 
 def static_bundle(chart: Chart) -> dict[str, object]:
@@ -90,8 +100,9 @@ def static_bundle(chart: Chart) -> dict[str, object]:
 
 
 def widget_bundle(widget: ipywidgets.DOMWidget) -> dict[str, object]:
-    """The display bundle of a live lesson widget: its view, and its current chart as the
-    static HTML a page without a kernel shows in its place."""
+    """The display bundle of a live lesson widget: its view, and the static HTML a page
+    without a kernel shows in its place: every figure the widget draws (its ``figures``,
+    as they are now; else its static chart's), then its summary."""
     if not isinstance(widget, ipywidgets.DOMWidget) or not isinstance(widget, HasStatic):
         raise TypeError(
             f"widget must be a lesson widget (a DOMWidget with static()), "
@@ -99,7 +110,7 @@ def widget_bundle(widget: ipywidgets.DOMWidget) -> dict[str, object]:
         )
     chart = widget.static()
     bundle = dict(widget._repr_mimebundle_())
-    bundle["text/html"] = static_html(chart)
+    bundle["text/html"] = static_html(chart, tuple(getattr(widget, "figures", ())))
     bundle["text/plain"] = chart.summary
     return bundle
 

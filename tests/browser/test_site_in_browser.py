@@ -40,10 +40,10 @@ def site_url(site_build) -> Iterator[str]:
 
 
 def expected_charts(site_build, name: str) -> int:
-    """The charts the page holds as static copies (tests/test_site.py matches that count
-    against the executed lesson)."""
+    """The plotly figures the page holds in its static copies (tests/test_site.py matches
+    that count against the executed lesson)."""
     page = (site_build.html / f"{name}.html").read_text(encoding="utf-8")
-    return page.count('class="marginlab-static"')
+    return page.count('class="plotly-graph-div"')
 
 
 @pytest.mark.browser
