@@ -22,8 +22,8 @@ SOURCES = lessons_tool.sources(LESSONS)
 LESSON_SOURCES = [s for s in SOURCES if re.match(r"\d\d-", s.name)]
 # What the before-stop hook flags: a number with cents typed into prose (e.g. 54,216.87).
 TYPED_RESULT = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})*\.\d{2}(?!\d)")
-# A widget the learner sees: ``name = catalog()["..."]()`` then ``show(name)``.
-SHOWN = re.compile(r"^(\w+) = catalog\(\)\[\"\w+\"\]\(\)\nshow\(\1\)$", re.M)
+# A widget the learner sees: ``name = catalog()["..."](...)`` then ``show(name)``.
+SHOWN = re.compile(r"^(\w+) = catalog\(\)\[\"\w+\"\]\([^\n]*\)\nshow\(\1\)$", re.M)
 
 
 def _cells(source: Path):

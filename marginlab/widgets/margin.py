@@ -130,7 +130,9 @@ class AddingMarginWidget(LessonWidget):
                 new_order, 0, available, 500, "New ETH order: margin (USDT)"
             ),
             "add": button("Add margin", "Move the amount from the available balance into BTC"),
-            "remove": button("Remove margin", "Move the amount from BTC back to the available balance"),
+            "remove": button(
+                "Remove margin", "Move the amount from BTC back to the available balance"
+            ),
             "reset": button("Reset", "Back to the starting isolated margin"),
         }
         start = self._compute({n: c.value for n, c in controls.items() if c.has_trait("value")})
