@@ -126,9 +126,7 @@ class AddingMarginWidget(LessonWidget):
                 f"{example.symbol.removesuffix('USDT')} mark price (USDT)",
             ),
             "amount": usdt_slider(margin, 0, available, 100, "Amount to move (USDT)"),
-            "new_order": usdt_slider(
-                new_order, 0, available, 500, "New ETH order: margin (USDT)"
-            ),
+            "new_order": usdt_slider(new_order, 0, available, 500, "New ETH order: margin (USDT)"),
             "add": button("Add margin", "Move the amount from the available balance into BTC"),
             "remove": button(
                 "Remove margin", "Move the amount from BTC back to the available balance"
