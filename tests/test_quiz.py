@@ -254,7 +254,7 @@ def test_self_check_stop_costs_gap_fills_at_the_gap_not_the_stop():
     gap = questions("12-what-a-stop-costs")[0]
     assert gap.answer == pytest.approx(2_400.0, abs=1e-9)
     assert [m.value for m in gap.mistakes] == pytest.approx([1_000.0, 2_000.0], abs=1e-9)
-    assert feedback(gap, "1000", attempts=1)[1].startswith("✘ That is the loss planned")
+    assert "That is the loss planned at the stop price" in feedback(gap, "1000", attempts=1)[1]
 
 
 def test_self_check_fees_and_funding_numbers_by_hand():
