@@ -269,3 +269,12 @@ def test_self_check_when_to_use_isolated_reads_the_lessons_risk_table():
     risk = risk_summary(paths, [20])
     share = questions("09-when-to-use-isolated", risk=risk)[0]
     assert share.answer == risk.loc[(20.0, "isolated"), "liquidation_probability"]
+
+
+def test_self_check_when_to_use_cross_large_account_has_no_liquidation_price_as_asked():
+    from marginlab.scenarios import when_to_use
+
+    why = questions("08-when-to-use-cross")[2]
+    assert "has no liquidation price" in why.prompt
+    account = when_to_use("large_account_small_positions", n_paths=2).account("cross")
+    assert math.isnan(account.liquidation_price("BTCUSDT"))

@@ -329,6 +329,22 @@ def _switching_modes() -> list[Question]:
     ]
 
 
+def _share_of_paths(prompt: str, share: float, *, hint: str, explanation: str) -> Numeric:
+    """A question whose answer is a share of the simulated paths (0 to 1), with feedback for
+    the share typed as a percentage."""
+    return Numeric(
+        prompt,
+        answer=share,
+        tolerance=0.01,
+        hint=hint,
+        explanation=explanation,
+        decimals=3,
+        mistakes=(
+            Mistake(100 * share, "Give a fraction from 0 to 1, not a percentage.", tolerance=1),
+        ),
+    )
+
+
 def _when_to_use_cross() -> list[Question]:
     hedge = when_to_use("hedge").compare()
     cross_less = (
@@ -346,17 +362,12 @@ def _when_to_use_cross() -> list[Question]:
             correct=0 if cross_less else 1,
             explanation="In cross, the gain on one leg stands behind the loss on the other.",
         ),
-        Numeric(
+        _share_of_paths(
             "In the trend trade, on what fraction of the paths was the isolated position "
             "liquidated? (0 to 1)",
-            answer=share,
-            tolerance=0.01,
+            share,
             hint="Read the trend trade's table in the lesson, or pick it in the widget.",
             explanation="The drawn dip is deeper than the isolated liquidation distance.",
-            decimals=3,
-            mistakes=(
-                Mistake(100 * share, "Give a fraction from 0 to 1, not a percentage.", tolerance=1),
-            ),
         ),
         Choice(
             f"A {fmt.usdt(position.entry_notional)} long in cross, in a "
@@ -383,19 +394,15 @@ def _when_to_use_cross() -> list[Question]:
 def _when_to_use_isolated(risk: pd.DataFrame) -> list[Question]:
     share = float(risk.loc[(20.0, "isolated"), "liquidation_probability"])
     day = when_to_use("high_leverage_short_term")
-    capped = float(day.compare().loc["isolated", "worst_loss_usdt"])
+    table = day.compare()
+    capped = float(table.loc["isolated", "worst_loss_usdt"])
     margin = day.account("isolated").position("BTCUSDT").isolated_margin
     return [
-        Numeric(
+        _share_of_paths(
             "At 20x, on what fraction of the paths was the isolated position liquidated? (0 to 1)",
-            answer=share,
-            tolerance=0.01,
+            share,
             hint="Read the risk table of the lesson.",
             explanation="More leverage, closer liquidation, more paths touch it.",
-            decimals=3,
-            mistakes=(
-                Mistake(100 * share, "Give a fraction from 0 to 1, not a percentage.", tolerance=1),
-            ),
         ),
         Numeric(
             "In the high-leverage day trade, what is the isolated position's worst loss over "
@@ -407,7 +414,7 @@ def _when_to_use_isolated(risk: pd.DataFrame) -> list[Question]:
             explanation=f"{fmt.usdt(capped)}: its margin, on every path that liquidates it.",
             mistakes=(
                 Mistake(
-                    float(day.compare().loc["cross", "worst_loss_usdt"]),
+                    float(table.loc["cross", "worst_loss_usdt"]),
                     "That is the cross worst loss; isolated is capped.",
                 ),
             ),
