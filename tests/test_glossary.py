@@ -90,6 +90,20 @@ def test_glossary_has_the_terms_a_beginner_needs() -> None:
         "funding",
         "insurance fund",
         "ADL",
+        # the words of fees, funding, stops and simulated paths (lessons 04, 08-13)
+        "partial liquidation",
+        "available balance",
+        "stop-loss",
+        "stop-market order",
+        "gap",
+        "wick",
+        "maker",
+        "taker",
+        "funding interval",
+        "random walk",
+        "volatility",
+        "drift",
+        "crash jump",
     }
     assert wanted <= set(TERMS)
 
