@@ -159,7 +159,7 @@ def test_funding_chart_day_must_be_a_settlement():
 
 
 # ---------------------------------------------------------------------------- balance
-def test_balance_chart_new_order_takes_from_the_free_part_in_both_modes():
+def test_balance_chart_new_order_takes_from_the_available_balance_in_both_modes():
     states = {}
     for mode in MODES:
         account = guide_account(mode).set_margin_mode("ETHUSDT", mode)
@@ -168,8 +168,8 @@ def test_balance_chart_new_order_takes_from_the_free_part_in_both_modes():
         ).state()
     chart = charts.balance_figure(charts.BalanceSplit(states))
     assert chart.summary == (
-        "Wallet split, isolated: BTC 2,000.00 assigned, ETH 3,000.00 assigned; free 5,000.00 "
-        "USDT; cross: BTC 2,000.00 in use, ETH 3,000.00 in use; free 5,000.00 USDT."
+        "Wallet split, isolated: BTC 2,000.00 assigned, ETH 3,000.00 assigned; available 5,000.00 "
+        "USDT; cross: BTC 2,000.00 in use, ETH 3,000.00 in use; available 5,000.00 USDT."
     )
     assert list(find_trace(chart.figure, "free-cross").x) == [5_000.0]
     assert list(find_trace(chart.figure, "slot1-isolated").text) == ["ETH 3,000.00"]
@@ -186,5 +186,5 @@ def test_balance_chart_after_liquidation_the_position_is_gone():
     after = guide_account("isolated").liquidate({"BTCUSDT": 50_000}).account
     states = {"isolated": after.state(), "cross": guide_account("cross").state()}
     summary = charts.balance_figure(charts.BalanceSplit(states)).summary
-    assert summary.startswith("Wallet split, isolated: no position; free 8,000.00 USDT;")
+    assert summary.startswith("Wallet split, isolated: no position; available 8,000.00 USDT;")
     assert math.isfinite(after.wallet_balance)

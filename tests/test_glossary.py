@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from marginlab import gbm_paths, risk_summary
+from marginlab.scenarios import WHEN_TO_USE, when_to_use
 from marginlab.widgets import catalog
 from marginlab.widgets.selfcheck import LESSON_QUESTIONS, questions
+from marginlab.widgets.stoploss import MODELS, PATHS, model_text, path_label
 
 LESSONS = Path(__file__).resolve().parents[1] / "lessons"
 GLOSSARY = LESSONS / "glossary.md"
@@ -42,10 +44,10 @@ def lesson_text(lesson: str) -> str:
     summaries of the widgets it shows (at their first state)."""
     source = (LESSONS / f"{lesson}.md").read_text(encoding="utf-8")
     context = {}
-    if lesson.startswith("08-"):
+    if lesson.startswith("09-"):
         paths = gbm_paths(60_000, n_paths=50, n_steps=50, seed=7)
         context["risk"] = risk_summary(paths, [5, 10, 20, 50])
-    if lesson.startswith("10-"):
+    if lesson.startswith("14-"):
         context["plan"] = CAPSTONE_PLAN
     parts = [source]
     for q in questions(lesson, **context):
@@ -53,7 +55,19 @@ def lesson_text(lesson: str) -> str:
         parts += [m.feedback if hasattr(m, "feedback") else m[1] for m in q.mistakes]
     for name in sorted(set(re.findall(r'catalog\(\)\["(\w+)"\]', source))):
         parts.append(catalog()[name]().summary)
+        parts += widget_texts(name)
     return "\n".join(parts)
+
+
+def widget_texts(name: str) -> list[str]:
+    """The texts a widget shows on choices the learner can make beyond its first state:
+    every scenario's claim, caveat and model; every stop-loss path and path model."""
+    if name == "when_to_use":
+        scenarios = [when_to_use(n, n_paths=2) for n in WHEN_TO_USE]
+        return [t for s in scenarios for t in (s.title, s.claim, s.caveat, s.model)]
+    if name == "stop_loss":
+        return [path_label(p) for p in PATHS] + [model_text(m) for m in MODELS]
+    return []
 
 
 def _uses(text: str, spelling: str) -> bool:
@@ -76,6 +90,20 @@ def test_glossary_has_the_terms_a_beginner_needs() -> None:
         "funding",
         "insurance fund",
         "ADL",
+        # the words of fees, funding, stops and simulated paths (lessons 04, 08-13)
+        "partial liquidation",
+        "available balance",
+        "stop-loss",
+        "stop-market order",
+        "gap",
+        "wick",
+        "maker",
+        "taker",
+        "funding interval",
+        "random walk",
+        "volatility",
+        "drift",
+        "crash jump",
     }
     assert wanted <= set(TERMS)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import re
+import sys
 import tokenize
 from pathlib import Path
 
@@ -22,8 +23,8 @@ SOURCES = lessons_tool.sources(LESSONS)
 LESSON_SOURCES = [s for s in SOURCES if re.match(r"\d\d-", s.name)]
 # What the before-stop hook flags: a number with cents typed into prose (e.g. 54,216.87).
 TYPED_RESULT = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})*\.\d{2}(?!\d)")
-# A widget the learner sees: ``name = catalog()["..."]()`` then ``show(name)``.
-SHOWN = re.compile(r"^(\w+) = catalog\(\)\[\"\w+\"\]\(\)\nshow\(\1\)$", re.M)
+# A widget the learner sees: ``name = catalog()["..."](...)`` then ``show(name)``.
+SHOWN = re.compile(r"^(\w+) = catalog\(\)\[\"\w+\"\]\([^\n]*\)\nshow\(\1\)$", re.M)
 
 
 def _cells(source: Path):
@@ -105,3 +106,36 @@ def test_lesson_ends_with_exercise_solution_and_self_check(source: Path) -> None
     quiz_cells = [c for c in _cells(source) if "self_check(" in c.source]
     for cell in quiz_cells:  # the answers live in marginlab.widgets.selfcheck, not here
         assert "answer=" not in cell.source and "explanation=" not in cell.source
+
+
+_rt_spec = importlib.util.spec_from_file_location("reading_time", ROOT / "tools/reading_time.py")
+reading_time = importlib.util.module_from_spec(_rt_spec)
+sys.modules["reading_time"] = reading_time  # its dataclasses look their module up by name
+_rt_spec.loader.exec_module(reading_time)
+ESTIMATES = {e.lesson: e for e in reading_time.estimates(LESSONS)}
+
+
+@pytest.mark.parametrize("lesson", sorted(ESTIMATES))
+def test_lesson_needs_at_most_fifteen_minutes_of_reading_and_play(lesson: str) -> None:
+    estimate = ESTIMATES[lesson]
+    parts = ", ".join(f"{k} {v:.1f}" for k, v in estimate.parts.items())
+    assert estimate.minutes <= reading_time.LIMIT_MINUTES, f"{estimate.minutes:.1f} min: {parts}"
+
+
+def test_reading_time_counts_what_a_learner_reads_and_does(tmp_path: Path) -> None:
+    # 304 words at 150 a minute, 14 code lines (12 + the widget's 2) at 12 a minute, one
+    # widget (3 minutes), two questions (1.5) and one exercise (3).
+    source = tmp_path / "99-x.md"
+    words = " ".join(["word"] * 300)
+    code = "\n".join(f"x{i} = {i}" for i in range(12))
+    source.write_text(
+        "---\njupytext:\n  text_representation:\n    format_name: myst\n---\n\n"
+        f"{words}\n\n**Exercise 99.1.** Do it.\n\n"
+        f"```{{code-cell}} ipython3\n{code}\n```\n\n"
+        '```{code-cell} ipython3\nw = catalog()["stop_loss"]()\nshow(w)\n```\n',
+        encoding="utf-8",
+    )
+    estimate = reading_time.estimate(source, questions=2)
+    assert (estimate.widgets, estimate.code_lines, estimate.exercises) == (1, 14, 1)
+    assert estimate.words == 300 + 4  # "Exercise 99.1." counts as two words, "Do it." two
+    assert estimate.minutes == pytest.approx(304 / 150 + 14 / 12 + 3 + 1.5 + 3, abs=1e-9)

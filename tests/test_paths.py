@@ -395,9 +395,18 @@ def test_path_model_mean_return_of_crashes_without_drift_is_negative_and_said():
 def test_path_model_driftless_says_so():
     text = PathModel(n_paths=400, n_steps=336, volatility=0.8, seed=3).describe()
     assert text == (
-        "GBM: 400 paths of 336 hourly prices (about 14 days), seed 3; volatility 80% a year; "
-        "no jumps; no drift: the mean price stays where it started."
+        "random walk (geometric Brownian motion): 400 paths of 336 hourly prices (about 14 "
+        "days), seed 3; volatility 80% a year; no jumps; no drift: the mean price stays where "
+        "it started."
     )
+
+
+def test_path_model_with_jumps_is_named_for_its_crashes_not_plain_gbm():
+    model = PathModel(n_paths=10, n_steps=20, jump_intensity=6.0, jump_mean=-0.08)
+    assert model.describe().startswith(
+        "random walk with crash jumps (geometric Brownian motion plus jumps): 10 paths"
+    )
+    assert PathModel.fair(n_paths=10, n_steps=20).name == "random walk (geometric Brownian motion)"
 
 
 def test_path_model_bad_settings_are_refused_when_built():

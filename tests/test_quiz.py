@@ -188,10 +188,10 @@ def test_quiz_in_voila_has_no_static_copy(monkeypatch):
 
 # --------------------------------------------------------------------------- the bank
 def _context(lesson: str) -> dict[str, object]:
-    if lesson.startswith("08-"):
+    if lesson.startswith("09-"):
         paths = gbm_paths(60_000, n_paths=200, n_steps=200, seed=7)
         return {"risk": risk_summary(paths, [5, 10, 20, 50])}
-    if lesson.startswith("10-"):
+    if lesson.startswith("14-"):
         return {"plan": {"mode": "isolated", "leverage": 5, "margin": 1_500, "stop_price": 54_000}}
     return {}
 
@@ -227,7 +227,7 @@ def test_self_check_liquidation_price_mistakes_get_targeted_feedback():
     ids=["isolated-5x", "cross-5x-no-liquidation", "cross-20x"],
 )
 def test_self_check_capstone_describes_the_plan_its_answers_come_from(plan, first_kind):
-    first, loss, _ = questions("10-capstone", plan=plan)
+    first, loss, _ = questions("14-capstone", plan=plan)
     assert isinstance(first, first_kind)
     described = f"{plan['mode']}, {plan['leverage']}x, {plan['margin']:,} USDT margin"
     assert described in first.prompt and described in loss.prompt
@@ -245,4 +245,36 @@ def test_self_check_capstone_describes_the_plan_its_answers_come_from(plan, firs
 
 def test_self_check_capstone_plan_missing_a_key_names_it():
     with pytest.raises(ValueError, match="missing stop_price"):
-        questions("10-capstone", plan={"mode": "isolated", "leverage": 5, "margin": 1_500})
+        questions("14-capstone", plan={"mode": "isolated", "leverage": 5, "margin": 1_500})
+
+
+def test_self_check_stop_costs_gap_fills_at_the_gap_not_the_stop():
+    # 1/3 BTC, stop 57,000, gap 60,000 -> 52,800: cross loses 1/3 × 7,200 = 2,400 (planned
+    # 1/3 × 3,000 = 1,000); isolated at most its 2,000 margin.
+    gap = questions("12-what-a-stop-costs")[0]
+    assert gap.answer == pytest.approx(2_400.0, abs=1e-9)
+    assert [m.value for m in gap.mistakes] == pytest.approx([1_000.0, 2_000.0], abs=1e-9)
+    assert "That is the loss planned at the stop price" in feedback(gap, "1000", attempts=1)[1]
+
+
+def test_self_check_fees_and_funding_numbers_by_hand():
+    fees, funding, same = questions("10-fees-and-funding")
+    assert fees.answer == pytest.approx(10.0, abs=1e-9)  # 2 × 0.05 % × 100, in %
+    assert funding.answer == pytest.approx(420.0, abs=1e-9)  # 21 × 20,000 × 0.1 %
+    assert same.options[same.correct] == "the same in both"
+
+
+def test_self_check_when_to_use_isolated_reads_the_lessons_risk_table():
+    paths = gbm_paths(60_000, n_paths=200, n_steps=200, seed=7)
+    risk = risk_summary(paths, [20])
+    share = questions("09-when-to-use-isolated", risk=risk)[0]
+    assert share.answer == risk.loc[(20.0, "isolated"), "liquidation_probability"]
+
+
+def test_self_check_when_to_use_cross_large_account_has_no_liquidation_price_as_asked():
+    from marginlab.scenarios import when_to_use
+
+    why = questions("08-when-to-use-cross")[2]
+    assert "has no liquidation price" in why.prompt
+    account = when_to_use("large_account_small_positions", n_paths=2).account("cross")
+    assert math.isnan(account.liquidation_price("BTCUSDT"))

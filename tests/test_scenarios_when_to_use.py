@@ -229,6 +229,30 @@ def test_strategy_test_a_stop_loss_limits_cross_but_gaps_cost_more_than_the_stop
     table = scenario.compare(stops={"BTCUSDT": 58_200.0})
     worst = table.loc["cross", "worst_loss_usdt"]
     assert 500.0 < worst < 1.1 * 500.0
-    assert "a little more than the 500 isolated margin" in scenario.caveat
+    assert f"the worst gap past it cost {worst:,.2f} USDT, more than the 500 USDT" in (
+        scenario.caveat
+    )
     # still far below what the same trade in cross loses without a stop
     assert worst < scenario.compare().loc["cross", "worst_loss_usdt"] / 5
+
+
+@pytest.mark.parametrize("name", list(WHEN_TO_USE))
+def test_when_to_use_model_names_its_kind_of_path_in_words(name):
+    # One description of random paths (PathModel.describe), no unexplained "GBM".
+    default = when_to_use(name, n_paths=20)
+    assert default.model.startswith(("random walk", "Hand-drawn"))
+    assert "GBM" not in default.model
+
+
+def test_when_to_use_texts_follow_the_builders_inputs():
+    assert "a 20x one-day trade's loss at its 1,000 USDT margin" in (
+        high_leverage_short_term(leverage=20, n_paths=20).claim
+    )
+    # 20x isolated: (1 − 1/20)/0.996 → 4.62 % below entry
+    assert "liquidated by a 4.62% move" in high_leverage_short_term(leverage=20, n_paths=20).caveat
+    small = large_account_small_positions(wallet_balance=10_000, margin=5_000, n_paths=20)
+    # 10,000 behind 50,000: (60,000 − 12,000)/0.996 = 48,192.77, 19.68 % below entry
+    assert "With 10,000 USDT behind a 50,000 USDT position, cross liquidates 19.68% below" in (
+        small.claim
+    )
+    assert "has no liquidation price at all" in large_account_small_positions(n_paths=20).claim

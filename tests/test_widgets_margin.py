@@ -1,5 +1,5 @@
 """AddingMarginWidget: isolated top-ups and removals move the liquidation price, cross needs
-neither, and a new order takes its margin from the free balance in both modes (§7).
+neither, and a new order takes its margin from the available balance in both modes (§7).
 
 The account is the guide's: 10,000 USDT, a 1/3 BTC long at 10x from 60,000, 2,000 USDT
 assigned when isolated. Bracket 1 (MMR 0.004, no maintenance amount), so
@@ -296,15 +296,15 @@ def test_adding_margin_removable_grows_with_a_profit_at_the_mark():
 
 
 # -------------------------------------------------------------------- a new order
-def test_adding_margin_new_order_shrinks_the_free_balance_in_both_modes():
+def test_adding_margin_new_order_shrinks_the_available_balance_in_both_modes():
     widget = AddingMarginWidget()
-    assert widget.free == {"cross": 8_000.0, "isolated": 8_000.0}
+    assert widget.available == {"cross": 8_000.0, "isolated": 8_000.0}
 
     widget.controls["new_order"].value = 3_000
 
     # A 10x ETH long with 3,000 of margin: 5,000 free in either mode; isolated can add no
     # more than that to BTC now.
-    assert widget.free == {"cross": 5_000.0, "isolated": 5_000.0}
+    assert widget.available == {"cross": 5_000.0, "isolated": 5_000.0}
     assert widget.addable == 5_000.0
     split = find_trace(widget.figures[2], "free-isolated")
     assert list(split.x) == [5_000.0]
@@ -315,7 +315,7 @@ def test_adding_margin_new_order_shrinks_the_free_balance_in_both_modes():
     assert abs(widget.isolated_liquidation_price - LP_2000) < TOL_USDT  # isolated: untouched
 
 
-def test_adding_margin_new_order_larger_than_the_free_balance_is_refused():
+def test_adding_margin_new_order_larger_than_the_available_balance_is_refused():
     widget = AddingMarginWidget()
     widget.add_margin(5_000)  # 3,000 free left
 

@@ -96,9 +96,8 @@ def test_stop_loss_monte_carlo_matches_simulate_paths_on_driftless_paths(default
 def test_stop_loss_model_is_named_on_screen(default_widget):
     text = MODELS["driftless"].describe().removesuffix(".")
     assert text in default_widget.summary
-    assert "the mean price stays flat, so an expected loss compares the strategies" in (
-        default_widget.summary
-    )
+    said = "no drift: the mean price stays where it started (so an expected loss compares the "
+    assert said + "strategies, not a trend)" in default_widget.summary
     assert text in default_widget.table_area.value
     assert default_widget.model is MODELS["driftless"]
 
@@ -107,7 +106,8 @@ def test_stop_loss_crash_model_says_the_point_is_a_crash():
     widget = StopLossWidget()
     widget.controls["model"].value = "crashes"
     assert "crashes 6 a year" in widget.summary
-    assert "these paths fall on average, so the point here is a crash" in widget.summary
+    assert "the mean price falls" in widget.summary
+    assert "(the point here is a crash, not a fair bet)" in widget.summary
     odds = monte_carlo("isolated", 57_000, "crashes")
     assert widget.probability_liquidated == odds["liquidation_probability"]
 

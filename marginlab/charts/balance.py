@@ -1,14 +1,14 @@
-"""Where the wallet is: per margin mode, what each position holds and what is free.
+"""Where the wallet is: per margin mode, what each position holds and what is available.
 
 One horizontal bar per mode, split into a segment per position (an isolated position's
 assigned margin, solid; a cross position's initial margin, hatched: it stays in the
-pool that backs every cross position) and the free (available) balance, what a top-up or
-a new order can still use. A new order takes its margin from the free part in either
+pool that backs every cross position) and the available balance, what a top-up or a new
+order can still use. A new order takes its margin from the available balance in either
 mode; only an isolated position keeps what it holds to itself. The input is one
 :class:`BalanceSplit`: an ``Account.state`` per :class:`~marginlab.engine.MarginMode`.
 
-Trace keys (``meta``): slot0-cross, slot1-cross, slot2-cross, free-cross, and the same
-for isolated.
+Trace keys (``meta``): slot0-cross, slot1-cross, slot2-cross, free-cross (the available
+balance), and the same for isolated.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from marginlab.engine.errors import MarginError
 from marginlab.engine.types import MODES, MarginMode
 
 NAME = "balance"
-TITLE = "Where the wallet is: held by positions, and free"
+TITLE = "Where the wallet is: held by positions, and available"
 SLOTS = 3  # positions drawn per mode
 
 
@@ -96,9 +96,9 @@ def _data(split: BalanceSplit) -> tuple[list[TraceData], str]:
             label, amount, _ = held[slot] if slot < len(held) else ("", 0.0, "")
             traces.append({"x": points([amount]), "text": [label]})
         free = max(state.available_balance, 0.0)
-        traces.append({"x": points([free]), "text": [f"free {fmt.price(free)}"]})
+        traces.append({"x": points([free]), "text": [f"available {fmt.price(free)}"]})
         parts = ", ".join(f"{label} {what}" for label, _, what in held) or "no position"
-        clauses.append(f"{mode.value}: {parts}; free {fmt.usdt(state.available_balance)}")
+        clauses.append(f"{mode.value}: {parts}; available {fmt.usdt(state.available_balance)}")
     return traces, "Wallet split, " + "; ".join(reversed(clauses)) + "."
 
 
@@ -110,9 +110,9 @@ def balance_figure(split: BalanceSplit, *, title: str | None = TITLE) -> Chart:
     >>> for clause in chart.summary.split("; "):
     ...     print(clause)
     Wallet split, isolated: BTC 2,000.00 assigned
-    free 8,000.00 USDT
+    available 8,000.00 USDT
     cross: BTC 2,000.00 in use
-    free 8,000.00 USDT.
+    available 8,000.00 USDT.
     """
     layout = _common.base_layout(
         NAME,

@@ -348,9 +348,12 @@ class PathModel:
     annual (fractions; jumps per year); ``jump_mean``/``jump_std`` the log size of a jump.
     ``volatility`` may map symbols to their own (several symbols).
 
-    >>> for part in PathModel(n_paths=400, n_steps=336, volatility=0.8).describe().split("; "):
+    >>> model = PathModel(n_paths=400, n_steps=336, volatility=0.8)
+    >>> model.name
+    'random walk (geometric Brownian motion)'
+    >>> for part in model.describe().removeprefix(f"{model.name}: ").split("; "):
     ...     print(part)
-    GBM: 400 paths of 336 hourly prices (about 14 days), seed 0
+    400 paths of 336 hourly prices (about 14 days), seed 0
     volatility 80% a year
     no jumps
     no drift: the mean price stays where it started.
@@ -457,13 +460,22 @@ class PathModel:
             settings["volatility"] = self.volatility
         return settings
 
+    @property
+    def name(self) -> str:
+        """What kind of random walk: with crash jumps or without (how the screen names it)."""
+        if self.jump_intensity > 0:
+            return "random walk with crash jumps (geometric Brownian motion plus jumps)"
+        return "random walk (geometric Brownian motion)"
+
     def describe(self) -> str:
-        """The model in one sentence, every setting a conclusion depends on."""
+        """The model in one sentence, every setting a conclusion depends on: its kind
+        (:attr:`name`), size and seed, volatility, correlation, jumps and drift, and where
+        the mean price goes. The one description of random paths used on screen."""
         unit = "hourly prices" if self.step_hours == 1.0 else f"prices {self.step_hours:g} h apart"
         days = round(self.n_steps * self.step_hours / 24.0, 1)
         parts = [
-            f"GBM: {self.n_paths:,} paths of {self.n_steps:,} {unit} (about {days:g} days), "
-            f"seed {self.seed}"
+            f"{self.name}: {self.n_paths:,} paths of {self.n_steps:,} {unit} (about "
+            f"{days:g} day{'' if days == 1 else 's'}), seed {self.seed}"
         ]
         if isinstance(self.volatility, Mapping):
             vols = ", ".join(f"{s} {_pct(v)}" for s, v in self.volatility.items())

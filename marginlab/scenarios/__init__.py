@@ -15,7 +15,6 @@ from marginlab.scenarios.guide import (
 from marginlab.scenarios.when_to_use import (
     WHEN_TO_USE,
     WhenToUse,
-    describe_gbm,
     hedge,
     high_leverage_short_term,
     large_account_small_positions,
@@ -31,7 +30,6 @@ __all__ = [
     "GuideExample",
     "Trade",
     "WhenToUse",
-    "describe_gbm",
     "guide_account",
     "hedge",
     "high_leverage_short_term",

@@ -15,6 +15,7 @@ the text says so.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -36,6 +37,13 @@ from marginlab.engine.errors import MarginError
 
 if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
     import pandas as pd
+
+TREND_DIP_RATE, TREND_TOP_RATE = 0.15, 0.20
+"""The trend trade's drawn path: down 15 % by a third of the way, then up to +20 %."""
+TREND_FALL_RATE = 0.35
+"""The trend that never comes back: a steady fall of 35 %."""
+TEST_STOP_RATE = 0.03
+"""The strategy test's stop-loss in its caveat: 3 % below entry."""
 
 CRASHES = {"volatility": 0.8, "jump_intensity": 6.0, "jump_mean": -0.08, "jump_std": 0.04}
 """BTC-like paths with crashes (about −7.7 % each, six a year), hourly steps."""
@@ -102,49 +110,30 @@ class WhenToUse:
         return next(iter(self.prices.values())).shape[1]
 
 
-def _annual(rate: float | Mapping[str, float]) -> str:
-    """An annual rate (or one per symbol) as a percentage: 0.8 -> "80 %"."""
-    if isinstance(rate, Mapping):
-        return ", ".join(f"{symbol[:3]} {100 * r:.0f} %" for symbol, r in rate.items())
-    return f"{100 * rate:.0f} %"
+def _usdt(amount: float) -> str:
+    """An amount for a claim: "2,000 USDT" (whole), "520.52 USDT" (with cents)."""
+    return f"{amount:,.0f} USDT" if float(amount).is_integer() else f"{amount:,.2f} USDT"
 
 
-def describe_gbm(
-    *,
-    volatility: float | Mapping[str, float],
-    drift_rate: float = 0.0,
-    jump_intensity: float = 0.0,
-    jump_mean: float = -0.10,
-    jump_std: float = 0.05,
-    correlation: float | None = None,
-) -> str:
-    """The price model of :func:`~marginlab.engine.gbm_paths` arguments, in words.
+def _pct(rate: float) -> str:
+    """A fraction as a percentage for a claim, as the charts write it: 0.0964 -> "9.64%"."""
+    return f"{100 * rate:.2f}%".replace(".00%", "%")
 
-    With jumps the model is no longer geometric Brownian motion but a jump-diffusion.
 
-    >>> describe_gbm(volatility=0.6)
-    'geometric Brownian motion: volatility 60 % a year, no drift, no jumps'
-    >>> describe_gbm(volatility=0.8, jump_intensity=6.0, jump_mean=-0.08).split(":")[0]
-    'jump-diffusion (geometric Brownian motion plus crash jumps)'
-    """
-    parts = [
-        f"volatility {_annual(volatility)} a year",
-        f"drift {100 * drift_rate:+.0f} % a year" if drift_rate else "no drift",
-        (
-            f"crash jumps about {jump_intensity:g} a year (log size {100 * jump_mean:+.0f} % "
-            f"± {100 * jump_std:.0f} %)"
-            if jump_intensity
-            else "no jumps"
-        ),
-    ]
-    if correlation is not None:
-        parts.append(f"BTC and ETH correlated {correlation:g}")
-    name = (
-        "jump-diffusion (geometric Brownian motion plus crash jumps)"
-        if jump_intensity
-        else "geometric Brownian motion"
-    )
-    return f"{name}: " + ", ".join(parts)
+def _leverage(value: float) -> str:
+    return f"{value:g}x"
+
+
+def _below(account: Account, symbol: str = "BTCUSDT") -> float:
+    """How far from entry ``symbol``'s position liquidates, a fraction (NaN: no price)."""
+    levels = account.levels(symbol)
+    return abs(levels.liquidation_price - levels.entry_price) / levels.entry_price
+
+
+def _days(n_steps: int) -> str:
+    """Hourly steps as a duration for a claim: 24 -> "one-day", 720 -> "30-day"."""
+    days = n_steps / 24
+    return "one-day" if days == 1 else f"{days:g}-day"
 
 
 def _both_modes(deposit: float, open_positions: Callable[[Account], Account]) -> dict[str, Account]:
@@ -179,13 +168,18 @@ def hedge(
         n_paths=n_paths, n_steps=n_steps, seed=seed, correlation=correlation, **CRASHES
     )
     prices = paths.joint_paths({"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0})
+    isolated = accounts["isolated"]
+    margins = sum(p.isolated_margin for p in isolated.positions)
     return WhenToUse(
         name="hedge",
         title="A hedge: offsetting positions",
         claim="Offsetting legs share margin in cross, so the pair is liquidated far less often "
-        "than the same legs isolated.",
-        caveat="With uncorrelated legs it is no hedge: cross can then lose the whole account, "
-        "isolated at most the two margins.",
+        "than the same legs isolated, where each leg is liquidated on its own move (the BTC "
+        f"long {_pct(_below(isolated))} below entry, the ETH short "
+        f"{_pct(_below(isolated, 'ETHUSDT'))} above).",
+        caveat="With uncorrelated legs it is no hedge: cross can then lose the whole account "
+        f"({_usdt(isolated.wallet_balance)}), isolated at most the two margins "
+        f"({_usdt(margins)}).",
         favours="cross",
         wallet_balance=10_000.0,
         accounts=accounts,
@@ -214,11 +208,18 @@ def large_account_small_positions(
     )
     paths = PathModel.fair(n_paths=n_paths, n_steps=n_steps, seed=seed, **CRASHES)
     prices = {"BTCUSDT": paths.paths(60_000.0)}
+    cross, isolated = accounts["cross"], accounts["isolated"]
+    notional = isolated.position("BTCUSDT").entry_notional
+    if math.isnan(cross.liquidation_price("BTCUSDT")):
+        cross_part = "has no liquidation price at all (the wallet covers a fall to zero)"
+    else:
+        cross_part = f"liquidates {_pct(_below(cross))} below entry"
     return WhenToUse(
         name="large_account_small_positions",
         title="A large account holding small positions",
-        claim="With a large account behind a small position, cross is (almost) never liquidated, "
-        "while the same trade isolated often is.",
+        claim=f"With {_usdt(wallet_balance)} behind a {_usdt(notional)} position, cross "
+        f"{cross_part}, while the same trade isolated liquidates {_pct(_below(isolated))} below "
+        "entry, a fall these paths often reach.",
         caveat="The buffer is the account: a position large next to the account liquidates in "
         "cross too, and then takes the whole balance.",
         favours="cross",
@@ -245,30 +246,33 @@ def trend_trade_through_drawdown(
         lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=10, margin=2_000),
     )
     t = np.linspace(0.0, 1.0, n_steps)
-    if recovers:  # straight down to -15 % at a third of the month, then up to +20 %
-        dip, top = 0.15, 0.20
+    dip, top = TREND_DIP_RATE, TREND_TOP_RATE
+    if recovers:  # straight down to the dip at a third of the way, then up to the top
         shape = np.interp(t, [0.0, 1.0 / 3.0, 1.0], [1.0, 1.0 - dip, 1.0 + top])
         drawn = (
-            f"down {dip:.0%} in a straight line to a third of the way, then up to "
-            f"+{top:.0%} by the end"
+            f"down {_pct(dip)} in a straight line to a third of the way, then up to "
+            f"+{_pct(top)} by the end"
         )
     else:
-        fall = 0.35
+        fall = TREND_FALL_RATE
         shape = teaching_path("steady_decline", start_price=1.0, n_steps=n_steps, depth_rate=fall)
-        drawn = f"a steady fall to -{fall:.0%}, never coming back"
+        drawn = f"a steady fall to -{_pct(fall)}, never coming back"
     noise = PathModel(n_paths=n_paths, n_steps=n_steps, volatility=0.3, seed=seed)
     prices = {"BTCUSDT": 60_000.0 * shape[None, :] * noise.paths(1.0)}
     model = (
-        f"Hand-drawn: {drawn} (the trend is the point), times random noise "
-        f"({noise.describe().removesuffix('.')})."
+        f"Hand-drawn: {drawn} (the trend is the point), each path multiplied by the noise of "
+        f"a {noise.describe()}"
     )
+    isolated = accounts["isolated"]
+    position = isolated.position("BTCUSDT")
     return WhenToUse(
         name="trend_trade_through_drawdown",
         title="A trend trade that must ride out a drawdown",
-        claim="Cross rides out a 15 % drawdown that liquidates the same 10x trade isolated, "
-        "and ends in profit.",
+        claim=f"Cross rides out a {_pct(dip)} drawdown that liquidates the same "
+        f"{_leverage(position.leverage)} trade isolated ({_pct(_below(isolated))} below entry), "
+        "and when the trend comes back it ends in profit.",
         caveat="If the trend never comes back, cross ends with a far larger loss than the "
-        "isolated margin.",
+        f"{_usdt(position.isolated_margin)} isolated margin.",
         favours="cross",
         wallet_balance=10_000.0,
         accounts=accounts,
@@ -302,13 +306,16 @@ def high_leverage_short_term(
         seed=seed,
     )
     prices = {"BTCUSDT": paths.paths(60_000.0)}
+    isolated = accounts["isolated"]
+    margin = isolated.position("BTCUSDT").isolated_margin
+    days = _days(n_steps)
     return WhenToUse(
         name="high_leverage_short_term",
         title="A high-leverage, short-term trade",
-        claim="Isolated caps a 50x day trade's loss at its 1,000 margin; in cross the worst day "
-        "costs several times that.",
-        caveat="The cap has a price: at 50x isolated is liquidated by a 1.6 % move, far more often "
-        "than cross.",
+        claim=f"Isolated caps a {_leverage(leverage)} {days} trade's loss at its {_usdt(margin)} "
+        f"margin; in cross the worst {days} path costs several times that.",
+        caveat=f"The cap has a price: at {_leverage(leverage)} isolated is liquidated by a "
+        f"{_pct(_below(isolated))} move, far more often than cross.",
         favours="isolated",
         wallet_balance=10_000.0,
         accounts=accounts,
@@ -341,11 +348,13 @@ def several_independent_positions(
         **(CRASHES | {"volatility": {"BTCUSDT": 0.7, "ETHUSDT": 1.0}}),
     )
     prices = paths.joint_paths({"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0})
+    margin = accounts["isolated"].position("BTCUSDT").isolated_margin
     return WhenToUse(
         name="several_independent_positions",
         title="Several independent positions",
         claim="Isolated keeps positions independent: a liquidation costs only that position's "
-        "margin; in cross one loser can take both positions and the whole pool.",
+        f"{_usdt(margin)} margin; in cross one loser can take both positions and the whole "
+        f"pool ({_usdt(accounts['cross'].wallet_balance)}).",
         caveat="Sharing also buffers: in cross a winning position can carry a loser that "
         "isolated would have liquidated.",
         favours="isolated",
@@ -373,14 +382,23 @@ def strategy_with_limited_capital(
     )
     paths = PathModel(n_paths=n_paths, n_steps=n_steps, volatility=0.8, drift_rate=-1.0, seed=seed)
     prices = {"BTCUSDT": paths.paths(60_000.0)}
+    position = accounts["isolated"].position("BTCUSDT")
+    margin, rate = position.isolated_margin, TEST_STOP_RATE
+    stop = position.entry_price * (1 - rate)
+    aim = position.quantity * (position.entry_price - stop)
+    stopped = simulate_paths(accounts["cross"], prices, stops={"BTCUSDT": stop})  # ~2 ms
+    worst = float((accounts["cross"].wallet_balance - stopped.final_equity_usdt).max())
+    than = "more than" if worst > margin else "less than"
     return WhenToUse(
         name="strategy_with_limited_capital",
         title="Testing a strategy with limited capital",
-        claim="Isolated caps what a failed test trade can cost at the 500 assigned; in cross the "
-        "same trade can lose several times that.",
-        caveat="A stop-loss limits it too, less tightly than it seems: a stop 3 % below entry "
-        "aims to lose 300 (20x × 500 × 3 %), but it fills where the market is, and on these "
-        "hourly paths the worst gap past it cost a little more than the 500 isolated margin.",
+        claim=f"Isolated caps what a failed test trade can cost at the {_usdt(margin)} "
+        "assigned; in cross the same trade can lose several times that.",
+        caveat=f"In cross a stop-loss limits it too, less tightly than it seems: a stop "
+        f"{_pct(rate)} below entry aims to lose {_usdt(aim)} ({_leverage(position.leverage)} × "
+        f"{_usdt(margin)} × {_pct(rate)}), but it fills where the market is, and on these "
+        f"hourly paths the worst gap past it cost {_usdt(worst)}, {than} the {_usdt(margin)} "
+        "isolated margin.",
         favours="isolated",
         wallet_balance=10_000.0,
         accounts=accounts,

@@ -1,12 +1,12 @@
 """Adding and removing margin (guide §7; comparison 4, flexibility).
 
 The guide's account twice: its BTC long isolated, and the same long in cross. "Add
-margin" moves USDT from the free balance into the isolated position
+margin" moves USDT from the available balance into the isolated position
 (:meth:`Account.add_margin`) and its liquidation price moves away from entry; "Remove
 margin" takes some back (:meth:`Account.remove_margin`, within what the position can
 spare at the mark) and the price moves toward entry. The cross position needs neither:
-the whole free balance already stands behind it. A new order (an ETH long whose margin
-the learner sets) takes its margin from the same free balance in both accounts: in
+the whole cross wallet already stands behind it. A new order (an ETH long whose margin
+the learner sets) takes its margin from the available balance in both accounts: in
 isolated that leaves less to top the BTC position up with, in cross the two positions
 share one pool. The third chart shows where the wallet is in each mode.
 
@@ -116,7 +116,7 @@ class AddingMarginWidget(LessonWidget):
         self.example = example
         self._transfers: tuple[tuple[str, float, float], ...] = ()
         entry = example.entry_price
-        free = guide_account("isolated", example).max_addable_margin()
+        available = guide_account("isolated", example).max_addable_margin()
         controls = {
             "price": price_slider(
                 price,
@@ -125,10 +125,12 @@ class AddingMarginWidget(LessonWidget):
                 100,
                 f"{example.symbol.removesuffix('USDT')} mark price (USDT)",
             ),
-            "amount": usdt_slider(margin, 0, free, 100, "Amount to move (USDT)"),
-            "new_order": usdt_slider(new_order, 0, free, 500, "New ETH order: margin (USDT)"),
-            "add": button("Add margin", "Move the amount from the free balance into BTC"),
-            "remove": button("Remove margin", "Move the amount from BTC back to the free balance"),
+            "amount": usdt_slider(margin, 0, available, 100, "Amount to move (USDT)"),
+            "new_order": usdt_slider(new_order, 0, available, 500, "New ETH order: margin (USDT)"),
+            "add": button("Add margin", "Move the amount from the available balance into BTC"),
+            "remove": button(
+                "Remove margin", "Move the amount from BTC back to the available balance"
+            ),
             "reset": button("Reset", "Back to the starting isolated margin"),
         }
         start = self._compute({n: c.value for n, c in controls.items() if c.has_trait("value")})
@@ -151,7 +153,7 @@ class AddingMarginWidget(LessonWidget):
     def add_margin(self, margin: float | None = None) -> None:
         """Press "Add margin": move ``margin`` USDT (default: the ``amount`` control) in.
 
-        A refused amount (0, more than the free balance, a position already liquidated at
+        A refused amount (0, more than the available balance, a position already liquidated at
         the current mark) shows a message and changes nothing.
         """
         value = self.controls["amount"].value if margin is None else margin
@@ -181,9 +183,11 @@ class AddingMarginWidget(LessonWidget):
     at_risk = shown(lambda r: r.accounts[ISOLATED].positions[0].isolated_margin, "BTC margin.")
     top_ups = shown(lambda r: r.moved("add"), "The accepted top-ups, in order.")
     removals = shown(lambda r: r.moved("remove"), "The accepted removals, in order.")
-    addable = shown(lambda r: r.addable, "What the free balance could still add to BTC.")
+    addable = shown(lambda r: r.addable, "What the available balance could still add to BTC.")
     removable = shown(lambda r: r.removable, "What BTC could give back at the mark.")
-    free = shown(lambda r: {m: s.available_balance for m, s in r.states.items()}, "Free.")
+    available = shown(
+        lambda r: {m: s.available_balance for m, s in r.states.items()}, "Available balance."
+    )
     lost = shown(lambda r: r.lost, "Lost at the mark (all assigned margin once liquidated).")
     kept = shown(lambda r: r.kept, "Of the wallet, kept at the mark.")
     liquidated = shown(lambda r: r.liquidated, "Whether BTC is liquidated at the mark.")
@@ -206,7 +210,7 @@ class AddingMarginWidget(LessonWidget):
 
     def _isolated(self, new_order: float, transfers: tuple) -> Account:
         """The isolated account after every transfer, in order, then the new order (so a
-        new order that does not fit what the transfers left free is what is refused)."""
+        new order that does not fit what the transfers left available is what is refused)."""
         account = guide_account("isolated", self.example)
         for kind, amount, mark in transfers:
             if kind == "add":
@@ -283,12 +287,12 @@ class AddingMarginWidget(LessonWidget):
             room = "it is liquidated at this mark, so there is nothing to move"
         else:
             room = (
-                f"it can take {fmt.usdt(result.addable)} more from the free balance and give "
-                f"back {fmt.usdt(result.removable)} at this mark"
+                f"it can take {fmt.usdt(result.addable)} more from the available balance and "
+                f"give back {fmt.usdt(result.removable)} at this mark"
             )
         text = (
             f"Isolated margin {fmt.usdt(at_risk)} ({moved}); {room}. Cross needs neither: the "
-            f"whole free balance already backs it. {ladder} {loss} {split}"
+            f"whole cross wallet already backs it. {ladder} {loss} {split}"
         )
         if result.liquidated[MarginMode.ISOLATED] and adds:
             initial = guide_account("isolated", self.example).position(self.symbol).isolated_margin

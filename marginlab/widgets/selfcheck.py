@@ -3,7 +3,7 @@
 The questions live here, not in the lessons, so a lesson's source shows no answer, hint
 or explanation before the learner tries: a lesson cell is ``self_check("01-isolated-margin")``.
 Each answer is computed by the engine from the scenario the lesson uses (or from what the
-lesson passes in: lesson 08 its risk table, the capstone the learner's plan), so it is
+lesson passes in: lesson 09 its risk table, the capstone the learner's plan), so it is
 always the number the lesson's charts show. Known mistakes get feedback of their own:
 the bankruptcy price typed for the liquidation price, a distance for a price, what is
 lost for what is kept.
@@ -15,9 +15,27 @@ import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from marginlab.charts import format as fmt
-from marginlab.engine import Account
-from marginlab.scenarios import GUIDE, guide_account, two_positions_account, when_to_use
+from marginlab.engine import (
+    FEE_RATES,
+    Account,
+    PathModel,
+    fee_share_of_margin,
+    hold_with_funding,
+    replay,
+    round_trip_fees,
+    simulate_paths,
+    teaching_path,
+)
+from marginlab.scenarios import (
+    GUIDE,
+    Trade,
+    guide_account,
+    two_positions_account,
+    when_to_use,
+)
 from marginlab.scenarios.guide import NEIGHBOUR_LOSING_MARKS, losing_neighbour_account
 from marginlab.widgets.quiz import Choice, Mistake, Numeric, Question, Quiz
 
@@ -311,41 +329,152 @@ def _switching_modes() -> list[Question]:
     ]
 
 
-def _when_to_use(risk: pd.DataFrame) -> list[Question]:
+def _share_of_paths(prompt: str, share: float, *, hint: str, explanation: str) -> Numeric:
+    """A question whose answer is a share of the simulated paths (0 to 1), with feedback for
+    the share typed as a percentage."""
+    return Numeric(
+        prompt,
+        answer=share,
+        tolerance=0.01,
+        hint=hint,
+        explanation=explanation,
+        decimals=3,
+        mistakes=(
+            Mistake(100 * share, "Give a fraction from 0 to 1, not a percentage.", tolerance=1),
+        ),
+    )
+
+
+def _when_to_use_cross() -> list[Question]:
     hedge = when_to_use("hedge").compare()
     cross_less = (
         hedge.loc["cross", "liquidation_probability"]
         < hedge.loc["isolated", "liquidation_probability"]
     )
-    share = float(risk.loc[(20.0, "isolated"), "liquidation_probability"])
-    at50 = risk.loc[(50.0, "isolated_stop")]
-    fires = bool(at50["stop_price"] > at50["liquidation_price"])
+    trend = when_to_use("trend_trade_through_drawdown")
+    share = float(trend.compare().loc["isolated", "liquidation_probability"])
+    large = when_to_use("large_account_small_positions", n_paths=2)
+    position = large.account("cross").position("BTCUSDT")
     return [
         Choice(
-            "In the hedge scenario (a long and a short that offset), which mode liquidated "
-            "less often?",
+            "In the hedge case (a long and a short that offset), which mode liquidated less often?",
             ("Cross", "Isolated"),
             correct=0 if cross_less else 1,
             explanation="In cross, the gain on one leg stands behind the loss on the other.",
         ),
-        Numeric(
-            "At 20x, what fraction of the paths liquidated the isolated position? (0 to 1)",
-            answer=share,
-            tolerance=0.01,
+        _share_of_paths(
+            "In the trend trade, on what fraction of the paths was the isolated position "
+            "liquidated? (0 to 1)",
+            share,
+            hint="Read the trend trade's table in the lesson, or pick it in the widget.",
+            explanation="The drawn dip is deeper than the isolated liquidation distance.",
+        ),
+        Choice(
+            f"A {fmt.usdt(position.entry_notional)} long in cross, in a "
+            f"{fmt.usdt(large.wallet_balance)} account, has no liquidation price. Why?",
+            (
+                "cross positions are never liquidated",
+                "the wallet covers a fall of BTC to zero",
+                "the leverage is low",
+            ),
+            correct=1,
+            explanation=(
+                f"A fall to zero costs {fmt.usdt(position.entry_notional)}, less than what "
+                "backs the position: no positive price liquidates it. The caveat: a position "
+                "large next to the account liquidates in cross too."
+            ),
+            mistakes=(
+                (0, "They are: with a losing neighbour or a small wallet (lessons 03 and 08)."),
+                (2, "Cross does not depend on the leverage for a given size (lesson 03)."),
+            ),
+        ),
+    ]
+
+
+def _when_to_use_isolated(risk: pd.DataFrame) -> list[Question]:
+    share = float(risk.loc[(20.0, "isolated"), "liquidation_probability"])
+    day = when_to_use("high_leverage_short_term")
+    table = day.compare()
+    capped = float(table.loc["isolated", "worst_loss_usdt"])
+    margin = day.account("isolated").position("BTCUSDT").isolated_margin
+    return [
+        _share_of_paths(
+            "At 20x, on what fraction of the paths was the isolated position liquidated? (0 to 1)",
+            share,
             hint="Read the risk table of the lesson.",
             explanation="More leverage, closer liquidation, more paths touch it.",
-            decimals=3,
+        ),
+        Numeric(
+            "In the high-leverage day trade, what is the isolated position's worst loss over "
+            "all the paths (USDT)?",
+            answer=capped,
+            tolerance=1,
+            unit="USDT",
+            hint="What can an isolated liquidation take?",
+            explanation=f"{fmt.usdt(capped)}: its margin, on every path that liquidates it.",
             mistakes=(
-                Mistake(100 * share, "Give a fraction from 0 to 1, not a percentage.", tolerance=1),
+                Mistake(
+                    float(table.loc["cross", "worst_loss_usdt"]),
+                    "That is the cross worst loss; isolated is capped.",
+                ),
             ),
         ),
         Choice(
-            "At 50x, the isolated position with a stop 5 % below entry…",
-            ("exits at the stop before liquidation", "is liquidated before the stop fires"),
-            correct=0 if fires else 1,
+            "A simulated table shows isolated losing less on average than cross. What must "
+            "you read before believing it?",
+            ("the number of paths only", "the paths' model: drift, crashes, volatility"),
+            correct=1,
             explanation=(
-                f"At 50x isolated liquidates at {fmt.price(at50['liquidation_price'])}; the "
-                f"stop is at {fmt.price(at50['stop_price'])}."
+                f"The worst case of {fmt.usdt(margin)} comes from the mode; the averages "
+                "come from the model (exercise 09.1)."
+            ),
+        ),
+    ]
+
+
+def _fees_and_funding() -> list[Question]:
+    taker = FEE_RATES["taker"]
+    share = 100 * float(fee_share_of_margin(100, taker))
+    week = {
+        m: hold_with_funding(Trade().account(m), intervals=21, rate=0.001)
+        for m in ("isolated", "cross")
+    }
+    paid = float(week["isolated"].paid_usdt[-1])
+    fees = round_trip_fees(Trade(fee_rate=taker).account("isolated"), "BTCUSDT")
+    return [
+        Numeric(
+            f"Taker fees ({fmt.percent(taker)} per fill) to open and close at 100x: what "
+            "share of the margin is that (in %)?",
+            answer=share,
+            tolerance=0.05,
+            unit="%",
+            hint="The margin is notional / leverage; the fees are twice notional × rate.",
+            explanation=f"2 × {fmt.percent(taker)} × 100 = {share:.2f} % of the margin.",
+            mistakes=(
+                Mistake(100 * 2 * taker, "That is the share of the notional, not of the margin."),
+            ),
+        ),
+        Numeric(
+            f"The guide's {fmt.usdt(GUIDE.notional)} long, held 7 days (21 payments) at a "
+            f"funding rate of {fmt.percent(0.001, 3)} per 8 hours, price at entry: how much "
+            "funding does it pay (USDT)?",
+            answer=paid,
+            tolerance=0.5,
+            unit="USDT",
+            hint="Each payment is notional × rate.",
+            explanation=f"21 × {fmt.usdt(week['isolated'].payment_usdt)} = {fmt.usdt(paid)}.",
+            mistakes=(
+                Mistake(paid / 21, "That is one payment; a week has 21."),
+                Mistake(fees.total_usdt, "That is the round trip's fees, not the funding."),
+            ),
+        ),
+        Choice(
+            "The same position in cross and in isolated: which pays more funding?",
+            ("isolated", "cross", "the same in both"),
+            correct=2,
+            explanation=(
+                "Funding is paid on the notional. The mode decides only what it is taken from: "
+                "the isolated margin, or the cross wallet."
             ),
         ),
     ]
@@ -382,6 +511,122 @@ def _stop_losses() -> list[Question]:
             ("below the liquidation price", "between the liquidation price and entry"),
             correct=1,
             explanation="Below the liquidation price, liquidation comes first: no stop fires.",
+        ),
+    ]
+
+
+STOP_57K = 57_000.0  # the guide's long with a stop 5 % below entry (lessons 11-13)
+
+
+def _what_a_stop_costs() -> list[Question]:
+    gap = {
+        m: replay(
+            guide_account(m),
+            {"BTCUSDT": [GUIDE.entry_price, 52_800.0]},
+            stops={"BTCUSDT": STOP_57K},
+        )
+        for m in ("cross", "isolated")
+    }
+    lost = {m: GUIDE.wallet_balance - run.final_equity_usdt for m, run in gap.items()}
+    planned = GUIDE.quantity * (GUIDE.entry_price - STOP_57K)
+    dip = teaching_path("v_dip_recovery", depth_rate=0.07)
+    dipped = [
+        GUIDE.wallet_balance
+        - replay(guide_account("isolated"), {"BTCUSDT": dip}, stops=stops).final_equity_usdt
+        for stops in (None, {"BTCUSDT": STOP_57K})
+    ]
+    locked = dipped[1] > 0 and abs(dipped[0]) < 0.01
+    capped = "isolated" if lost["isolated"] < lost["cross"] else "cross"
+    return [
+        Numeric(
+            "The guide's long in cross, stop at 57,000. The price gaps from 60,000 to 52,800 "
+            "in one step. What does the stop cost (USDT)?",
+            answer=lost["cross"],
+            tolerance=1,
+            unit="USDT",
+            hint="A stop-market order fills where the market is.",
+            explanation=(
+                f"It fills at 52,800: {GUIDE.quantity:.4f} × "
+                f"{fmt.price(GUIDE.entry_price - 52_800)} = {fmt.usdt(lost['cross'])}, "
+                f"not the {fmt.usdt(planned)} planned."
+            ),
+            mistakes=(
+                Mistake(
+                    planned, "That is the loss planned at the stop price; it fills at the gap."
+                ),
+                Mistake(lost["isolated"], "That is the isolated loss, capped at its margin."),
+            ),
+        ),
+        Choice(
+            "The price dips 7 % and comes back to entry. What does a stop at 57,000 do?",
+            (
+                "nothing: the price comes back",
+                "it sells near the dip's low and the loss stays, though the price comes back",
+            ),
+            correct=1 if locked else 0,
+            explanation=(
+                f"It fires on the way down and locks in {fmt.usdt(dipped[1])}; without it the "
+                f"position ends with {fmt.usdt(dipped[0])} lost."
+            ),
+        ),
+        Choice(
+            "In a gap through the stop, which mode caps what the position can cost?",
+            ("Cross", "Isolated"),
+            correct=1 if capped == "isolated" else 0,
+            explanation="Isolated: it never costs more than its margin; a stop does not cap a gap.",
+        ),
+    ]
+
+
+def _stop_triggers_and_odds() -> list[Question]:
+    marks = teaching_path("last_price_wick", depth_rate=0.08, price="mark")
+    lasts = teaching_path("last_price_wick", depth_rate=0.08, price="last")
+    runs = {
+        trigger: replay(
+            guide_account("isolated"),
+            {"BTCUSDT": marks},
+            last_prices={"BTCUSDT": lasts},
+            stops={"BTCUSDT": STOP_57K},
+            stop_trigger=trigger,
+        )
+        for trigger in ("last", "mark")
+    }
+    mark_fires = any(e.kind == "stop" for e in runs["mark"].events)
+    fill = next(e.price for e in runs["last"].events if e.kind == "stop")
+    fair = PathModel(n_paths=2_000, n_steps=200, volatility=0.8, seed=8)
+    paths = {"BTCUSDT": fair.paths(GUIDE.entry_price)}
+    equity = [
+        simulate_paths(guide_account("isolated"), paths, stops=stops).final_equity_usdt
+        for stops in (None, {"BTCUSDT": STOP_57K})
+    ]
+    diff = equity[0] - equity[1]  # loss with the stop − loss without, per path
+    about_same = abs(diff.mean()) <= 2 * diff.std(ddof=1) / np.sqrt(diff.size)
+    return [
+        Choice(
+            "The last price wicks through your stop; the mark price stays above it. Your stop "
+            "watches the mark. What happens?",
+            ("the stop fires at the wick", "nothing: the stop and liquidation follow the mark"),
+            correct=0 if mark_fires else 1,
+            explanation="A stop watching the mark ignores a wick of the last price alone.",
+        ),
+        Numeric(
+            f"The same wick takes the last price down to {fmt.price(lasts.min())}. A stop at "
+            "57,000 watching the last price: where does it fill (USDT)?",
+            answer=fill,
+            tolerance=1,
+            unit="USDT",
+            hint="Its market order fills at the last price of the step that triggers it.",
+            explanation=f"At the wick, {fmt.price(fill)}, not at the stop price.",
+            mistakes=(Mistake(STOP_57K, "That is the stop price: the trigger, not the fill."),),
+        ),
+        Choice(
+            "On random paths with no drift (a fair bet), what does a stop do to the expected loss?",
+            ("lowers it clearly", "leaves it about the same, but makes small losses frequent"),
+            correct=1 if about_same else 0,
+            explanation=(
+                "On a fair bet no exit rule changes the average; the stop trades rare full "
+                "losses for frequent smaller ones."
+            ),
         ),
     ]
 
@@ -465,11 +710,15 @@ LESSON_QUESTIONS: dict[str, Callable[..., list[Question]]] = {
     "05-several-positions": _several_positions,
     "06-adding-margin": _adding_margin,
     "07-switching-modes": _switching_modes,
-    "08-when-to-use-which": _when_to_use,
-    "09-stop-losses": _stop_losses,
-    "10-capstone": _capstone,
+    "08-when-to-use-cross": _when_to_use_cross,
+    "09-when-to-use-isolated": _when_to_use_isolated,
+    "10-fees-and-funding": _fees_and_funding,
+    "11-stop-losses": _stop_losses,
+    "12-what-a-stop-costs": _what_a_stop_costs,
+    "13-stop-triggers-and-odds": _stop_triggers_and_odds,
+    "14-capstone": _capstone,
 }
-"""Lesson name -> its questions; lesson 08 takes ``risk=``, the capstone ``plan=``."""
+"""Lesson name -> its questions; lesson 09 takes ``risk=``, the capstone ``plan=``."""
 
 
 def questions(lesson: str, **context: object) -> list[Question]:

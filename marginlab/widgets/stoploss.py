@@ -106,9 +106,9 @@ def model_text(model_id: str) -> str:
     """The random paths' model in a sentence, and what that means for an expected loss."""
     model = MODELS[model_id]
     if model.mean_return < 0:
-        point = "these paths fall on average, so the point here is a crash"
+        point = "the point here is a crash, not a fair bet"
     else:
-        point = "the mean price stays flat, so an expected loss compares the strategies"
+        point = "so an expected loss compares the strategies, not a trend"
     return f"{model.describe().removesuffix('.')} ({point})"
 
 

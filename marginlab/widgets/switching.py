@@ -181,7 +181,7 @@ class SwitchingModesWidget(LessonWidget):
         except InsufficientMarginError:
             available = self._account.available_balance(held_marks(self._account, self._prices))
             raise InsufficientMarginError(
-                f"Not enough free balance to open {symbol}: the order needs "
+                f"Not enough available balance to open {symbol}: the order needs "
                 f"{fmt.usdt(self._order['margin'])} of margin and {fmt.usdt(available)} is "
                 "available. Close a position first."
             ) from None

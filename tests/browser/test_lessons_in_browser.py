@@ -33,7 +33,7 @@ class Expect:
 # Lessons not listed here get Expect(); add an entry for a lesson that differs.
 EXPECT: dict[str, Expect] = {
     "chart_slider_quiz": Expect(min_charts=1),
-    "trading_costs": Expect(min_charts=2, self_check=False),  # a widget no lesson shows yet
+    "trading_costs": Expect(min_charts=2, self_check=False),  # the widget alone (lesson 10 too)
     "07-switching-modes": Expect(slider=False, button="ETHUSDT"),  # a sandbox: pick a pair
 }
 
