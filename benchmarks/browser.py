@@ -4,8 +4,9 @@ a plain plotly ``FigureWidget`` measured in the same run.
 Run: .venv/bin/python benchmarks/browser.py [NOTEBOOK ...] [--repeat 3] [--presses 20]
                                             [--long-presses 200] [--cold]
 
-With no NOTEBOOK: every lessons/*.ipynb, else the browser-test fixture. Voila is started
-with marginlab.serve.voila_command, exactly as ``marginlab present`` starts it.
+With no NOTEBOOK: every numbered lessons/NN-*.ipynb, else the browser-test fixture.
+Voila is started with marginlab.serve.voila_command, exactly as ``marginlab present``
+starts it.
 
 The baseline is a notebook written by this script (``BASELINE_CELLS``): an ``IntSlider``
 and a plain plotly ``go.FigureWidget`` of 3 scatter traces x 500 points whose y arrays
@@ -18,8 +19,8 @@ Printed per lesson (``--repeat`` visits with a preheated kernel; the first visit
 new browser, the later ones find the page's scripts in its cache, as for a learner going
 from lesson to lesson):
 
-* keypress -> redraw, per main control of every lesson widget on the page (the controls
-  named in ``benchmarks/widgets.py``'s ``SWEEPS``; found by their ``marginlab-control-
+* keypress -> redraw, per control of every lesson widget on the page (every control
+  ``benchmarks/widgets.py``'s ``all_sweeps`` moves; found by their ``marginlab-control-
   <name>`` CSS class): keydown (capture phase) -> the first DOM change inside a chart
   (as issue 15 measured it), and -> the last chart DOM change before the page falls
   quiet ("all": every chart of the press redrawn); p50/p95 in
@@ -105,13 +106,16 @@ def write_baseline(folder: Path) -> Path:
 
 
 def main_controls() -> dict[str, list[str]]:
-    """{widget: its main control names} from benchmarks/widgets.py's SWEEPS ("add/reset"
-    names a pair of buttons pressed in turn)."""
-    from widgets import SWEEPS  # imported late: it replaces comm.create_comm (harmless here)
+    """{widget: its control names} for every catalogued lesson widget, as
+    benchmarks/widgets.py moves them (``all_sweeps``: every control; "add/reset" names
+    buttons pressed in turn)."""
+    from widgets import all_sweeps  # imported late: it replaces comm.create_comm (harmless)
+
+    from marginlab.widgets import catalog
 
     return {
-        name: list(dict.fromkeys(sweep.control for sweep in sweeps))
-        for name, sweeps in SWEEPS.items()
+        name: list(dict.fromkeys(sweep.control for sweep in all_sweeps(name, factory())))
+        for name, factory in catalog().items()
     }
 
 
@@ -219,7 +223,7 @@ def redraw_counts(page) -> tuple[int, dict[str, int]]:
 
 
 # The main controls on the page: per lesson widget (in page order), the names of its
-# controls (from their marginlab-control-<name> class), so each can be matched to SWEEPS.
+# controls (from their marginlab-control-<name> class), so each can be matched to main_controls().
 _PAGE_CONTROLS_JS = """
 () => [...document.querySelectorAll('.marginlab-widget')].map(widget =>
   [...widget.querySelectorAll('[class*="marginlab-control-"]')].flatMap(el =>
@@ -489,7 +493,7 @@ def install_probe(page) -> None:
 
 def page_controls(page, mains: dict[str, list[str]]) -> list[tuple[str, Control]]:
     """("widget.control", Control) for every main control of every lesson widget on the
-    page. A widget is matched to the SWEEPS entry whose controls it has (the largest such
+    page. A widget is matched to the main_controls() entry whose controls it has (the largest such
     entry); a widget that matches none gets every slider it has."""
     found = []
     for index, names in enumerate(page.evaluate(_PAGE_CONTROLS_JS)):
@@ -732,7 +736,7 @@ def main(argv: list[str] | None = None) -> int:
     if bc.chromium_path() is None:
         print("benchmarks/browser.py skipped: chromium not found (apt-get install chromium)")
         return 0
-    notebooks = args.notebooks or sorted(bc.LESSONS_DIR.glob("*.ipynb"))
+    notebooks = args.notebooks or sorted(bc.LESSONS_DIR.glob("[0-9][0-9]-*.ipynb"))
     notebooks = notebooks or sorted(bc.FIXTURES_DIR.glob("*.ipynb"))
     from playwright.sync_api import sync_playwright
 

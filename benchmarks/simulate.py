@@ -19,6 +19,8 @@ import time
 import tracemalloc
 from collections.abc import Callable
 
+import numpy as np
+
 from marginlab.engine import Account, correlated_gbm_paths, gbm_paths, simulate_paths
 
 
@@ -90,6 +92,23 @@ def bench_one_symbol(n_paths: int, n_steps: int, repeat: int) -> None:
         ("one BTC long, cross", one_position("cross"), {}),
         ("one BTC long, isolated + stop", one_position("isolated"), {"stops": {"BTCUSDT": 57_000}}),
         ("one BTC long, cross + stop", one_position("cross"), {"stops": {"BTCUSDT": 57_000}}),
+    ]
+    # a last-price path that wicks 1 % below the mark on every 50th step (stops watch it)
+    wick = np.ones(n_steps)
+    wick[25::50] = 0.99
+    last = {"BTCUSDT": btc * wick}
+    stop = {"stops": {"BTCUSDT": 57_000}}
+    cases += [
+        (
+            "isolated + stop, idealised fill",
+            one_position("isolated"),
+            {**stop, "stop_fill": "stop"},
+        ),
+        (
+            "isolated + stop on last-price wicks",
+            one_position("isolated"),
+            {**stop, "last_prices": last},
+        ),
     ]
     for name, account, options in cases:
 

@@ -2,10 +2,12 @@
 
 Every number here comes from the engine: the account is built with
 :func:`marginlab.scenarios.guide_account` (plus an optional cross neighbour), the
-liquidation price from :meth:`Account.liquidation_price`, the loss and what is kept from
-:meth:`Account.liquidate` just past that price, the bankruptcy price from
-:func:`marginlab.engine.bankruptcy_price`. This module only arranges them; printing lives
-in :mod:`marginlab.cli`. Prices are mark prices in USDT; fees and funding are not included.
+liquidation and bankruptcy prices from :meth:`Account.levels`, the loss and what is kept
+from :meth:`Account.liquidate` just past the liquidation price (the loss is the sum of
+what the liquidated scopes held, not a difference of two large balances, so it stays exact
+for any balance the engine accepts: up to ``MAX_WALLET_USDT``). This module only arranges
+them; printing lives in :mod:`marginlab.cli`. Prices are mark prices in USDT; fees and
+funding are not included.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from marginlab.engine import Account, MarginMode, Position, Side, bankruptcy_price
+from marginlab.engine import MODES as ENGINE_MODES
+from marginlab.engine import Account, MarginError, MarginMode, Position, Side
 from marginlab.scenarios import GUIDE, GuideExample, guide_account
 
-MODES = ("isolated", "cross")
+MODES: tuple[str, ...] = tuple(m.value for m in reversed(ENGINE_MODES))  # isolated first
 # Relative step past the liquidation price at which the engine is asked to liquidate:
 # far below a cent at any price, far above floating-point noise.
 _NUDGE = 1e-9
@@ -65,8 +68,8 @@ class CalcResult:
 
     symbol: str
     side: str
-    wallet_balance_usdt: float
-    margin_usdt: float
+    wallet_balance: float  # USDT
+    margin: float  # USDT of initial margin
     leverage: float
     entry_price: float
     quantity: float  # base units (BTC, ETH)
@@ -94,7 +97,7 @@ mark_price=None)
     form = "SYMBOL:SIDE:QUANTITY@ENTRY such as ETHUSDT:long:10@3000"
     parts = text.split(":")
     if len(parts) != 3 or parts[2].count("@") != 1:
-        raise ValueError(f"neighbour must look like {form}, got {text!r}")
+        raise MarginError(f"neighbour must look like {form}, got {text!r}")
     symbol, side, size = (p.strip() for p in parts)
     quantity, entry = size.split("@")
     try:
@@ -105,13 +108,13 @@ mark_price=None)
             entry_price=float(entry),
         )
     except ValueError:
-        raise ValueError(f"neighbour must look like {form}, got {text!r}") from None
+        raise MarginError(f"neighbour must look like {form}, got {text!r}") from None
 
 
 def calculate(
     *,
-    wallet_balance_usdt: float = GUIDE.wallet_balance,
-    margin_usdt: float = GUIDE.margin,
+    wallet_balance: float = GUIDE.wallet_balance,
+    margin: float = GUIDE.margin,
     leverage: float = GUIDE.leverage,
     entry_price: float = GUIDE.entry_price,
     side: str = GUIDE.side,
@@ -130,10 +133,10 @@ def calculate(
     """
     wanted = tuple(MarginMode.parse(m).value for m in modes)
     if not wanted:
-        raise ValueError("modes must name at least one of 'isolated', 'cross'")
+        raise MarginError("modes must name at least one of 'isolated', 'cross'")
     example = GuideExample(
-        wallet_balance=wallet_balance_usdt,
-        margin=margin_usdt,
+        wallet_balance=wallet_balance,
+        margin=margin,
         leverage=leverage,
         entry_price=entry_price,
         symbol=symbol,
@@ -150,8 +153,8 @@ def calculate(
     return CalcResult(
         symbol=main.symbol,
         side=main.side.value,
-        wallet_balance_usdt=first.wallet_balance,
-        margin_usdt=main.initial_margin,
+        wallet_balance=first.wallet_balance,
+        margin=main.initial_margin,
         leverage=main.leverage,
         entry_price=main.entry_price,
         quantity=main.quantity,
@@ -170,7 +173,7 @@ def _account(mode: str, example: GuideExample, neighbour: Neighbour | None) -> A
         return account
     name = account.position(example.symbol).symbol
     if neighbour.symbol.strip().upper() == name:
-        raise ValueError(
+        raise MarginError(
             f"neighbour symbol must differ from the main position's symbol {name}, "
             f"got {neighbour.symbol!r}"
         )
@@ -183,7 +186,7 @@ def _account(mode: str, example: GuideExample, neighbour: Neighbour | None) -> A
             quantity=neighbour.quantity,
         )
     except ValueError as error:  # say which position the engine refused
-        raise ValueError(f"neighbour: {error}") from None
+        raise MarginError(f"neighbour: {error}") from None
 
 
 def _marks(
@@ -202,23 +205,8 @@ def _mode_result(
     at_entry = _marks(main, neighbour)
     before = account.liquidate(at_entry)
     already = tuple(p.symbol for p in before.liquidated)
-    price = account.liquidation_price(symbol, at_entry)
-    if main.is_isolated:
-        backing, others_pnl = main.isolated_margin, 0.0
-    else:
-        backing = account.cross_wallet_balance
-        others_pnl = sum(
-            s.unrealized_pnl
-            for s in account.state(at_entry).positions
-            if not s.position.is_isolated and s.position.symbol != symbol
-        )
-    bankrupt = bankruptcy_price(
-        side=main.side.value,
-        quantity=main.quantity,
-        entry_price=main.entry_price,
-        wallet_balance=backing,
-        other_unrealized_pnl=others_pnl,
-    )
+    levels = account.levels(symbol, at_entry)
+    price, bankrupt = levels.liquidation_price, levels.bankruptcy_price
     if math.isnan(price):
         nan = math.nan
         return ModeResult(

@@ -15,6 +15,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -25,11 +26,12 @@ from typing import NoReturn
 from marginlab import __version__
 from marginlab.calc import CalcResult, ModeResult, Neighbour, calculate, parse_neighbour
 from marginlab.course import copy_lessons, ensure_lessons_copy
-from marginlab.engine import available_symbols
+from marginlab.engine import MAX_WALLET_USDT, available_symbols
 from marginlab.scenarios import GUIDE
 
 DISCLAIMER = "Educational, not financial advice."
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+DEFAULT_LAB_PORT = 8888  # JupyterLab's own default
 
 
 class UsageError(Exception):
@@ -65,8 +67,8 @@ def _add_calc(subparsers: argparse._SubParsersAction) -> None:
     )
     symbols = available_symbols()
     parser.add_argument(
-        "--balance", type=float, default=GUIDE.wallet_balance, metavar="USDT",
-        help="futures wallet balance in USDT (default: %(default)g)",
+        "--balance", type=_balance_arg, default=GUIDE.wallet_balance, metavar="USDT",
+        help=f"futures wallet balance in USDT, at most {MAX_WALLET_USDT:g} (default: %(default)g)",
     )  # fmt: skip
     parser.add_argument(
         "--margin", type=float, default=GUIDE.margin, metavar="USDT",
@@ -108,6 +110,22 @@ def _add_calc(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=_run_calc, prog=parser.prog)
 
 
+def _balance_arg(text: str) -> float:
+    """--balance as a float, refused above the range in which amounts are exact."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--balance must be a number of USDT, got {text!r}"
+        ) from None
+    if value > MAX_WALLET_USDT:
+        raise argparse.ArgumentTypeError(
+            f"--balance must be at most {MAX_WALLET_USDT:,.0f} USDT ({MAX_WALLET_USDT:g}), the "
+            f"range in which every amount is exact to the cent; got {text}"
+        )
+    return value
+
+
 def _neighbour_arg(text: str) -> Neighbour:
     try:
         return parse_neighbour(text)
@@ -133,8 +151,8 @@ def _run_calc(args: argparse.Namespace) -> int:
     modes = ("isolated", "cross") if args.mode == "both" else (args.mode,)
     try:
         result = calculate(
-            wallet_balance_usdt=args.balance,
-            margin_usdt=args.margin,
+            wallet_balance=args.balance,
+            margin=args.margin,
             leverage=args.leverage,
             entry_price=args.entry,
             side=args.side,
@@ -181,10 +199,10 @@ def format_calc(result: CalcResult) -> str:
     """The calculator's text: the position, a table with one column per mode, notes."""
     base = result.symbol.removesuffix("USDT")
     lines = [
-        f"{result.symbol} {result.side}: {_money(result.margin_usdt)} USDT margin at "
+        f"{result.symbol} {result.side}: {_money(result.margin)} USDT margin at "
         f"{result.leverage:g}x from {_money(result.entry_price)} "
         f"(notional {_money(result.notional_usdt)} USDT, {result.quantity:.6g} {base}); "
-        f"wallet balance {_money(result.wallet_balance_usdt)} USDT",
+        f"wallet balance {_money(result.wallet_balance)} USDT",
     ]
     nb = result.neighbour
     if nb is not None:
@@ -267,7 +285,10 @@ def _add_lab(subparsers: argparse._SubParsersAction) -> None:
         help="address to serve on (default: %(default)s, this machine only); "
         "0.0.0.0 serves everyone who can reach this machine, e.g. a workshop room",
     )  # fmt: skip
-    parser.add_argument("--port", type=int, help="port (default: JupyterLab's choice, 8888)")
+    parser.add_argument(
+        "--port", type=int,
+        help=f"port; refused when taken (default: {DEFAULT_LAB_PORT}, or the next free one)",
+    )  # fmt: skip
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     parser.add_argument(
         "--allow-root", action="store_true",
@@ -295,8 +316,8 @@ def lab_command(
         f"--ServerApp.ip={host}",
         f"--ServerApp.root_dir={root_dir}",
     ]
-    if port is not None:
-        command.append(f"--ServerApp.port={port}")
+    if port is not None:  # that port or none: JupyterLab would silently take another
+        command += [f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
     if not open_browser:
         command.append("--ServerApp.open_browser=False")
     if allow_root:
@@ -308,7 +329,8 @@ def _run_lab(args: argparse.Namespace) -> int:
     if args.port is not None and not 0 < args.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
     root = args.dir.expanduser().resolve()
-    command = lab_command(root, args.host, args.port, not args.no_browser, args.allow_root)
+    port = args.port if args.dry_run else _lab_port(args.host, args.port)
+    command = lab_command(root, args.host, port, not args.no_browser, args.allow_root)
     if args.host not in LOOPBACK_HOSTS:
         print(
             f"warning: serving on {args.host}: anyone who can reach this machine can open "
@@ -334,6 +356,27 @@ def _run_lab(args: argparse.Namespace) -> int:
     return subprocess.call(command)
 
 
+def _lab_port(host: str, requested: int | None) -> int:
+    """The port JupyterLab will use: the one asked for, refused when taken; else the
+    default, or the next free one after it (said on stderr)."""
+    from marginlab.serve import free_port_from, port_taken
+
+    try:
+        if requested is not None:
+            if port_taken(host, requested):
+                raise UsageError(
+                    f"port {requested} on {host} is taken by another program (another "
+                    "JupyterLab?); stop it, or choose another port with --port"
+                )
+            return requested
+        port = free_port_from(host, DEFAULT_LAB_PORT)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if port != DEFAULT_LAB_PORT:
+        print(f"port {DEFAULT_LAB_PORT} on {host} is taken; using port {port}", file=sys.stderr)
+    return port
+
+
 # --------------------------------------------------------------------------- present
 def _add_present(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -342,7 +385,10 @@ def _add_present(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Serve the course, or one lesson, with Voila: no code shown, preheated kernels "
             "for a fast first chart, idle kernels culled, nothing fetched from the internet. "
-            "Serves on 127.0.0.1 only, unless --host says otherwise."
+            "Serves on 127.0.0.1 only, unless --host says otherwise. Served to a room, every "
+            "learner needs the printed link (it holds the room's token) and the room has "
+            "--learners seats: one kernel per open lesson page, preheated to fit. Ctrl-C, "
+            "SIGTERM or SIGHUP stop Voila and every kernel."
         ),
     )
     parser.add_argument("lesson", nargs="?", help="a lesson name or number, e.g. 03")
@@ -351,7 +397,17 @@ def _add_present(subparsers: argparse._SubParsersAction) -> None:
         "--host", default="127.0.0.1",
         help="address to serve on (default: %(default)s); 0.0.0.0 serves a room",
     )  # fmt: skip
-    parser.add_argument("--port", type=int, help="port (default: 8866)")
+    parser.add_argument("--port", type=int, help="port; refused when taken (default: 8866)")
+    parser.add_argument(
+        "--learners", type=int, metavar="N",
+        help="seats: at most N kernels at once, preheated to fit; one more visitor gets a "
+        "'the room is full' page (default: 30 for a room, no limit on 127.0.0.1)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--token",
+        help="the room's token, e.g. to keep a printed link valid across restarts "
+        "(default: a new random one when serving a room; none on 127.0.0.1)",
+    )  # fmt: skip
     parser.add_argument("--big-fonts", action="store_true", help="larger type for a projector")
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     parser.add_argument(
@@ -365,6 +421,12 @@ def _run_present(args: argparse.Namespace) -> int:
 
     if args.port is not None and not 0 < args.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
+    if args.learners is not None and args.learners < 1:
+        raise UsageError(f"--learners must be 1 or more, got {args.learners}")
+    if args.token is not None and not re.fullmatch(r"[A-Za-z0-9_-]{8,}", args.token):
+        raise UsageError(
+            "--token must be 8 or more letters, digits, '-' or '_' (it goes into a link)"
+        )
     if not args.dry_run and importlib.util.find_spec("voila") is None:
         raise UsageError("Voila is not installed; pip install 'marginlab[lab]'")
     try:
@@ -376,13 +438,58 @@ def _run_present(args: argparse.Namespace) -> int:
             big_fonts=args.big_fonts,
             open_browser=not args.no_browser,
             dry_run=args.dry_run,
+            learners=args.learners,
+            token=args.token,
         )
     except (OSError, ValueError) as error:
         raise UsageError(str(error)) from None
 
 
+# -------------------------------------------------------------------------- hub-link
+def _add_hub_link(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "hub-link",
+        help="the link that gives each JupyterHub user their own copy of the lessons",
+        description=(
+            "Print an nbgitpuller link for the JupyterHub at URL: each user who opens it "
+            "gets the course cloned into their home folder (a later visit merges new "
+            "lessons and keeps their edits) and JupyterLab opens at lesson 00. The hub's "
+            "user image needs nbgitpuller (see deploy/)."
+        ),
+    )
+    parser.add_argument("url", metavar="URL", help="the hub, e.g. https://hub.example.org")
+    parser.add_argument(
+        "--repo",
+        help="git URL the users' servers clone the course from (default: the package's "
+        "repository URL, else this checkout's origin, else this checkout's path)",
+    )
+    parser.add_argument("--branch", help="branch to clone (default: the repository's own)")
+    parser.add_argument(
+        "--target", help="folder in each user's home (default: the repository's name)"
+    )
+    parser.set_defaults(run=_run_hub_link, prog=parser.prog)
+
+
+def _run_hub_link(args: argparse.Namespace) -> int:
+    from marginlab.hub import course_repository, first_lesson_path, nbgitpuller_link
+
+    try:
+        lesson = first_lesson_path()
+        repo = args.repo
+        if repo is None:
+            found = course_repository()
+            if found is None:
+                raise UsageError("no course repository known: pass --repo GIT_URL")
+            repo, how = found
+            print(f"repository: {repo} ({how}; --repo to change)", file=sys.stderr)
+        print(nbgitpuller_link(args.url, repo, lesson, branch=args.branch, target=args.target))
+    except (OSError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    return 0
+
+
 # ------------------------------------------------------------------------------ main
-_COMMANDS = (_add_calc, _add_lessons, _add_lab, _add_present)
+_COMMANDS = (_add_calc, _add_lessons, _add_lab, _add_present, _add_hub_link)
 
 
 def build_parser() -> argparse.ArgumentParser:

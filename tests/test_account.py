@@ -1,4 +1,4 @@
-"""The Account: worked examples through its API (margin-facts §2.5, §6, §9.2) and its rules."""
+"""The Account: worked examples through its API (docs/formulas.md §2.5, §5, §12.2) and its rules."""
 
 import math
 
@@ -39,7 +39,7 @@ def guide(mode, side="long", *, added=0.0, neighbour=None):
     return account
 
 
-# ------------------------------------------------------- §9.2 the guide's table, every row
+# ------------------------------------------- formulas.md §12.2 the guide's table, every row
 # long LP = (EP − M/Q)/(1 − 0.4 %), short LP = (EP + M/Q)/(1 + 0.4 %), Q = 1/3, with M the
 # USDT standing behind the position; MM at LP = LP × Q × 0.4 %.
 GUIDE_ROWS = [
@@ -125,7 +125,7 @@ def test_account_liquidation_price_uses_bracket_at_liquidation(side, quantity, l
     assert abs(account.liquidation_price(BTC) - expected) < USDT_TOL
 
 
-# ----------------------------------------- §9.2 distance to liquidation by leverage (longs)
+# ----------------------------- formulas.md §12.2 distance to liquidation by leverage (longs)
 @pytest.mark.parametrize(
     ("leverage", "expected_pct"),
     [

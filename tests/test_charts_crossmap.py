@@ -4,7 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from marginlab.charts import cross_map_figure, find_trace, update_cross_map
+from marginlab.charts import CrossMap, cross_map_figure, find_trace, update_cross_map
 from marginlab.scenarios import two_positions_account
 
 BTC = np.array([30_000.0, 45_000.0, 60_000.0, 75_000.0])
@@ -16,6 +16,34 @@ def _ratio_grid(account) -> np.ndarray:
     return np.array(
         [[account.state({"BTCUSDT": x, "ETHUSDT": y}).cross_margin_ratio for x in BTC] for y in ETH]
     )
+
+
+def _map(inputs: dict) -> CrossMap:
+    """The chart's input from the keywords of the tests below."""
+    isolated = {
+        symbol: inputs[f"{axis}_isolated_liquidation_price"]
+        for axis, symbol in (("x", "BTCUSDT"), ("y", "ETHUSDT"))
+        if inputs.get(f"{axis}_isolated_liquidation_price") is not None
+    }
+    return CrossMap(
+        "BTCUSDT",
+        "ETHUSDT",
+        inputs["x_price_grid"],
+        inputs["y_price_grid"],
+        inputs["margin_ratio_grid"],
+        inputs["x_mark_price"],
+        inputs["y_mark_price"],
+        inputs["margin_ratio"],
+        isolated,
+    )
+
+
+def figure(**inputs):
+    return cross_map_figure(_map(inputs))
+
+
+def update(fig, **inputs) -> str:
+    return update_cross_map(fig, _map(inputs))
 
 
 def _inputs(btc_mark: float = 60_000.0, eth_mark: float = 3_000.0, isolated: bool = True) -> dict:
@@ -36,7 +64,7 @@ def _inputs(btc_mark: float = 60_000.0, eth_mark: float = 3_000.0, isolated: boo
 
 
 def test_cross_map_two_positions_summary_gives_ratio_and_liquidated_share():
-    chart = cross_map_figure(**_inputs())
+    chart = figure(**_inputs())
     # Ratio (0.004·20,000 + 0.004·10,000)/10,000 = 1.20 %. The pool is
     # 10,000 + (BTC − 60,000)/3 − (ETH − 3,000)·10/3; it falls below the maintenance
     # margin (≤ 120 USDT here) in 0, 1, 2, 3, 4 cells of the ETH rows 2,000 ... 9,000
@@ -51,7 +79,7 @@ def test_cross_map_two_positions_summary_gives_ratio_and_liquidated_share():
 
 
 def test_cross_map_heatmap_is_ratio_in_percent_capped_at_200():
-    fig = cross_map_figure(**_inputs()).figure
+    fig = figure(**_inputs()).figure
     trace = find_trace(fig, "map")
     z = np.asarray(trace.z).reshape(len(ETH), len(BTC))  # column form: one value per cell
     np.testing.assert_array_equal(np.asarray(trace.x).reshape(z.shape)[2], BTC)
@@ -67,7 +95,7 @@ def test_cross_map_heatmap_is_ratio_in_percent_capped_at_200():
 
 
 def test_cross_map_isolated_lines_at_engine_prices():
-    fig = cross_map_figure(**_inputs()).figure
+    fig = figure(**_inputs()).figure
     vertical, horizontal = find_trace(fig, "isolated-x"), find_trace(fig, "isolated-y")
     assert abs(vertical.x[0] - 54_216.867469879515) <= 1e-6 and vertical.x[0] == vertical.x[1]
     assert list(vertical.y) == [2_000.0, 9_000.0]  # spans the ETH grid
@@ -76,16 +104,16 @@ def test_cross_map_isolated_lines_at_engine_prices():
 
 
 def test_cross_map_without_isolated_prices_hides_lines():
-    chart = cross_map_figure(**_inputs(isolated=False))
+    chart = figure(**_inputs(isolated=False))
     assert find_trace(chart.figure, "isolated-x").visible is False
     assert find_trace(chart.figure, "isolated-y").visible is False
     assert chart.summary.endswith("past the liquidation boundary.")
 
 
 def test_update_cross_map_price_tick_moves_marker_and_keeps_map():
-    fig = cross_map_figure(**_inputs()).figure
+    fig = figure(**_inputs()).figure
     z_before = np.asarray(find_trace(fig, "map").z).copy()
-    summary = update_cross_map(fig, **_inputs(btc_mark=45_000.0))
+    summary = update(fig, **_inputs(btc_mark=45_000.0))
     # BTC at 45,000: pool 10,000 − 5,000 = 5,000; maintenance 60 + 40 = 100 → 2.00 %.
     assert list(find_trace(fig, "mark").x) == [45_000.0]
     np.testing.assert_array_equal(find_trace(fig, "map").z, z_before)
@@ -95,8 +123,8 @@ def test_update_cross_map_price_tick_moves_marker_and_keeps_map():
 
 
 def test_update_cross_map_on_figure_widget_past_boundary_says_liquidated():
-    widget = go.FigureWidget(cross_map_figure(**_inputs()).figure)
-    summary = update_cross_map(widget, **_inputs(btc_mark=30_000.0, eth_mark=9_000.0))
+    widget = go.FigureWidget(figure(**_inputs()).figure)
+    summary = update(widget, **_inputs(btc_mark=30_000.0, eth_mark=9_000.0))
     assert list(find_trace(widget, "mark").y) == [9_000.0]
     assert "the cross margin ratio is ∞% (liquidated)" in summary
 
@@ -113,4 +141,4 @@ def test_update_cross_map_on_figure_widget_past_boundary_says_liquidated():
 )
 def test_cross_map_bad_input_raises(change, message):
     with pytest.raises(ValueError, match=message):
-        cross_map_figure(**_inputs() | change)
+        figure(**_inputs() | change)

@@ -1,109 +1,109 @@
-"""Liquidation distance against leverage: engine liquidation prices over a leverage grid."""
+"""Liquidation distance against leverage: one order's curves from Account.leverage_curve.
 
-import math
+Hand numbers, bracket 1 (MMR 0.004): an isolated long at L is 1 − (1 − 1/L)/0.996 from
+entry whatever its size; the guide's 20,000 USDT long in cross is 1 − 30,120.48/60,000 =
+49.80 % from entry at every leverage.
+"""
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from marginlab.charts import find_trace, liquidation_distance_figure, update_liquidation_distance
-from marginlab.engine import load_tiers, tiered_liquidation_price
-from marginlab.scenarios import GUIDE, guide_account
+from marginlab.charts import (
+    DistanceCurves,
+    find_trace,
+    liquidation_distance_figure,
+    update_liquidation_distance,
+)
+from marginlab.engine import MODES, MarginError
+from marginlab.scenarios import Trade
 
-TOL_RATE = 1e-12
-LEVERAGE = np.array([2.0, 5.0, 10.0, 20.0])
-
-
-def _distances(margin_usdt: float, wallet_usdt: float, leverage=LEVERAGE) -> dict:
-    """Distance to liquidation (fraction of entry) per mode: the guide's long at each leverage."""
-    quantity = margin_usdt * leverage / GUIDE.entry_price
-    table = load_tiers("BTCUSDT")
-    prices = {
-        mode: tiered_liquidation_price(
-            table, side="long", quantity=quantity, entry_price=60_000, wallet_balance=wallet
-        )
-        for mode, wallet in (("isolated", margin_usdt), ("cross", wallet_usdt))
-    }
-    return {mode: (60_000 - price) / 60_000 for mode, price in prices.items()}
+GRID = np.array([1.0, 2.0, 5.0, 10.0, 20.0, 100.0, 125.0])
 
 
-def _inputs(margin_usdt: float = 2_000, wallet_usdt: float = 10_000, current: float = 10.0):
-    curves = _distances(margin_usdt, wallet_usdt)
-    now = _distances(margin_usdt, wallet_usdt, np.array([current]))
-    return {
-        "leverage": LEVERAGE,
-        "cross_distance_rate": curves["cross"],
-        "isolated_distance_rate": curves["isolated"],
-        "current_leverage": current,
-        "current_cross_distance_rate": float(now["cross"][0]),
-        "current_isolated_distance_rate": float(now["isolated"][0]),
-    }
+def _curves(current: float = 10.0, **trade) -> DistanceCurves:
+    order = Trade(**trade)
+    return DistanceCurves({m: order.leverage_curve(m, GRID) for m in MODES}, current)
 
 
-def test_liquidation_distance_guide_example_marks_10x():
-    chart = liquidation_distance_figure(**_inputs())
-    # 10x: isolated 1 − 54,216.87/60,000 = 9.64 %; cross 1 − 30,120.48/60,000 = 49.80 %.
-    assert (
-        chart.summary == "At 10x, isolated liquidates 9.64% from entry and cross 49.80% from entry."
-    )
-    isolated_now = find_trace(chart.figure, "now-isolated")
-    assert list(isolated_now.x) == [10.0]
-    engine = 1 - guide_account("isolated").liquidation_price("BTCUSDT") / 60_000
-    assert abs(isolated_now.y[0] - 100 * engine) <= 100 * TOL_RATE
-    assert list(isolated_now.text) == ["9.64%"]
-
-
-def test_liquidation_distance_curves_are_percent_of_entry():
-    fig = liquidation_distance_figure(**_inputs()).figure
-    isolated = np.asarray(find_trace(fig, "curve-isolated").y)
-    # Isolated long at L: 1 − (1 − 1/L)/(1 − 0.004); at 5x: 1 − 0.8/0.996 = 19.68 %.
-    expected = 100 * (1 - (1 - 1 / LEVERAGE) / 0.996)
-    np.testing.assert_allclose(isolated, expected, rtol=0, atol=1e-9)
-    np.testing.assert_array_equal(find_trace(fig, "curve-cross").x, LEVERAGE)
-
-
-def test_liquidation_distance_cross_without_price_draws_gap_and_says_so():
-    # 2x and 5x: a 4,000 / 10,000 USDT notional against a 10,000 pool: no positive price.
-    chart = liquidation_distance_figure(**_inputs(current=5.0))
-    cross = np.asarray(find_trace(chart.figure, "curve-cross").y, dtype=float)
-    assert np.isnan(cross[:2]).all() and np.isfinite(cross[2:]).all()
+def test_liquidation_distance_guide_marks_10x_and_names_the_refused_1x():
+    chart = liquidation_distance_figure(_curves())
     assert chart.summary == (
-        "At 5x, isolated liquidates 19.68% from entry and cross cannot be liquidated by price."
+        "At 10x, isolated liquidates 9.64% from entry and cross 49.80% from entry; refused up "
+        "to 1x: the margin is more than the available balance."
     )
-    assert list(find_trace(chart.figure, "now-cross").text) == ["no liquidation"]
+    now = find_trace(chart.figure, "now-isolated")
+    assert list(now.x) == [10.0] and list(now.text) == ["9.64%"]
+    refused = find_trace(chart.figure, "refused")
+    assert list(refused.x) == [1.0] and list(refused.y) == [0.0]
 
 
-def test_update_liquidation_distance_bigger_wallet_moves_cross_curve_only():
-    fig = liquidation_distance_figure(**_inputs()).figure
-    isolated_before = np.asarray(find_trace(fig, "curve-isolated").y).copy()
-    cross_before = np.asarray(find_trace(fig, "curve-cross").y).copy()
-    summary = update_liquidation_distance(fig, **_inputs(wallet_usdt=15_000))
-    np.testing.assert_array_equal(find_trace(fig, "curve-isolated").y, isolated_before)
-    after = np.asarray(find_trace(fig, "curve-cross").y)
-    assert after[3] > cross_before[3]  # a larger pool: further from liquidation
-    # 10x, 15,000 pool: LP = (60,000 − 45,000)/0.996 = 15,060.24; 1 − LP/60,000 = 74.90 %.
-    assert summary.endswith("and cross 74.90% from entry.")
+def test_liquidation_distance_isolated_curve_by_hand_and_cross_flat():
+    fig = liquidation_distance_figure(_curves()).figure
+    isolated = np.asarray(find_trace(fig, "curve-isolated").y, dtype=float)
+    cross = np.asarray(find_trace(fig, "curve-cross").y, dtype=float)
+    expected = 100 * (1 - (1 - 1 / GRID[1:]) / 0.996)
+    np.testing.assert_allclose(isolated[1:], expected, rtol=0, atol=1e-9)
+    # The same size at every leverage: the cross distance never moves (1x is refused).
+    assert np.isnan(cross[0]) and np.allclose(cross[1:], cross[1], rtol=0, atol=1e-12)
+    assert abs(cross[1] - 100 * (1 - 30_120.481927710844 / 60_000)) < 1e-9
 
 
-def test_update_liquidation_distance_on_figure_widget_moves_markers():
-    widget = go.FigureWidget(liquidation_distance_figure(**_inputs()).figure)
-    update_liquidation_distance(widget, **_inputs(current=20.0))
+def test_liquidation_distance_no_price_drawn_at_a_fall_to_zero_and_said():
+    # 30,000 behind a 20,000 long: cross has no liquidation price; isolated 1x neither.
+    chart = liquidation_distance_figure(_curves(current=1.0, wallet_balance=30_000))
+    cross = np.asarray(find_trace(chart.figure, "curve-cross").y, dtype=float)
+    assert (cross == 100.0).all()  # a fall to zero: 100 % of entry
+    assert list(find_trace(chart.figure, "now-cross").text) == ["no liquidation price"]
+    assert find_trace(chart.figure, "floor").visible is True
+    assert chart.summary == (
+        "At 1x, isolated has no liquidation price (its margin covers a fall to zero) and "
+        "cross has no liquidation price (the wallet covers a fall to zero)."
+    )
+
+
+def test_liquidation_distance_short_has_no_floor_line():
+    chart = liquidation_distance_figure(_curves(side="short"))
+    assert find_trace(chart.figure, "floor").visible is False
+    # Short isolated at 10x: 66,000/1.004 = 65,737.05, 9.56 % above entry.
+    assert chart.summary.startswith("At 10x, isolated liquidates 9.56% from entry")
+
+
+def test_liquidation_distance_bracket_refusal_named_from_its_first_leverage():
+    # 500,000 USDT is bracket 2 (at most 100x): 125x is refused; below 10x the margin
+    # (50,000 or more) is more than the 50,000 wallet can give with nothing left.
+    chart = liquidation_distance_figure(
+        _curves(current=125.0, notional=500_000, wallet_balance=50_000)
+    )
+    assert "isolated refuses the order (above the bracket's maximum leverage" in chart.summary
+    assert "from 125x: above the bracket's maximum leverage for this size" in chart.summary
+    assert list(find_trace(chart.figure, "now-isolated").text) == ["refused"]
+
+
+def test_update_liquidation_distance_bigger_wallet_moves_cross_only():
+    fig = liquidation_distance_figure(_curves()).figure
+    isolated_before = np.asarray(find_trace(fig, "curve-isolated").y, dtype=float).copy()
+    summary = update_liquidation_distance(fig, _curves(wallet_balance=15_000))
+    np.testing.assert_array_equal(find_trace(fig, "curve-isolated").y[1:], isolated_before[1:])
+    # 15,000 pool: LP = (60,000 − 45,000)/0.996 = 15,060.24; 1 − LP/60,000 = 74.90 %.
+    assert summary.startswith("At 10x, isolated liquidates 9.64% from entry and cross 74.90%")
+
+
+def test_update_liquidation_distance_on_figure_widget_moves_the_markers():
+    widget = go.FigureWidget(liquidation_distance_figure(_curves()).figure)
+    update_liquidation_distance(widget, _curves(current=20.0))
     assert list(find_trace(widget, "now-cross").x) == [20.0]
-    # 20x cross: Q = 2/3, LP = (60,000 − 15,000)/0.996 = 45,180.72; 24.70 % from entry.
-    assert list(find_trace(widget, "now-cross").text) == ["24.70%"]
-    assert not math.isnan(find_trace(widget, "now-isolated").y[0])
+    assert list(find_trace(widget, "now-cross").text) == ["49.80%"]  # the same size
 
 
 @pytest.mark.parametrize(
-    ("inputs", "error", "message"),
+    ("build", "message"),
     [
-        ({"leverage": [0.5, 2, 5, 10]}, ValueError, "leverage must hold finite values"),
-        ({"cross_distance_rate": [0.1, 0.2]}, ValueError, "same length"),
-        ({"current_leverage": 0.0}, ValueError, "current_leverage must be at least 1"),
-        ({"leverage": "10x"}, TypeError, "leverage must be an array"),
+        (lambda: DistanceCurves({"cross": Trade().leverage_curve("cross", GRID)}, 10.0), "both"),
+        (lambda: _curves(current=7.0), "current_leverage must be on the grid"),
     ],
-    ids=["leverage-below-1", "length-mismatch", "current-below-1", "text"],
+    ids=["one-mode", "off-grid"],
 )
-def test_liquidation_distance_bad_input_raises(inputs, error, message):
-    with pytest.raises(error, match=message):
-        liquidation_distance_figure(**_inputs() | inputs)
+def test_distance_curves_bad_input_raises(build, message):
+    with pytest.raises(MarginError, match=message):
+        build()

@@ -4,12 +4,31 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from marginlab.charts import (
-    find_trace,
-    loss_at_liquidation_figure,
-    update_loss_at_liquidation,
-)
+from marginlab import charts
+from marginlab.charts import LossBars, find_trace
 from marginlab.scenarios import guide_account
+
+
+def _bars(
+    wallet_balance_usdt,
+    cross_loss_usdt,
+    isolated_loss_usdt,
+    cross_liquidated=True,
+    isolated_liquidated=True,
+) -> LossBars:
+    return LossBars(
+        wallet_balance_usdt,
+        {"cross": cross_loss_usdt, "isolated": isolated_loss_usdt},
+        {"cross": cross_liquidated, "isolated": isolated_liquidated},
+    )
+
+
+def loss_at_liquidation_figure(**inputs):
+    return charts.loss_at_liquidation_figure(_bars(**inputs))
+
+
+def update_loss_at_liquidation(fig, **inputs) -> str:
+    return charts.update_loss_at_liquidation(fig, _bars(**inputs))
 
 
 def _bar(fig, key: str) -> float:
@@ -75,10 +94,10 @@ def test_update_loss_at_liquidation_on_figure_widget_moves_bars():
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
-        ({"isolated_loss_usdt": 10_001}, r"isolated_loss_usdt must be at most .*10,000\.00"),
+        ({"isolated_loss_usdt": 10_001}, r"loss_usdt\['isolated'\] must be at most .*10,000\.00"),
         ({"wallet_balance_usdt": -5}, "wallet_balance_usdt must be 0 or more"),
-        ({"cross_loss_usdt": float("nan")}, "cross_loss_usdt must be finite"),
-        ({"cross_loss_usdt": float("-inf")}, "cross_loss_usdt must be finite"),
+        ({"cross_loss_usdt": float("nan")}, r"loss_usdt\['cross'\] must be finite"),
+        ({"cross_loss_usdt": float("-inf")}, r"loss_usdt\['cross'\] must be finite"),
     ],
     ids=["loss-above-wallet", "negative-wallet", "nan-loss", "infinite-gain"],
 )
@@ -134,3 +153,14 @@ def test_loss_at_liquidation_gain_bar_hatched_in_the_mode_colour():
         gain, kept = find_trace(fig, f"gain-{mode}"), find_trace(fig, f"kept-{mode}")
         assert (gain.marker.pattern.shape, gain.marker.pattern.fgcolor) == ("/", colour)
         assert gain.marker.color == kept.marker.color  # the pale fill; hatching tells apart
+
+
+def test_loss_at_liquidation_mode_without_position_keeps_the_wallet_and_says_why():
+    bars = LossBars(10_000, {}, {}, notes={"cross": "order refused", "isolated": "order refused"})
+    chart = charts.loss_at_liquidation_figure(bars)
+    assert _bar(chart.figure, "kept-isolated") == 10_000.0
+    assert list(find_trace(chart.figure, "kept-cross").text) == ["no position: order refused"]
+    assert chart.summary == (
+        "From a 10,000.00 USDT wallet, isolated has no position (order refused); cross has no "
+        "position (order refused)."
+    )

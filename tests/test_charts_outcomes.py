@@ -4,9 +4,37 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from marginlab.charts import find_trace, outcomes_figure, update_outcomes
+from marginlab.charts import Outcomes, find_trace, outcomes_figure, update_outcomes
 from marginlab.engine import simulate_paths
 from marginlab.scenarios import guide_account
+
+
+def _outcomes(inputs: dict) -> Outcomes:
+    """The chart's input from the per-strategy keywords of the tests below."""
+    keys = [
+        k
+        for k in ("cross", "isolated", "isolated_stop", "cross_stop")
+        if f"{k}_final_equity_usdt" in inputs
+    ]
+    return Outcomes(
+        {k: inputs[f"{k}_final_equity_usdt"] for k in keys},
+        {
+            k: inputs[f"{k}_liquidation_probability"]
+            for k in keys
+            if inputs.get(f"{k}_liquidation_probability") is not None
+        },
+        initial_equity_usdt=inputs.get("initial_equity_usdt"),
+        bins=inputs.get("bins", 40),
+    )
+
+
+def figure(title=None, **inputs):
+    return outcomes_figure(_outcomes(inputs), **({} if title is None else {"title": title}))
+
+
+def update(fig, **inputs) -> str:
+    return update_outcomes(fig, _outcomes(inputs))
+
 
 # Four hand-made paths of the guide's long (60,000 entry; isolated LP 54,216.87, cross
 # LP 30,120.48): a dip to 54,000, a rise, a crash to 30,000, a slow slide to 56,000.
@@ -38,20 +66,22 @@ def _inputs(bins: int = 11, with_stop: bool = True) -> dict:
 
 
 def test_outcomes_four_paths_summary_gives_probabilities_medians_worst():
-    chart = outcomes_figure(**_inputs())
+    chart = figure(**_inputs())
     # Isolated ends [8,000, 11,000, 8,000, 8,666.67]: 2 of 4 liquidated, median 8,333.33.
     # Cross ends [10,333.33, 11,000, 0, 8,666.67]: 1 of 4, median 9,500.
-    # With a 57,000 stop: [9,000, 11,000, 8,000 (gapped past the stop), 9,000].
+    # With a 57,000 stop, filled where the market is: 55,000 → 8,333.33; 11,000; the crash
+    # passes the stop first and fills at 40,000, a loss capped at the 2,000 margin → 8,000;
+    # 57,000 → 9,000. No path liquidates; median (8,333.33 + 9,000) / 2 = 8,666.67.
     assert chart.summary == (
         "Over 4 paths, isolated is liquidated on 50.00% of them (median final equity "
         "8,333.33 USDT, worst 8,000.00 USDT); cross on 25.00% (median 9,500.00 USDT, "
-        "worst 0.00 USDT); isolated with a stop on 25.00% (median 9,000.00 USDT, "
+        "worst 0.00 USDT); isolated with a stop on 0.00% (median 8,666.67 USDT, "
         "worst 8,000.00 USDT)."
     )
 
 
 def test_outcomes_histograms_share_bins_in_percent_of_paths():
-    fig = outcomes_figure(**_inputs(bins=11)).figure
+    fig = figure(**_inputs(bins=11)).figure
     # 11 bins over [0, 11,000]: 1,000 USDT wide, centres 500, 1,500, ..., 10,500.
     isolated, cross = find_trace(fig, "hist-isolated"), find_trace(fig, "hist-cross")
     np.testing.assert_allclose(isolated.x, np.arange(500.0, 11_000.0, 1_000.0))
@@ -68,19 +98,19 @@ def test_outcomes_histograms_share_bins_in_percent_of_paths():
 
 def test_outcomes_without_stop_strategy_hides_its_histogram():
     inputs = _inputs(with_stop=False)
-    chart = outcomes_figure(**inputs)
+    chart = figure(**inputs)
     assert find_trace(chart.figure, "hist-isolated_stop").visible is False
     assert "stop" not in chart.summary
 
 
 def test_update_outcomes_on_figure_widget_shows_stop_strategy():
-    widget = go.FigureWidget(outcomes_figure(**_inputs(with_stop=False)).figure)
-    summary = update_outcomes(widget, **_inputs())
+    widget = go.FigureWidget(figure(**_inputs(with_stop=False)).figure)
+    summary = update(widget, **_inputs())
     stop = find_trace(widget, "hist-isolated_stop")
     assert stop.visible is True
-    assert stop.y[9] == 50.0 and stop.y[8] == 25.0  # 9,000 ×2 | 8,000
+    assert stop.y[9] == 25.0 and stop.y[8] == 50.0  # 9,000 | 8,000 and 8,333.33
     assert summary.endswith(
-        "isolated with a stop on 25.00% (median 9,000.00 USDT, worst 8,000.00 USDT)."
+        "isolated with a stop on 0.00% (median 8,666.67 USDT, worst 8,000.00 USDT)."
     )
 
 
@@ -89,15 +119,15 @@ def test_update_outcomes_on_figure_widget_shows_stop_strategy():
     [
         (
             {"cross_liquidation_probability": 1.5},
-            "cross_liquidation_probability must be a fraction",
+            r"liquidation_probability\[.cross.\] must be a fraction",
         ),
-        ({"isolated_stop_liquidation_probability": None}, "give both or neither"),
+        ({"isolated_stop_liquidation_probability": None}, "give both for each strategy"),
         ({"isolated_final_equity_usdt": [1.0, 2.0]}, "one value per path"),
-        ({"cross_final_equity_usdt": [0.0, np.nan, 1.0, 2.0]}, "at least one finite value"),
+        ({"cross_final_equity_usdt": [0.0, np.nan, 1.0, 2.0]}, "must hold finite values"),
         ({"bins": 0}, "bins must be an int between 1 and 500"),
     ],
     ids=["probability-above-1", "stop-half-given", "path-count", "nan-equity", "zero-bins"],
 )
 def test_outcomes_bad_input_raises(change, message):
     with pytest.raises(ValueError, match=message):
-        outcomes_figure(**_inputs() | change)
+        figure(**_inputs() | change)

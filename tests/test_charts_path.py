@@ -6,10 +6,41 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from marginlab.charts import equity_path_figure, find_trace, update_equity_path
+from marginlab.charts import (
+    EquityPaths,
+    ModePath,
+    equity_path_figure,
+    find_trace,
+    update_equity_path,
+)
 from marginlab.engine import replay
 from marginlab.engine.paths import teaching_path
 from marginlab.scenarios import guide_account
+
+
+def _paths(inputs: dict) -> EquityPaths:
+    """The chart's input from the per-mode arrays and events of the tests below."""
+    return EquityPaths(
+        inputs["steps"],
+        {
+            mode: ModePath(
+                inputs[f"{mode}_equity_usdt"],
+                inputs[f"{mode}_margin_ratio"],
+                inputs.get(f"{mode}_liquidated_at"),
+                inputs.get(f"{mode}_stopped_at"),
+            )
+            for mode in ("cross", "isolated")
+        },
+    )
+
+
+def figure(step_range=None, x_title: str = "step", **inputs):
+    return equity_path_figure(_paths(inputs), step_range=step_range, x_title=x_title)
+
+
+def update(fig, **inputs) -> str:
+    return update_equity_path(fig, _paths(inputs))
+
 
 CURVES = ("equity-cross", "equity-isolated", "ratio-cross", "ratio-isolated")
 PATH = teaching_path("steady_decline", start_price=60_000, n_steps=101)
@@ -33,7 +64,7 @@ def _inputs(stop_price: float | None = None, end: int | None = None) -> dict:
 
 def test_equity_path_steady_decline_isolated_liquidated_at_step_33():
     inputs = _inputs()
-    chart = equity_path_figure(**inputs)
+    chart = figure(**inputs)
     # Marks fall 180 USDT a step: step 33 is 54,060 < 54,216.87, so isolated goes there,
     # keeping 8,000; cross ends at 42,000 with 10,000 − 18,000/3 = 4,000 USDT.
     # Isolated peaks at 100 % when it is liquidated (drawn there, see the next test);
@@ -54,7 +85,7 @@ def test_equity_path_steady_decline_isolated_liquidated_at_step_33():
 
 def test_equity_path_traces_hold_timeline_in_percent():
     inputs = _inputs()
-    fig = equity_path_figure(**inputs).figure
+    fig = figure(**inputs).figure
     equity = find_trace(fig, "equity-cross")
     # Steps 0, 1, ... 100 travel as x0 = 0, dx = 1; equity as float32 (4,000..10,000 USDT
     # is within 2**-10 of the float64 value, far under a cent).
@@ -75,37 +106,38 @@ def test_equity_path_traces_hold_timeline_in_percent():
 
 
 def test_equity_path_stop_loss_exit_marked_before_liquidation():
-    chart = equity_path_figure(**_inputs(stop_price=57_000))
+    chart = figure(**_inputs(stop_price=57_000))
     # 60,000 − 180·17 = 56,940 is the first mark at or below the 57,000 stop: both modes
-    # exit at step 17 and keep 10,000 − 3,000/3 = 9,000 USDT.
+    # exit at step 17, filled there (the worse of stop and price), and keep
+    # 10,000 − 3,060/3 = 8,980 USDT.
     stops = find_trace(chart.figure, "stops")
     assert list(stops.x) == [17, 17]
-    assert list(stops.y) == [9_000.0, 9_000.0]
+    assert list(stops.y) == [8_980.0, 8_980.0]
     assert len(find_trace(chart.figure, "liquidations").x) == 0
-    assert "isolated is stopped out at step 17, ending at 9,000.00 USDT" in chart.summary
+    assert "isolated is stopped out at step 17, ending at 8,980.00 USDT" in chart.summary
 
 
 def test_update_equity_path_replay_prefix_hides_events_not_reached():
-    chart = equity_path_figure(**_inputs(end=1), step_range=(0, 100))
-    summary = update_equity_path(chart.figure, **_inputs(end=30))
+    chart = figure(**_inputs(end=1), step_range=(0, 100))
+    summary = update(chart.figure, **_inputs(end=30))
     assert len(find_trace(chart.figure, "liquidations").x) == 0  # step 33 not reached yet
     assert len(find_trace(chart.figure, "equity-isolated").y) == 30
     assert summary.startswith("Over 30 steps, isolated is not liquidated")
-    update_equity_path(chart.figure, **_inputs(end=40))
+    update(chart.figure, **_inputs(end=40))
     assert list(find_trace(chart.figure, "liquidations").x) == [33]
     assert list(chart.figure.layout.xaxis2.range) == [0, 100]
 
 
 def test_update_equity_path_on_figure_widget_moves_markers():
-    widget = go.FigureWidget(equity_path_figure(**_inputs()).figure)
-    update_equity_path(widget, **_inputs(stop_price=57_000))
+    widget = go.FigureWidget(figure(**_inputs()).figure)
+    update(widget, **_inputs(stop_price=57_000))
     assert list(find_trace(widget, "stops").x) == [17, 17]
     assert len(find_trace(widget, "liquidations").x) == 0
 
 
 def test_equity_path_datetime_steps_named_by_time():
     steps = np.array(["2024-03-01T00:00", "2024-03-01T01:00", "2024-03-01T02:00"], "datetime64[m]")
-    chart = equity_path_figure(
+    chart = figure(
         steps=steps,
         cross_equity_usdt=[10_000, 9_000, 8_000],
         isolated_equity_usdt=[10_000, 9_000, 8_000],
@@ -120,15 +152,15 @@ def test_equity_path_datetime_steps_named_by_time():
     ("change", "error", "message"),
     [
         ({"cross_equity_usdt": [1.0, 2.0]}, ValueError, "same length"),
-        ({"isolated_liquidated_at": -2}, ValueError, "isolated_liquidated_at must be -1"),
-        ({"cross_stopped_at": 1.5}, TypeError, "cross_stopped_at must be an int"),
+        ({"isolated_liquidated_at": -2}, ValueError, "liquidated_at must be -1"),
+        ({"cross_stopped_at": 1.5}, TypeError, "stopped_at must be an int"),
         ({"steps": ["a", "b"]}, TypeError, "steps must be an array of numbers or datetimes"),
     ],
     ids=["length", "index-below-minus-one", "float-index", "text-steps"],
 )
 def test_equity_path_bad_input_raises(change, error, message):
     with pytest.raises(error, match=message):
-        equity_path_figure(**_inputs() | change)
+        figure(**_inputs() | change)
 
 
 def _widget_bytes(widget: go.FigureWidget) -> list[tuple[dict, int]]:
@@ -161,11 +193,11 @@ def _long_path(n_steps: int) -> dict:
 def test_update_equity_path_play_tick_on_720_steps_sends_no_x_and_under_20_kb():
     full = _long_path(720)
     widget = go.FigureWidget(
-        equity_path_figure(**{k: v[:719] for k, v in full.items()}, step_range=(0, 719)).figure
+        figure(**{k: v[:719] for k, v in full.items()}, step_range=(0, 719)).figure
     )
     sent = _widget_bytes(widget)
 
-    update_equity_path(widget, **full)  # the last play tick: one more step
+    update(widget, **full)  # the last play tick: one more step
 
     # Four curves of 720 float32 values: 4 · 720 · 4 = 11,520 bytes of buffers, no x.
     updates = [m["state"]["_py2js_update"] for m, _ in sent if m["state"].get("_py2js_update")]
@@ -194,7 +226,7 @@ def test_update_equity_path_play_tick_on_720_steps_sends_no_x_and_under_20_kb():
 )
 def test_equity_path_even_steps_travel_as_x0_dx_others_as_x(steps, x, x0, dx):
     n = len(steps)
-    chart = equity_path_figure(
+    chart = figure(
         steps=steps,
         cross_equity_usdt=[10_000.0] * n,
         isolated_equity_usdt=[10_000.0] * n,
@@ -209,14 +241,14 @@ def test_equity_path_even_steps_travel_as_x0_dx_others_as_x(steps, x, x0, dx):
 def test_update_equity_path_uneven_then_even_steps_clears_the_other_form():
     even = _long_path(30)
     uneven = even | {"steps": np.concatenate([np.arange(29), [40]]).astype(np.int64)}
-    fig = equity_path_figure(**even).figure
+    fig = figure(**even).figure
 
-    update_equity_path(fig, **uneven)
+    update(fig, **uneven)
     trace = find_trace(fig, "ratio-cross")
     # int64 steps that fit travel as int32 binary; x0 and dx are cleared.
     assert (trace.x.dtype, trace.x[-1], trace.x0, trace.dx) == (np.int32, 40, None, None)
 
-    update_equity_path(fig, **even)
+    update(fig, **even)
     trace = find_trace(fig, "ratio-cross")
     assert (trace.x, trace.x0, trace.dx) == (None, 0, 1)
 
@@ -224,14 +256,14 @@ def test_update_equity_path_uneven_then_even_steps_clears_the_other_form():
 def test_equity_path_equity_above_2_pow_17_usdt_stays_float64():
     inputs = _long_path(30)
     inputs["cross_equity_usdt"] = inputs["cross_equity_usdt"] + 200_000.0  # 210,000 USDT
-    fig = equity_path_figure(**inputs).figure
+    fig = figure(**inputs).figure
     # float32 steps are 2**-6 = 0.016 USDT apart at 210,000: cents would be lost.
     assert find_trace(fig, "equity-cross").y.dtype == np.float64
     assert find_trace(fig, "equity-isolated").y.dtype == np.float32
 
 
 def test_equity_path_both_modes_stopped_at_same_step_labels_above_and_below():
-    chart = equity_path_figure(**_inputs(stop_price=57_000))
+    chart = figure(**_inputs(stop_price=57_000))
     stops = find_trace(chart.figure, "stops")
     # Both modes exit at step 17 with 9,000 USDT: equal heights, cross's label goes above.
     assert list(stops.text) == ["Cross stopped out", "Isolated stopped out"]
@@ -240,13 +272,13 @@ def test_equity_path_both_modes_stopped_at_same_step_labels_above_and_below():
 
 def test_equity_path_two_liquidations_higher_marker_labelled_above():
     inputs = _long_path(10) | {"cross_liquidated_at": 5, "isolated_liquidated_at": 5}
-    chart = equity_path_figure(**inputs)
+    chart = figure(**inputs)
     marks = find_trace(chart.figure, "liquidations")
     # Isolated equity is the cross curve − 500 USDT: cross is higher, labelled above.
     assert list(marks.y) == [inputs["cross_equity_usdt"][5], inputs["isolated_equity_usdt"][5]]
     assert list(marks.textposition) == ["top center", "bottom center"]
     inputs |= {"isolated_equity_usdt": inputs["cross_equity_usdt"] + 500.0}
-    update_equity_path(chart.figure, **inputs)
+    update(chart.figure, **inputs)
     assert list(find_trace(chart.figure, "liquidations").textposition) == [
         "bottom center",
         "top center",
@@ -254,12 +286,12 @@ def test_equity_path_two_liquidations_higher_marker_labelled_above():
 
 
 def test_equity_path_one_event_labelled_above():
-    chart = equity_path_figure(**_inputs())
+    chart = figure(**_inputs())
     assert list(find_trace(chart.figure, "liquidations").textposition) == ["top center"]
 
 
 def test_equity_path_limit_label_sits_below_the_100_percent_line():
-    limit = find_trace(equity_path_figure(**_inputs()).figure, "ratio-limit")
+    limit = find_trace(figure(**_inputs()).figure, "ratio-limit")
     # The ratio axis runs from 0 to at least 100: under the line is inside the panel
     # (above it was clipped when no curve went past 100 %).
     assert (limit.textposition, limit.cliponaxis) == ("bottom right", False)
@@ -276,7 +308,7 @@ def test_equity_path_cross_liquidation_ratio_drawn_at_100_percent_input_untouche
         "cross_liquidated_at": 2,
         "isolated_liquidated_at": 2,  # recorded 130 %: above the threshold, kept
     }
-    chart = equity_path_figure(**inputs)
+    chart = figure(**inputs)
     assert list(find_trace(chart.figure, "ratio-cross").y) == [1.0, 60.0, 100.0, None]
     assert list(find_trace(chart.figure, "ratio-isolated").y) == [4.0, 50.0, 130.0, None]
     assert np.isnan(inputs["cross_margin_ratio"][2])  # the caller's array is not changed
@@ -286,5 +318,5 @@ def test_equity_path_cross_liquidation_ratio_drawn_at_100_percent_input_untouche
 
 def test_equity_path_liquidation_not_reached_ratio_not_raised():
     inputs = _inputs(end=33)  # steps 0..32; the liquidation at 33 is not reached
-    ratio = np.asarray(find_trace(equity_path_figure(**inputs).figure, "ratio-isolated").y)
+    ratio = np.asarray(find_trace(figure(**inputs).figure, "ratio-isolated").y)
     assert abs(ratio.max() - 90.4) <= 1e-4

@@ -10,6 +10,7 @@ Q = 20,000 / 60,000 = 1/3 BTC):
 
 import json
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -137,6 +138,12 @@ def test_calc_isolated_long_1x_cannot_be_liquidated(capsys):
         pytest.param(["--leverage", "0"], "leverage must be between 1", id="leverage-zero"),
         pytest.param(["--balance", "-1"], "wallet_balance must be 0 or more", id="balance-neg"),
         pytest.param(["--balance", "nan"], "wallet_balance must be a finite", id="balance-nan"),
+        pytest.param(
+            ["--balance", "1e20"],
+            "--balance must be at most 1,000,000,000,000 USDT (1e+12), the range in which "
+            "every amount is exact to the cent; got 1e20",
+            id="balance-beyond-exact-range",
+        ),
         pytest.param(["--margin", "20000"], "exceeds the available balance", id="margin-big"),
         pytest.param(["--entry", "0"], "price must be greater than 0", id="entry-zero"),
         pytest.param(["--symbol", "XRPUSDT"], "invalid choice: 'XRPUSDT'", id="symbol-unknown"),
@@ -305,13 +312,79 @@ def test_lab_existing_copy_kept(monkeypatch, capsys, tmp_path, fake_lessons):
     assert f"Using your copy in {dest}" in capsys.readouterr().out
 
 
+@pytest.fixture
+def taken_port():
+    """A port on 127.0.0.1 that another program listens on for the test's duration."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def test_lab_requested_port_taken_exits_2_saying_so(capsys, tmp_path, fake_lessons, taken_port):
+    code, out, err = _run(capsys, "lab", "--dir", str(tmp_path / "mine"), "--port", str(taken_port))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"marginlab lab: error: port {taken_port} on 127.0.0.1 is taken by another program "
+        "(another JupyterLab?); stop it, or choose another port with --port"
+    ]
+    assert not (tmp_path / "mine").exists()
+
+
+def test_lab_requested_free_port_is_used_and_never_moved(monkeypatch, tmp_path, fake_lessons):
+    monkeypatch.setattr(cli.os, "execv", _fake_execv)
+    monkeypatch.setattr(cli.os, "name", "posix")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(_Exec) as started:
+        cli.main(["lab", "--dir", str(tmp_path / "mine"), "--port", str(port)])
+    command = started.value.args[0]
+    assert f"--ServerApp.port={port}" in command
+    assert "--ServerApp.port_retries=0" in command
+
+
+def test_lab_default_port_taken_says_which_port_it_uses(
+    monkeypatch, capsys, tmp_path, fake_lessons, taken_port
+):
+    monkeypatch.setattr(cli.os, "execv", _fake_execv)
+    monkeypatch.setattr(cli.os, "name", "posix")
+    monkeypatch.setattr(cli, "DEFAULT_LAB_PORT", taken_port)
+    with pytest.raises(_Exec) as started:
+        cli.main(["lab", "--dir", str(tmp_path / "mine")])
+    command = started.value.args[0]
+    (port,) = [int(c.split("=")[1]) for c in command if c.startswith("--ServerApp.port=")]
+    assert port > taken_port
+    assert "--ServerApp.port_retries=0" in command
+    err = capsys.readouterr().err
+    assert f"port {taken_port} on 127.0.0.1 is taken; using port {port}" in err
+
+
+def test_lab_host_not_on_this_machine_exits_2_one_line(capsys, tmp_path, fake_lessons):
+    code, _, err = _run(capsys, "lab", "--dir", str(tmp_path), "--host", "no-such-host.invalid")
+    assert code == 2
+    assert err.count("\n") == 1
+    assert err.startswith("marginlab lab: error: cannot serve on host 'no-such-host.invalid'")
+
+
 # ---------------------------------------------------------------------------- present
 def test_present_dry_run_serves_one_lesson_on_loopback_without_code(capsys):
     code, out, _ = _run(capsys, "present", "03", "--dry-run", "--no-browser")
     assert code == 0
     assert "03-liquidation-threshold.ipynb" in out
-    assert "--Voila.ip=127.0.0.1" in out and "--strip_sources=True" in out
-    assert "--preheat_kernel=True" in out
+    assert "--Voila.ip=127.0.0.1" in out and "--preheat_kernel=True" in out
+    # No code, the marginlab template: Voila's installed settings (voila.json) say so.
+    assert "--template" not in out and "--strip_sources" not in out
+
+
+def test_present_without_voila_settings_installed_exits_2_one_line(capsys, monkeypatch):
+    from marginlab import serve
+
+    monkeypatch.setattr(serve, "voila_settings", lambda: {"template": "lab"})
+    code, out, err = _run(capsys, "present", "03", "--dry-run", "--no-browser")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert err.startswith("marginlab present: error: Voila's settings for the course are not")
 
 
 def test_present_room_host_warns(capsys):
@@ -323,3 +396,11 @@ def test_present_unknown_lesson_exits_2_with_one_line(capsys):
     code, _, err = _run(capsys, "present", "99", "--dry-run")
     assert code == 2
     assert err.count("\n") == 1 and "matches no lesson" in err and "Traceback" not in err
+
+
+def test_calc_at_the_top_of_the_balance_range_is_exact_to_the_cent(capsys):
+    # 2,000 isolated in a 1e12 wallet: the loss is 2,000.00, what is kept 999,999,998,000.00
+    code, out, _ = _run(capsys, "calc", "--balance", "1e12", "--json")
+    assert code == 0
+    isolated = json.loads(out)["results"]["isolated"]
+    assert (isolated["loss_usdt"], isolated["kept_usdt"]) == (2_000.0, 999_999_998_000.0)

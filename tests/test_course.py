@@ -1,10 +1,13 @@
 """The learner's copy of the course: where the lessons are, copying, never overwriting work."""
 
+import errno
+import shutil
 from pathlib import Path
 
 import pytest
 
 import marginlab
+from marginlab import cli, course
 from marginlab.course import LESSONS_ENV, copy_lessons, ensure_lessons_copy, lessons_dir
 
 REPO_LESSONS = Path(marginlab.__file__).resolve().parent.parent / "lessons"
@@ -18,6 +21,7 @@ def fake_lessons(tmp_path: Path) -> Path:
     (source / ".ipynb_checkpoints").mkdir()
     (source / "__pycache__").mkdir()
     (source / "01-isolated.ipynb").write_text('{"cells": []}')
+    (source / "01-isolated.md").write_text("---\njupytext: {}\n---\n")  # its text source
     (source / "README.md").write_text("# Course\n")
     (source / "data" / "btc.csv").write_text("time,price\n0,60000\n")
     (source / ".ipynb_checkpoints" / "01-isolated-checkpoint.ipynb").write_text("{}")
@@ -98,6 +102,94 @@ def test_copy_lessons_dest_is_file_refused(tmp_path, fake_lessons):
     (tmp_path / "mine").write_text("x")
     with pytest.raises(FileExistsError, match="is a file"):
         copy_lessons(tmp_path / "mine", fake_lessons, force=True)
+
+
+# ---------------------------------------------------- symbolic links and atomic copies
+def test_copy_lessons_force_replaces_a_linked_lesson_without_touching_its_target(
+    tmp_path, fake_lessons
+):
+    dest = tmp_path / "mine"
+    dest.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not touch")
+    (dest / "01-isolated.ipynb").symlink_to(secret)
+    copy_lessons(dest, fake_lessons, force=True)
+    assert secret.read_text() == "do not touch"
+    assert not (dest / "01-isolated.ipynb").is_symlink()
+    assert (dest / "01-isolated.ipynb").read_text() == '{"cells": []}'
+
+
+def test_copy_lessons_force_refuses_a_linked_folder_and_writes_nothing(tmp_path, fake_lessons):
+    dest = tmp_path / "mine"
+    dest.mkdir()
+    (dest / "01-isolated.ipynb").write_text("my answers")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (dest / "data").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(ValueError, match=r"mine/data is a symbolic link; marginlab never writes"):
+        copy_lessons(dest, fake_lessons, force=True)
+    assert list(elsewhere.iterdir()) == []
+    assert (dest / "01-isolated.ipynb").read_text() == "my answers"
+
+
+def test_copy_lessons_dest_itself_a_link_is_refused(tmp_path, fake_lessons):
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "mine").symlink_to(real, target_is_directory=True)
+    with pytest.raises(ValueError, match=r"is a symbolic link to .*real.*give the real folder"):
+        copy_lessons(tmp_path / "mine", fake_lessons, force=True)
+    assert list(real.iterdir()) == []
+
+
+def _disk_full_after(monkeypatch, writes: int) -> None:
+    """Make the copy's file writes fail with ENOSPC after ``writes`` whole files,
+    the failing one half written, as a full disk does."""
+    real_copyfileobj = shutil.copyfileobj
+    done = []
+
+    def copyfileobj(src, dst, *args, **kwargs):
+        if len(done) >= writes:
+            dst.write(src.read(3))
+            raise OSError(errno.ENOSPC, "No space left on device")
+        done.append(1)
+        return real_copyfileobj(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(course.shutil, "copyfileobj", copyfileobj)
+
+
+def test_copy_lessons_full_disk_new_copy_leaves_nothing(tmp_path, fake_lessons, monkeypatch):
+    _disk_full_after(monkeypatch, writes=1)
+    with pytest.raises(OSError, match="No space left on device; nothing was written") as failed:
+        copy_lessons(tmp_path / "mine", fake_lessons)
+    assert failed.value.errno == errno.ENOSPC
+    assert "\n" not in str(failed.value)
+    assert [p.name for p in tmp_path.iterdir()] == ["lessons"]  # no half-built folder left
+
+
+def test_copy_lessons_full_disk_force_leaves_every_file_whole(tmp_path, fake_lessons, monkeypatch):
+    dest = tmp_path / "mine"
+    copy_lessons(dest, fake_lessons)
+    for path in dest.rglob("*"):
+        if path.is_file():
+            path.write_text("my work")
+    _disk_full_after(monkeypatch, writes=1)
+    with pytest.raises(OSError, match=r"could not copy .* No space left on device; lessons copied"):
+        copy_lessons(dest, fake_lessons, force=True)
+    contents = {p: (dest / p).read_text() for p in _files(dest)}
+    assert set(contents) == {"01-isolated.ipynb", "README.md", "data/btc.csv"}  # no temp file
+    pristine = {p: (fake_lessons / p).read_text() for p in contents}
+    assert all(contents[p] in ("my work", pristine[p]) for p in contents)  # whole, old or new
+    assert sum(contents[p] == pristine[p] for p in contents) == 1
+
+
+def test_cli_lessons_copy_full_disk_is_one_line(tmp_path, fake_lessons, monkeypatch, capsys):
+    monkeypatch.setenv(LESSONS_ENV, str(fake_lessons))
+    _disk_full_after(monkeypatch, writes=0)
+    assert cli.main(["lessons", "copy", str(tmp_path / "mine")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("marginlab lessons copy: error: could not copy the lessons into ")
+    assert "No space left on device" in err
 
 
 def test_ensure_lessons_copy_missing_dir_creates_copy(tmp_path, fake_lessons):

@@ -1,4 +1,4 @@
-"""Closed-form liquidation prices: published and hand-worked examples (margin-facts §2, §9)."""
+"""Closed-form liquidation prices: published and hand-worked examples (docs/formulas.md §2, §12)."""
 
 import math
 
@@ -17,7 +17,7 @@ from marginlab.engine import (
 
 USDT_TOL = 0.005  # to the cent: every expected price below is published (or hand-worked) in cents
 
-# ---------------------------------------------------------------- §9.1 Binance FAQ example
+# ------------------------------------------------ formulas.md §12.1 Binance FAQ example
 # Cross wallet 1,535,443.01 USDT. BTCUSDT long 109.488 @ 32,481.98, mark 31,967.27, bracket
 # 2.5 % / cum 16,300. ETHUSDT long 3,683.979 @ 1,456.84, mark 1,335.18, bracket 10 % / cum
 # 135,365. Expected prices: the FAQ and freqtrade's test_liquidation_price_binance.
@@ -79,7 +79,7 @@ def test_liquidation_price_binance_faq_example_to_the_cent(target, other, mode, 
     assert abs(price - expected) < USDT_TOL
 
 
-# ------------------------------------------------------------ the guide's numbers (§9.2)
+# ------------------------------------------------ the guide's numbers (formulas.md §12.2)
 GUIDE_Q = 20_000 / 60_000  # 1/3 BTC: 2,000 USDT at 10x from 60,000
 
 
@@ -157,7 +157,7 @@ def test_side_sign_values():
     assert side_sign(np.array(["long", "Short"], dtype=object)).tolist() == [1.0, -1.0]
 
 
-# --------------------------------------------------------------------- bankruptcy (§2.4)
+# ---------------------------------------------------------- bankruptcy (formulas.md §3)
 @pytest.mark.parametrize(
     ("side", "expected"),
     [
@@ -178,7 +178,7 @@ def test_bankruptcy_price_cross_long_whole_wallet_is_nan():
     assert math.isnan(price)
 
 
-# ------------------------------------------------------------------- hedge mode (§2.1)
+# -------------------------------------------------------- hedge mode (formulas.md §2.4)
 def test_hedge_liquidation_price_two_legs_hand_value():
     # long 1/3 @ 60,000 and short 1/6 @ 60,000 sharing 5,000 USDT, both 0.4 %:
     # numerator 5,000 − 20,000 + 10,000 = −5,000; denominator 1/3·0.004 + 1/6·0.004 − 1/3 + 1/6
@@ -222,7 +222,7 @@ def test_hedge_liquidation_price_equal_legs_no_maintenance_is_nan():
     assert math.isnan(price)
 
 
-# --------------------------------------------------------------------- margin ratio (§1)
+# ---------------------------------------------------------- margin ratio (formulas.md §1)
 def test_margin_ratio_guide_isolated_at_57000():
     # MM = 19,000 × 0.4 % = 76; balance = 2,000 − 1,000 = 1,000 → 7.6 %
     ratio = margin_ratio(
@@ -248,7 +248,7 @@ def test_margin_ratio_beyond_bankruptcy_is_inf():
     assert ratio == math.inf
 
 
-# -------------------------------------------------------------- which bracket (§2.5)
+# --------------------------------------------------- which bracket (formulas.md §2.5)
 @pytest.mark.parametrize(
     ("side", "quantity", "wallet", "expected"),
     [
@@ -299,7 +299,7 @@ def test_tiered_liquidation_price_arrays_match_scalars():
 
 
 def test_liquidation_price_bybit_example_differs_from_binance_formula():
-    # margin-facts §9.3: Bybit's long 1 BTC at 20,000, 50x, MMR 0.5 % has LP 19,700 (IM and
+    # docs/formulas.md §12.3: Bybit's long 1 BTC at 20,000, 50x, MMR 0.5 % has LP 19,700 (IM and
     # MM at entry, not divided by 1 − MMR). The Binance formula marginlab uses gives
     # (20,000 − 400) / 0.995 = 19,698.49: a different formula, not a rounding difference.
     price = liquidation_price(

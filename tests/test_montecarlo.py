@@ -95,19 +95,42 @@ def test_simulate_cross_liquidation_takes_the_pool_and_leaves_isolated_untouched
 
 
 # ----------------------------------------------------------------------- stops
-def test_simulate_stop_exits_at_first_crossing_of_the_stop_before_liquidation():
+def test_simulate_stop_above_the_lp_exits_at_its_first_crossing_where_the_market_is():
     account = single("isolated")
     result = simulate_paths(account, {"BTCUSDT": VOLATILE}, stops={"BTCUSDT": 57_000})
     stop_at = first_crossing(VOLATILE, 57_000, "long")
-    liq_at = first_crossing(VOLATILE, account.liquidation_price("BTCUSDT"), "long")
-    # stopped where the stop is crossed strictly before the liquidation price
-    stopped = (stop_at >= 0) & ((liq_at < 0) | (stop_at < liq_at))
-    assert stopped.any() and (~stopped & (liq_at >= 0)).any()  # some gaps liquidate
-    np.testing.assert_array_equal(result.stopped_at["BTCUSDT"], np.where(stopped, stop_at, -1))
-    np.testing.assert_array_equal(result.liquidated_at["BTCUSDT"] >= 0, (liq_at >= 0) & ~stopped)
-    # filled at the stop: loss (60,000 − 57,000)/3 = 1,000
+    # The stop (57,000) lies above the LP (54,216.87): the falling price always meets it
+    # first, even when one step gaps through both, so every crossing is a stop exit.
+    np.testing.assert_array_equal(result.stopped_at["BTCUSDT"], stop_at)
+    np.testing.assert_array_equal(result.liquidated_at["BTCUSDT"], np.full(len(VOLATILE), -1))
+    # filled at the step's price (the worse of it and the stop): the gap fills at the gap,
+    # and the loss (60,000 − fill)/3 never exceeds the 2,000 margin
+    stopped = stop_at >= 0
+    fills = VOLATILE[np.flatnonzero(stopped), stop_at[stopped]]
+    assert (fills < 57_000).any()  # some steps gap through the stop
+    np.testing.assert_array_equal(result.exit_price["BTCUSDT"][stopped], np.minimum(fills, 57_000))
+    expected = np.minimum((60_000 - fills) / 3, 2_000.0)
+    np.testing.assert_allclose(result.loss_usdt["BTCUSDT"][stopped], expected, rtol=0, atol=EXACT)
+    assert (expected == 2_000.0).any()  # gaps past bankruptcy: the margin and no more
+
+
+def test_simulate_idealised_stop_fills_at_the_stop_price():
+    result = simulate_paths(
+        single("isolated"), {"BTCUSDT": VOLATILE}, stops={"BTCUSDT": 57_000}, stop_fill="stop"
+    )
+    stopped = result.stopped("BTCUSDT")
+    assert stopped.sum() > 100
     assert (result.exit_price["BTCUSDT"][stopped] == 57_000.0).all()
+    # loss (60,000 − 57,000)/3 = 1,000 on every stopped path
     np.testing.assert_allclose(result.loss_usdt["BTCUSDT"][stopped], 1_000.0, rtol=0, atol=EXACT)
+
+
+def test_simulate_stop_below_the_lp_never_fires_before_liquidation():
+    account = single("isolated")
+    result = simulate_paths(account, {"BTCUSDT": VOLATILE}, stops={"BTCUSDT": 53_000})
+    liq_at = first_crossing(VOLATILE, account.liquidation_price("BTCUSDT"), "long")
+    np.testing.assert_array_equal(result.liquidated_at["BTCUSDT"], liq_at)
+    assert not result.stopped().any()
 
 
 def test_simulate_open_position_loss_is_minus_its_unrealized_pnl():
@@ -144,7 +167,19 @@ def _accounts() -> dict[str, Account]:
         .open("BTCUSDT", side="long", price=60_000, leverage=10, quantity=5.2)
         .open("ETHUSDT", side="short", price=3_000, leverage=10, quantity=98)
     )
-    return {"cross-pair": cross_pair, "mixed": mixed, "hedge-mode": hedged, "large-notional": large}
+    # 100 USDT isolated at 100x: 3 % funding (300) is more than its margin
+    thin = (
+        base.set_margin_mode("BTCUSDT", "isolated")
+        .open("BTCUSDT", side="long", price=60_000, leverage=100, margin=100)
+        .open("ETHUSDT", side="short", price=3_000, leverage=20, margin=1_000)
+    )
+    return {
+        "cross-pair": cross_pair,
+        "mixed": mixed,
+        "hedge-mode": hedged,
+        "large-notional": large,
+        "thin-isolated": thin,
+    }
 
 
 def _agreement_prices() -> dict[str, np.ndarray]:
@@ -172,16 +207,34 @@ def _agreement_prices() -> dict[str, np.ndarray]:
 
 
 AGREEMENT_PRICES = _agreement_prices()
+
+
+def _wicks(marks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Last prices: the marks with a wick of ±6 % every 7th step (down on even paths)."""
+    lasts = {}
+    for symbol, array in marks.items():
+        wick = np.ones_like(array)
+        wick[0::2, 3::7] = 0.94
+        wick[1::2, 3::7] = 1.06
+        lasts[symbol] = array * wick
+    return lasts
+
+
+AGREEMENT_LASTS = _wicks(AGREEMENT_PRICES)
 OPTIONS = {
     "plain": {},
     "funding": {"funding_rate": 0.002, "funding_interval_steps": 8},
+    # 3 % per interval at 20x-25x: funding alone can use up an isolated margin or the pool
+    "funding-liquidates": {"funding_rate": 0.03, "funding_interval_steps": 7},
     "stops": {
         "stops": "first-two",
-        "stop_fill": "mark",
         "slippage_rate": 0.002,
         "funding_rate": -0.001,
         "funding_interval_steps": 5,
     },
+    "idealised-stops": {"stops": "first-two", "stop_fill": "stop"},
+    "wicks-last": {"stops": "first-two", "last_prices": "wicks"},
+    "wicks-mark": {"stops": "first-two", "last_prices": "wicks", "stop_trigger": "mark"},
 }
 
 
@@ -196,10 +249,17 @@ def test_simulate_agrees_with_replay_bit_for_bit(account_name, option_name):
             key: p.entry_price * (1 - 0.04 * p.sign)
             for key, p in zip(_keys(account), account.positions[:2], strict=False)
         }
-    result = simulate_paths(account, AGREEMENT_PRICES, **options)
+    lasts = options.pop("last_prices", None)
+    symbols = {p.symbol for p in account.positions}
+    marks = {s: a for s, a in AGREEMENT_PRICES.items() if s in symbols}
+    if lasts is not None:
+        options["last_prices"] = {s: AGREEMENT_LASTS[s] for s in marks}
+    result = simulate_paths(account, marks, **options)
     events = 0
     for i in range(result.n_paths):
-        path = {s: AGREEMENT_PRICES[s][i] for s in AGREEMENT_PRICES}
+        path = {s: marks[s][i] for s in marks}
+        if lasts is not None:
+            options["last_prices"] = {s: AGREEMENT_LASTS[s][i] for s in marks}
         reference = replay(account, path, **options)
         events += len(reference.events)
         for key in result.keys:
@@ -255,6 +315,59 @@ def test_simulate_agreement_set_exercises_every_kind_of_event():
         path = {s: AGREEMENT_PRICES[s][i] for s in AGREEMENT_PRICES}
         kinds |= {e.kind for e in replay(account, path, **options).events}
     assert kinds == {"funding", "liquidation", "liquidation_fee", "insurance_fund", "stop", "fee"}
+
+
+def test_simulate_agreement_set_exercises_the_engine_truth_rules():
+    # Guard for the agreement test: its options really liquidate on funding (an isolated
+    # position and a cross pool), fill a stop past bankruptcy (the insurance fund covers
+    # the rest) and fire a stop on a last-price wick the mark does not follow.
+    seen = set()
+    for account in _accounts().values():
+        for option_name in ("funding-liquidates", "wicks-last", "stops"):
+            options = dict(OPTIONS[option_name])
+            if options.get("stops") == "first-two":
+                options["stops"] = {
+                    key: p.entry_price * (1 - 0.04 * p.sign)
+                    for key, p in zip(_keys(account), account.positions[:2], strict=False)
+                }
+            wicks = options.pop("last_prices", None) is not None
+            symbols = {p.symbol for p in account.positions}
+            for i in range(AGREEMENT_PRICES["BTCUSDT"].shape[0]):
+                path = {s: AGREEMENT_PRICES[s][i] for s in symbols}
+                if wicks:
+                    options["last_prices"] = {s: AGREEMENT_LASTS[s][i] for s in symbols}
+                events = replay(account, path, **options).events
+                margins = {
+                    k: p.isolated_margin
+                    for k, p in zip(_keys(account), account.positions, strict=True)
+                }
+                stops = {(e.step, e.symbol) for e in events if e.kind == "stop"}
+                funded = {
+                    (e.step, e.symbol)
+                    for e in events
+                    if e.kind == "funding" and e.symbol and e.amount_usdt == -margins[e.symbol]
+                }
+                for e in events:
+                    if e.kind == "liquidation" and (e.step, e.symbol) in funded:
+                        seen.add("isolated funding liquidation")
+                    if e.kind == "insurance_fund" and (e.step, e.symbol) in stops:
+                        seen.add("stop covered by the insurance fund")
+                seen |= {
+                    "pool funding liquidation"
+                    for e in events
+                    if e.kind == "funding" and e.symbol is None
+                }
+                for e in events:
+                    if e.kind == "stop" and wicks:
+                        p = next(q for q in account.positions if e.symbol.startswith(q.symbol))
+                        if p.sign * (e.mark_price - options["stops"][e.symbol]) > 0:
+                            seen.add("stop on a wick the mark did not reach")
+    assert seen == {
+        "isolated funding liquidation",
+        "pool funding liquidation",
+        "stop covered by the insurance fund",
+        "stop on a wick the mark did not reach",
+    }
 
 
 # ------------------------------------------------------------------- reproducibility
@@ -406,3 +519,64 @@ def test_simulate_mismatched_shapes_are_refused():
 def test_simulate_stop_on_the_wrong_side_is_refused():
     with pytest.raises(ValueError, match=r"must be above the entry price 60,000\.00 for a short"):
         simulate_paths(single("cross", "short"), {"BTCUSDT": VOLATILE}, stops={"BTCUSDT": 59_000})
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"stops": {"BTCUSDT": 57_000}}, id="watched-by-a-stop"),
+        pytest.param({}, id="no-stop"),
+        pytest.param({"stops": {"BTCUSDT": 57_000}, "stop_trigger": "mark"}, id="stop-on-mark"),
+    ],
+)
+def test_simulate_bad_last_price_is_found_wherever_it_is(options):
+    prices = gbm_paths(60_000, 50, 30, volatility=0.5, seed=4)
+    last = prices.copy()
+    last[33, 17] = np.nan
+    with pytest.raises(ValueError, match=r"last_prices\['BTCUSDT'\]\[path 33, step 17\]"):
+        simulate_paths(
+            single("isolated"), {"BTCUSDT": prices}, last_prices={"BTCUSDT": last}, **options
+        )
+
+
+def test_simulate_last_prices_must_match_the_marks():
+    prices = {"BTCUSDT": np.full((2, 3), 60_000.0)}
+    with pytest.raises(ValueError, match=r"must have the shape of its mark prices \(2, 3\)"):
+        simulate_paths(single("isolated"), prices, last_prices={"BTCUSDT": np.ones((2, 4))})
+    with pytest.raises(ValueError, match=r"prices\['ETHUSDT'\]: there is no open position"):
+        simulate_paths(single("isolated"), {**prices, "ETHUSDT": np.ones((2, 3))})
+
+
+# ----------------------------------------------------------------- simulated_timelines
+@pytest.mark.parametrize("mode", ["cross", "isolated"])
+@pytest.mark.parametrize("stops", [None, {"BTCUSDT": 55_000.0}], ids=["no-stop", "btc-stop"])
+def test_simulated_timelines_equal_replay_path_by_path(mode, stops):
+    from marginlab.engine import simulated_timelines
+
+    account = Account(wallet_balance=10_000).set_margin_mode("BTCUSDT", mode)
+    account = account.set_margin_mode("ETHUSDT", mode)
+    account = account.open("BTCUSDT", side="long", price=60_000, leverage=20, margin=1_500)
+    account = account.open("ETHUSDT", side="short", price=3_000, leverage=20, margin=1_500)
+    prices = correlated_gbm_paths(
+        {"BTCUSDT": 60_000, "ETHUSDT": 3_000}, 60, 150, correlation=0.2, volatility=1.5, seed=9
+    )
+    result = simulate_paths(account, prices, stops=stops)
+    lines = simulated_timelines(account, prices, result)
+    assert result.liquidated().any() and (~result.liquidated()).any()
+    for path in range(0, 60, 3):
+        one = replay(account, {s: p[path] for s, p in prices.items()}, stops=stops)
+        np.testing.assert_array_equal(lines["equity_usdt"][path], one.timeline["equity_usdt"])
+        for key in one.keys:
+            np.testing.assert_array_equal(
+                lines[f"{key}.margin_ratio"][path], one.timeline[f"{key}.margin_ratio"]
+            )
+
+
+def test_simulated_timelines_refuse_a_result_that_paid_funding():
+    from marginlab.engine import simulated_timelines
+
+    account = single("isolated")
+    prices = {"BTCUSDT": VOLATILE[:5, :40]}
+    result = simulate_paths(account, prices, funding_rate=0.001, funding_interval_steps=8)
+    with pytest.raises(ValueError, match="it paid funding"):
+        simulated_timelines(account, prices, result)

@@ -10,6 +10,7 @@ import pytest
 
 from marginlab.engine import (
     TEACHING_PATHS,
+    PathModel,
     correlated_gbm_paths,
     gbm_paths,
     load_prices,
@@ -333,3 +334,83 @@ def test_load_prices_missing_file_names_the_path(tmp_path):
 def test_load_prices_wrong_type_is_a_type_error():
     with pytest.raises(TypeError, match="source must be a CSV file path or a pandas DataFrame"):
         load_prices([1, 2, 3])
+
+
+# ------------------------------------------------------------------- last-price wick
+def test_teaching_path_last_price_wick_only_the_last_price_wicks():
+    marks = teaching_path("last_price_wick", start_price=100.0, n_steps=101)
+    lasts = teaching_path("last_price_wick", start_price=100.0, n_steps=101, price="last")
+    # The mark dips a quarter of the 8 % wick, at the middle step; the last touches -8 %.
+    assert marks.min() == pytest.approx(98.0, abs=1e-9)
+    assert lasts.min() == pytest.approx(92.0, abs=1e-9)
+    assert np.flatnonzero(marks != lasts).tolist() == [50]
+
+
+@pytest.mark.parametrize("name", [n for n in TEACHING_PATHS if n != "last_price_wick"])
+def test_teaching_path_last_price_is_the_mark_for_other_paths(name):
+    assert np.array_equal(
+        teaching_path(name, n_steps=50), teaching_path(name, n_steps=50, price="last")
+    )
+
+
+def test_teaching_path_unknown_price_is_refused():
+    with pytest.raises(ValueError, match="price must be 'mark' or 'last', got 'index'"):
+        teaching_path("whipsaw", price="index")
+
+
+# ------------------------------------------------------------------------ PathModel
+def test_path_model_draws_exactly_gbm_paths():
+    model = PathModel(n_paths=5, n_steps=30, volatility=0.7, jump_intensity=20.0, seed=4)
+    expected = gbm_paths(60_000, 5, 30, volatility=0.7, jump_intensity=20.0, seed=4)
+    assert model.paths(60_000).tobytes() == expected.tobytes()
+
+
+def test_path_model_joint_paths_are_correlated_gbm_paths():
+    model = PathModel(n_paths=4, n_steps=10, correlation=0.5, seed=2)
+    starts = {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0}
+    expected = correlated_gbm_paths(starts, 4, 10, correlation=0.5, seed=2)
+    got = model.joint_paths(starts)
+    assert all(got[s].tobytes() == expected[s].tobytes() for s in starts)
+    with pytest.raises(ValueError, match="use joint_paths"):
+        model.paths(60_000)
+
+
+def test_path_model_fair_drift_offsets_the_crashes():
+    # E[e^J] = exp(-0.08 + 0.04²/2) = 0.923855; drift = 6 × (1 − 0.923855) = 0.45687.
+    model = PathModel.fair(n_paths=1, n_steps=2, jump_intensity=6.0, jump_mean=-0.08, jump_std=0.04)
+    assert model.drift_rate == pytest.approx(0.45687, abs=1e-5)
+    assert abs(model.mean_growth_rate) < 1e-15
+    assert "drift 46% a year that offsets the crashes" in model.describe()
+
+
+def test_path_model_mean_return_of_crashes_without_drift_is_negative_and_said():
+    # 200 hourly prices: T = 199/8,760; growth 6 × (0.923855 − 1) = −0.45687 a year.
+    model = PathModel(n_paths=10, n_steps=200, jump_intensity=6.0, jump_mean=-0.08, jump_std=0.04)
+    assert model.mean_return == pytest.approx(math.expm1(-0.45687 * 199 / HOURS_PER_YEAR), rel=1e-4)
+    text = model.describe()
+    assert "crashes 6 a year, each about -7.7%" in text
+    assert "no drift: the mean price falls 1.0% by the end" in text
+
+
+def test_path_model_driftless_says_so():
+    text = PathModel(n_paths=400, n_steps=336, volatility=0.8, seed=3).describe()
+    assert text == (
+        "random walk (geometric Brownian motion): 400 paths of 336 hourly prices (about 14 "
+        "days), seed 3; volatility 80% a year; no jumps; no drift: the mean price stays where "
+        "it started."
+    )
+
+
+def test_path_model_with_jumps_is_named_for_its_crashes_not_plain_gbm():
+    model = PathModel(n_paths=10, n_steps=20, jump_intensity=6.0, jump_mean=-0.08)
+    assert model.describe().startswith(
+        "random walk with crash jumps (geometric Brownian motion plus jumps): 10 paths"
+    )
+    assert PathModel.fair(n_paths=10, n_steps=20).name == "random walk (geometric Brownian motion)"
+
+
+def test_path_model_bad_settings_are_refused_when_built():
+    with pytest.raises(ValueError, match="volatility must be between 0 and 10"):
+        PathModel(n_paths=1, n_steps=2, volatility=-1.0)
+    with pytest.raises(ValueError, match="n_paths must be at least 1"):
+        PathModel(n_paths=0, n_steps=2)

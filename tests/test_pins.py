@@ -42,9 +42,10 @@ def test_pins_binder_covers_runtime_and_lab_dependencies():
     assert wanted <= set(BINDER), f"not pinned in binder/requirements.txt: {wanted - set(BINDER)}"
 
 
-def test_pins_test_tools_cover_test_extra():
+def test_pins_test_tools_cover_test_and_site_extras():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = _names(project["optional-dependencies"]["test"])
+    extras = project["optional-dependencies"]
+    wanted = _names(extras["test"]) | _names(extras["site"])
     missing = wanted - set(TEST_TOOLS)
     assert not missing, f"not pinned in requirements-test.txt: {missing}"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from marginlab import plotly_bundle as pb
 from marginlab.charts._common import TRACE_TYPES
+from marginlab.widgets._plotly import FRONT_END_JS
 
 BUILD_SH = Path(__file__).resolve().parents[1] / "tools" / "plotly_bundle" / "build.sh"
 
@@ -16,6 +17,15 @@ BUILD_SH = Path(__file__).resolve().parents[1] / "tools" / "plotly_bundle" / "bu
 def test_bundle_is_the_plotly_js_of_the_installed_plotly() -> None:
     # If this fails after a plotly upgrade: bash tools/plotly_bundle/build.sh
     assert pb.bundle_version() == pb.plotly_py_plotly_js_version() != ""
+
+
+def test_front_end_was_checked_against_the_bundled_plotly_js() -> None:
+    # If this fails after rebuilding the bundle: run tests/browser/test_figure_redraw.py
+    # (every update drawn like a fresh plot; slider steps drawn as plotly.js frames), and
+    # only then move PLOTLY_JS_CHECKED in widgets/static/figure.js to the new release.
+    checked = re.search(r'^const PLOTLY_JS_CHECKED = "(\d+\.\d+)";$', FRONT_END_JS, re.M)
+    assert checked is not None
+    assert pb.bundle_version().startswith(f"{checked.group(1)}.")
 
 
 def test_bundle_is_the_plotly_js_release_its_header_names() -> None:

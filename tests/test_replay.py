@@ -135,7 +135,7 @@ def test_replay_cross_liquidation_leaves_isolated_positions_untouched():
 def test_replay_cross_liquidation_price_moves_with_the_neighbour():
     # BTC flat at 60,000 while the ETH neighbour falls 3,000 → 2,100. At the start the
     # other MM is 120: LP (60,000 − (10,000 − 120)·3)/0.996 = 30,481.93; at 2,100 the
-    # neighbour is down 9,000 with MM 84: LP 57,481.93 (margin-facts §9.2).
+    # neighbour is down 9,000 with MM 84: LP 57,481.93 (docs/formulas.md §12.2).
     prices = {"BTCUSDT": np.full(31, 60_000.0), "ETHUSDT": np.linspace(3_000.0, 2_100.0, 31)}
     result = replay(losing_neighbour_account("cross"), prices)
     lp = result.timeline["BTCUSDT.liquidation_price"]
@@ -227,7 +227,7 @@ def _equity_before(result, account: Account, step: int, marks: dict[str, float])
     return total
 
 
-@pytest.mark.parametrize("stop_fill", ["stop", "mark"])
+@pytest.mark.parametrize("stop_fill", ["stop", "market"])
 def test_replay_fees_and_funding_move_wallet_and_equity_by_the_event_amounts(stop_fill):
     account = (
         Account(wallet_balance=10_000, fee_rate=0.0005, liquidation_fee_rate=0.001)
@@ -274,29 +274,41 @@ def test_replay_fees_and_funding_move_wallet_and_equity_by_the_event_amounts(sto
         assert equity.iloc[step] - before == pytest.approx(cash + fills, abs=EXACT)
 
 
-def test_replay_stop_fills_at_the_stop_price_with_its_fee():
-    # Gap from 58,000 to 52,000 through the stop at 57,000 (isolated LP 54,216.87 is
-    # crossed too, so use cross, whose LP is 30,120.48). Filled at 57,000: PnL −1,000;
-    # fee 1/3 × 57,000 × 0.0005 = 9.50.
+def test_replay_stop_fills_at_the_gap_by_default_with_its_fee():
+    # Gap from 58,000 to 52,000 through the stop at 57,000 (in cross, whose LP 30,120.48 is
+    # far away). A stop-market order fills where the market is: 52,000, PnL
+    # (52,000 − 60,000)/3 = −2,666.67; fee 1/3 × 52,000 × 0.0005 = 8.67.
     account = guide("cross", fee_rate=0.0005)
     path = np.array([60_000.0, 58_000.0, 52_000.0, 61_000.0])
     result = replay(account, {"BTCUSDT": path}, stops={"BTCUSDT": 57_000})
     stop, fee = result.events
+    assert (stop.step, stop.kind, stop.price, stop.mark_price) == (2, "stop", 52_000.0, 52_000.0)
+    assert stop.amount_usdt == pytest.approx(-2_666.67, abs=CENT)
+    assert (fee.kind, round(fee.amount_usdt, 2)) == ("fee", -8.67)
+    # wallet: 10,000 − 10 opening fee (20,000 × 0.0005) − 2,666.67 − 8.67 = 7,314.67
+    assert result.final_equity_usdt == pytest.approx(7_314.67, abs=CENT)
+
+
+def test_replay_idealised_stop_fill_is_an_explicit_option():
+    # The same gap with stop_fill="stop": filled at 57,000 as if the book held it.
+    # PnL −1,000; fee 1/3 × 57,000 × 0.0005 = 9.50; wallet 10,000 − 10 − 1,000 − 9.50.
+    account = guide("cross", fee_rate=0.0005)
+    path = np.array([60_000.0, 58_000.0, 52_000.0, 61_000.0])
+    result = replay(account, {"BTCUSDT": path}, stops={"BTCUSDT": 57_000}, stop_fill="stop")
+    stop, fee = result.events
     assert (stop.step, stop.kind, stop.price, stop.mark_price) == (2, "stop", 57_000.0, 52_000.0)
     assert stop.amount_usdt == pytest.approx(-1_000.0, abs=CENT)
     assert (fee.kind, round(fee.amount_usdt, 2)) == ("fee", -9.5)
-    # wallet: 10,000 − 10 opening fee (20,000 × 0.0005) − 1,000 − 9.50 = 8,980.50
     assert result.final_equity_usdt == pytest.approx(8_980.50, abs=CENT)
 
 
-def test_replay_stop_fill_at_mark_with_slippage_is_worse_in_a_gap():
-    # Same gap, filled at the 52,000 mark less 0.1 % slippage: 51,948 → PnL −2,684.
+def test_replay_stop_fill_with_slippage_is_worse_in_a_gap():
+    # Same gap, filled at the 52,000 step price less 0.1 % slippage: 51,948 → PnL −2,684.
     path = np.array([60_000.0, 58_000.0, 52_000.0, 61_000.0])
     result = replay(
         guide("cross"),
         {"BTCUSDT": path},
         stops={"BTCUSDT": 57_000},
-        stop_fill="mark",
         slippage_rate=0.001,
     )
     (stop,) = result.events
@@ -305,21 +317,42 @@ def test_replay_stop_fill_at_mark_with_slippage_is_worse_in_a_gap():
     assert result.stopped_at == {"BTCUSDT": 2}
 
 
-def test_replay_gap_through_stop_and_liquidation_price_liquidates():
+def test_replay_stop_above_the_lp_fires_first_in_a_gap_and_fills_at_the_gap():
     # The flash-crash wick (−12 %: 52,800) jumps past the stop (57,000) and the isolated
-    # LP (54,216.87) in one step: liquidation comes first, the stop does not save it.
+    # LP (54,216.87) in one step. The price passes the stop first, so the stop fires; it
+    # fills at 52,800, a loss of (60,000 − 52,800)/3 = 2,400, but an isolated position
+    # cannot lose more than its 2,000 margin: the insurance fund covers the other 400.
     path = teaching_path("flash_crash_wick", start_price=60_000, n_steps=41)
     result = replay(guide("isolated"), {"BTCUSDT": path}, stops={"BTCUSDT": 57_000})
+    assert result.stopped_at == {"BTCUSDT": 20}
+    assert result.liquidated_at == {"BTCUSDT": -1}
+    stop, fund = result.events
+    assert (stop.kind, stop.price) == ("stop", pytest.approx(52_800.0, abs=CENT))
+    assert stop.amount_usdt == pytest.approx(-2_400.0, abs=CENT)
+    assert (fund.kind, fund.amount_usdt) == ("insurance_fund", pytest.approx(400.0, abs=CENT))
+    assert result.final_equity_usdt == pytest.approx(8_000.0, abs=EXACT)
+    # The idealised fill saves what the gap cannot: 9,000 kept.
+    ideal = replay(
+        guide("isolated"), {"BTCUSDT": path}, stops={"BTCUSDT": 57_000}, stop_fill="stop"
+    )
+    assert ideal.final_equity_usdt == pytest.approx(9_000.0, abs=CENT)
+
+
+def test_replay_stop_below_the_lp_is_never_reached_in_a_gap():
+    # A stop at 53,000 lies beyond the isolated LP (54,216.87): the falling price meets the
+    # liquidation first, so the same gap liquidates and the stop is cancelled with it.
+    path = teaching_path("flash_crash_wick", start_price=60_000, n_steps=41)
+    result = replay(guide("isolated"), {"BTCUSDT": path}, stops={"BTCUSDT": 53_000})
     assert result.liquidated_at == {"BTCUSDT": 20}
     assert result.stopped_at == {"BTCUSDT": -1}
     assert result.final_equity_usdt == pytest.approx(8_000.0, abs=EXACT)
 
 
-def test_replay_stop_never_fills_past_the_isolated_margin():
+def test_replay_stop_fill_past_bankruptcy_costs_the_margin_and_no_more():
     # 100x isolated long of 200 margin (Q = 1/3): LP (60,000 − 600)/0.996 = 59,638.55,
-    # bankruptcy 59,400. A stop at 59,700 triggered by the 59,650 mark (above the LP, so
-    # no liquidation) with 0.5 % slippage would fill at 59,351.75, past bankruptcy; the
-    # fill is held at 59,400, where closing loses exactly the 200 margin.
+    # bankruptcy 59,400. A stop at 59,700 triggered by the 59,650 price (above the LP, so
+    # no liquidation) with 0.5 % slippage fills at 59,351.75, past bankruptcy: the loss
+    # 216.08 is capped at the 200 margin and the insurance fund covers 16.08.
     account = (
         Account(wallet_balance=10_000)
         .set_margin_mode("BTCUSDT", "isolated")
@@ -330,13 +363,106 @@ def test_replay_stop_never_fills_past_the_isolated_margin():
         account,
         {"BTCUSDT": np.array([60_000.0, 59_650.0])},
         stops={"BTCUSDT": 59_700},
-        stop_fill="mark",
         slippage_rate=0.005,
     )
-    (stop,) = result.events
-    assert stop.price == pytest.approx(59_400.0, abs=CENT)
-    assert stop.amount_usdt == pytest.approx(-200.0, abs=CENT)
+    stop, fund = result.events
+    assert stop.price == pytest.approx(59_351.75, abs=CENT)
+    assert stop.amount_usdt == pytest.approx(-216.08, abs=CENT)
+    assert (fund.kind, fund.amount_usdt) == ("insurance_fund", pytest.approx(16.08, abs=CENT))
     assert result.final_equity_usdt == pytest.approx(9_800.0, abs=CENT)
+
+
+# ------------------------------------------------------------------- mark vs last price
+WICK_MARKS = np.array([60_000.0, 59_000.0, 58_500.0, 59_500.0, 60_500.0])
+WICK_LASTS = np.array([60_000.0, 59_000.0, 53_000.0, 59_500.0, 60_500.0])  # one print at 53k
+
+
+def test_replay_stop_fires_on_a_last_price_wick_that_does_not_liquidate():
+    # The last price wicks to 53,000, below the isolated LP 54,216.87; the mark (58,500)
+    # does not follow, so nothing is liquidated. The stop at 57,000 watches the last
+    # price: it fires and fills at the wick, 53,000: a loss of 7,000/3 = 2,333.33, capped
+    # at the 2,000 margin (the insurance fund covers 333.33).
+    result = replay(
+        guide("isolated"),
+        {"BTCUSDT": WICK_MARKS},
+        last_prices={"BTCUSDT": WICK_LASTS},
+        stops={"BTCUSDT": 57_000},
+    )
+    assert result.stopped_at == {"BTCUSDT": 2}
+    assert result.liquidated_at == {"BTCUSDT": -1}
+    stop, fund = result.events
+    assert (stop.price, stop.mark_price) == (53_000.0, 58_500.0)
+    assert fund.amount_usdt == pytest.approx(333.33, abs=CENT)
+    assert result.final_equity_usdt == pytest.approx(8_000.0, abs=CENT)
+    assert result.timeline["BTCUSDT.last_price"].tolist() == WICK_LASTS.tolist()
+    assert result.timeline["BTCUSDT.mark_price"].tolist() == WICK_MARKS.tolist()
+    # Without the stop the position rides the wick out: the mark never reaches the LP.
+    held = replay(guide("isolated"), {"BTCUSDT": WICK_MARKS}, last_prices={"BTCUSDT": WICK_LASTS})
+    assert held.liquidated_at == {"BTCUSDT": -1}
+    assert held.final_equity_usdt == pytest.approx(10_000 + (60_500 - 60_000) / 3, abs=CENT)
+
+
+def test_replay_stop_on_the_mark_ignores_a_last_price_wick():
+    result = replay(
+        guide("isolated"),
+        {"BTCUSDT": WICK_MARKS},
+        last_prices={"BTCUSDT": WICK_LASTS},
+        stops={"BTCUSDT": 57_000},
+        stop_trigger="mark",
+    )
+    assert result.stopped_at == {"BTCUSDT": -1}
+    assert result.events == ()
+
+
+def test_replay_stop_on_the_mark_fills_at_the_worse_of_stop_and_last():
+    # Trigger on the mark (56,000 <= 57,000) while the last price is 57,500: the market
+    # fill is the worse of the stop (57,000) and the last price, so 57,000.
+    marks = np.array([60_000.0, 56_000.0])
+    lasts = np.array([60_000.0, 57_500.0])
+    result = replay(
+        guide("cross"),
+        {"BTCUSDT": marks},
+        last_prices={"BTCUSDT": lasts},
+        stops={"BTCUSDT": 57_000},
+        stop_trigger="mark",
+    )
+    (stop,) = result.events
+    assert (stop.price, stop.mark_price) == (57_000.0, 56_000.0)
+
+
+# ------------------------------------------------------------------ funding and isolation
+def test_replay_funding_the_margin_cannot_cover_liquidates_and_takes_nothing_more():
+    # 100 USDT isolated at 100x (notional 10,000 at 60,000); funding 3 % charges 300 at the
+    # first interval: more than the 100 margin, so the position is liquidated. The wallet
+    # loses the 100 and nothing more: 10,000 → 9,900.
+    account = (
+        Account(wallet_balance=10_000)
+        .set_margin_mode("BTCUSDT", "isolated")
+        .open("BTCUSDT", side="long", price=60_000, leverage=100, margin=100)
+    )
+    result = replay(
+        account, {"BTCUSDT": np.full(4, 60_000.0)}, funding_rate=0.03, funding_interval_steps=2
+    )
+    assert result.liquidated_at == {"BTCUSDT": 2}
+    kinds = [(e.step, e.kind, round(e.amount_usdt, 2)) for e in result.events]
+    assert kinds == [(2, "funding", -100.0), (2, "liquidation", 0.0), (2, "insurance_fund", -0.0)]
+    assert result.final.wallet_balance == pytest.approx(9_900.0, abs=EXACT)
+    assert result.final_equity_usdt == pytest.approx(9_900.0, abs=EXACT)
+
+
+def test_replay_funding_the_cross_pool_cannot_cover_liquidates_the_pool():
+    # A cross long of 20,000 notional in a 500 USDT wallet at 3 % funding pays 600 > 500:
+    # the pool is liquidated and its 500 is gone, nothing more.
+    account = Account(wallet_balance=500).open(
+        "BTCUSDT", side="long", price=60_000, leverage=50, quantity=1 / 3
+    )
+    result = replay(
+        account, {"BTCUSDT": np.full(3, 60_000.0)}, funding_rate=0.03, funding_interval_steps=1
+    )
+    assert result.liquidated_at == {"BTCUSDT": 1}
+    funding = [e for e in result.events if e.kind == "funding"]
+    assert [(e.symbol, e.amount_usdt) for e in funding] == [(None, -500.0)]
+    assert result.final.wallet_balance == 0.0
 
 
 # ------------------------------------------------------------------------ hedge mode
@@ -398,8 +524,50 @@ def test_replay_events_frame_has_one_row_per_event():
             {"BTCUSDT": [60_000.0]},
             {"stop_fill": "limit"},
             ValueError,
-            "stop_fill must be 'stop'",
+            "stop_fill must be 'market'",
             id="fill",
+        ),
+        pytest.param(
+            {"BTCUSDT": [60_000.0]},
+            {"stop_trigger": "index"},
+            ValueError,
+            "stop_trigger must be 'last'",
+            id="trigger",
+        ),
+        pytest.param(
+            {"BTCUSDT": [60_000.0]},
+            {"funding_rate": 0.0001},
+            ValueError,
+            "funding_rate: 0.0001 was given without funding_interval_steps",
+            id="rate-without-interval",
+        ),
+        pytest.param(
+            {"BTCUSDT": [60_000.0], "ETHUSDT": [3_000.0]},
+            {},
+            ValueError,
+            r"prices\['ETHUSDT'\]: there is no open position on ETHUSDT",
+            id="extra-symbol",
+        ),
+        pytest.param(
+            {"BTCUSDT": [60_000.0, 59_000.0]},
+            {"last_prices": {"BTCUSDT": [60_000.0]}},
+            ValueError,
+            r"last_prices\['BTCUSDT'\] must have the shape of its mark prices \(2,\), got \(1,\)",
+            id="last-length",
+        ),
+        pytest.param(
+            {"BTCUSDT": [60_000.0]},
+            {"last_prices": {"ETHUSDT": [3_000.0]}},
+            ValueError,
+            r"last_prices\['ETHUSDT'\]: no mark prices for it in prices",
+            id="last-symbol",
+        ),
+        pytest.param(
+            {"BTCUSDT": [60_000.0, 59_000.0]},
+            {"last_prices": {"BTCUSDT": [60_000.0, -1.0]}},
+            ValueError,
+            r"last_prices\['BTCUSDT'\]\[1\] must be a finite price",
+            id="last-negative",
         ),
         pytest.param(
             {"BTCUSDT": [60_000.0]},

@@ -17,7 +17,7 @@ LEVERAGES = [5, 10, 20, 50]
 
 
 def isolated_lp(leverage: float) -> float:
-    """Isolated long, margin = notional / L: LP = EP·(1 − 1/L)/(1 − MMR) (margin-facts §2.3)."""
+    """Isolated long, margin = notional / L: LP = EP·(1 − 1/L)/(1 − MMR) (docs/formulas.md §2.3)."""
     return 60_000 * (1 - 1 / leverage) / (1 - MMR)
 
 
@@ -79,9 +79,11 @@ def test_risk_summary_cross_is_harder_to_liquidate_but_loses_more_when_it_is(tab
     assert cross["worst_loss_usdt"] > isolated["worst_loss_usdt"]
 
 
-def test_risk_summary_stop_caps_the_loss_at_the_stop_distance(table):
-    # 10x: stop 5 % below 60,000 = 57,000, above the LP 54,216.87. Filled at the stop, a
-    # stopped path loses 20,000 × 5 % = 1,000; a gap through both liquidates (2,000).
+def test_risk_summary_stop_loses_from_where_the_market_is(table):
+    # 10x: stop 5 % below 60,000 = 57,000, above the LP 54,216.87, so the falling price
+    # always meets it first. A stopped path fills at the worse of 57,000 and the step's
+    # price and loses (60,000 − fill)/3: 1,000 at the stop, more through a gap, never
+    # more than the 2,000 margin. The idealised fill loses exactly 1,000.
     row = table.loc[(10.0, "isolated_stop")]
     assert row["stop_price"] == 57_000.0
     result = simulate_paths(
@@ -90,9 +92,19 @@ def test_risk_summary_stop_caps_the_loss_at_the_stop_distance(table):
     losses = 10_000 - result.final_equity_usdt
     stopped = result.stopped()
     assert stopped.mean() == row["stop_probability"] > 0.5
-    np.testing.assert_allclose(losses[stopped], 1_000.0, rtol=0, atol=EXACT)
+    rows = np.flatnonzero(stopped)
+    fills = np.minimum(PATHS[rows, result.stopped_at["BTCUSDT"][rows]], 57_000.0)
+    expected = np.minimum((60_000.0 - fills) / 3, 2_000.0)
+    np.testing.assert_allclose(losses[stopped], expected, rtol=0, atol=EXACT)
+    assert (expected > 1_000.0).all()  # hourly paths step past the stop
     assert row["worst_loss_usdt"] <= 2_000.0
-    assert row["liquidation_probability"] < table.loc[(10.0, "isolated"), "liquidation_probability"]
+    assert row["liquidation_probability"] == 0.0
+    ideal = simulate_paths(
+        guide_account("isolated"), {"BTCUSDT": PATHS}, stops={"BTCUSDT": 57_000}, stop_fill="stop"
+    )
+    np.testing.assert_allclose(
+        10_000 - ideal.final_equity_usdt[stopped], 1_000.0, rtol=0, atol=EXACT
+    )
 
 
 def test_risk_summary_stop_beyond_the_lp_never_fires(table):

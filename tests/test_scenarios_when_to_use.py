@@ -22,7 +22,7 @@ MMR = 0.004  # bracket 1 for every notional in these scenarios
 
 
 def long_lp(wallet: float, quantity: float, entry: float = 60_000.0) -> float:
-    """One-way long LP with ``wallet`` behind it: (EP − W/Q)/(1 − MMR) (margin-facts §2.2)."""
+    """One-way long LP with ``wallet`` behind it: (EP − W/Q)/(1 − MMR) (docs/formulas.md §2.2)."""
     return (entry - wallet / quantity) / (1 - MMR)
 
 
@@ -60,7 +60,7 @@ def test_when_to_use_scenario_is_complete_and_reproducible(name):
     ]
     assert all(not p.is_isolated for p in cross.positions)
     assert all(p.is_isolated for p in isolated.positions)
-    assert cross.wallet_balance == isolated.wallet_balance == scenario.deposit_usdt
+    assert cross.wallet_balance == isolated.wallet_balance == scenario.wallet_balance
     for symbol, paths in scenario.prices.items():
         assert paths.shape[0] == scenario.n_paths == 20
         assert paths.tobytes() == again.prices[symbol].tobytes()
@@ -219,9 +219,40 @@ def test_strategy_test_isolated_caps_a_failed_test_at_its_margin():
     assert table.loc["cross", "worst_loss_usdt"] > 2 * 500.0
 
 
-def test_strategy_test_a_stop_loss_caps_cross_below_the_isolated_margin():
-    # Stop 3 % below entry: 58,200, filled there: 10,000 notional × 3 % = 300.
+def test_strategy_test_a_stop_loss_limits_cross_but_gaps_cost_more_than_the_stop():
+    # Stop 3 % below entry: 58,200. The idealised fill at the stop loses 10,000 notional ×
+    # 3 % = 300; filled where the market is (the default), gaps past the stop cost more:
+    # the worst a little more than the 500 isolated margin (the scenario's caveat).
     scenario = strategy_with_limited_capital()
+    ideal = scenario.compare(stops={"BTCUSDT": 58_200.0}, stop_fill="stop")
+    assert ideal.loc["cross", "worst_loss_usdt"] == pytest.approx(300.0, abs=EXACT)
     table = scenario.compare(stops={"BTCUSDT": 58_200.0})
-    assert table.loc["cross", "worst_loss_usdt"] == pytest.approx(300.0, abs=EXACT)
-    assert table.loc["cross", "worst_loss_usdt"] < table.loc["isolated", "worst_loss_usdt"]
+    worst = table.loc["cross", "worst_loss_usdt"]
+    assert 500.0 < worst < 1.1 * 500.0
+    assert f"the worst gap past it cost {worst:,.2f} USDT, more than the 500 USDT" in (
+        scenario.caveat
+    )
+    # still far below what the same trade in cross loses without a stop
+    assert worst < scenario.compare().loc["cross", "worst_loss_usdt"] / 5
+
+
+@pytest.mark.parametrize("name", list(WHEN_TO_USE))
+def test_when_to_use_model_names_its_kind_of_path_in_words(name):
+    # One description of random paths (PathModel.describe), no unexplained "GBM".
+    default = when_to_use(name, n_paths=20)
+    assert default.model.startswith(("random walk", "Hand-drawn"))
+    assert "GBM" not in default.model
+
+
+def test_when_to_use_texts_follow_the_builders_inputs():
+    assert "a 20x one-day trade's loss at its 1,000 USDT margin" in (
+        high_leverage_short_term(leverage=20, n_paths=20).claim
+    )
+    # 20x isolated: (1 − 1/20)/0.996 → 4.62 % below entry
+    assert "liquidated by a 4.62% move" in high_leverage_short_term(leverage=20, n_paths=20).caveat
+    small = large_account_small_positions(wallet_balance=10_000, margin=5_000, n_paths=20)
+    # 10,000 behind 50,000: (60,000 − 12,000)/0.996 = 48,192.77, 19.68 % below entry
+    assert "With 10,000 USDT behind a 50,000 USDT position, cross liquidates 19.68% below" in (
+        small.claim
+    )
+    assert "has no liquidation price at all" in large_account_small_positions(n_paths=20).claim

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
+import socket
+import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import ClassVar
 
 import nbformat
 import pytest
@@ -18,12 +21,14 @@ from marginlab import serve
 from marginlab.plotly_bundle import plotly_bundle_source
 from marginlab.serve import (
     ASSETS_DIR,
+    check_voila_settings,
     find_lesson,
     jupyterlab_command,
     plotly_assets_dir,
     present,
     server_env,
     voila_command,
+    voila_settings,
 )
 
 REMOTE_URL = re.compile(r"""(?:https?:)?//[\w.-]+\.[a-z]{2,}/[^\s"')]*""")
@@ -93,10 +98,31 @@ def test_voila_command_default_binds_loopback_with_voila_of_this_python() -> Non
     assert "--Voila.port_retries=0" in command
 
 
-def test_voila_command_default_hides_code_and_tracebacks() -> None:
+def test_voila_command_leaves_template_and_page_settings_to_the_installed_config() -> None:
+    # What plain Voila does with the installed voila.json, present does not repeat.
     command = voila_command(Path("lessons"))
-    assert "--strip_sources=True" in command
-    assert "--show_tracebacks=False" in command
+    for option in ("--template", "--theme", "--strip_sources", "--show_tracebacks",
+                   "--VoilaConfiguration.extension_denylist"):  # fmt: skip
+        assert not [c for c in command if c.startswith(option)], option
+
+
+def test_voila_settings_installed_hide_code_and_tracebacks_and_name_the_template() -> None:
+    # make install (pip install -e .) puts jupyter-config/voila.json in sys.prefix.
+    installed = Path(sys.prefix) / "etc" / "jupyter" / "voila.json"
+    source = Path(__file__).resolve().parents[1] / "jupyter-config" / "voila.json"
+    assert installed.read_bytes() == source.read_bytes()
+    settings = voila_settings()
+    assert settings["template"] == "marginlab"
+    assert settings["strip_sources"] is True and settings["show_tracebacks"] is False
+    # jupyterlab-plotly would only load and start a second plotly.js (charts are widgets).
+    assert settings["extension_denylist"] == ["jupyterlab-plotly"]
+    check_voila_settings()
+
+
+def test_check_voila_settings_refuses_an_install_without_them(monkeypatch) -> None:
+    monkeypatch.setattr(serve, "voila_settings", lambda: {})
+    with pytest.raises(ValueError, match=r"Voila's settings for the course are not installed"):
+        serve.check_voila_settings()
 
 
 def test_voila_command_default_preheats_one_kernel_per_notebook() -> None:
@@ -114,19 +140,14 @@ def test_voila_command_without_preheat_has_no_pool() -> None:
 
 def test_voila_command_culls_idle_kernels_of_closed_pages_only() -> None:
     command = voila_command(Path("lessons"))
-    assert "--MappingKernelManager.cull_idle_timeout=600" in command
-    assert "--MappingKernelManager.cull_interval=60" in command
+    assert "--MappingKernelManager.cull_idle_timeout=180" in command
+    assert "--MappingKernelManager.cull_interval=30" in command
     assert "--MappingKernelManager.cull_connected=False" in command
 
 
-@pytest.mark.parametrize(
-    ("big_fonts", "template"),
-    [(False, "--template=marginlab"), (True, "--template=marginlab-projector")],
-    ids=["normal", "big-fonts"],
-)
-def test_voila_command_template_is_marginlab_local_template(big_fonts, template) -> None:
-    command = voila_command(Path("lessons"), big_fonts=big_fonts)
-    assert [c for c in command if c.startswith("--template=")] == [template]
+def test_voila_command_big_fonts_picks_the_projector_template() -> None:
+    command = voila_command(Path("lessons"), big_fonts=True)
+    assert [c for c in command if c.startswith("--template=")] == ["--template=marginlab-projector"]
 
 
 def test_voila_command_explicit_host_and_port_are_used() -> None:
@@ -149,13 +170,6 @@ def test_voila_command_port_not_int_raises_type_error() -> None:
 def test_voila_command_preheat_with_empty_pool_raises() -> None:
     with pytest.raises(ValueError, match=r"pool_size must be 1 or more .* got 0"):
         voila_command(Path("lessons"), pool_size=0)
-
-
-def test_voila_command_does_not_load_jupyterlab_plotly() -> None:
-    # In Voila every lesson chart is a widget (widgets.show): jupyterlab-plotly would only
-    # load and start a second plotly.js.
-    command = voila_command(Path("lessons"))
-    assert "--VoilaConfiguration.extension_denylist=jupyterlab-plotly" in command
 
 
 # --------------------------------------------------------------------------- server_env
@@ -360,44 +374,77 @@ def test_present_missing_directory_raises(tmp_path) -> None:
         present(directory=tmp_path / "nowhere", dry_run=True)
 
 
-class FakeVoila:
-    """Stands in for subprocess.Popen: records the command; ``wait`` raises the queued
-    interruptions first, then returns ``code``.
-    """
+def test_present_serves_with_marginlab_env_and_a_private_kernels_folder(
+    course, monkeypatch, capsys
+) -> None:
+    served = []
 
-    started: ClassVar[list[FakeVoila]] = []
+    def fake_serve(command, env, kernels_dir):
+        served.append((command, env, kernels_dir))
+        return 3
 
-    def __init__(self, command, env, code=3, interruptions=0):
-        self.command, self.env, self.code = command, env, code
-        self.interruptions = interruptions
-        self.terminated = False
-        FakeVoila.started.append(self)
-
-    def wait(self):
-        if self.interruptions:
-            self.interruptions -= 1
-            raise KeyboardInterrupt
-        return self.code
-
-    def terminate(self):
-        self.terminated = True
+    monkeypatch.setattr(serve, "serve_until_stopped", fake_serve)
+    assert present(directory=course, open_browser=False, port=free_port()) == 3
+    ((command, env, kernels_dir),) = served
+    port = int(next(c for c in command if c.startswith("--Voila.port=")).split("=")[1])
+    assert command == voila_command(course, port=port, open_browser=False, kernels_dir=kernels_dir)
+    assert env["JUPYTER_PATH"].split(":")[0] == str(ASSETS_DIR)
+    assert kernels_dir.is_dir() and kernels_dir.name.startswith("marginlab-room-")
+    assert oct(kernels_dir.stat().st_mode & 0o777) == "0o700"
+    kernels_dir.rmdir()
+    assert capsys.readouterr().out.startswith(f"Serving on http://127.0.0.1:{port}/ (this machine")
 
 
-def test_present_runs_voila_with_marginlab_env_and_returns_its_code(course, monkeypatch) -> None:
-    FakeVoila.started = []
-    monkeypatch.setattr(serve.subprocess, "Popen", FakeVoila)
-    assert present(directory=course, open_browser=False) == 3
-    (voila,) = FakeVoila.started
-    assert voila.command == voila_command(course, open_browser=False)
-    assert voila.env["JUPYTER_PATH"].split(":")[0] == str(ASSETS_DIR)
-    assert not voila.terminated
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
-def test_present_ctrl_c_terminates_voila_and_waits_for_it(course, monkeypatch) -> None:
-    FakeVoila.started = []
-    monkeypatch.setattr(
-        serve.subprocess, "Popen", lambda command, env: FakeVoila(command, env, 0, 1)
+# A stand-in for Voila that ignores SIGTERM (a hung server) and starts a "kernel" in a
+# session of its own, its connection file in the kernels folder, as Jupyter does.
+HUNG_VOILA = """
+import signal, subprocess, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", sys.argv[1] + "/k.json"],
+                 start_new_session=True)
+print("ready", flush=True)
+time.sleep(60)
+"""
+RUN_ROOM = """
+import sys
+from pathlib import Path
+from marginlab.serve import serve_until_stopped
+command = [sys.executable, "-c", sys.argv[1], sys.argv[2]]
+raise SystemExit(serve_until_stopped(command, {}, Path(sys.argv[2])))
+"""
+
+
+def test_serve_until_stopped_second_signal_kills_a_hung_voila_and_its_kernels(tmp_path) -> None:
+    import psutil
+
+    kernels = tmp_path / "kernels"
+    kernels.mkdir()
+    room = subprocess.Popen(
+        [sys.executable, "-c", RUN_ROOM, HUNG_VOILA, str(kernels)],
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    assert present(directory=course, open_browser=False) == 0
-    (voila,) = FakeVoila.started
-    assert voila.terminated
+    try:
+        assert room.stdout.readline() == "ready\n"
+        tree = psutil.Process(room.pid).children(recursive=True)
+        tree += [p for p in psutil.process_iter() if str(kernels) in " ".join(p.cmdline())]
+        assert len(tree) >= 2  # the fake Voila and its "kernel"
+        room.send_signal(signal.SIGTERM)  # ignored by the hung Voila...
+        time.sleep(1)
+        assert room.poll() is None
+        room.send_signal(signal.SIGINT)  # ...so the second signal kills it
+        assert room.wait(20) == 0
+        assert "The room is closed" in room.stdout.read()
+        _, alive = psutil.wait_procs(tree, timeout=10)
+        assert alive == []
+        assert not kernels.exists()
+    finally:
+        room.kill()
+        room.wait()
+        room.stdout.close()

@@ -1,4 +1,4 @@
-"""Maintenance-margin brackets: the shipped tables, lookup and continuity (margin-facts §3)."""
+"""Maintenance-margin brackets: the shipped tables, lookup and continuity (docs/formulas.md §4)."""
 
 import itertools
 
@@ -9,7 +9,7 @@ from marginlab.engine import Tier, TierTable, available_symbols, load_tiers
 
 USDT_TOL = 0.005  # half a cent
 
-# margin-facts §3.1, BTCUSDT 2026-09-29: (floor, cap, max leverage, rate, amount)
+# docs/formulas.md §4, BTCUSDT 2026-09-29: (floor, cap, max leverage, rate, amount)
 BTC_TABLE = [
     (0, 300_000, 150, 0.004, 0),
     (300_000, 800_000, 100, 0.005, 300),
@@ -107,7 +107,7 @@ def test_maintenance_margin_btc_hand_values(notional_usdt, expected_usdt):
 
 @pytest.mark.parametrize("symbol", ["BTCUSDT", "ETHUSDT"])
 def test_maintenance_amounts_follow_cum_rule(symbol):
-    # cum_n = floor_n × (rate_n − rate_{n−1}) + cum_{n−1} (margin-facts §3.3)
+    # cum_n = floor_n × (rate_n − rate_{n−1}) + cum_{n−1} (docs/formulas.md §4)
     tiers = load_tiers(symbol).tiers
     for below, above in itertools.pairwise(tiers):
         cum = above.floor * (above.maintenance_rate - below.maintenance_rate)

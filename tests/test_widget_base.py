@@ -1,6 +1,6 @@
 """LessonWidget: one tick per control change, batched trace swaps, refusals that keep state.
 
-The test widget is the guide's isolated BTC long (GUIDE.md §1): leverage and margin
+The test widget is the guide's isolated BTC long (docs/formulas.md §12.2): leverage and margin
 controls, the real engine, and a one-trace figure holding the liquidation price.
 Comm messages are captured in-process by replacing ``comm.create_comm``.
 """

@@ -24,8 +24,10 @@ import pytest
 from comm.base_comm import BaseComm
 from plotly.basedatatypes import BaseFigure
 
-from marginlab.charts import find_trace, price_ladder_figure, update_price_ladder
+from marginlab.charts import Ladder, find_trace, price_ladder_figure, update_price_ladder
+from marginlab.engine import MODES
 from marginlab.plotly_bundle import CHARTS_BUNDLE, bundle_version
+from marginlab.scenarios import guide_account
 from marginlab.widgets import SharedFigureWidget, make_figure_widget
 from marginlab.widgets._plotly import (
     BUNDLE_REPLY,
@@ -192,21 +194,16 @@ def test_front_end_draws_with_plotly_js_public_api_only():
 
 # ------------------------------------------------------------------------- the figure
 def test_shared_figure_widget_is_a_plotly_figure_the_chart_updaters_change():
-    guide = {  # the guide's BTC long, USDT
-        "entry_price": 60_000,
-        "mark_price": 60_000,
-        "cross_liquidation_price": 30_120.48,
-        "isolated_liquidation_price": 54_216.87,
-        "cross_bankruptcy_price": 30_000,
-        "isolated_bankruptcy_price": 54_000,
-    }
-    chart = price_ladder_figure(**guide)
+    def ladder(mark: float) -> Ladder:  # the guide's BTC long in both modes, USDT
+        return Ladder({m: guide_account(m).levels("BTCUSDT", {"BTCUSDT": mark}) for m in MODES})
+
+    chart = price_ladder_figure(ladder(60_000))
     widget = make_figure_widget(chart.figure)
     assert isinstance(widget, go.Figure)
     assert widget.to_dict() == chart.figure.to_dict() and widget is not chart.figure
 
     with widget.batch_update():
-        summary = update_price_ladder(widget, **{**guide, "mark_price": 58_000})
+        summary = update_price_ladder(widget, ladder(58_000))
 
     assert "58,000.00" in summary
     assert list(find_trace(widget, "mark").y) == [58_000, 58_000]

@@ -11,7 +11,7 @@ import pytest
 from marginlab.charts import Chart, find_trace
 from marginlab.engine import Account, InsufficientMarginError
 from marginlab.scenarios import guide_account
-from marginlab.widgets.calculator import CalculatorWidget, max_open, price_for_roe
+from marginlab.widgets.calculator import CalculatorWidget
 
 TOL_USDT = 0.005
 
@@ -97,9 +97,8 @@ def test_price_for_roe_roundtrips_through_the_engine():
     account = Account(wallet_balance=10_000).open(
         "ETHUSDT", side="short", price=3_000, leverage=20, quantity=4
     )
-    position = account.position("ETHUSDT")
 
-    price = price_for_roe(position, 0.8)
+    price = account.price_for_roe("ETHUSDT", 0.8)
 
     assert price == 2_880.0  # 3,000 − 0.8 × 600 / 4
     assert abs(account.position_state("ETHUSDT", {"ETHUSDT": price}).roe - 0.8) < 1e-12
@@ -178,8 +177,8 @@ def test_calculator_max_open_hides_the_ladder_and_the_unused_inputs():
 
 
 def test_max_open_leverage_above_every_bracket_is_refused():
-    with pytest.raises(ValueError, match="leverage must be at most 150x for BTCUSDT"):
-        max_open(Account(wallet_balance=1_000), "BTCUSDT", 200, 60_000)
+    with pytest.raises(ValueError, match="leverage must be between 1 and 150 for BTCUSDT"):
+        Account(wallet_balance=1_000).max_open("BTCUSDT", leverage=200, price=60_000)
 
 
 def test_calculator_average_entry_of_two_fills_is_the_engines():
@@ -223,7 +222,7 @@ def test_calculator_refused_input_keeps_the_last_good_state(name, value, reason)
 
 def test_calculator_leverage_above_the_bracket_is_refused_with_the_engines_reason():
     # 6 BTC at 60,000 is 360,000 USDT: bracket 2, at most 100x (36,000 USDT margin at 10x)
-    widget = CalculatorWidget(quantity=6.0, balance_usdt=50_000)
+    widget = CalculatorWidget(quantity=6.0, wallet_balance=50_000)
 
     widget.controls["leverage"].value = 125
 

@@ -1,4 +1,5 @@
-"""AddingMarginWidget: isolated top-ups move the liquidation price, cross needs none (§7).
+"""AddingMarginWidget: isolated top-ups and removals move the liquidation price, cross needs
+neither, and a new order takes its margin from the available balance in both modes (§7).
 
 The account is the guide's: 10,000 USDT, a 1/3 BTC long at 10x from 60,000, 2,000 USDT
 assigned when isolated. Bracket 1 (MMR 0.004, no maintenance amount), so
@@ -7,14 +8,13 @@ isolated LP = (M − 20,000) / (1/3 × (0.004 − 1)) with M the assigned margin
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from marginlab.charts import Chart, find_trace
 from marginlab.engine import Account
 from marginlab.scenarios import guide_account
-from marginlab.widgets.margin import AddingMarginWidget, ladder_inputs
+from marginlab.widgets.margin import AddingMarginWidget
+from marginlab.widgets.trade import ladder_of
 
 TOL_USDT = 0.005
 LP_2000 = 54_216.87  # (2,000 − 20,000) / −0.332
@@ -45,7 +45,7 @@ def test_adding_margin_initial_state_is_the_guides_numbers():
     assert widget.account == guide_account("isolated")
     assert widget.lost == {"cross": 0.0, "isolated": 0.0}
     assert widget.message == ""
-    assert widget.summary.startswith("Isolated margin 2,000.00 USDT (no top-up yet).")
+    assert widget.summary.startswith("Isolated margin 2,000.00 USDT (nothing moved yet);")
 
 
 def test_adding_margin_add_1000_moves_isolated_liquidation_to_51204():
@@ -91,10 +91,10 @@ def test_adding_margin_all_8000_makes_isolated_liquidate_where_cross_does():
 @pytest.mark.parametrize(
     ("amount", "reason"),
     [
-        (0.0, "amount must be greater than 0 USDT"),
-        (-100.0, "amount must be greater than 0 USDT"),
-        (float("nan"), "amount must be a finite number"),
-        (9_000.0, "amount must be at most 7,000.00 USDT"),  # 8,000 − the 1,000 added
+        (0.0, "margin must be greater than 0 USDT"),
+        (-100.0, "margin must be greater than 0 USDT"),
+        (float("nan"), "margin must be a finite number"),
+        (9_000.0, "margin must be at most 7,000.00 USDT"),  # 8,000 − the 1,000 added
     ],
     ids=["zero", "negative", "nan", "more-than-available"],
 )
@@ -117,7 +117,7 @@ def test_adding_margin_zero_on_the_slider_is_refused_on_press():
 
     widget.add_margin()
 
-    assert "amount must be greater than 0 USDT" in widget.message
+    assert "margin must be greater than 0 USDT" in widget.message
     assert widget.account == guide_account("isolated")
 
 
@@ -220,62 +220,110 @@ def test_adding_margin_static_is_a_fresh_ladder_with_the_same_summary():
     assert chart.figure is not widget.figures[0]
 
 
-def test_ladder_inputs_cross_with_a_neighbour_uses_its_pnl_for_bankruptcy():
+def test_ladder_of_cross_with_a_neighbour_uses_its_pnl_for_bankruptcy():
     # Cross BTC long beside an ETH long (10 at 3,000) marked at 2,100: down 9,000 USDT.
     cross = Account(wallet_balance=10_000).open(
         "ETHUSDT", side="long", price=3_000, leverage=10, quantity=10
     )
     cross = cross.open("BTCUSDT", side="long", price=60_000, leverage=10, margin=2_000)
-    isolated = Account(wallet_balance=10_000).set_margin_mode("BTCUSDT", "isolated")
-    isolated = isolated.open("BTCUSDT", side="long", price=60_000, leverage=10, margin=2_000)
     marks = {"ETHUSDT": 2_100.0}
 
-    states = {"cross": cross.state(marks), "isolated": isolated.state(marks)}
-    inputs = ladder_inputs(states, "BTCUSDT")
+    ladder = ladder_of({"cross": cross, "isolated": guide_account("isolated")}, "BTCUSDT", marks)
 
-    # BP = 60,000 − (10,000 − 9,000) / (1/3) = 57,000; LP from margin-facts §9.2: 57,481.93
-    assert abs(inputs["cross_bankruptcy_price"] - 57_000.0) < TOL_USDT
-    assert abs(inputs["cross_liquidation_price"] - 57_481.93) < TOL_USDT
-    assert abs(inputs["isolated_liquidation_price"] - LP_2000) < TOL_USDT
-    assert inputs["mark_price"] == 60_000.0  # BTC not in marks: its entry
-
-
-def test_ladder_inputs_wrong_mode_account_raises_naming_it():
-    states = {"cross": guide_account("isolated").state(), "isolated": guide_account().state()}
-
-    with pytest.raises(ValueError, match=r"states\['cross'\].*isolated, expected cross"):
-        ladder_inputs(states, "BTCUSDT")
+    # BP = 60,000 − (10,000 − 9,000) / (1/3) = 57,000; LP from docs/formulas.md §12.2: 57,481.93
+    assert abs(ladder.levels["cross"].bankruptcy_price - 57_000.0) < TOL_USDT
+    assert abs(ladder.levels["cross"].liquidation_price - 57_481.93) < TOL_USDT
+    assert abs(ladder.levels["isolated"].liquidation_price - LP_2000) < TOL_USDT
+    assert ladder.mark_price == 60_000.0  # BTC not in marks: its entry
 
 
-def test_ladder_inputs_missing_position_raises_naming_the_symbol():
-    states = {mode: guide_account(mode).state() for mode in ("cross", "isolated")}
+def test_ladder_of_wrong_mode_account_raises_naming_it():
+    accounts = {"cross": guide_account("isolated"), "isolated": guide_account()}
+
+    with pytest.raises(ValueError, match=r"accounts\['cross'\]: its BTCUSDT position is isolated"):
+        ladder_of(accounts, "BTCUSDT")
+
+
+def test_ladder_of_missing_position_raises_naming_the_symbol():
+    accounts = {mode: guide_account(mode) for mode in ("cross", "isolated")}
 
     with pytest.raises(ValueError, match="there is no open ETHUSDT position"):
-        ladder_inputs(states, "ETHUSDT")
+        ladder_of(accounts, "ETHUSDT")
 
 
-def test_ladder_inputs_no_liquidation_price_is_nan():
-    # 1x long with the whole wallet behind it: no positive price liquidates it in cross.
-    cross = Account(wallet_balance=10_000).open(
-        "BTCUSDT", side="long", price=60_000, leverage=1, margin=5_000
+def test_ladder_of_missing_mode_is_not_available():
+    ladder = ladder_of({"isolated": guide_account("isolated")}, "BTCUSDT")
+
+    assert "cross" not in ladder.levels
+    assert ladder.note("cross") == "not available"
+
+
+# ----------------------------------------------------------------- removing margin
+def test_adding_margin_remove_moves_isolated_liquidation_toward_entry():
+    widget = AddingMarginWidget()
+    widget.add_margin(2_000)  # 4,000 assigned: LP 48,192.77
+
+    widget.remove_margin(1_000)  # back to 3,000: LP 51,204.82
+
+    assert widget.removals == (1_000.0,) and widget.top_ups == (2_000.0,)
+    assert widget.at_risk == 3_000.0
+    assert abs(widget.isolated_liquidation_price - LP_3000) < TOL_USDT
+    expected = guide_account("isolated").add_margin("BTCUSDT", 2_000)
+    assert widget.account == expected.remove_margin("BTCUSDT", 1_000)
+    assert "(after 1 top-up and 1 removal)" in widget.summary
+
+
+def test_adding_margin_remove_more_than_the_position_can_spare_is_refused():
+    widget = AddingMarginWidget()
+    # At entry the 2,000 is all initial margin: nothing can leave (max_removable 0).
+    assert widget.removable == guide_account("isolated").max_removable_margin("BTCUSDT") == 0.0
+
+    widget.remove_margin(500)
+
+    assert "margin must be at most 0.00 USDT (removable from BTCUSDT)" in widget.message
+    assert widget.account == guide_account("isolated")
+
+
+def test_adding_margin_removable_grows_with_a_profit_at_the_mark():
+    widget = AddingMarginWidget()
+    widget.controls["price"].value = 63_000  # up 1,000: the margin plus PnL beats the IM
+
+    marks = {"BTCUSDT": 63_000}
+    assert widget.removable == guide_account("isolated").max_removable_margin("BTCUSDT", marks)
+    assert widget.removable > 0
+    widget.remove_margin(widget.removable)
+    assert widget.message == "" and widget.at_risk < 2_000.0
+
+
+# -------------------------------------------------------------------- a new order
+def test_adding_margin_new_order_shrinks_the_available_balance_in_both_modes():
+    widget = AddingMarginWidget()
+    assert widget.available == {"cross": 8_000.0, "isolated": 8_000.0}
+
+    widget.controls["new_order"].value = 3_000
+
+    # A 10x ETH long with 3,000 of margin: 5,000 free in either mode; isolated can add no
+    # more than that to BTC now.
+    assert widget.available == {"cross": 5_000.0, "isolated": 5_000.0}
+    assert widget.addable == 5_000.0
+    split = find_trace(widget.figures[2], "free-isolated")
+    assert list(split.x) == [5_000.0]
+    assert "ETH 3,000.00 assigned" in widget.summary and "ETH 3,000.00 in use" in widget.summary
+    # Cross: the ETH position's maintenance margin (30,000 × 0.4 % = 120) comes off BTC's
+    # backing: (60,000 − (10,000 − 120)·3)/0.996 = 30,481.93.
+    assert abs(widget.cross_liquidation_price - 30_481.93) < TOL_USDT
+    assert abs(widget.isolated_liquidation_price - LP_2000) < TOL_USDT  # isolated: untouched
+
+
+def test_adding_margin_new_order_larger_than_the_available_balance_is_refused():
+    widget = AddingMarginWidget()
+    widget.add_margin(5_000)  # 3,000 free left
+
+    widget.controls["new_order"].value = 4_000
+
+    assert (
+        "margin: the initial margin 4,000.00 USDT exceeds the available balance 3,000.00 USDT"
+        in widget.message
     )
-    isolated = Account(wallet_balance=10_000).set_margin_mode("BTCUSDT", "isolated")
-    isolated = isolated.open("BTCUSDT", side="long", price=60_000, leverage=1, margin=5_000)
-
-    inputs = ladder_inputs({"cross": cross.state(), "isolated": isolated.state()}, "BTCUSDT")
-
-    assert math.isnan(inputs["cross_liquidation_price"])
-
-
-def test_ladder_inputs_missing_mode_draws_nan_for_it():
-    inputs = ladder_inputs({"isolated": guide_account("isolated").state()}, "BTCUSDT")
-
-    assert math.isnan(inputs["cross_liquidation_price"])
-    assert math.isnan(inputs["cross_bankruptcy_price"])
-    assert abs(inputs["isolated_liquidation_price"] - LP_2000) < TOL_USDT
-    assert inputs["entry_price"] == 60_000.0
-
-
-def test_ladder_inputs_no_mode_at_all_raises():
-    with pytest.raises(ValueError, match="states must hold 'cross' or 'isolated'"):
-        ladder_inputs({}, "BTCUSDT")
+    assert widget.controls["new_order"].value == 0
+    assert widget.at_risk == 7_000.0

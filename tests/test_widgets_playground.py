@@ -89,7 +89,7 @@ def test_playground_ladder_other_column_is_the_same_orders_with_btc_in_cross():
 
     widget.controls["eth_price"].value = 2_100
 
-    # the guide's losing neighbour (margin-facts §9.2): (10,000 − 84 − 9,000 − 20,000)
+    # the guide's losing neighbour (docs/formulas.md §12.2): (10,000 − 84 − 9,000 − 20,000)
     # / (1/3 × (0.004 − 1)) = 57,481.93
     assert abs(level(widget, "liquidation-cross") - 57_481.93) < TOL_USDT
     assert "First position (BTCUSDT long, isolated)" in widget.summary

@@ -15,14 +15,21 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from marginlab.charts import Chart, equity_path_figure, find_trace, outcomes_figure
-from marginlab.engine import replay
+from marginlab.charts import (
+    Chart,
+    EquityPaths,
+    ModePath,
+    Outcomes,
+    equity_path_figure,
+    find_trace,
+    outcomes_figure,
+)
+from marginlab.engine import MODES, replay
 from marginlab.scenarios import WHEN_TO_USE, when_to_use
 from marginlab.widgets.scenarios import WhenToUseWidget
 
 DAY_TRADE = "high_leverage_short_term"  # 24 hourly steps, favours isolated
 WEEK_TEST = "strategy_with_limited_capital"  # 168 hourly steps, favours isolated
-MODES = ("cross", "isolated")
 
 
 def engine_replays(name: str, path: int, **options) -> dict:
@@ -51,15 +58,17 @@ def first(result, kind: str) -> int | None:
 def expected_path_chart(replays: dict, step: int) -> Chart:
     """The equity-path chart built straight from the engine's replays, up to ``step``."""
     end = step + 1
-    inputs = {"steps": replays["cross"].timeline.index.to_numpy()[:end]}
+    modes = {}
     for mode, result in replays.items():
         timeline = result.timeline
         ratios = timeline[[f"{k}.margin_ratio" for k in result.keys]].to_numpy()
-        inputs[f"{mode}_equity_usdt"] = timeline["equity_usdt"].to_numpy()[:end]
-        inputs[f"{mode}_margin_ratio"] = np.fmax.reduce(ratios, axis=1)[:end]
-        inputs[f"{mode}_liquidated_at"] = first(result, "liquidation")
-        inputs[f"{mode}_stopped_at"] = first(result, "stop")
-    return equity_path_figure(**inputs)
+        modes[mode] = ModePath(
+            timeline["equity_usdt"].to_numpy()[:end],
+            np.fmax.reduce(ratios, axis=1)[:end],
+            first(result, "liquidation"),
+            first(result, "stop"),
+        )
+    return equity_path_figure(EquityPaths(replays["cross"].timeline.index.to_numpy()[:end], modes))
 
 
 def assert_same_traces(figure: go.Figure, expected: go.Figure, keys: tuple[str, ...]) -> None:
@@ -125,11 +134,11 @@ def test_when_to_use_outcomes_chart_holds_the_engine_distributions(hedge_widget)
     scenario = when_to_use("hedge")
     table = scenario.compare()
     expected = outcomes_figure(
-        cross_final_equity_usdt=scenario.simulate("cross").final_equity_usdt,
-        isolated_final_equity_usdt=scenario.simulate("isolated").final_equity_usdt,
-        cross_liquidation_probability=table.loc["cross", "liquidation_probability"],
-        isolated_liquidation_probability=table.loc["isolated", "liquidation_probability"],
-        initial_equity_usdt=scenario.deposit_usdt,
+        Outcomes(
+            {m: scenario.simulate(m).final_equity_usdt for m in MODES},
+            {m: table.loc[m, "liquidation_probability"] for m in MODES},
+            initial_equity_usdt=scenario.wallet_balance,
+        )
     ).figure
 
     assert_same_traces(hedge_widget.figures[1], expected, ("hist-cross", "hist-isolated"))
@@ -231,20 +240,33 @@ def test_when_to_use_static_is_a_plain_figure_of_the_current_state():
     assert len(find_trace(chart.figure, "equity-cross").y) == 11
 
 
-def test_when_to_use_refused_scenario_keeps_the_last_good_state():
-    # correlation 5 is refused by the hedge's path generator: the scenario cannot be built
-    widget = WhenToUseWidget(DAY_TRADE, options={"hedge": {"correlation": 5.0}})
-    summary = widget.summary
-    equity = list(find_trace(widget.figures[0], "equity-cross").y)
+def test_when_to_use_bad_scenario_options_are_refused_when_built():
+    # correlation 5 is refused by the hedge's path model: every scenario is built up front
+    with pytest.raises(ValueError, match="correlation must be between -1 and 1"):
+        WhenToUseWidget(DAY_TRADE, options={"hedge": {"correlation": 5.0}})
 
-    widget.controls["scenario"].value = "hedge"
 
-    assert widget.message.startswith("correlation must be between -1 and 1")
-    assert widget.message.endswith("(kept the last good values)")
-    assert widget.controls["scenario"].value == DAY_TRADE
-    assert widget.scenario.name == DAY_TRADE
-    assert widget.summary == summary
-    assert list(find_trace(widget.figures[0], "equity-cross").y) == equity
+def test_when_to_use_names_each_scenarios_model_on_screen():
+    widget = WhenToUseWidget(DAY_TRADE)
+    for name in WHEN_TO_USE:
+        widget.controls["scenario"].value = name
+        scenario = when_to_use(name)
+        assert scenario.model in widget.claim_area.value.replace("&#x27;", "'")
+    assert "the point is the worst day: a crash" in when_to_use(DAY_TRADE).model
+    assert "the mean price stays where it started" in when_to_use("hedge").model
+    assert when_to_use("trend_trade_through_drawdown").model.startswith("Hand-drawn: ")
+    assert "built to go against the trade" in when_to_use(WEEK_TEST).model
+
+
+def test_when_to_use_every_path_is_a_row_of_one_simulation_equal_to_replay():
+    widget = WhenToUseWidget(WEEK_TEST, path=0)
+    assert widget.controls["path"].continuous_update is True  # a row, not a replay
+    for path in (3, 150, 399):
+        widget.controls["path"].value = path
+        replays = engine_replays(WEEK_TEST, path)
+        assert widget.equity == {m: replays[m].final_equity_usdt for m in MODES}
+        assert widget.liquidated_at == {m: first(replays[m], "liquidation") for m in MODES}
+        assert widget.summary == expected_path_chart(replays, 167).summary
 
 
 @pytest.mark.parametrize(

@@ -186,7 +186,7 @@ def test_switching_open_beyond_the_balance_is_refused_with_the_available_amount(
 
     message = widget.open_position("ETHUSDT")
 
-    assert message.startswith("Not enough free balance to open ETHUSDT")
+    assert message.startswith("Not enough available balance to open ETHUSDT")
     assert "0.00 USDT is available" in message
     assert widget.account == before
     assert "nothing to draw" in widget.summary  # ETH preview cannot be opened either

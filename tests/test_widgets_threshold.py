@@ -1,8 +1,9 @@
-"""LiquidationThresholdWidget: the same position, isolated vs cross (GUIDE.md comparison 1).
+"""LiquidationThresholdWidget: one trade, isolated vs cross (the guide's comparison 1).
 
-Hand numbers: a long of Q BTC from EP = 60,000 in bracket 1 (MMR 0.004) liquidates at
-LP = (WB − Q·EP) / (Q·(0.004 − 1)), WB = the margin (isolated) or the wallet (cross);
-a short at LP = (WB + Q·EP) / (Q·(0.004 + 1)). The bankruptcy price is EP ∓ WB/Q.
+The widget is an order form: size (notional, USDT), leverage, wallet, side; the margin
+follows as notional / leverage. Hand numbers, bracket 1 (MMR 0.004), Q = N / 60,000:
+isolated long LP = 60,000·(1 − 1/L)/0.996 (only the leverage matters), cross long LP =
+(60,000 − W/Q)/0.996 (only the wallet and the size matter). Shorts mirror with 1.004.
 """
 
 from __future__ import annotations
@@ -14,18 +15,15 @@ import plotly.graph_objects as go
 import pytest
 
 from marginlab.charts import Chart, find_trace
-from marginlab.engine import Account
+from marginlab.scenarios import Trade
 from marginlab.widgets.threshold import LEVERAGE_GRID, LiquidationThresholdWidget
 
 TOL_USDT = 0.005
-TOL_RATE = 1e-9
 
 
-def engine_liquidation_price(mode: str, *, leverage=10, margin=2_000, balance=10_000, side="long"):
-    """The engine's price for the widget's position, built independently of the widget."""
-    account = Account(wallet_balance=balance).set_margin_mode("BTCUSDT", mode)
-    account = account.open("BTCUSDT", side=side, price=60_000, leverage=leverage, margin=margin)
-    return account.liquidation_price("BTCUSDT")
+def engine_price(mode: str, **trade) -> float:
+    """The engine's price for the widget's order, built without the widget."""
+    return Trade(**trade).account(mode).liquidation_price("BTCUSDT")
 
 
 @pytest.fixture
@@ -33,108 +31,106 @@ def widget() -> LiquidationThresholdWidget:
     return LiquidationThresholdWidget()
 
 
-def test_threshold_defaults_guide_example_both_prices_in_summary(widget):
-    # Q = 20,000 / 60,000 = 1/3. Isolated: (2,000 − 20,000) / (−0.332) = 54,216.87;
-    # cross: (10,000 − 20,000) / (−0.332) = 30,120.48.
-    assert "54,216.87" in widget.summary and "30,120.48" in widget.summary
+def test_threshold_defaults_are_the_guides_trade_and_say_what_is_held(widget):
     assert abs(widget.isolated_liquidation_price - 54_216.87) <= TOL_USDT
     assert abs(widget.cross_liquidation_price - 30_120.48) <= TOL_USDT
-    # Distances: 5,783.13 / 60,000 = 0.0963855; 29,879.52 / 60,000 = 0.4979920.
     assert abs(widget.isolated_distance - 0.0963855) <= 1e-7
     assert abs(widget.cross_distance - 0.4979920) <= 1e-7
-    assert widget.summary.startswith("10x long with 2,000.00 USDT margin in a 10,000.00 USDT")
-    assert widget.message == ""
+    assert widget.summary.startswith(
+        "20,000.00 USDT long position, 10x (margin 2,000.00 USDT), from a 10,000.00 USDT "
+        "wallet: Isolated liquidates at 54,216.87 (9.64% below entry); cross at 30,120.48"
+    )
+    assert widget.message == "" and widget.refusal == ""
+
+
+@pytest.mark.parametrize("side", ["long", "short"])
+def test_threshold_same_notional_leverage_moves_isolated_only(widget, side):
+    widget.controls["side"].value = side
+    cross_prices, isolated_distance = set(), []
+    for leverage in (2, 5, 10, 20, 50, 100, 125):
+        widget.controls["leverage"].value = leverage
+        cross_prices.add(round(widget.cross_liquidation_price, 6))
+        isolated_distance.append(widget.isolated_distance)
+        assert widget.isolated_liquidation_price == engine_price(
+            "isolated", leverage=leverage, side=side
+        )
+        assert f"20,000.00 USDT {side} position, {leverage}x" in widget.summary
+    assert len(cross_prices) == 1  # the cross price does not move with leverage
+    assert isolated_distance == sorted(isolated_distance, reverse=True)  # toward entry
+
+
+def test_threshold_leverage_20_isolated_by_hand_cross_unchanged(widget):
+    widget.controls["leverage"].value = 20
+    # Isolated 60,000 × 0.95 / 0.996 = 57,228.92; cross still (60,000 − 30,000)/0.996.
+    assert abs(widget.isolated_liquidation_price - 57_228.92) <= TOL_USDT
+    assert abs(widget.cross_liquidation_price - 30_120.48) <= TOL_USDT
+    assert "(margin 1,000.00 USDT)" in widget.summary
+    assert list(find_trace(widget.figures[1], "now-cross").x) == [20]
 
 
 def test_threshold_ladder_traces_hold_engine_prices(widget):
     ladder = widget.figures[0]
     for mode in ("cross", "isolated"):
-        y = find_trace(ladder, f"liquidation-{mode}").y
-        assert list(y) == [engine_liquidation_price(mode)] * 2
-    # Bankruptcy: 60,000 − 2,000·3 = 54,000 isolated; 60,000 − 10,000·3 = 30,000 cross.
+        assert list(find_trace(ladder, f"liquidation-{mode}").y) == [engine_price(mode)] * 2
     assert abs(find_trace(ladder, "bankruptcy-isolated").y[0] - 54_000) <= TOL_USDT
     assert abs(find_trace(ladder, "bankruptcy-cross").y[0] - 30_000) <= TOL_USDT
-    assert list(find_trace(ladder, "mark").y) == [60_000, 60_000]
 
 
-def test_threshold_distance_curves_match_engine_at_each_leverage(widget):
+def test_threshold_distance_curves_match_the_engine_at_each_leverage(widget):
     distance = widget.figures[1]
-    curve_iso = np.asarray(find_trace(distance, "curve-isolated").y)
-    curve_cross = np.asarray(find_trace(distance, "curve-cross").y)
+    isolated = np.asarray(find_trace(distance, "curve-isolated").y, dtype=float)
+    cross = np.asarray(find_trace(distance, "curve-cross").y, dtype=float)
     assert list(find_trace(distance, "curve-isolated").x) == list(LEVERAGE_GRID)
     for leverage in (2, 10, 20, 125):
-        iso = abs(engine_liquidation_price("isolated", leverage=leverage) - 60_000) / 60_000
-        assert abs(curve_iso[leverage - 1] - 100 * iso) <= 1e-9
-    for leverage in (6, 10, 20, 125):  # up to 5x (notional <= the wallet) cross has no price
-        cross = abs(engine_liquidation_price("cross", leverage=leverage) - 60_000) / 60_000
-        assert abs(curve_cross[leverage - 1] - 100 * cross) <= 1e-9
-    assert np.isnan(curve_cross[:5]).all()
-    # 20x isolated by hand: 1 − (1 − 1/20) / 0.996 = 0.0461847 -> 4.61847 %.
-    assert abs(curve_iso[19] - 4.61847) <= 1e-5
-    # A 1x long has no positive liquidation price in either mode: a gap.
-    assert math.isnan(curve_iso[0]) and math.isnan(curve_cross[0])
-    marker = find_trace(distance, "now-isolated")
-    assert list(marker.x) == [10] and abs(marker.y[0] - 9.63855) <= 1e-5
+        iso = abs(engine_price("isolated", leverage=leverage) - 60_000) / 60_000
+        assert abs(isolated[leverage - 1] - 100 * iso) <= 1e-9
+        assert abs(cross[leverage - 1] - 100 * 0.4979919678714859) <= 1e-9
+    assert np.isnan(isolated[0]) and np.isnan(cross[0])  # 1x: 20,000 of margin is refused
+    assert list(find_trace(distance, "refused").x) == [1.0]
 
 
-def test_threshold_leverage_20_moves_both_prices_closer(widget):
-    widget.controls["leverage"].value = 20
-    # Q = 2/3: isolated (2,000 − 40,000) / (−0.664) = 57,228.92;
-    # cross (10,000 − 40,000) / (−0.664) = 45,180.72.
-    assert abs(widget.isolated_liquidation_price - 57_228.92) <= TOL_USDT
-    assert abs(widget.cross_liquidation_price - 45_180.72) <= TOL_USDT
-    assert "57,228.92" in widget.summary and "45,180.72" in widget.summary
-    assert list(find_trace(widget.figures[1], "now-cross").x) == [20]
-
-
-def test_threshold_short_liquidates_above_entry(widget):
-    widget.controls["side"].value = "short"
-    # Isolated (2,000 + 20,000) / (1/3 · 1.004) = 65,737.05; cross (10,000 + 20,000) / same.
-    assert abs(widget.isolated_liquidation_price - 65_737.05) <= TOL_USDT
-    assert abs(widget.cross_liquidation_price - 89_641.43) <= TOL_USDT
-    assert widget.account("cross").position("BTCUSDT").side == "short"
-    assert "above entry" in widget.summary
-
-
-def test_threshold_larger_wallet_moves_cross_only(widget):
+def test_threshold_larger_wallet_cross_covers_a_fall_to_zero_and_says_so(widget):
     widget.controls["balance"].value = 20_000
-    # Cross: (20,000 − 20,000) / (−0.332) = 0: no positive price liquidates it.
     assert math.isnan(widget.cross_liquidation_price)
-    assert math.isnan(widget.cross_distance)
     assert abs(widget.isolated_liquidation_price - 54_216.87) <= TOL_USDT
-    assert "cross cannot be liquidated by price" in widget.summary
-    assert widget.account("isolated").cross_wallet_balance == 18_000
-
-
-def test_threshold_margin_above_balance_refused_keeps_last_state(widget):
-    before = widget.summary
-    widget.controls["margin"].value = 15_000
-    assert "margin" in widget.message and "10,000.00" in widget.message
-    assert widget.controls["margin"].value == 2_000
-    assert widget.summary == before
-    assert abs(widget.isolated_liquidation_price - 54_216.87) <= TOL_USDT
-
-
-def test_threshold_leverage_above_bracket_refused_and_curve_gapped(widget):
-    widget.controls["balance"].value = 20_000
-    widget.controls["margin"].value = 10_000
-    curve = np.asarray(find_trace(widget.figures[1], "curve-isolated").y)
-    # 10,000 × 79 = 790,000 is bracket 2 (max 100x); 10,000 × 80 = 800,000 is bracket 3
-    # (max 75x): leverages 80..125 are not allowed for this margin (1x: no price at all).
-    assert np.isfinite(curve[1:79]).all()
-    assert np.isnan(curve[79:]).all()
-    widget.controls["leverage"].value = 125
-    assert "leverage must be at most 75x" in widget.message
-    assert widget.controls["leverage"].value == 10
-
-
-def test_threshold_nan_margin_refused(widget):
-    widget.controls["margin"].value = float("nan")
-    assert "margin" in widget.message
-    assert widget.controls["margin"].value == 2_000
     assert (
-        widget.controls["margin"].value == widget.account("isolated").positions[0].isolated_margin
+        "cross: no liquidation price: the 20,000.00 USDT wallet behind it covers a fall to zero"
+        in (widget.summary)
     )
+    notes = list(find_trace(widget.figures[0], "notes").text)
+    assert notes[0].startswith("no liquidation price:")
+
+
+def test_threshold_leverage_1_refused_order_drawn_and_explained(widget):
+    widget.controls["leverage"].value = 1
+    assert widget.controls["leverage"].value == 1  # the state is drawn, not undone
+    assert widget.message == ""
+    assert "order refused: its margin is more than the available balance" in widget.summary
+    assert "The exchange refuses this order: margin: the initial margin 20,000.00 USDT" in (
+        widget.summary
+    )
+    assert math.isnan(widget.isolated_liquidation_price)
+    notes = find_trace(widget.figures[0], "notes").text
+    assert all(text.startswith("order refused:") for text in notes)
+    assert list(find_trace(widget.figures[1], "now-isolated").text) == ["refused"]
+    with pytest.raises(ValueError, match="no isolated account: The exchange refuses"):
+        widget.account("isolated")
+
+
+def test_threshold_bracket_refusal_drawn_with_its_reason(widget):
+    widget.controls["balance"].value = 50_000
+    widget.controls["notional"].value = 500_000  # bracket 2: at most 100x
+    widget.controls["leverage"].value = 125
+    assert "the leverage is above its bracket's maximum" in widget.summary
+    assert "leverage must be at most 100x" in widget.refusal
+
+
+def test_threshold_nan_notional_refused_keeps_last_state(widget):
+    before = widget.summary
+    widget.controls["notional"].value = float("nan")
+    assert "notional" in widget.message
+    assert widget.controls["notional"].value == 20_000
+    assert widget.summary == before
 
 
 def test_threshold_static_is_plain_figure_with_same_summary(widget):
@@ -142,8 +138,9 @@ def test_threshold_static_is_plain_figure_with_same_summary(widget):
     chart = widget.static()
     assert isinstance(chart, Chart) and type(chart.figure) is go.Figure
     assert chart.summary == widget.summary
-    iso = find_trace(chart.figure, "liquidation-isolated").y[0]
-    assert iso == widget.isolated_liquidation_price
+    assert (
+        find_trace(chart.figure, "liquidation-isolated").y[0] == widget.isolated_liquidation_price
+    )
 
 
 def test_threshold_account_rejects_unknown_mode(widget):

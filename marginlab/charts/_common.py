@@ -17,6 +17,9 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from marginlab.charts import palette
+from marginlab.engine.errors import MarginError
+
 FONT_FAMILY = "Arial, Helvetica, sans-serif"  # system fonts: nothing fetched from the web
 FONT_SIZE = 16  # readable on a projector
 HEIGHT = 440  # px
@@ -64,9 +67,9 @@ class Chart:
 
 
 def base_layout(chart_name: str, title: str | None, **extra: Any) -> dict[str, Any]:
-    """The shared layout: :data:`TEMPLATE` (plotly_white), large fonts, a ``uirevision``
-    so user zoom survives updates, and ``meta.chart`` naming the builder (checked by
-    updaters)."""
+    """The shared layout: :data:`TEMPLATE` (plotly_white), large fonts, hover on the
+    closest point, a ``uirevision`` so user zoom survives updates, and ``meta.chart``
+    naming the builder (checked by updaters)."""
     layout: dict[str, Any] = {
         "template": TEMPLATE,
         "font": {"family": FONT_FAMILY, "size": FONT_SIZE},
@@ -76,6 +79,7 @@ def base_layout(chart_name: str, title: str | None, **extra: Any) -> dict[str, A
         "margin": {"l": MARGIN_LEFT, "r": MARGIN_RIGHT, "t": 70 if title else 40, "b": 60},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0.0},
         "hoverlabel": {"font": {"family": FONT_FAMILY, "size": FONT_SIZE}},
+        "hovermode": "closest",
         "uirevision": chart_name,
         "meta": {"chart": chart_name},
     }
@@ -115,7 +119,7 @@ def apply(fig: go.Figure, chart_name: str, data: Sequence[TraceData]) -> None:
     meta = fig.layout.meta
     built_by = meta.get("chart") if isinstance(meta, dict) else None
     if built_by != chart_name or len(fig.data) != len(data):
-        raise ValueError(
+        raise MarginError(
             f"fig: expected a figure built by {chart_name}_figure "
             f"({len(data)} traces), got one built by {built_by!r} ({len(fig.data)} traces)"
         )
@@ -152,6 +156,21 @@ def points(values: object) -> list[float | None] | np.ndarray:
     return arr
 
 
+FLOAT32_BELOW = 2.0**17  # float32 keeps |v| < 131,072 within 0.004 (ulp/2 <= 2**-8)
+
+
+def compact(values: object) -> list[float | None] | np.ndarray:
+    """:func:`points`, with a long curve sent as float32 (4 bytes a point) while every
+    finite value is below 2**17, where float32 is within 0.004 of it (hovers show 2
+    decimals); float64 otherwise."""
+    shown = points(values)
+    if isinstance(shown, np.ndarray):
+        finite = np.abs(shown[np.isfinite(shown)])
+        if finite.max(initial=0.0) < FLOAT32_BELOW:
+            return shown.astype(np.float32)
+    return shown
+
+
 def find_trace(fig: go.Figure, key: str) -> Any:
     """The trace of a chart figure whose ``meta`` key is ``key`` (e.g. "liquidation-cross").
 
@@ -172,7 +191,7 @@ def floats(value: object, name: str) -> np.ndarray:
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be an array of numbers, got {value!r}") from None
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+        raise MarginError(f"{name} must be one-dimensional, got shape {arr.shape}")
     return arr
 
 
@@ -184,7 +203,7 @@ def scalar(value: object, name: str, *, allow_nan: bool = False, allow_inf: bool
     if np.isfinite(number) or (allow_nan and np.isnan(number)) or (allow_inf and number > 0):
         return number
     rule = " or ".join(["finite", *(["NaN"] if allow_nan else []), *(["inf"] if allow_inf else [])])
-    raise ValueError(f"{name} must be {rule}, got {value!r}")
+    raise MarginError(f"{name} must be {rule}, got {value!r}")
 
 
 def same_length(arrays: dict[str, np.ndarray]) -> int:
@@ -192,5 +211,90 @@ def same_length(arrays: dict[str, np.ndarray]) -> int:
     lengths = {name: len(arr) for name, arr in arrays.items()}
     if len(set(lengths.values())) > 1:
         listed = ", ".join(f"{name}={n}" for name, n in lengths.items())
-        raise ValueError(f"arrays must have the same length, got {listed}")
+        raise MarginError(f"arrays must have the same length, got {listed}")
     return next(iter(lengths.values()))
+
+
+def axis(
+    title: str, *, usdt: bool = False, suffix: str = "", zero: bool = False, **extra: Any
+) -> dict[str, Any]:
+    """A layout axis: its ``title``; ``usdt`` ticks with thousands separators and no
+    decimals; ``suffix`` after each tick ("%", "x"); ``zero``: the range starts at 0."""
+    spec: dict[str, Any] = {"title": {"text": title}, **extra}
+    if usdt:
+        spec["tickformat"] = ",.0f"
+    if suffix:
+        spec["ticksuffix"] = suffix
+    if zero:
+        spec["rangemode"] = "tozero"
+    return spec
+
+
+def figure(
+    chart_name: str,
+    static: Sequence[TraceData],
+    computed: tuple[Sequence[TraceData], str],
+    layout: dict[str, Any],
+) -> Chart:
+    """A chart module's builder: its ``_data(input)`` (traces and summary) on its static
+    traces and layout."""
+    traces, summary = computed
+    return Chart(build(chart_name, static, traces, layout), summary)
+
+
+def update(fig: go.Figure, chart_name: str, computed: tuple[Sequence[TraceData], str]) -> str:
+    """A chart module's updater: write its ``_data(input)`` traces into ``fig`` (one
+    batch, :func:`apply`) and return the summary."""
+    traces, summary = computed
+    apply(fig, chart_name, traces)
+    return summary
+
+
+def trace(kind: str, meta: str, name: str, **style: Any) -> TraceData:
+    """The static spec of one trace: its type (one of :data:`TRACE_TYPES`), its stable key
+    (``meta``), its legend name and its style (any plotly trace property)."""
+    return {"type": kind, "meta": meta, "name": name, **style}
+
+
+LABEL_SIZE = 14  # px: the labels written on a chart
+
+
+def _labelled(meta: str, name: str, color: str, drawn: TraceData, style: dict) -> TraceData:
+    """A trace whose points carry labels in ``color``: no legend entry, never clipped."""
+    spec = {"showlegend": False, "textfont": {"color": color, "size": LABEL_SIZE}}
+    return trace("scatter", meta, name, **{**spec, "cliponaxis": False, **drawn, **style})
+
+
+def line_trace(meta: str, name: str, color: str, **style: Any) -> TraceData:
+    """A labelled line (a level, a limit, a reference): ``dash`` and ``width`` of the line,
+    ``textposition`` of its label (default bottom right); no hover."""
+    line = {"color": color, "dash": style.pop("dash", "solid"), "width": style.pop("width", 2)}
+    drawn = {"mode": "lines+text", "line": line, "textposition": "bottom right"}
+    return _labelled(meta, name, color, {**drawn, "hoverinfo": "skip"}, style)
+
+
+def marker_trace(meta: str, name: str, color: str, **style: Any) -> TraceData:
+    """Labelled markers (where the learner is, an event): ``symbol`` and ``size`` of the
+    marker, ``textposition`` of its label (default top center)."""
+    look = {"symbol": style.pop("symbol", "circle"), "size": style.pop("size", 14)}
+    marker = {"color": color, **look, "line": {"color": "white", "width": 2}}
+    drawn = {"mode": "markers+text", "marker": marker, "textposition": "top center"}
+    return _labelled(meta, name, color, drawn, style)
+
+
+def mode_curve(meta: str, mode: str, **style: Any) -> TraceData:
+    """A line in a margin mode's colour, named after the mode and in its legend group
+    (``width`` of the line, default 3; any other trace property)."""
+    line = {"color": palette.MODE_COLORS[mode], "width": style.pop("width", 3)}
+    line.update(style.pop("line", {}))
+    name = palette.MODE_NAMES[mode]
+    return trace("scatter", meta, name, mode="lines", legendgroup=mode, line=line, **style)
+
+
+def mode_bar(meta: str, name: str, mode: str, **style: Any) -> TraceData:
+    """One segment of a mode's horizontal stacked bar (named on the y axis after the
+    mode), its label written inside it, level and centred."""
+    label = palette.MODE_NAMES[mode]
+    inside = {"textposition": "inside", "textangle": 0, "insidetextanchor": "middle"}
+    bar = {"orientation": "h", "legendgroup": mode, "y": [label], **inside}
+    return trace("bar", meta, name, **bar, **style)

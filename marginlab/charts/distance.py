@@ -1,185 +1,217 @@
 """Liquidation distance against leverage: how far price can move before liquidation.
 
-One curve per margin mode over a leverage grid (distance as percent of entry), and a
-marker per mode at the current leverage. NaN distances (no liquidation price) draw as a
-gap in the curve.
+One curve per margin mode over a leverage grid (distance as percent of entry) for the
+same order, and a marker per mode at the current leverage. The input is one
+:class:`DistanceCurves`: each mode's :class:`~marginlab.engine.LeverageCurve` (from
+``Account.leverage_curve``). Every point says what it is: a long with no liquidation
+price survives a fall to zero, so it is drawn at 100 % ("a fall to zero"); a leverage
+at which the account refuses the order is marked on the axis with the reason.
 
-Trace keys (``meta``): curve-cross, curve-isolated, now-cross, now-isolated.
+Trace keys (``meta``): curve-cross, curve-isolated, now-cross, now-isolated, floor,
+refused.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
 import plotly.graph_objects as go
 
+from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts import palette
-from marginlab.charts._common import (
-    Chart,
-    TraceData,
-    apply,
-    base_layout,
-    build,
-    floats,
-    points,
-    same_length,
-    scalar,
-)
+from marginlab.charts._common import Chart, TraceData, points
+from marginlab.engine.account import LeverageCurve
+from marginlab.engine.errors import MarginError
+from marginlab.engine.types import MODES, MarginMode, Side
 
 NAME = "liquidation_distance"
 TITLE = "Distance to liquidation against leverage"
-MODES = ("cross", "isolated")
-NO_PRICE_NOTE = "cannot be liquidated by price"
+FALL_TO_ZERO = 1.0  # a long with no liquidation price survives a 100 % fall
+REASONS = {
+    "balance": "the margin is more than the available balance",
+    "bracket": "above the bracket's maximum leverage for this size",
+}
+
+
+@dataclass(frozen=True)
+class DistanceCurves:
+    """Each mode's curve of one order over the same leverage grid, and where the learner is."""
+
+    curves: Mapping[MarginMode, LeverageCurve]
+    current_leverage: float
+
+    def __post_init__(self) -> None:
+        curves = {MarginMode.parse(m, "curves"): c for m, c in dict(self.curves).items()}
+        if set(curves) != set(MODES) or not all(
+            isinstance(c, LeverageCurve) for c in curves.values()
+        ):
+            raise MarginError("curves must map both margin modes to a LeverageCurve")
+        grids = [c.leverage for c in curves.values()]
+        if not np.array_equal(grids[0], grids[1]):
+            raise MarginError("curves must share one leverage grid")
+        if not np.any(grids[0] == self.current_leverage):
+            raise MarginError(
+                f"current_leverage must be on the grid, got {self.current_leverage!r}"
+            )
+        object.__setattr__(self, "curves", curves)
+
+    @property
+    def leverage(self) -> np.ndarray:
+        return self.curves[MarginMode.CROSS].leverage
+
+    @property
+    def index(self) -> int:
+        """Position of the current leverage on the grid."""
+        return int(np.flatnonzero(self.leverage == self.current_leverage)[0])
 
 
 def _traces() -> list[TraceData]:
+    hover = "%{x:g}x: %{y:.2f}% from entry<extra>"
     curves = [
-        {
-            "type": "scatter",
-            "meta": f"curve-{mode}",
-            "mode": "lines",
-            "name": palette.MODE_NAMES[mode],
-            "legendgroup": mode,
-            "line": {"color": palette.MODE_COLORS[mode], "width": 3},
-            "hovertemplate": "%{x:g}x: %{y:.2f}% from entry<extra>"
-            + palette.MODE_NAMES[mode]
-            + "</extra>",
-        }
+        _common.mode_curve(f"curve-{mode}", mode, hovertemplate=f"{hover}{mode.title()}</extra>")
         for mode in MODES
     ]
     markers = [
-        {
-            "type": "scatter",
-            "meta": f"now-{mode}",
-            "mode": "markers+text",
-            "name": f"{palette.MODE_NAMES[mode]} now",
-            "legendgroup": mode,
-            "showlegend": False,
-            "marker": {
-                "color": palette.MODE_COLORS[mode],
-                "size": 14,
-                "line": {"color": "white", "width": 2},
-            },
-            "textposition": "top right" if mode == "cross" else "bottom left",
-            "textfont": {"color": palette.MODE_COLORS[mode], "size": 14},
-            "hovertemplate": "%{x:g}x: %{y:.2f}% from entry<extra>"
-            + palette.MODE_NAMES[mode]
-            + "</extra>",
-            "cliponaxis": False,
-        }
+        _common.marker_trace(
+            f"now-{mode}",
+            f"{palette.MODE_NAMES[mode]} now",
+            palette.MODE_COLORS[mode],
+            legendgroup=mode,
+            hovertemplate=hover + palette.MODE_NAMES[mode] + "</extra>",
+        )
         for mode in MODES
     ]
-    return [*curves, *markers]
+    floor = _common.line_trace("floor", "a fall to zero", palette.GREY, dash="dot")
+    refused = _common.marker_trace(
+        "refused",
+        "refused",
+        palette.GREY,
+        symbol="x-thin-open",
+        size=9,
+        hovertemplate="%{x:g}x: the order is refused<extra></extra>",
+    )
+    return [*curves, *markers, floor, refused]
 
 
-def _clause(mode: str, distance_rate: float, verb: str) -> str:
-    """ "isolated liquidates 9.64% from entry" (``verb`` = "liquidates ") or "cross 49.80% ..."."""
-    if np.isnan(distance_rate):
-        return f"{mode} {NO_PRICE_NOTE}"
-    return f"{mode} {verb}{fmt.percent(distance_rate)} from entry"
+def _shown(curve: LeverageCurve) -> np.ndarray:
+    """Distances in percent, with a long that has no liquidation price at a fall to zero."""
+    distance = curve.distance_rate
+    none = np.isnan(curve.liquidation_price) & ~curve.refused & (curve.side is Side.LONG)
+    return 100.0 * np.where(none, FALL_TO_ZERO, distance)
 
 
-def _data(
-    *,
-    leverage: object,
-    cross_distance_rate: object,
-    isolated_distance_rate: object,
-    current_leverage: float,
-    current_cross_distance_rate: float,
-    current_isolated_distance_rate: float,
-) -> tuple[list[TraceData], str]:
-    grid = floats(leverage, "leverage")
-    curves = {
-        "cross": floats(cross_distance_rate, "cross_distance_rate"),
-        "isolated": floats(isolated_distance_rate, "isolated_distance_rate"),
-    }
-    same_length({"leverage": grid, **{f"{m}_distance_rate": c for m, c in curves.items()}})
-    if not (np.all(np.isfinite(grid)) and np.all(grid >= 1)):
-        raise ValueError("leverage must hold finite values of at least 1 (1 = 1x)")
-    now_leverage = scalar(current_leverage, "current_leverage")
-    if now_leverage < 1:
-        raise ValueError(f"current_leverage must be at least 1, got {current_leverage!r}")
-    now = {
-        "cross": scalar(current_cross_distance_rate, "current_cross_distance_rate", allow_nan=True),
-        "isolated": scalar(
-            current_isolated_distance_rate, "current_isolated_distance_rate", allow_nan=True
-        ),
-    }
+def _reason(curve: LeverageCurve, i: int) -> str:
+    return REASONS["balance"] if curve.refused_by_balance[i] else REASONS["bracket"]
+
+
+def _clause(curves: DistanceCurves, mode: MarginMode, first: bool) -> str:
+    curve, i = curves.curves[mode], curves.index
+    name = mode.value
+    if curve.refused[i]:
+        return f"{name} refuses the order ({_reason(curve, i)})"
+    if np.isnan(curve.liquidation_price[i]):
+        backing = "its margin" if mode is MarginMode.ISOLATED else "the wallet"
+        return f"{name} has no liquidation price ({backing} covers a fall to zero)"
+    verb = "liquidates " if first else ""
+    return f"{name} {verb}{fmt.percent(curve.distance_rate[i])} from entry"
+
+
+def _refused_text(curves: DistanceCurves) -> tuple[list[float], str]:
+    """Refused leverages (x) and one sentence saying which and why ("" if none)."""
+    curve = curves.curves[MarginMode.CROSS]  # both modes refuse the same orders
+    grid = curve.leverage
+    parts = []
+    low, high = grid[curve.refused_by_balance], grid[curve.refused_by_bracket]
+    if low.size:
+        parts.append(f"up to {fmt.leverage(low.max())}: {REASONS['balance']}")
+    if high.size:
+        parts.append(f"from {fmt.leverage(high.min())}: {REASONS['bracket']}")
+    text = "refused " + "; ".join(parts) if parts else ""
+    return grid[curve.refused].tolist(), text
+
+
+def _data(curves: DistanceCurves) -> tuple[list[TraceData], str]:
+    if not isinstance(curves, DistanceCurves):
+        raise TypeError(f"curves must be DistanceCurves, got {type(curves).__name__}")
+    grid, i = curves.leverage, curves.index
     traces: list[TraceData] = [
-        {"x": points(grid), "y": points(100.0 * curves[mode])} for mode in MODES
+        {"x": points(grid), "y": points(_shown(curves.curves[mode]))} for mode in MODES
     ]
     for mode in MODES:
-        label = "no liquidation" if np.isnan(now[mode]) else fmt.percent(now[mode])
-        traces.append(
-            {"x": points([now_leverage]), "y": points([100.0 * now[mode]]), "text": [label]}
+        curve = curves.curves[mode]
+        shown = _shown(curve)[i]
+        if curve.refused[i]:
+            label, shown = "refused", 0.0
+        elif np.isnan(curve.liquidation_price[i]):
+            label = "no liquidation price"
+        else:
+            label = fmt.percent(curve.distance_rate[i])
+        above = (mode is MarginMode.CROSS) == (
+            _shown(curves.curves[MarginMode.CROSS])[i]
+            >= _shown(curves.curves[MarginMode.ISOLATED])[i]
         )
+        traces.append(
+            {
+                "x": points([curves.current_leverage]),
+                "y": points([shown]),
+                "text": [label],
+                "textposition": "top left" if above else "bottom right",
+            }
+        )
+    is_long = curves.curves[MarginMode.CROSS].side is Side.LONG
+    traces.append(
+        {
+            "x": points(grid[[0, -1]]),
+            "y": points([100.0 * FALL_TO_ZERO] * 2),
+            "text": ["a fall to zero", ""],
+            "visible": is_long,
+        }
+    )
+    refused_x, refused_text = _refused_text(curves)
+    middle = len(refused_x) // 2
+    traces.append(
+        {
+            "x": points(refused_x),
+            "y": points([0.0] * len(refused_x)),
+            "text": [
+                fmt.wrap(refused_text, 40) if k == middle else "" for k in range(len(refused_x))
+            ],
+            "textposition": "top right" if refused_x and refused_x[0] < 60 else "top left",
+        }
+    )
     summary = (
-        f"At {fmt.leverage(now_leverage)}, {_clause('isolated', now['isolated'], 'liquidates ')}"
-        f" and {_clause('cross', now['cross'], '')}."
+        f"At {fmt.leverage(curves.current_leverage)}, "
+        f"{_clause(curves, MarginMode.ISOLATED, True)} and "
+        f"{_clause(curves, MarginMode.CROSS, False)}"
     )
-    return traces, summary
+    if refused_text:
+        summary += f"; {refused_text}"
+    return traces, summary + "."
 
 
-def liquidation_distance_figure(
-    *,
-    leverage: object,
-    cross_distance_rate: object,
-    isolated_distance_rate: object,
-    current_leverage: float,
-    current_cross_distance_rate: float,
-    current_isolated_distance_rate: float,
-    title: str | None = TITLE,
-) -> Chart:
-    """Distance curves (fractions of entry, e.g. 0.0964) over a ``leverage`` grid (x).
+def liquidation_distance_figure(curves: DistanceCurves, *, title: str | None = TITLE) -> Chart:
+    """Distance curves (percent of entry) over the leverage grid, and the current point.
 
-    The ``current_*`` values mark where the learner is; pass the engine's exact numbers
-    (the marker need not lie on a grid point). NaN = no liquidation price.
-
-    >>> liquidation_distance_figure(leverage=[5, 10], cross_distance_rate=[0.9, 0.498],
-    ...     isolated_distance_rate=[0.1968, 0.0964], current_leverage=10,
-    ...     current_cross_distance_rate=0.498, current_isolated_distance_rate=0.0964).summary
-    'At 10x, isolated liquidates 9.64% from entry and cross 49.80% from entry.'
+    >>> from marginlab.engine import Account
+    >>> accounts = {m: Account(wallet_balance=10_000).set_margin_mode("BTCUSDT", m) for m in MODES}
+    >>> curves = {m: a.leverage_curve("BTCUSDT", side="long", price=60_000, notional=20_000,
+    ...     leverages=[1, 5, 10]) for m, a in accounts.items()}
+    >>> for clause in liquidation_distance_figure(DistanceCurves(curves, 10)).summary.split("; "):
+    ...     print(clause)
+    At 10x, isolated liquidates 9.64% from entry and cross 49.80% from entry
+    refused up to 1x: the margin is more than the available balance.
     """
-    traces, summary = _data(
-        leverage=leverage,
-        cross_distance_rate=cross_distance_rate,
-        isolated_distance_rate=isolated_distance_rate,
-        current_leverage=current_leverage,
-        current_cross_distance_rate=current_cross_distance_rate,
-        current_isolated_distance_rate=current_isolated_distance_rate,
-    )
-    layout = base_layout(
+    layout = _common.base_layout(
         NAME,
         title,
-        xaxis={"title": {"text": "leverage (x)"}, "ticksuffix": "x"},
-        yaxis={
-            "title": {"text": "distance to liquidation (% of entry)"},
-            "ticksuffix": "%",
-            "rangemode": "tozero",
-        },
-        hovermode="closest",
+        xaxis=_common.axis("leverage (x), the same position size", suffix="x"),
+        yaxis=_common.axis("distance to liquidation (% of entry)", suffix="%", zero=True),
     )
-    return Chart(build(NAME, _traces(), traces, layout), summary)
+    return _common.figure(NAME, _traces(), _data(curves), layout)
 
 
-def update_liquidation_distance(
-    fig: go.Figure,
-    *,
-    leverage: object,
-    cross_distance_rate: object,
-    isolated_distance_rate: object,
-    current_leverage: float,
-    current_cross_distance_rate: float,
-    current_isolated_distance_rate: float,
-) -> str:
+def update_liquidation_distance(fig: go.Figure, curves: DistanceCurves) -> str:
     """Write new curves and markers into a figure from :func:`liquidation_distance_figure`."""
-    traces, summary = _data(
-        leverage=leverage,
-        cross_distance_rate=cross_distance_rate,
-        isolated_distance_rate=isolated_distance_rate,
-        current_leverage=current_leverage,
-        current_cross_distance_rate=current_cross_distance_rate,
-        current_isolated_distance_rate=current_isolated_distance_rate,
-    )
-    apply(fig, NAME, traces)
-    return summary
+    return _common.update(fig, NAME, _data(curves))

@@ -11,6 +11,7 @@ liquidation price) and infinity "∞".
 from __future__ import annotations
 
 import math
+import textwrap
 
 MISSING = "--"
 
@@ -69,3 +70,12 @@ def leverage(value: float) -> str:
     """Leverage as shown by exchanges: ``leverage(10) == "10x"``, ``leverage(12.5) == "12.5x"``."""
     value = float(value)
     return f"{value:g}x"
+
+
+def wrap(text: str, width: int = 24) -> str:
+    """``text`` in lines of at most ``width`` characters for a chart label (``<br>``).
+
+    >>> wrap("no liquidation price: its margin covers a fall to zero")
+    'no liquidation price:<br>its margin covers a fall<br>to zero'
+    """
+    return "<br>".join(textwrap.wrap(text, width)) if text else ""

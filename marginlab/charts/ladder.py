@@ -5,9 +5,10 @@ runs from entry to that mode's liquidation price (the room the position has); th
 price, entry and optional stop run across both columns. Every level is a 2-point
 scatter line with its label (no legend), so a tick moves trace data only.
 
-A NaN liquidation price means the position cannot be liquidated by price, and says so.
-A mode named in ``unavailable_modes`` has no position to draw at all (e.g. a preview of
-an order that mode could not open): its column says "not available" instead.
+The input is one :class:`Ladder`: the position's :class:`~marginlab.engine.PositionLevels`
+per :class:`~marginlab.engine.MarginMode` (from ``Account.levels``). Every state is said
+on the chart: a mode without a liquidation price says what covers a fall to zero; a mode
+left out of ``levels`` (an order that mode cannot open) says why, from ``notes``.
 
 Trace keys (``meta``): band-cross, band-isolated, entry, liquidation-cross,
 liquidation-isolated, bankruptcy-cross, bankruptcy-isolated, stop, mark, notes.
@@ -15,25 +16,102 @@ liquidation-isolated, bankruptcy-cross, bankruptcy-isolated, stop, mark, notes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import plotly.graph_objects as go
 
+from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts import palette
-from marginlab.charts._common import Chart, TraceData, apply, base_layout, build, points, scalar
-from marginlab.engine.types import MarginMode, Side
+from marginlab.charts._common import Chart, TraceData, points, scalar
+from marginlab.engine.account import PositionLevels
+from marginlab.engine.errors import MarginError
+from marginlab.engine.types import MODES, MarginMode, Side
 
 NAME = "price_ladder"
 TITLE = "Liquidation price: Cross vs Isolated"
-CENTERS = {"cross": 0.0, "isolated": 1.0}
+CENTERS = {MarginMode.CROSS: 0.0, MarginMode.ISOLATED: 1.0}
 HALF_WIDTH = 0.36
 LEFT, RIGHT = -0.46, 1.46  # ends of the lines that span both columns
 LABEL_FONT = {"size": 14}
-NO_PRICE_NOTE = "cannot be liquidated by price"
 UNAVAILABLE_NOTE = "not available"
-MODES = ("cross", "isolated")
+
+
+def no_price_note(levels: PositionLevels) -> str:
+    """Why a position has no liquidation price: what backs it covers a fall to zero.
+
+    >>> from marginlab.scenarios import guide_account
+    >>> no_price_note(guide_account("cross").levels("BTCUSDT"))
+    'no liquidation price: the 10,000.00 USDT wallet behind it covers a fall to zero'
+    """
+    if levels.margin_mode is MarginMode.ISOLATED:
+        what = f"its {fmt.usdt(levels.backing_usdt)} margin"
+    else:
+        what = f"the {fmt.usdt(levels.backing_usdt)} wallet behind it"
+    return f"no liquidation price: {what} covers a fall to zero"
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """What the price ladder draws (prices in USDT).
+
+    ``levels``: the position's levels per margin mode (``Account.levels``); a mode left
+    out has no position to draw, and ``notes[mode]`` says why (default "not available").
+    ``entry_price``, ``side`` and ``mark_price`` default to the levels' (the isolated
+    one's when both are given); give them when ``levels`` is empty. ``stop_price``: an
+    optional stop-loss line.
+    """
+
+    levels: Mapping[MarginMode, PositionLevels]
+    mark_price: float | None = None
+    stop_price: float | None = None
+    notes: Mapping[MarginMode, str] = field(default_factory=dict)
+    entry_price: float | None = None
+    side: Side | None = None
+
+    def __post_init__(self) -> None:
+        levels = {MarginMode.parse(m, "levels"): v for m, v in dict(self.levels).items()}
+        for mode, value in levels.items():
+            if not isinstance(value, PositionLevels):
+                raise TypeError(
+                    f"levels[{mode.value!r}] must be PositionLevels (Account.levels), "
+                    f"got {type(value).__name__}"
+                )
+        notes = {MarginMode.parse(m, "notes"): str(v) for m, v in dict(self.notes).items()}
+        known = levels.get(MarginMode.ISOLATED) or levels.get(MarginMode.CROSS)
+        entry = self.entry_price if known is None else known.entry_price
+        mark = self.mark_price
+        if mark is None and known is not None:
+            mark = known.mark_price
+        side = self.side if known is None else known.side
+        if entry is None or mark is None or side is None:
+            raise MarginError(
+                "entry_price, mark_price, side: give them when levels is empty (no position)"
+            )
+        object.__setattr__(self, "levels", levels)
+        object.__setattr__(self, "notes", notes)
+        object.__setattr__(self, "entry_price", _price(entry, "entry_price"))
+        object.__setattr__(self, "mark_price", _price(mark, "mark_price"))
+        object.__setattr__(self, "side", Side.parse(side))
+        if self.stop_price is not None:
+            object.__setattr__(self, "stop_price", _price(self.stop_price, "stop_price"))
+
+    def note(self, mode: MarginMode) -> str:
+        """What the mode's column says instead of a level ("" when it has one)."""
+        levels = self.levels.get(mode)
+        if levels is None:
+            return self.notes.get(mode, UNAVAILABLE_NOTE)
+        if np.isnan(levels.liquidation_price):
+            return no_price_note(levels)
+        return ""
+
+
+def _price(value: object, name: str) -> float:
+    price = scalar(value, name)
+    if price <= 0:
+        raise MarginError(f"{name} must be greater than 0, got {value!r}")
+    return price
 
 
 def _column_x(mode: str) -> list[float]:
@@ -50,41 +128,38 @@ def _band_x(center: float) -> list[float]:
 
 
 def _line(
-    name: str, color: str, dash: str, x: list[float], position: str, mode: str | None = None
+    name: str, color: str, dash: str, x: list[float], position: str, mode: MarginMode | None = None
 ) -> TraceData:
     """A level line with its label at one end; ``mode`` names a per-column line."""
     column = palette.MODE_NAMES.get(mode or "", "")
-    return {
-        "type": "scatter",
-        "meta": name.lower() if mode is None else f"{name.lower()}-{mode}",
-        "mode": "lines+text",
-        "name": name,
-        "legendgroup": name.lower(),
-        "showlegend": mode != "isolated",  # one legend entry per level
-        "x": x,
-        "line": {"color": color, "dash": dash, "width": 3},
-        "textposition": position,
-        "textfont": {**LABEL_FONT, "color": color},
-        "hovertemplate": f"{name}: %{{y:,.2f}} USDT<extra>{column}</extra>",
-        "cliponaxis": False,
-    }
+    return _common.trace(
+        "scatter",
+        name.lower() if mode is None else f"{name.lower()}-{mode}",
+        name,
+        mode="lines+text",
+        legendgroup=name.lower(),
+        showlegend=mode != "isolated",
+        x=x,
+        line={"color": color, "dash": dash, "width": 3},
+        textposition=position,
+        textfont={**LABEL_FONT, "color": color},
+        hovertemplate=f"{name}: %{{y:,.2f}} USDT<extra>{column}</extra>",
+        cliponaxis=False,
+    )
 
 
 def _traces() -> list[TraceData]:
     bands = [
-        {
-            "type": "scatter",
-            "meta": f"band-{mode}",
-            "mode": "lines",
-            "name": palette.MODE_NAMES[mode],
-            "legendgroup": mode,
-            "x": _band_x(CENTERS[mode]),
-            "fill": "toself",
-            "fillcolor": palette.with_alpha(palette.MODE_COLORS[mode], 0.35),
-            "line": {"color": palette.MODE_COLORS[mode], "width": 1},
-            "hoverinfo": "skip",
-        }
-        for mode in ("cross", "isolated")
+        _common.mode_curve(
+            f"band-{mode}",
+            mode,
+            width=1,
+            x=_band_x(CENTERS[mode]),
+            fill="toself",
+            fillcolor=palette.with_alpha(palette.MODE_COLORS[mode], 0.35),
+            hoverinfo="skip",
+        )
+        for mode in MODES
     ]
     return [
         *bands,
@@ -95,20 +170,20 @@ def _traces() -> list[TraceData]:
                 ("Liquidation", palette.LIQUIDATION, "solid", "top right"),
                 ("Bankruptcy", palette.BANKRUPTCY, "dot", "bottom right"),
             )
-            for mode in ("cross", "isolated")
+            for mode in MODES
         ),
         _line("Stop", palette.STOP, "dashdot", [LEFT, RIGHT], "bottom right"),
         _line("Mark", palette.PRICE, "solid", [LEFT, RIGHT], "top left"),
-        {
-            "type": "scatter",
-            "meta": "notes",
-            "mode": "text",
-            "name": "notes",
-            "showlegend": False,
-            "x": [CENTERS["cross"], CENTERS["isolated"]],
-            "textfont": {**LABEL_FONT, "color": palette.LIQUIDATION},
-            "hoverinfo": "skip",
-        },
+        _common.trace(
+            "scatter",
+            "notes",
+            "notes",
+            mode="text",
+            showlegend=False,
+            x=[CENTERS[m] for m in MODES],
+            textfont={**LABEL_FONT, "color": palette.LIQUIDATION},
+            hoverinfo="skip",
+        ),
     ]
 
 
@@ -120,75 +195,26 @@ def _distance(level: float, entry_price: float) -> str:
     return f"{fmt.percent(abs(level - entry_price) / entry_price)} {where} entry"
 
 
-def _unavailable(value: Iterable[str]) -> frozenset[str]:
-    """The modes named in ``unavailable_modes`` ("cross", "isolated", any case)."""
-    if isinstance(value, str):
-        raise TypeError(f"unavailable_modes must be a collection of modes, got {value!r}")
-    try:
-        names = list(value)
-    except TypeError:
-        raise TypeError(f"unavailable_modes must be a collection of modes, got {value!r}") from None
-    return frozenset(str(MarginMode.parse(name, "unavailable_modes")) for name in names)
-
-
-def _note(mode: str, liquidation_price: float, unavailable: frozenset[str]) -> str:
-    """What a column without a liquidation price says ("" when it has one)."""
-    if mode in unavailable:
-        return UNAVAILABLE_NOTE
-    return NO_PRICE_NOTE if np.isnan(liquidation_price) else ""
-
-
-def _mode_clause(
-    mode: str, liquidation_price: float, entry_price: float, first: bool, note: str
-) -> str:
-    name = palette.MODE_NAMES[mode] if first else mode
-    if note == UNAVAILABLE_NOTE:
-        return f"{name} is {note}"
-    if note:
-        return f"{name} {note}"
+def _mode_clause(ladder: Ladder, mode: MarginMode, first: bool) -> str:
+    name = palette.MODE_NAMES[mode] if first else mode.value
+    levels = ladder.levels.get(mode)
+    if levels is None:
+        return f"{name}: {ladder.note(mode)}"
+    if np.isnan(levels.liquidation_price):
+        return f"{name}: {ladder.note(mode)}"
     verb = "liquidates at" if first else "at"
-    where = _distance(liquidation_price, entry_price)
-    return f"{name} {verb} {fmt.price(liquidation_price)} ({where})"
+    where = _distance(levels.liquidation_price, ladder.entry_price)
+    return f"{name} {verb} {fmt.price(levels.liquidation_price)} ({where})"
 
 
-def _data(
-    *,
-    entry_price: float,
-    mark_price: float,
-    cross_liquidation_price: float,
-    isolated_liquidation_price: float,
-    cross_bankruptcy_price: float,
-    isolated_bankruptcy_price: float,
-    stop_price: float | None = None,
-    side: str = "long",
-    unavailable_modes: Iterable[str] = (),
-) -> tuple[list[TraceData], str]:
-    entry = scalar(entry_price, "entry_price")
-    mark = scalar(mark_price, "mark_price")
-    liq = {
-        "cross": scalar(cross_liquidation_price, "cross_liquidation_price", allow_nan=True),
-        "isolated": scalar(
-            isolated_liquidation_price, "isolated_liquidation_price", allow_nan=True
-        ),
-    }
-    bank = {
-        "cross": scalar(cross_bankruptcy_price, "cross_bankruptcy_price", allow_nan=True),
-        "isolated": scalar(isolated_bankruptcy_price, "isolated_bankruptcy_price", allow_nan=True),
-    }
-    unavailable = _unavailable(unavailable_modes)
-    for mode in sorted(unavailable):
-        for name, prices in (("liquidation", liq), ("bankruptcy", bank)):
-            if not np.isnan(prices[mode]):
-                raise ValueError(
-                    f"{mode}_{name}_price must be NaN when {mode!r} is in unavailable_modes "
-                    f"(no position to draw), got {prices[mode]!r}"
-                )
-    notes = {mode: _note(mode, liq[mode], unavailable) for mode in MODES}
-    stop = np.nan if stop_price is None else scalar(stop_price, "stop_price")
-    for name, value in (("entry_price", entry), ("mark_price", mark), ("stop_price", stop)):
-        if value <= 0:
-            raise ValueError(f"{name} must be greater than 0, got {value!r}")
-    is_long = Side.parse(side) is Side.LONG
+def _data(ladder: Ladder) -> tuple[list[TraceData], str]:
+    if not isinstance(ladder, Ladder):
+        raise TypeError(f"ladder must be a Ladder, got {type(ladder).__name__}")
+    entry, mark = ladder.entry_price, ladder.mark_price
+    stop = np.nan if ladder.stop_price is None else ladder.stop_price
+    nan = float("nan")
+    liq = {m: ladder.levels[m].liquidation_price if m in ladder.levels else nan for m in MODES}
+    bank = {m: ladder.levels[m].bankruptcy_price if m in ladder.levels else nan for m in MODES}
 
     def level(value: float) -> list[float | None]:
         return points([value, value])
@@ -202,119 +228,64 @@ def _data(
         corners = [entry, entry, value, value] if np.isfinite(value) else [np.nan] * 4
         return {"y": points(corners)}
 
-    bands = [band(liq[mode]) for mode in ("cross", "isolated")]
     traces = [
-        *bands,
+        *(band(liq[mode]) for mode in MODES),
         {"y": level(entry), "text": [f"Entry {fmt.price(entry)}", ""]},
-        *(column_line("Liquidation", liq[mode]) for mode in ("cross", "isolated")),
-        *(column_line("Bankruptcy", bank[mode]) for mode in ("cross", "isolated")),
+        *(column_line("Liquidation", liq[mode]) for mode in MODES),
+        *(column_line("Bankruptcy", bank[mode]) for mode in MODES),
         {
             "y": level(stop),
             "text": [f"Stop {fmt.price(stop)}", ""],
-            "visible": stop_price is not None,
+            "visible": ladder.stop_price is not None,
         },
         {"y": level(mark), "text": ["", f"Mark {fmt.price(mark)}"]},
         {
             "y": points([entry, entry]),
-            "text": [notes[mode] for mode in MODES],
-            "textposition": "bottom center" if is_long else "top center",
+            "text": [fmt.wrap(ladder.note(mode)) for mode in MODES],
+            "textposition": "bottom center" if ladder.side is Side.LONG else "top center",
         },
     ]
     summary = (
-        f"{_mode_clause('isolated', liq['isolated'], entry, True, notes['isolated'])}; "
-        f"{_mode_clause('cross', liq['cross'], entry, False, notes['cross'])}"
+        f"{_mode_clause(ladder, MarginMode.ISOLATED, True)}; "
+        f"{_mode_clause(ladder, MarginMode.CROSS, False)}"
     )
-    if stop_price is not None:
+    if ladder.stop_price is not None:
         summary += f"; the stop is at {fmt.price(stop)} ({_distance(stop, entry)})"
     summary += f"; the mark price is {fmt.price(mark)} ({_distance(mark, entry)})."
     return traces, summary
 
 
-def price_ladder_figure(
-    *,
-    entry_price: float,
-    mark_price: float,
-    cross_liquidation_price: float,
-    isolated_liquidation_price: float,
-    cross_bankruptcy_price: float,
-    isolated_bankruptcy_price: float,
-    stop_price: float | None = None,
-    side: str = "long",
-    title: str | None = TITLE,
-    unavailable_modes: Iterable[str] = (),
-) -> Chart:
-    """The price ladder (all prices in USDT; NaN liquidation/bankruptcy = none exists).
+def price_ladder_figure(ladder: Ladder, *, title: str | None = TITLE) -> Chart:
+    """The price ladder of one :class:`Ladder` (``title`` is fixed at build time).
 
-    ``side`` ("long"/"short") only places the "cannot be liquidated by price" note on
-    the side of entry where liquidation would be. ``unavailable_modes`` names the modes
-    ("cross", "isolated") that have no position to draw, e.g. one that could not open
-    the order: their prices must be NaN, and their column and the summary say "not
-    available". ``title`` is fixed at build time.
-
-    >>> chart = price_ladder_figure(entry_price=60_000, mark_price=60_000,
-    ...     cross_liquidation_price=30_120.48, isolated_liquidation_price=54_216.87,
-    ...     cross_bankruptcy_price=30_000, isolated_bankruptcy_price=54_000)
+    >>> from marginlab.scenarios import guide_account
+    >>> chart = price_ladder_figure(Ladder(
+    ...     {mode: guide_account(mode).levels("BTCUSDT") for mode in MODES}))
     >>> for clause in chart.summary.split("; "):
     ...     print(clause)
     Isolated liquidates at 54,216.87 (9.64% below entry)
     cross at 30,120.48 (49.80% below entry)
     the mark price is 60,000.00 (at entry).
     """
-    traces, summary = _data(
-        entry_price=entry_price,
-        mark_price=mark_price,
-        cross_liquidation_price=cross_liquidation_price,
-        isolated_liquidation_price=isolated_liquidation_price,
-        cross_bankruptcy_price=cross_bankruptcy_price,
-        isolated_bankruptcy_price=isolated_bankruptcy_price,
-        stop_price=stop_price,
-        side=side,
-        unavailable_modes=unavailable_modes,
-    )
-    layout = base_layout(
+    layout = _common.base_layout(
         NAME,
         title,
         xaxis={
             "range": [-0.62, 1.62],
-            "tickvals": [CENTERS["cross"], CENTERS["isolated"]],
-            "ticktext": [palette.MODE_NAMES["cross"], palette.MODE_NAMES["isolated"]],
+            "tickvals": [CENTERS[m] for m in MODES],
+            "ticktext": [palette.MODE_NAMES[m] for m in MODES],
             "showgrid": False,
             "zeroline": False,
             "fixedrange": True,
         },
-        yaxis={"title": {"text": "price (USDT)"}, "tickformat": ",.0f"},
-        hovermode="closest",
+        yaxis=_common.axis("price (USDT)", usdt=True),
         # Every level is labelled on the chart and the columns on the axis; a legend of
         # six entries wraps over the title in a lesson widget's narrower chart.
         showlegend=False,
     )
-    return Chart(build(NAME, _traces(), traces, layout), summary)
+    return _common.figure(NAME, _traces(), _data(ladder), layout)
 
 
-def update_price_ladder(
-    fig: go.Figure,
-    *,
-    entry_price: float,
-    mark_price: float,
-    cross_liquidation_price: float,
-    isolated_liquidation_price: float,
-    cross_bankruptcy_price: float,
-    isolated_bankruptcy_price: float,
-    stop_price: float | None = None,
-    side: str = "long",
-    unavailable_modes: Iterable[str] = (),
-) -> str:
-    """Write new prices into a figure from :func:`price_ladder_figure`; returns the summary."""
-    traces, summary = _data(
-        entry_price=entry_price,
-        mark_price=mark_price,
-        cross_liquidation_price=cross_liquidation_price,
-        isolated_liquidation_price=isolated_liquidation_price,
-        cross_bankruptcy_price=cross_bankruptcy_price,
-        isolated_bankruptcy_price=isolated_bankruptcy_price,
-        stop_price=stop_price,
-        side=side,
-        unavailable_modes=unavailable_modes,
-    )
-    apply(fig, NAME, traces)
-    return summary
+def update_price_ladder(fig: go.Figure, ladder: Ladder) -> str:
+    """Write a new :class:`Ladder` into a figure from :func:`price_ladder_figure`; the summary."""
+    return _common.update(fig, NAME, _data(ladder))

@@ -6,26 +6,24 @@ with numpy and drawn as bars, so a tick sends ~40 bar heights per strategy, not 
 path's value. The summary gives the probability of liquidation, the median and the
 worst final equity of each strategy.
 
-Trace keys (``meta``): hist-cross, hist-isolated, hist-isolated_stop, start.
+The input is one :class:`Outcomes`, keyed by strategy (a margin mode, or a mode with a
+stop-loss), used by the builder and the updater alike.
+
+Trace keys (``meta``): hist-cross, hist-isolated, hist-isolated_stop, hist-cross_stop, start.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
 import plotly.graph_objects as go
 
+from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts import palette
-from marginlab.charts._common import (
-    Chart,
-    TraceData,
-    apply,
-    base_layout,
-    build,
-    floats,
-    points,
-    scalar,
-)
+from marginlab.charts._common import Chart, TraceData, floats, points, scalar
+from marginlab.engine.errors import MarginError
 
 NAME = "outcomes"
 TITLE = "Final equity over many price paths"
@@ -33,37 +31,33 @@ STRATEGIES = {
     "cross": ("Cross", palette.CROSS),
     "isolated": ("Isolated", palette.ISOLATED),
     "isolated_stop": ("Isolated + stop", palette.ISOLATED_STOP),
+    "cross_stop": ("Cross + stop", palette.CROSS_STOP),
 }
-SUMMARY_ORDER = ("isolated", "cross", "isolated_stop")
-SUMMARY_NAMES = {"isolated": "isolated", "cross": "cross", "isolated_stop": "isolated with a stop"}
+SUMMARY_ORDER = ("isolated", "cross", "isolated_stop", "cross_stop")
+SUMMARY_NAMES = {
+    "isolated": "isolated",
+    "cross": "cross",
+    "isolated_stop": "isolated with a stop",
+    "cross_stop": "cross with a stop",
+}
 
 
 def _traces() -> list[TraceData]:
     bars = [
-        {
-            "type": "bar",
-            "meta": f"hist-{key}",
-            "name": name,
-            "legendgroup": key,
-            "marker": {"color": color, "line": {"color": color, "width": 1}},
-            "opacity": 0.6,
-            "hovertemplate": f"about %{{x:,.0f}} USDT: %{{y:.1f}}% of paths<extra>{name}</extra>",
-        }
+        _common.trace(
+            "bar",
+            f"hist-{key}",
+            name,
+            legendgroup=key,
+            marker={"color": color, "line": {"color": color, "width": 1}},
+            opacity=0.6,
+            hovertemplate=f"about %{{x:,.0f}} USDT: %{{y:.1f}}% of paths<extra>{name}</extra>",
+        )
         for key, (name, color) in STRATEGIES.items()
     ]
-    start = {
-        "type": "scatter",
-        "meta": "start",
-        "mode": "lines+text",
-        "name": "Start",
-        "legendgroup": "start",
-        "showlegend": False,
-        "line": {"color": palette.ENTRY, "dash": "dash", "width": 2},
-        "textposition": "top left",
-        "textfont": {"color": palette.ENTRY, "size": 14},
-        "hoverinfo": "skip",
-        "cliponaxis": False,
-    }
+    start = _common.line_trace(
+        "start", "Start", palette.ENTRY, dash="dash", textposition="top left"
+    )
     return [*bars, start]
 
 
@@ -85,51 +79,62 @@ def _nice_edges(values: np.ndarray, bins: int) -> np.ndarray:
 def _probability(value: float | None, name: str) -> float:
     probability = scalar(value, name)
     if not 0.0 <= probability <= 1.0:
-        raise ValueError(f"{name} must be a fraction between 0 and 1, got {value!r}")
+        raise MarginError(f"{name} must be a fraction between 0 and 1, got {value!r}")
     return probability
 
 
-def _data(
-    *,
-    cross_final_equity_usdt: object,
-    isolated_final_equity_usdt: object,
-    cross_liquidation_probability: float,
-    isolated_liquidation_probability: float,
-    isolated_stop_final_equity_usdt: object | None = None,
-    isolated_stop_liquidation_probability: float | None = None,
-    initial_equity_usdt: float | None = None,
-    bins: int = 40,
-) -> tuple[list[TraceData], str]:
-    if (isolated_stop_final_equity_usdt is None) != (isolated_stop_liquidation_probability is None):
-        raise ValueError(
-            "isolated_stop_final_equity_usdt, isolated_stop_liquidation_probability: "
-            "give both or neither"
+@dataclass(frozen=True)
+class Outcomes:
+    """Final equity per path (USDT) and the share of paths liquidated (a fraction), per
+    strategy: "cross" and "isolated", optionally "isolated_stop" and "cross_stop".
+    ``initial_equity_usdt`` draws a start line; ``bins`` is the most bins wanted (shared,
+    of a round width)."""
+
+    final_equity_usdt: Mapping[str, np.ndarray]
+    liquidation_probability: Mapping[str, float]
+    initial_equity_usdt: float | None = None
+    bins: int = 40
+
+    def __post_init__(self) -> None:
+        equity = {str(k): v for k, v in self.final_equity_usdt.items()}
+        chance = {str(k): v for k, v in self.liquidation_probability.items()}
+        if set(equity) != set(chance):
+            raise MarginError(
+                "final_equity_usdt, liquidation_probability: give both for each strategy"
+            )
+        if not {"cross", "isolated"} <= set(equity) <= set(STRATEGIES):
+            raise MarginError(
+                "final_equity_usdt must hold cross and isolated (and optionally "
+                f"isolated_stop, cross_stop), got {sorted(equity)}"
+            )
+        bins = self.bins
+        if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= 500:
+            raise MarginError(f"bins must be an int between 1 and 500, got {bins!r}")
+        arrays = {}
+        for key, values in equity.items():
+            arrays[key] = floats(values, f"final_equity_usdt[{key!r}]")
+            if len(arrays[key]) == 0 or not np.all(np.isfinite(arrays[key])):
+                raise MarginError(f"final_equity_usdt[{key!r}] must hold finite values")
+        if len({len(v) for v in arrays.values()}) > 1:
+            raise MarginError("final equity arrays must have one value per path, the same paths")
+        object.__setattr__(self, "final_equity_usdt", arrays)
+        object.__setattr__(
+            self,
+            "liquidation_probability",
+            {k: _probability(v, f"liquidation_probability[{k!r}]") for k, v in chance.items()},
         )
-    if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= 500:
-        raise ValueError(f"bins must be an int between 1 and 500, got {bins!r}")
-    given = {
-        "cross": (cross_final_equity_usdt, cross_liquidation_probability),
-        "isolated": (isolated_final_equity_usdt, isolated_liquidation_probability),
-        "isolated_stop": (isolated_stop_final_equity_usdt, isolated_stop_liquidation_probability),
-    }
-    equity: dict[str, np.ndarray] = {}
-    probability: dict[str, float] = {}
-    for key, (values, chance) in given.items():
-        if values is None:
-            continue
-        equity[key] = floats(values, f"{key}_final_equity_usdt")
-        if len(equity[key]) == 0 or not np.all(np.isfinite(equity[key])):
-            raise ValueError(f"{key}_final_equity_usdt must hold at least one finite value")
-        probability[key] = _probability(chance, f"{key}_liquidation_probability")
-    paths = {len(values) for values in equity.values()}
-    if len(paths) > 1:
-        raise ValueError("final equity arrays must have one value per path, the same paths")
-    n_paths = paths.pop()
-    start = (
-        np.nan
-        if initial_equity_usdt is None
-        else scalar(initial_equity_usdt, "initial_equity_usdt")
-    )
+        if self.initial_equity_usdt is not None:
+            start = scalar(self.initial_equity_usdt, "initial_equity_usdt")
+            object.__setattr__(self, "initial_equity_usdt", start)
+
+
+def _data(outcomes: Outcomes) -> tuple[list[TraceData], str]:
+    if not isinstance(outcomes, Outcomes):
+        raise TypeError(f"outcomes must be Outcomes, got {type(outcomes).__name__}")
+    equity, probability = outcomes.final_equity_usdt, outcomes.liquidation_probability
+    n_paths = len(equity["cross"])
+    start = np.nan if outcomes.initial_equity_usdt is None else outcomes.initial_equity_usdt
+    bins = outcomes.bins
 
     edges = _nice_edges(np.concatenate(list(equity.values())), bins)
     centers = 0.5 * (edges[:-1] + edges[1:])
@@ -156,7 +161,7 @@ def _data(
             "x": points([start, start]),
             "y": [0.0, top],
             "text": ["", f"start {fmt.price(start)}"],
-            "visible": initial_equity_usdt is not None,
+            "visible": outcomes.initial_equity_usdt is not None,
         }
     )
 
@@ -174,77 +179,28 @@ def _data(
     return traces, summary
 
 
-def outcomes_figure(
-    *,
-    cross_final_equity_usdt: object,
-    isolated_final_equity_usdt: object,
-    cross_liquidation_probability: float,
-    isolated_liquidation_probability: float,
-    isolated_stop_final_equity_usdt: object | None = None,
-    isolated_stop_liquidation_probability: float | None = None,
-    initial_equity_usdt: float | None = None,
-    bins: int = 40,
-    title: str | None = TITLE,
-) -> Chart:
+def outcomes_figure(outcomes: Outcomes, *, title: str | None = TITLE) -> Chart:
     """Histograms of final equity (USDT, one value per path) per strategy.
 
-    Probabilities are fractions of paths (0.352 = 35.20 %), from the simulation's
-    ``liquidated_at >= 0``. The isolated-with-stop strategy is optional (give its
-    equity and probability together); ``initial_equity_usdt`` draws a start line.
-    ``bins`` is the most bins wanted: all strategies share bins of a round width.
-
     >>> import textwrap
-    >>> chart = outcomes_figure(cross_final_equity_usdt=[0, 10_500, 11_000, 9_000],
-    ...     isolated_final_equity_usdt=[8_000, 10_500, 11_000, 8_000],
-    ...     cross_liquidation_probability=0.25, isolated_liquidation_probability=0.5)
+    >>> chart = outcomes_figure(Outcomes(
+    ...     {"cross": [0, 10_500, 11_000, 9_000], "isolated": [8_000, 10_500, 11_000, 8_000]},
+    ...     {"cross": 0.25, "isolated": 0.5}))
     >>> print(textwrap.fill(chart.summary, 88))
     Over 4 paths, isolated is liquidated on 50.00% of them (median final equity 9,250.00
     USDT, worst 8,000.00 USDT); cross on 25.00% (median 9,750.00 USDT, worst 0.00 USDT).
     """
-    traces, summary = _data(
-        cross_final_equity_usdt=cross_final_equity_usdt,
-        isolated_final_equity_usdt=isolated_final_equity_usdt,
-        cross_liquidation_probability=cross_liquidation_probability,
-        isolated_liquidation_probability=isolated_liquidation_probability,
-        isolated_stop_final_equity_usdt=isolated_stop_final_equity_usdt,
-        isolated_stop_liquidation_probability=isolated_stop_liquidation_probability,
-        initial_equity_usdt=initial_equity_usdt,
-        bins=bins,
-    )
-    layout = base_layout(
+    layout = _common.base_layout(
         NAME,
         title,
         barmode="overlay",
         bargap=0.0,
-        xaxis={"title": {"text": "final equity (USDT)"}, "tickformat": ",.0f"},
-        yaxis={"title": {"text": "share of paths"}, "ticksuffix": "%", "rangemode": "tozero"},
-        hovermode="closest",
+        xaxis=_common.axis("final equity (USDT)", usdt=True),
+        yaxis=_common.axis("share of paths", suffix="%", zero=True),
     )
-    return Chart(build(NAME, _traces(), traces, layout), summary)
+    return _common.figure(NAME, _traces(), _data(outcomes), layout)
 
 
-def update_outcomes(
-    fig: go.Figure,
-    *,
-    cross_final_equity_usdt: object,
-    isolated_final_equity_usdt: object,
-    cross_liquidation_probability: float,
-    isolated_liquidation_probability: float,
-    isolated_stop_final_equity_usdt: object | None = None,
-    isolated_stop_liquidation_probability: float | None = None,
-    initial_equity_usdt: float | None = None,
-    bins: int = 40,
-) -> str:
+def update_outcomes(fig: go.Figure, outcomes: Outcomes) -> str:
     """Write new distributions into a figure from :func:`outcomes_figure`."""
-    traces, summary = _data(
-        cross_final_equity_usdt=cross_final_equity_usdt,
-        isolated_final_equity_usdt=isolated_final_equity_usdt,
-        cross_liquidation_probability=cross_liquidation_probability,
-        isolated_liquidation_probability=isolated_liquidation_probability,
-        isolated_stop_final_equity_usdt=isolated_stop_final_equity_usdt,
-        isolated_stop_liquidation_probability=isolated_stop_liquidation_probability,
-        initial_equity_usdt=initial_equity_usdt,
-        bins=bins,
-    )
-    apply(fig, NAME, traces)
-    return summary
+    return _common.update(fig, NAME, _data(outcomes))

@@ -8,6 +8,8 @@ charts also vary line dash and marker symbol, so nothing relies on colour alone.
 
 from __future__ import annotations
 
+from marginlab.engine.errors import MarginError
+
 # The Okabe-Ito colours, by name.
 BLACK = "#000000"
 ORANGE = "#E69F00"
@@ -23,6 +25,7 @@ GREY = "#7F7F7F"  # neutral, for reference lines
 CROSS = BLUE
 ISOLATED = ORANGE
 ISOLATED_STOP = BLUISH_GREEN  # "isolated with a stop-loss" in Monte Carlo outcomes
+CROSS_STOP = SKY_BLUE  # "cross with a stop-loss"
 
 # Price levels and events.
 ENTRY = GREY
@@ -42,8 +45,8 @@ def with_alpha(color: str, alpha: float) -> str:
     'rgba(0, 114, 178, 0.25)'
     """
     if not (isinstance(color, str) and len(color) == 7 and color.startswith("#")):
-        raise ValueError(f"color must be '#RRGGBB', got {color!r}")
+        raise MarginError(f"color must be '#RRGGBB', got {color!r}")
     if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
+        raise MarginError(f"alpha must be between 0 and 1, got {alpha!r}")
     red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({red}, {green}, {blue}, {alpha:g})"

@@ -17,36 +17,31 @@ as float32 (4 bytes a point) while every value is below 2**17, where float32 is 
 0.004 of it (the hover shows 2 decimals), else as float64. A play tick on a 720-step
 path sends ~12 KB.
 
+The input is one :class:`EquityPaths`: the steps and a :class:`ModePath` per
+:class:`~marginlab.engine.MarginMode`, used by the builder and the updater alike.
+
 Trace keys (``meta``): equity-cross, equity-isolated, ratio-cross, ratio-isolated,
 ratio-limit, liquidations, stops.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
+from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts import palette
-from marginlab.charts._common import (
-    SMALL,
-    Chart,
-    TraceData,
-    apply,
-    base_layout,
-    build,
-    floats,
-    points,
-    same_length,
-)
+from marginlab.charts._common import SMALL, Chart, TraceData, compact, floats, points, same_length
+from marginlab.engine.errors import MarginError
+from marginlab.engine.types import MODES, MarginMode
 
 NAME = "equity_path"
 TITLE = "Equity and margin ratio along the path"
-MODES = ("cross", "isolated")
 ROWS = {"equity": ("x", "y"), "ratio": ("x2", "y2")}
-FLOAT32_BELOW = 2.0**17  # float32 keeps |v| < 131,072 within 0.004 (ulp/2 <= 2**-8)
 
 
 def _on(row: str) -> dict[str, str]:
@@ -59,56 +54,27 @@ def _traces() -> list[TraceData]:
     for row, unit in (("equity", "%{y:,.2f} USDT"), ("ratio", "%{y:.2f}%")):
         for mode in MODES:
             traces.append(
-                {
-                    "type": "scatter",
-                    "meta": f"{row}-{mode}",
-                    "mode": "lines",
-                    "name": palette.MODE_NAMES[mode],
-                    "legendgroup": mode,
-                    "showlegend": row == "equity",
-                    "line": {"color": palette.MODE_COLORS[mode], "width": 3},
-                    "hovertemplate": f"%{{x}}: {unit}<extra>{palette.MODE_NAMES[mode]}</extra>",
+                _common.mode_curve(
+                    f"{row}-{mode}",
+                    mode,
+                    showlegend=row == "equity",
+                    hovertemplate=f"%{{x}}: {unit}<extra>{mode.title()}</extra>",
                     **_on(row),
-                }
+                )
             )
+    limit = "Liquidation (ratio 100%)"
     traces.append(
-        {
-            "type": "scatter",
-            "meta": "ratio-limit",
-            "mode": "lines+text",
-            "name": "Liquidation (ratio 100%)",
-            "legendgroup": "liquidation",
-            "showlegend": False,
-            "line": {"color": palette.LIQUIDATION, "dash": "dash", "width": 2},
-            "textposition": "bottom right",  # inside the panel: the axis runs from 0 past 100
-            "textfont": {"color": palette.LIQUIDATION, "size": 14},
-            "hoverinfo": "skip",
-            "cliponaxis": False,
-            **_on("ratio"),
-        }
+        _common.line_trace("ratio-limit", limit, palette.LIQUIDATION, dash="dash", **_on("ratio"))
     )
     for key, name, color, symbol in (
         ("liquidations", "Liquidation", palette.LIQUIDATION, "x"),
         ("stops", "Stop-loss exit", palette.STOP, "square"),
     ):
+        hover = "%{text}: %{y:,.2f} USDT<extra></extra>"
         traces.append(
-            {
-                "type": "scatter",
-                "meta": key,
-                "mode": "markers+text",
-                "name": name,
-                "legendgroup": key,
-                "marker": {
-                    "color": color,
-                    "symbol": symbol,
-                    "size": 15,
-                    "line": {"color": "white", "width": 1},
-                },
-                "textfont": {"color": color, "size": 14},
-                "hovertemplate": "%{text}: %{y:,.2f} USDT<extra></extra>",
-                "cliponaxis": False,
-                **_on("equity"),
-            }
+            _common.marker_trace(
+                key, name, color, symbol=symbol, size=15, hovertemplate=hover, **_on("equity")
+            )
         )
     return traces
 
@@ -118,9 +84,9 @@ def _steps(value: object) -> np.ndarray:
     if arr.dtype.kind not in "iufM":
         raise TypeError(f"steps must be an array of numbers or datetimes, got dtype {arr.dtype}")
     if arr.ndim != 1 or len(arr) == 0:
-        raise ValueError(f"steps must be a non-empty 1-d array, got shape {arr.shape}")
+        raise MarginError(f"steps must be a non-empty 1-d array, got shape {arr.shape}")
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-        raise ValueError("steps must be finite (no NaN or infinity)")
+        raise MarginError("steps must be finite (no NaN or infinity)")
     return arr
 
 
@@ -131,7 +97,7 @@ def _index(value: int | None, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise TypeError(f"{name} must be an int index or None, got {value!r}")
     if value < -1:
-        raise ValueError(f"{name} must be -1 (never) or a 0-based index, got {value!r}")
+        raise MarginError(f"{name} must be -1 (never) or a 0-based index, got {value!r}")
     return int(value)
 
 
@@ -154,16 +120,6 @@ def _x(x: np.ndarray) -> TraceData:
     return {"x": values, "x0": None, "dx": None}
 
 
-def _curve(values: np.ndarray) -> list[float | None] | np.ndarray:
-    """Curve values for the wire: float32 while every finite value is below 2**17."""
-    shown = points(values)
-    if isinstance(shown, np.ndarray):
-        finite = np.abs(shown[np.isfinite(shown)])
-        if finite.max(initial=0.0) < FLOAT32_BELOW:
-            return shown.astype(np.float32)
-    return shown
-
-
 def _label_positions(heights: list[float]) -> list[str]:
     """Where the labels of one kind of event go: two labels never overlap, as the higher
     marker's label goes above it and the lower's below (ties: cross above)."""
@@ -181,43 +137,70 @@ def _step_text(step: Any) -> str:
     return f"step {int(value):,}" if value.is_integer() else f"step {value:g}"
 
 
-def _data(
-    *,
-    steps: object,
-    cross_equity_usdt: object,
-    isolated_equity_usdt: object,
-    cross_margin_ratio: object,
-    isolated_margin_ratio: object,
-    cross_liquidated_at: int | None = None,
-    isolated_liquidated_at: int | None = None,
-    cross_stopped_at: int | None = None,
-    isolated_stopped_at: int | None = None,
-) -> tuple[list[TraceData], str]:
-    x = _steps(steps)
-    equity = {
-        "cross": floats(cross_equity_usdt, "cross_equity_usdt"),
-        "isolated": floats(isolated_equity_usdt, "isolated_equity_usdt"),
-    }
-    ratio = {
-        "cross": floats(cross_margin_ratio, "cross_margin_ratio"),
-        "isolated": floats(isolated_margin_ratio, "isolated_margin_ratio"),
-    }
-    n = same_length(
-        {
-            "steps": x,
-            **{f"{m}_equity_usdt": equity[m] for m in MODES},
-            **{f"{m}_margin_ratio": ratio[m] for m in MODES},
-        }
-    )
+@dataclass(frozen=True)
+class ModePath:
+    """One mode along a path: equity (USDT) and margin ratio (fractions; NaN when nothing
+    is open) per step, and the steps of its first liquidation and stop-loss exit (0-based
+    indices; None: never; an index past the arrays is an event not reached yet)."""
+
+    equity_usdt: np.ndarray
+    margin_ratio: np.ndarray
+    liquidated_at: int | None = None
+    stopped_at: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "equity_usdt", floats(self.equity_usdt, "equity_usdt"))
+        object.__setattr__(self, "margin_ratio", floats(self.margin_ratio, "margin_ratio"))
+        object.__setattr__(self, "liquidated_at", _index(self.liquidated_at, "liquidated_at"))
+        object.__setattr__(self, "stopped_at", _index(self.stopped_at, "stopped_at"))
+
+
+@dataclass(frozen=True)
+class EquityPaths:
+    """The steps (numbers or datetimes) and each mode's :class:`ModePath` along them."""
+
+    steps: np.ndarray
+    modes: Mapping[MarginMode, ModePath]
+
+    def __post_init__(self) -> None:
+        modes = {MarginMode.parse(m, "modes"): v for m, v in dict(self.modes).items()}
+        if set(modes) != set(MODES) or not all(isinstance(v, ModePath) for v in modes.values()):
+            raise MarginError("modes must map both margin modes to a ModePath")
+        x = _steps(self.steps)
+        same_length(
+            {
+                "steps": x,
+                **{f"{m}.equity_usdt": v.equity_usdt for m, v in modes.items()},
+                **{f"{m}.margin_ratio": v.margin_ratio for m, v in modes.items()},
+            }
+        )
+        object.__setattr__(self, "steps", x)
+        object.__setattr__(self, "modes", modes)
+
+    def upto(self, step: int) -> EquityPaths:
+        """The path up to ``step`` (inclusive): a replay shown as far as it has played."""
+        end = step + 1
+        return EquityPaths(
+            self.steps[:end],
+            {
+                m: ModePath(
+                    v.equity_usdt[:end], v.margin_ratio[:end], v.liquidated_at, v.stopped_at
+                )
+                for m, v in self.modes.items()
+            },
+        )
+
+
+def _data(paths: EquityPaths) -> tuple[list[TraceData], str]:
+    if not isinstance(paths, EquityPaths):
+        raise TypeError(f"paths must be EquityPaths, got {type(paths).__name__}")
+    x = paths.steps
+    n = len(x)
+    equity = {m: paths.modes[m].equity_usdt for m in MODES}
+    ratio = {m: paths.modes[m].margin_ratio for m in MODES}
     events = {
-        "liquidated": {
-            "cross": _index(cross_liquidated_at, "cross_liquidated_at"),
-            "isolated": _index(isolated_liquidated_at, "isolated_liquidated_at"),
-        },
-        "stopped out": {
-            "cross": _index(cross_stopped_at, "cross_stopped_at"),
-            "isolated": _index(isolated_stopped_at, "isolated_stopped_at"),
-        },
+        "liquidated": {m: paths.modes[m].liquidated_at for m in MODES},
+        "stopped out": {m: paths.modes[m].stopped_at for m in MODES},
     }
 
     for mode in MODES:
@@ -225,10 +208,10 @@ def _data(
             ratio[mode] = ratio[mode].copy()  # never write into the caller's array
             ratio[mode][i] = np.fmax(ratio[mode][i], 1.0)  # recorded after it; see above
     x_spec = _x(x)
-    traces: list[TraceData] = [{**x_spec, "y": _curve(equity[mode])} for mode in MODES]
+    traces: list[TraceData] = [{**x_spec, "y": compact(equity[mode])} for mode in MODES]
     for mode in MODES:
         shown = np.where(np.isfinite(ratio[mode]), 100.0 * ratio[mode], np.nan)  # inf: a gap
-        traces.append({**x_spec, "y": _curve(shown)})
+        traces.append({**x_spec, "y": compact(shown)})
     traces.append(
         {"x": x[[0, -1]].tolist(), "y": [100.0, 100.0], "text": ["liquidation at 100%", ""]}
     )
@@ -262,91 +245,43 @@ def _data(
 
 
 def equity_path_figure(
+    paths: EquityPaths,
     *,
-    steps: object,
-    cross_equity_usdt: object,
-    isolated_equity_usdt: object,
-    cross_margin_ratio: object,
-    isolated_margin_ratio: object,
-    cross_liquidated_at: int | None = None,
-    isolated_liquidated_at: int | None = None,
-    cross_stopped_at: int | None = None,
-    isolated_stopped_at: int | None = None,
     step_range: tuple[Any, Any] | None = None,
     x_title: str = "step",
     title: str | None = TITLE,
 ) -> Chart:
-    """Equity (USDT) and margin ratio (fractions; 1.0 = liquidation) against ``steps``.
+    """Equity (USDT) and margin ratio (1.0 = liquidation) of :class:`EquityPaths`.
 
-    All arrays have one value per step. ``step_range`` fixes the x axis (set it to the
-    whole path when replaying a growing prefix, so the axis does not jump); it and
-    ``x_title`` are fixed at build time.
+    ``step_range`` fixes the x axis (set it to the whole path when replaying a growing
+    prefix, so the axis does not jump); it, ``x_title`` and ``title`` are fixed at build
+    time.
 
-    >>> chart = equity_path_figure(steps=[0, 1, 2], cross_equity_usdt=[10_000, 9_000, 9_500],
-    ...     isolated_equity_usdt=[10_000, 8_000, 8_000], cross_margin_ratio=[0.01, 0.02, 0.015],
-    ...     isolated_margin_ratio=[0.04, 1.0, float("nan")], isolated_liquidated_at=1)
+    >>> chart = equity_path_figure(EquityPaths([0, 1, 2], {
+    ...     "cross": ModePath([10_000, 9_000, 9_500], [0.01, 0.02, 0.015]),
+    ...     "isolated": ModePath([10_000, 8_000, 8_000], [0.04, 1.0, float("nan")], 1)}))
     >>> import textwrap
     >>> print(textwrap.fill(chart.summary, 88))
     Over 3 steps, isolated is liquidated at step 1, ending at 8,000.00 USDT (peak margin
     ratio 100.00%); cross is not liquidated, ending at 9,500.00 USDT (peak margin ratio
     2.00%).
     """
-    traces, summary = _data(
-        steps=steps,
-        cross_equity_usdt=cross_equity_usdt,
-        isolated_equity_usdt=isolated_equity_usdt,
-        cross_margin_ratio=cross_margin_ratio,
-        isolated_margin_ratio=isolated_margin_ratio,
-        cross_liquidated_at=cross_liquidated_at,
-        isolated_liquidated_at=isolated_liquidated_at,
-        cross_stopped_at=cross_stopped_at,
-        isolated_stopped_at=isolated_stopped_at,
-    )
-    x_axis: dict[str, Any] = {"anchor": "y2", "title": {"text": x_title}}
+    x_axis = _common.axis(x_title, anchor="y2")
     if step_range is not None:
         x_axis["range"] = list(step_range)
-    layout = base_layout(
+    layout = _common.base_layout(
         NAME,
         title,
         height=560,
         xaxis={"anchor": "y", "matches": "x2", "showticklabels": False},
-        yaxis={"domain": [0.42, 1.0], "title": {"text": "equity (USDT)"}, "tickformat": ",.0f"},
+        yaxis=_common.axis("equity (USDT)", usdt=True, domain=[0.42, 1.0]),
         xaxis2=x_axis,
-        yaxis2={
-            "domain": [0.0, 0.34],
-            "title": {"text": "margin ratio"},
-            "ticksuffix": "%",
-            "rangemode": "tozero",
-        },
+        yaxis2=_common.axis("margin ratio", suffix="%", zero=True, domain=[0.0, 0.34]),
         hovermode="x unified",
     )
-    return Chart(build(NAME, _traces(), traces, layout), summary)
+    return _common.figure(NAME, _traces(), _data(paths), layout)
 
 
-def update_equity_path(
-    fig: go.Figure,
-    *,
-    steps: object,
-    cross_equity_usdt: object,
-    isolated_equity_usdt: object,
-    cross_margin_ratio: object,
-    isolated_margin_ratio: object,
-    cross_liquidated_at: int | None = None,
-    isolated_liquidated_at: int | None = None,
-    cross_stopped_at: int | None = None,
-    isolated_stopped_at: int | None = None,
-) -> str:
+def update_equity_path(fig: go.Figure, paths: EquityPaths) -> str:
     """Write a new path (or a longer prefix of it) into a figure from :func:`equity_path_figure`."""
-    traces, summary = _data(
-        steps=steps,
-        cross_equity_usdt=cross_equity_usdt,
-        isolated_equity_usdt=isolated_equity_usdt,
-        cross_margin_ratio=cross_margin_ratio,
-        isolated_margin_ratio=isolated_margin_ratio,
-        cross_liquidated_at=cross_liquidated_at,
-        isolated_liquidated_at=isolated_liquidated_at,
-        cross_stopped_at=cross_stopped_at,
-        isolated_stopped_at=isolated_stopped_at,
-    )
-    apply(fig, NAME, traces)
-    return summary
+    return _common.update(fig, NAME, _data(paths))

@@ -5,14 +5,16 @@ from __future__ import annotations
 import math
 import numbers
 
+from marginlab.engine.errors import MarginError
+
 
 def number(value: object, name: str) -> float:
-    """A real, finite number as float; TypeError for non-numbers, ValueError for NaN/inf."""
+    """A real, finite number as float; TypeError for non-numbers, MarginError for NaN/inf."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
     result = float(value)
     if not math.isfinite(result):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+        raise MarginError(f"{name} must be a finite number, got {value!r}")
     return result
 
 
@@ -20,7 +22,7 @@ def positive(value: object, name: str, unit: str = "") -> float:
     """A finite number > 0."""
     result = number(value, name)
     if result <= 0:
-        raise ValueError(f"{name} must be greater than 0{unit}, got {value!r}")
+        raise MarginError(f"{name} must be greater than 0{unit}, got {value!r}")
     return result
 
 
@@ -28,7 +30,7 @@ def non_negative(value: object, name: str, unit: str = "") -> float:
     """A finite number >= 0."""
     result = number(value, name)
     if result < 0:
-        raise ValueError(f"{name} must be 0 or more{unit}, got {value!r}")
+        raise MarginError(f"{name} must be 0 or more{unit}, got {value!r}")
     return result
 
 
@@ -36,7 +38,7 @@ def in_range(value: object, name: str, low: float, high: float, unit: str = "") 
     """A finite number with low <= value <= high."""
     result = number(value, name)
     if not low <= result <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g}{unit}, got {value!r}")
+        raise MarginError(f"{name} must be between {low:g} and {high:g}{unit}, got {value!r}")
     return result
 
 

@@ -11,3 +11,8 @@ class ModeSwitchError(MarginError):
 
 class InsufficientMarginError(MarginError):
     """The initial margin (or a margin transfer) exceeds what is available."""
+
+
+class BracketError(MarginError):
+    """An order larger than the brackets allow, or at more leverage than its bracket's
+    maximum (docs/formulas.md §4): the exchange refuses it as placed."""

@@ -5,7 +5,7 @@ standing behind a position equals the maintenance margin at mark price ``P``::
 
     WB + UPNL1 + s·Q·(P − EP) = TMM1 + Q·P·MMR − cum
 
-Solving for ``P`` gives the published one-way formula (shared/margin-facts.md §2.2)::
+Solving for ``P`` gives the published one-way formula (docs/formulas.md §2.1-§2.2)::
 
     LP = (WB − TMM1 + UPNL1 + cum − s·Q·EP) / (Q·MMR − s·Q)
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from marginlab.engine.errors import MarginError
 from marginlab.engine.tiers import TierTable
 from marginlab.engine.types import Side
 
@@ -40,7 +41,7 @@ def side_sign(side: object) -> float | np.ndarray:
     if arr.dtype.kind in "iuf":
         if not np.all((arr == 1) | (arr == -1)):
             bad = arr[(arr != 1) & (arr != -1)].flat[0]
-            raise ValueError(f"side must be 'long'/'short' (or +1/−1), got {bad.item()!r}")
+            raise MarginError(f"side must be 'long'/'short' (or +1/−1), got {bad.item()!r}")
         return arr.astype(float, copy=False) if arr.ndim else float(arr)
     if arr.dtype.kind in "UO":
         if arr.dtype.kind == "O":
@@ -52,11 +53,11 @@ def side_sign(side: object) -> float | np.ndarray:
             text = np.char.strip(np.char.lower(flat))
             is_bad = (text != "long") & (text != "short")
             if np.any(is_bad):
-                raise ValueError(f"side must be 'long' or 'short', got {str(flat[is_bad][0])!r}")
+                raise MarginError(f"side must be 'long' or 'short', got {str(flat[is_bad][0])!r}")
             is_long = (text == "long").reshape(arr.shape)
         sign = np.where(is_long, 1.0, -1.0)
         return sign if sign.ndim else float(sign)
-    raise ValueError(f"side must be 'long' or 'short', got {side!r}")
+    raise MarginError(f"side must be 'long' or 'short', got {side!r}")
 
 
 # The checks below cost one or two reductions per argument (no temporary arrays), far
@@ -81,7 +82,7 @@ def _array(value: object, name: str) -> np.ndarray:
     if not np.isfinite(np.sum(arr)):
         bad = arr[~np.isfinite(arr)]
         if bad.size:
-            raise ValueError(
+            raise MarginError(
                 f"{name} must be finite (no NaN or infinity), got {float(bad.flat[0])!r}"
             )
     return arr
@@ -92,7 +93,7 @@ def _positive(value: object, name: str) -> np.ndarray:
     # min is NaN when any element is, so it catches NaN, 0 and negatives; max catches +inf.
     if arr.size and not (arr.min() > 0 and arr.max() < np.inf):
         bad = arr[~((arr > 0) & (arr < np.inf))]
-        raise ValueError(
+        raise MarginError(
             f"{name} must be a finite number greater than 0, got {float(bad.flat[0])!r}"
         )
     return arr
@@ -102,10 +103,64 @@ def _rate(value: object, name: str) -> np.ndarray:
     arr = _floats(value, name)
     if arr.size and not (arr.min() >= 0 and arr.max() < 1):
         bad = arr[~((arr >= 0) & (arr < 1))]
-        raise ValueError(
+        raise MarginError(
             f"{name} must be a fraction in [0, 1) (0.004 means 0.4 %), got {float(bad.flat[0])!r}"
         )
     return arr
+
+
+def _wallet(value: object, name: str = "wallet_balance") -> np.ndarray:
+    """USDT standing behind a position: finite and 0 or more (a balance, not a debt)."""
+    arr = _floats(value, name)
+    if arr.size and not (arr.min() >= 0 and arr.max() < np.inf):
+        bad = arr[~((arr >= 0) & (arr < np.inf))]
+        raise MarginError(
+            f"{name} must be a finite number of USDT, 0 or more (the balance behind the "
+            f"position; other positions' losses go in other_unrealized_pnl), "
+            f"got {float(bad.flat[0])!r}"
+        )
+    return arr
+
+
+def _broadcast(function: str, **arrays: np.ndarray) -> None:
+    """Refuse, naming two parameters, when the arrays' shapes do not broadcast together."""
+    try:
+        np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
+        return
+    except ValueError:
+        pass
+    names = list(arrays)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            a, b = np.shape(arrays[first]), np.shape(arrays[second])
+            try:
+                np.broadcast_shapes(a, b)
+            except ValueError:
+                raise MarginError(
+                    f"{first} (shape {a}) and {second} (shape {b}) do not broadcast together "
+                    f"in {function}: give arrays of one shape, or a scalar for a value shared "
+                    "by every scenario"
+                ) from None
+    shapes = ", ".join(f"{n} {np.shape(a)}" for n, a in arrays.items())
+    raise MarginError(f"{function}: the shapes {shapes} do not broadcast together")
+
+
+def _overflow(function: str, result: np.ndarray, **inputs: np.ndarray) -> None:
+    """Refuse finite inputs whose result is not finite (float64 overflowed or underflowed)."""
+    bad = ~np.isfinite(result)
+    if not bad.any():
+        return
+    index = tuple(int(i) for i in np.argwhere(bad)[0]) if result.ndim else ()
+    shape = result.shape
+    values = ", ".join(
+        f"{name}={float(np.broadcast_to(arr, shape)[index]):g}" for name, arr in inputs.items()
+    )
+    where = f" at index {index[0] if len(index) == 1 else index}" if index else ""
+    raise MarginError(
+        f"{', '.join(inputs)}: the inputs{where} ({values}) are out of range: the result "
+        "overflows float64. Keep quantity × price and USDT amounts below 1e300 and "
+        "quantity above 1e-300 (docs/formulas.md §14)"
+    )
 
 
 def _out(result: np.ndarray) -> ArrayLike:
@@ -128,7 +183,7 @@ def liquidation_price(
 ) -> ArrayLike:
     """Mark price (USDT) at which a one-way position is liquidated.
 
-    ``LP = (WB − TMM1 + UPNL1 + cum − s·Q·EP) / (Q·MMR − s·Q)`` (margin-facts §2.2),
+    ``LP = (WB − TMM1 + UPNL1 + cum − s·Q·EP) / (Q·MMR − s·Q)`` (docs/formulas.md §2.2),
     assuming mark price, one-way mode and the given bracket (``maintenance_rate``,
     ``maintenance_amount``). Isolated: ``wallet_balance`` is the position's margin and the
     ``other_*`` terms are 0. Cross: ``wallet_balance`` is the cross wallet balance and
@@ -172,11 +227,16 @@ def liquidation_price(
     for arr, name in ((q, "quantity"), (ep, "entry_price")):
         if arr.size and not arr.min() > 0:  # min is NaN if any element is
             _positive(arr, name)  # raises, naming the value
-    with np.errstate(invalid="ignore", over="ignore"):  # bad values are reported below
+    if wb.size and not wb.min() >= 0:
+        _wallet(wb)
+    named = _named(terms, q, ep, wb, tmm, upnl, cum)
+    _broadcast("liquidation_price", side=sign, maintenance_rate=mmr, **named)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # reported below
         result = (wb - tmm + upnl + cum - sign * q * ep) / (q * (mmr - sign))
     # With side and rate valid and quantity, entry_price > 0, the denominator is never 0, so
     # an infinite quantity or price, or a NaN or infinity in any USDT term, shows up in the
     # result: one pass checks them all; only then is each checked, to name the culprit.
+    # Finite inputs with a non-finite result overflowed float64: refused too.
     if not np.isfinite(np.sum(result)):
         _positive(q, "quantity")
         _positive(ep, "entry_price")
@@ -184,7 +244,19 @@ def liquidation_price(
             _array(arr, name)
         for arr, name in ((upnl, "other_unrealized_pnl"), (cum, "maintenance_amount")):
             _array(arr, name)
+        _overflow(
+            "quantity, entry_price, wallet_balance",
+            np.asarray(result),
+            quantity=q,
+            entry_price=ep,
+            wallet_balance=wb,
+        )
     return _out(result)
+
+
+def _named(terms: dict[str, object], *arrays: np.ndarray) -> dict[str, np.ndarray]:
+    """The parsed arrays under their parameter names (same order as ``terms``)."""
+    return dict(zip(terms, arrays, strict=True))
 
 
 def bankruptcy_price(
@@ -198,7 +270,7 @@ def bankruptcy_price(
     """Mark price (USDT) at which the balance behind a position is exactly used up.
 
     ``BP = EP − s·(WB + UPNL1)/Q``: the liquidation condition with zero maintenance
-    margin (margin-facts §2.4). The liquidation price lies between entry and BP.
+    margin (docs/formulas.md §3). The liquidation price lies between entry and BP.
     NaN where BP ≤ 0.
 
     >>> bankruptcy_price(side="long", quantity=1/3, entry_price=60_000, wallet_balance=2_000)
@@ -209,9 +281,20 @@ def bankruptcy_price(
     sign = side_sign(side)
     q = _positive(quantity, "quantity")
     ep = _positive(entry_price, "entry_price")
-    wb = _array(wallet_balance, "wallet_balance")
+    wb = _wallet(wallet_balance)
     upnl = _array(other_unrealized_pnl, "other_unrealized_pnl")
-    return _out(ep - sign * (wb + upnl) / q)
+    _broadcast(
+        "bankruptcy_price",
+        side=sign,
+        quantity=q,
+        entry_price=ep,
+        wallet_balance=wb,
+        other_unrealized_pnl=upnl,
+    )
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below
+        result = np.asarray(ep - sign * (wb + upnl) / q)
+    _overflow("quantity, wallet_balance", result, quantity=q, wallet_balance=wb)
+    return _out(result)
 
 
 def hedge_liquidation_price(
@@ -230,7 +313,7 @@ def hedge_liquidation_price(
 ) -> ArrayLike:
     """Shared liquidation price (USDT) of a long and a short leg on one symbol (hedge, cross).
 
-    The general formula of margin-facts §2.1 with the one-way terms zero::
+    The general formula of docs/formulas.md §2.4 with the one-way terms zero::
 
         LP = (WB − TMM1 + UPNL1 + cumL + cumS − QL·EPL + QS·EPS)
              / (QL·MMRL + QS·MMRS − QL + QS)
@@ -246,19 +329,41 @@ def hedge_liquidation_price(
     ql = _array(long_quantity, "long_quantity")
     qs = _array(short_quantity, "short_quantity")
     if np.any(ql < 0) or np.any(qs < 0) or np.any(ql + qs <= 0):
-        raise ValueError("long_quantity and short_quantity must be 0 or more, not both 0")
+        raise MarginError("long_quantity and short_quantity must be 0 or more, not both 0")
     epl = _positive(long_entry_price, "long_entry_price")
     eps = _positive(short_entry_price, "short_entry_price")
-    wb = _array(wallet_balance, "wallet_balance")
+    wb = _wallet(wallet_balance)
     mmrl = _rate(long_maintenance_rate, "long_maintenance_rate")
     mmrs = _rate(short_maintenance_rate, "short_maintenance_rate")
     cuml = _array(long_maintenance_amount, "long_maintenance_amount")
     cums = _array(short_maintenance_amount, "short_maintenance_amount")
     tmm = _array(other_maintenance, "other_maintenance")
     upnl = _array(other_unrealized_pnl, "other_unrealized_pnl")
-    numerator = wb - tmm + upnl + cuml + cums - ql * epl + qs * eps
-    denominator = ql * mmrl + qs * mmrs - ql + qs
-    with np.errstate(divide="ignore", invalid="ignore"):
+    _broadcast(
+        "hedge_liquidation_price",
+        long_quantity=ql,
+        long_entry_price=epl,
+        short_quantity=qs,
+        short_entry_price=eps,
+        wallet_balance=wb,
+        long_maintenance_rate=mmrl,
+        short_maintenance_rate=mmrs,
+        long_maintenance_amount=cuml,
+        short_maintenance_amount=cums,
+        other_maintenance=tmm,
+        other_unrealized_pnl=upnl,
+    )
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below
+        numerator = wb - tmm + upnl + cuml + cums - ql * epl + qs * eps
+        denominator = ql * mmrl + qs * mmrs - ql + qs
+    _overflow(
+        "long_quantity, short_quantity, wallet_balance",
+        np.asarray(numerator),
+        long_quantity=ql,
+        short_quantity=qs,
+        wallet_balance=wb,
+    )
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         result = np.where(
             denominator != 0, numerator / np.where(denominator != 0, denominator, 1), np.nan
         )
@@ -290,13 +395,34 @@ def margin_ratio(
     q = _positive(quantity, "quantity")
     ep = _positive(entry_price, "entry_price")
     p = _positive(mark_price, "mark_price")
-    wb = _array(wallet_balance, "wallet_balance")
+    wb = _wallet(wallet_balance)
     mmr = _rate(maintenance_rate, "maintenance_rate")
     cum = _array(maintenance_amount, "maintenance_amount")
     tmm = _array(other_maintenance, "other_maintenance")
     upnl = _array(other_unrealized_pnl, "other_unrealized_pnl")
-    maintenance = tmm + q * p * mmr - cum
-    balance = wb + upnl + sign * q * (p - ep)
+    _broadcast(
+        "margin_ratio",
+        side=sign,
+        quantity=q,
+        entry_price=ep,
+        mark_price=p,
+        wallet_balance=wb,
+        maintenance_rate=mmr,
+        maintenance_amount=cum,
+        other_maintenance=tmm,
+        other_unrealized_pnl=upnl,
+    )
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below
+        maintenance = tmm + q * p * mmr - cum
+        balance = wb + upnl + sign * q * (p - ep)
+    _overflow(
+        "quantity, mark_price, entry_price, wallet_balance",
+        np.asarray(maintenance + balance),
+        quantity=q,
+        mark_price=p,
+        entry_price=ep,
+        wallet_balance=wb,
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         result = np.where(balance > 0, maintenance / np.where(balance > 0, balance, 1), np.inf)
     return float(result) if result.ndim == 0 else result
@@ -314,7 +440,7 @@ def tiered_liquidation_price(
 ) -> ArrayLike:
     """Liquidation price using the bracket that holds the notional *at* that price.
 
-    Binance's rule (margin-facts §2.5): if the notional at the computed price falls in
+    Binance's rule (docs/formulas.md §2.5): if the notional at the computed price falls in
     another bracket than the one assumed, redo the calculation with that bracket. Because
     maintenance margin is continuous in the notional, the margin balance minus maintenance
     margin is monotonic in price (rising for a long, falling for a short); its sign at the
@@ -330,16 +456,26 @@ def tiered_liquidation_price(
     sign = side_sign(side)
     q = _positive(quantity, "quantity")
     ep = _positive(entry_price, "entry_price")
-    wb = _array(wallet_balance, "wallet_balance")
+    wb = _wallet(wallet_balance)
     tmm = _array(other_maintenance, "other_maintenance")
     upnl = _array(other_unrealized_pnl, "other_unrealized_pnl")
+    _broadcast(
+        "tiered_liquidation_price",
+        side=sign,
+        quantity=q,
+        entry_price=ep,
+        wallet_balance=wb,
+        other_maintenance=tmm,
+        other_unrealized_pnl=upnl,
+    )
     cols = table.arrays()
     edge = cols["cap"][:-1]  # notionals (USDT) where one bracket hands over to the next
     edge_mm = edge * cols["maintenance_rate"][:-1] - cols["maintenance_amount"][:-1]
     s = np.expand_dims(sign, -1)
     # Margin balance minus maintenance margin at each edge price (edge / Q); the price lies
     # above an edge exactly where sign × gap < 0, and the count of such edges is the bracket.
-    gap = np.expand_dims(wb - tmm + upnl - sign * q * ep, -1) + s * edge - edge_mm
+    with np.errstate(over="ignore", invalid="ignore"):  # liquidation_price reports overflow
+        gap = np.expand_dims(wb - tmm + upnl - sign * q * ep, -1) + s * edge - edge_mm
     index = np.count_nonzero(s * gap < 0, axis=-1)
     return liquidation_price(
         side=sign,

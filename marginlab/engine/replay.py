@@ -2,13 +2,16 @@
 
 This is the reference the many-path simulation (:mod:`marginlab.engine.montecarlo`) is
 tested against: every state change is an :class:`~marginlab.engine.account.Account`
-operation (``apply_funding``, ``liquidate``, ``close``) and every timeline row is
+operation (funding, stop closes, ``liquidate``) and every timeline row is
 ``Account.state`` at that step's marks.
 
-Within a step the order is: funding (at its interval), liquidation of every scope whose
-margin ratio is at or above 100 % (an isolated position alone; the cross pool as a
-whole), then stop-losses of the positions still open. A stop that the mark jumps past
-in the same step as the liquidation price does not save the position.
+Each step has a mark price per symbol (liquidation follows it) and a last price (what
+trades; a stop may watch it). The order within a step, written out in
+:mod:`marginlab.engine._simulation` and docs/formulas.md §10: funding (at its interval;
+a scope that cannot cover it is liquidated), then the stop-losses the price reaches
+before any liquidation (in position order), then the liquidation of every scope whose
+margin ratio is at or above 100 % at the marks. A long's stop above its liquidation price
+fires first even when one step gaps through both; it fills where the market is.
 
 Money events (:class:`Event`) carry the change they make to the wallet balance, so the
 wallet moves by exactly the sum of a step's events. Two kinds *realize* profit and loss
@@ -22,12 +25,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from marginlab.engine import _simulation as rules
 from marginlab.engine.account import Account, AccountState, Position
+from marginlab.engine.errors import MarginError
+
+if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
+    import pandas as pd
 
 EVENT_KINDS: tuple[str, ...] = (
     "funding",
@@ -59,9 +66,14 @@ class Event:
     * ``insurance_fund``: the rest of the scope's collateral, which the insurance fund
       takes (positive if the mark had gone past bankruptcy and the fund covers the gap).
       The three amounts of a liquidation add up to minus the scope's wallet: the
-      isolated margin, or the whole cross wallet.
+      isolated margin, or the whole cross wallet (0 when funding had used it up). After
+      a stop that filled past the bankruptcy price it is positive: the part of the loss
+      beyond what backed the position, which the fund covers.
     * ``stop``: ``s·Q·(fill − entry)``, realized at the stop's fill.
     * ``fee``: ``−Q·fill·fee_rate`` on closing at the stop (only when ``fee_rate > 0``).
+
+    A funding payment the cross pool cannot cover is one ``funding`` event with
+    ``symbol`` None (the pool's whole wallet), followed by the pool's liquidation.
     """
 
     step: int
@@ -81,7 +93,8 @@ class ReplayResult:
     * ``wallet_usdt``, ``cross_wallet_usdt``, ``unrealized_pnl_usdt``, ``equity_usdt``
       (margin balance: wallet + unrealized PnL), ``cross_margin_ratio`` (0 with no cross
       position), and ``timestamp`` when the prices came with one;
-    * per symbol ``"<SYMBOL>.mark_price"``;
+    * per symbol ``"<SYMBOL>.mark_price"`` and ``"<SYMBOL>.last_price"`` (the mark when
+      no last prices were given);
     * per position key ``"<key>.open"``, ``"<key>.unrealized_pnl_usdt"``,
       ``"<key>.margin_ratio"`` and ``"<key>.liquidation_price"`` (NaN once closed, or when
       no positive price liquidates it). A cross liquidation price moves with the
@@ -98,6 +111,8 @@ class ReplayResult:
 
     def events_frame(self) -> pd.DataFrame:
         """The events as a DataFrame (one row per event)."""
+        import pandas as pd
+
         columns = ["step", "kind", "symbol", "amount_usdt", "price", "mark_price"]
         return pd.DataFrame([e.__dict__ for e in self.events], columns=columns)
 
@@ -125,6 +140,8 @@ class ReplayResult:
 
 
 def _path(values: object, name: str) -> tuple[np.ndarray, pd.Index | None]:
+    import pandas as pd
+
     index = None
     if isinstance(values, pd.Series):
         if not isinstance(values.index, pd.RangeIndex):
@@ -135,16 +152,16 @@ def _path(values: object, name: str) -> tuple[np.ndarray, pd.Index | None]:
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be an array of prices, got {type(values).__name__}") from None
     if arr.ndim != 1:
-        raise ValueError(
+        raise MarginError(
             f"{name} must be one path (1-D, n_steps prices), got shape {arr.shape}; "
             "use simulate_paths for many paths"
         )
     if arr.size == 0:
-        raise ValueError(f"{name} must hold at least 1 price, got none")
+        raise MarginError(f"{name} must hold at least 1 price, got none")
     bad = np.flatnonzero(~(np.isfinite(arr) & (arr > 0)))
     if bad.size:
         i = int(bad[0])
-        raise ValueError(
+        raise MarginError(
             f"{name}[{i}] must be a finite price greater than 0 USDT, got {float(arr[i])!r}"
         )
     return arr, index
@@ -165,14 +182,20 @@ def _prices(account: Account, prices: object) -> tuple[dict[str, np.ndarray], pd
     needed = {p.symbol for p in account.positions}
     missing = sorted(needed - set(paths))
     if missing:
-        raise ValueError(
+        raise MarginError(
             f"prices: no path for {', '.join(missing)} (an open position's symbol); "
             f"got {', '.join(map(repr, prices)) or 'none'}"
+        )
+    extra = sorted(set(paths) - needed) if needed else []
+    if extra:
+        raise MarginError(
+            f"prices[{extra[0]!r}]: there is no open position on {extra[0]}, so its path "
+            f"would be ignored; give paths for {', '.join(sorted(needed))}"
         )
     lengths = {len(paths[s]) for s in needed} or {len(v) for v in paths.values()}
     if len(lengths) > 1:
         detail = ", ".join(f"{s}: {len(paths[s])}" for s in sorted(needed))
-        raise ValueError(f"prices: every path must have the same number of steps, got {detail}")
+        raise MarginError(f"prices: every path must have the same number of steps, got {detail}")
     if index is not None and len(index) != lengths.pop():
         index = None
     return paths, index
@@ -182,30 +205,41 @@ def replay(
     account: Account,
     prices: Mapping[str, object],
     *,
+    last_prices: Mapping[str, object] | None = None,
     stops: Mapping[str, float] | None = None,
-    stop_fill: str = "stop",
+    stop_trigger: str = "last",
+    stop_fill: str = "market",
     slippage_rate: float = 0.0,
     funding_rate: float | None = None,
     funding_interval_steps: int | None = None,
 ) -> ReplayResult:
-    """Walk ``account`` along one mark-price path per symbol, using the Account's rules.
+    """Walk ``account`` along one price path per symbol, using the Account's rules.
 
-    At each step: funding (at its interval), then liquidation of every scope at or above
-    100 % margin ratio, then the stop-losses of the positions still open (see the module
-    docstring). Returns a :class:`ReplayResult` (timeline and events).
+    At each step: funding (at its interval), then the stop-losses that the price reaches
+    before any liquidation, then the liquidation of every scope at or above 100 % margin
+    ratio (see the module docstring and docs/formulas.md §7-§10). Returns a
+    :class:`ReplayResult` (timeline and events).
 
     Parameters
     ----------
     account : the account with its positions already open (open fees already paid).
-    prices : ``{symbol: path}``, a 1-D array-like or pandas Series of mark prices in USDT
-        per symbol with an open position, all of the same length ``n_steps``; step 0 is
-        the first mark after opening.
+    prices : ``{symbol: path}`` of **mark** prices in USDT, a 1-D array-like or pandas
+        Series per symbol with an open position (and no other), all of one length
+        ``n_steps``; step 0 is the first mark after opening. Liquidation follows these.
+    last_prices : ``{symbol: path}`` of **last** (traded) prices, one per symbol of
+        ``prices`` and of the same length, for a path where the two differ (a wick on
+        the last price that the mark does not follow). Default: the last price is the
+        mark.
     stops : ``{position key: stop price}`` in USDT; a long's stop below its entry, a
         short's above. Keys are symbols (``"SYMBOL:long"``/``"SYMBOL:short"`` in hedge mode).
-    stop_fill : ``"stop"`` fills at the stop price; ``"mark"`` at the first mark at or
-        past it (worse when the price gaps through the stop).
+    stop_trigger : the price a stop watches: ``"last"`` (default, as the exchange's
+        default) or ``"mark"``.
+    stop_fill : ``"market"`` (default) fills at the worse of the stop price and the step's
+        last price (a gap fills at the gap); ``"stop"`` is the idealised fill exactly at
+        the stop price. Then slippage.
     slippage_rate : fraction by which the fill moves against the position, in [0, 0.2].
-    funding_rate : rate per funding interval (default: the account's ``funding_rate``).
+    funding_rate : rate per funding interval (default: the account's ``funding_rate``);
+        only with ``funding_interval_steps``.
     funding_interval_steps : pay funding every this many steps (at steps k, 2k, ...);
         None (default) means no funding.
 
@@ -215,11 +249,24 @@ def replay(
     >>> result = replay(guide_account("isolated"), {"BTCUSDT": path})
     >>> result.liquidated_at, round(result.final_equity_usdt, 2)
     ({'BTCUSDT': 33}, 8000.0)
+
+    A wick on the last price fires a stop while the mark never reaches liquidation:
+
+    >>> marks = [60_000.0, 59_000.0, 58_500.0, 59_500.0]
+    >>> lasts = [60_000.0, 59_000.0, 53_000.0, 59_500.0]  # one trade prints far lower
+    >>> wick = replay(guide_account("isolated"), {"BTCUSDT": marks},
+    ...               last_prices={"BTCUSDT": lasts}, stops={"BTCUSDT": 57_000})
+    >>> wick.stopped_at, wick.liquidated_at, round(wick.final_equity_usdt, 2)
+    ({'BTCUSDT': 2}, {'BTCUSDT': -1}, 8000.0)
     """
+    import pandas as pd
+
     if not isinstance(account, Account):
         raise TypeError(f"account must be an Account, got {type(account).__name__}")
     paths, index = _prices(account, prices)
+    lasts = rules.parse_last_prices(last_prices, paths, lambda v, n: _path(v, n)[0]) or paths
     stop_map = rules.parse_stops(account, stops)
+    trigger = rules.parse_stop_trigger(stop_trigger)
     fill_mode = rules.parse_stop_fill(stop_fill)
     slippage = rules.parse_slippage(slippage_rate)
     rate, interval = rules.parse_funding(account, funding_rate, funding_interval_steps)
@@ -232,42 +279,32 @@ def replay(
     rows: list[dict[str, object]] = []
     for step in range(n_steps):
         marks = {s: float(paths[s][step]) for s in symbols}
+        last = {s: float(lasts[s][step]) for s in symbols}
         if rules.is_funding_step(step, interval) and acct.positions:
-            events += _funding_events(acct, marks, rate, step)
-            acct = acct.apply_funding(marks, rate)
-        state = acct.state(marks)
-        before = acct
-        if _breached(state):  # Account.liquidate's own test, read from the state; it decides
-            outcome = acct.liquidate(marks)
-            if outcome.happened:
-                events += _liquidation_events(acct, outcome.liquidated, marks, step)
-                acct = outcome.account
+            acct, new = _funding(acct, _held(acct, marks), rate, step)
+            events += new
         for position in acct.positions:
-            key = rules.position_key(position, acct)
-            stop = stop_map.get(key)
-            mark = marks[position.symbol]
-            if stop is None or not rules.stop_triggered(position.sign, mark, stop):
+            stop = stop_map.get(rules.position_key(position, acct))
+            watched = last if trigger == "last" else marks
+            if stop is None or not rules.stop_triggered(
+                position.sign, watched[position.symbol], stop
+            ):
                 continue
             current = acct.position(position.symbol, position.side)
-            backing = current.isolated_margin if current.is_isolated else acct.cross_wallet_balance
-            fill = float(
-                rules.stop_fill_price(
-                    current,
-                    stop=stop,
-                    mark=mark,
-                    stop_fill=fill_mode,
-                    slippage_rate=slippage,
-                    backing_usdt=backing,
-                    fee_rate=acct.fee_rate,
-                )
-            )
-            pnl = current.sign * current.quantity * (fill - current.entry_price)
-            events.append(Event(step, "stop", key, pnl, fill, mark))
-            fee = current.quantity * fill * acct.fee_rate
-            if fee:
-                events.append(Event(step, "fee", key, -fee, fill, mark))
-            acct = acct.close(position.symbol, price=fill, side=position.side)
-        rows.append(_row(state if acct is before else acct.state(marks), acct, marks, keys))
+            if _liquidation_first(acct, current, _held(acct, marks), stop):
+                continue
+            acct, new = _stop(acct, current, stop, marks, last, fill_mode, slippage, step)
+            events += new
+        before = acct
+        state = acct.state(_held(acct, marks))
+        if _breached(state):  # Account.liquidate's own test, read from the state; it decides
+            outcome = acct.liquidate(_held(acct, marks))
+            if outcome.happened:
+                events += _liquidation_events(acct, _scopes(acct, outcome.liquidated), marks, step)
+                acct = outcome.account
+        if acct is not before:
+            state = acct.state(_held(acct, marks))
+        rows.append(_row(state, acct, marks, last, keys))
 
     timeline = pd.DataFrame(rows)
     timeline.index.name = "step"
@@ -278,25 +315,97 @@ def replay(
     )
 
 
-def _funding_events(acct: Account, marks: dict[str, float], rate: float, step: int) -> list[Event]:
-    events = []
-    for p in acct.positions:
-        mark = marks[p.symbol]
-        payment = p.sign * p.quantity * mark * rate
-        events.append(Event(step, "funding", rules.position_key(p, acct), -payment, mark, mark))
-    return events
+def _held(acct: Account, marks: dict[str, float]) -> dict[str, float]:
+    """The marks of the symbols the account still holds (the Account refuses the rest)."""
+    return {p.symbol: marks[p.symbol] for p in acct.positions}
 
 
-def _liquidation_events(
-    acct: Account, gone: tuple[Position, ...], marks: dict[str, float], step: int
-) -> list[Event]:
-    """Split each liquidated scope's loss into realized PnL, liquidation fee, insurance fund."""
+def _funding(
+    acct: Account, marks: dict[str, float], rate: float, step: int
+) -> tuple[Account, list[Event]]:
+    """Account funding at the marks, as events; a scope that cannot pay is liquidated."""
+    settled = acct._settle_funding(marks, rate)
+    events = [
+        Event(step, "funding", rules.position_key(p, acct), -paid, marks[p.symbol], marks[p.symbol])
+        for p, paid in settled.paid
+    ]
+    if settled.cross_paid:
+        events.append(Event(step, "funding", None, -settled.cross_paid, math.nan, math.nan))
+    if settled.liquidated:
+        # funding used the backing up: the scopes are liquidated with nothing left behind them
+        scopes = [
+            (scope, positions, 0.0) for scope, positions, _ in _scopes(acct, settled.liquidated)
+        ]
+        events += _liquidation_events(acct, scopes, marks, step)
+    return settled.account, events
+
+
+def _liquidation_first(
+    acct: Account, position: Position, marks: dict[str, float], stop: float
+) -> bool:
+    """Whether the price reaches the position's liquidation before its triggered stop.
+
+    True when its scope is at or above 100 % margin ratio at the step's marks and would
+    already be there with the position's mark at the stop price (docs/formulas.md §10).
+    """
+    if acct._scope_ratio(position, marks) < 1:
+        return False
+    return acct._scope_ratio(position, {**marks, position.symbol: stop}) >= 1
+
+
+def _stop(
+    acct: Account,
+    position: Position,
+    stop: float,
+    marks: dict[str, float],
+    last: dict[str, float],
+    fill_mode: str,
+    slippage: float,
+    step: int,
+) -> tuple[Account, list[Event]]:
+    """Close ``position`` at its stop's fill: stop (PnL), fee and insurance-fund events."""
+    key = rules.position_key(position, acct)
+    mark = marks[position.symbol]
+    fill = float(
+        rules.stop_fill_price(
+            position.sign,
+            stop=stop,
+            last=last[position.symbol],
+            stop_fill=fill_mode,
+            slippage_rate=slippage,
+        )
+    )
+    pnl = position.sign * position.quantity * (fill - position.entry_price)
+    fee = position.quantity * fill * acct.fee_rate
+    after, covered = acct._settle_close(position, position.quantity, pnl - fee)
+    events = [Event(step, "stop", key, pnl, fill, mark)]
+    if fee:
+        events.append(Event(step, "fee", key, -fee, fill, mark))
+    if covered:
+        events.append(Event(step, "insurance_fund", key, covered, fill, mark))
+    return after, events
+
+
+def _scopes(
+    acct: Account, gone: tuple[Position, ...]
+) -> list[tuple[str | None, list[Position], float]]:
+    """Liquidated positions grouped by scope: (key or None for the pool, positions, wallet)."""
     scopes: list[tuple[str | None, list[Position], float]] = [
         (rules.position_key(p, acct), [p], p.isolated_margin) for p in gone if p.is_isolated
     ]
     cross = [p for p in gone if not p.is_isolated]
     if cross:
         scopes.append((None, cross, acct.cross_wallet_balance))
+    return scopes
+
+
+def _liquidation_events(
+    acct: Account,
+    scopes: list[tuple[str | None, list[Position], float]],
+    marks: dict[str, float],
+    step: int,
+) -> list[Event]:
+    """Split each liquidated scope's loss into realized PnL, liquidation fee, insurance fund."""
     events = []
     for scope_key, positions, wallet in scopes:
         realized = 0.0
@@ -324,7 +433,11 @@ def _breached(state: AccountState) -> bool:
 
 
 def _row(
-    state: AccountState, acct: Account, marks: dict[str, float], keys: tuple[str, ...]
+    state: AccountState,
+    acct: Account,
+    marks: dict[str, float],
+    last: dict[str, float],
+    keys: tuple[str, ...],
 ) -> dict[str, object]:
     row: dict[str, object] = {
         "wallet_usdt": state.wallet_balance,
@@ -335,6 +448,7 @@ def _row(
     }
     for symbol, mark in marks.items():
         row[f"{symbol}.mark_price"] = mark
+        row[f"{symbol}.last_price"] = last[symbol]
     by_key = {rules.position_key(s.position, acct): s for s in state.positions}
     for key in keys:
         s = by_key.get(key)

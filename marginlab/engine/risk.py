@@ -10,15 +10,20 @@ account before the position was opened (so it includes the opening fee).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from marginlab.engine import _validate
 from marginlab.engine.account import Account
+from marginlab.engine.errors import MarginError
 from marginlab.engine.montecarlo import SimulationResult, simulate_paths
 from marginlab.engine.types import MarginMode, Side
+
+if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
+    import pandas as pd
 
 RISK_MODES: tuple[str, ...] = ("cross", "isolated", "cross_stop", "isolated_stop")
 """Modes :func:`risk_summary` knows: a margin mode, optionally with a stop-loss."""
@@ -39,10 +44,11 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 """Columns of :func:`summarize` / :func:`risk_summary` (probabilities are fractions)."""
 
 
-def summarize(result: SimulationResult, deposit_usdt: float | None = None) -> dict[str, float]:
+def summarize(result: SimulationResult, wallet_balance: float | None = None) -> dict[str, float]:
     """Key figures of a simulation over its paths.
 
-    Loss per path = ``deposit_usdt`` − final equity (default deposit: the start equity),
+    Loss per path = ``wallet_balance`` (USDT in the account before the positions were
+    opened; default: the start equity) − final equity,
     so a negative loss is a gain. ``liquidation_probability`` is the share of paths on
     which any position was liquidated, ``stop_probability`` the share on which a stop
     closed one; ``mean_loss_if_liquidated_usdt`` averages only those liquidated paths
@@ -54,9 +60,9 @@ def summarize(result: SimulationResult, deposit_usdt: float | None = None) -> di
     >>> figures["liquidation_probability"], figures["worst_loss_usdt"]
     (0.5, 2000.0)
     """
-    deposit = result.start_equity_usdt if deposit_usdt is None else float(deposit_usdt)
+    start = result.start_equity_usdt if wallet_balance is None else float(wallet_balance)
     equity = result.final_equity_usdt
-    loss = deposit - equity
+    loss = start - equity
     liquidated = result.liquidated()
     p05, p50, p95 = np.percentile(equity, [5, 50, 95])
     return {
@@ -79,21 +85,21 @@ def _modes(modes: Sequence[str]) -> tuple[str, ...]:
         raise TypeError(f"modes must be a non-empty list drawn from {RISK_MODES}, got {modes!r}")
     for mode in modes:
         if mode not in RISK_MODES:
-            raise ValueError(f"modes: each must be one of {', '.join(RISK_MODES)}, got {mode!r}")
+            raise MarginError(f"modes: each must be one of {', '.join(RISK_MODES)}, got {mode!r}")
     return tuple(modes)
 
 
 def _leverages(leverages: object) -> tuple[float, ...]:
     values = np.atleast_1d(np.asarray(leverages, dtype=float))
     if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"leverages must be a non-empty list of numbers, got {leverages!r}")
+        raise MarginError(f"leverages must be a non-empty list of numbers, got {leverages!r}")
     return tuple(_validate.number(float(v), "leverages") for v in values)
 
 
 def _price_array(prices: object) -> np.ndarray:
     arr = np.asarray(prices, dtype=float)
     if arr.ndim != 2:
-        raise ValueError(f"prices must have shape (n_paths, n_steps), got shape {arr.shape}")
+        raise MarginError(f"prices must have shape (n_paths, n_steps), got shape {arr.shape}")
     return arr
 
 
@@ -110,7 +116,7 @@ def _runs(
     modes: Sequence[str],
     fee_rate: float,
     liquidation_fee_rate: float,
-    funding_rate: float,
+    funding_rate: float | None,
     funding_interval_steps: int | None,
     stop_fill: str,
     slippage_rate: float,
@@ -129,7 +135,6 @@ def _runs(
         wallet_balance=wallet_balance,
         fee_rate=fee_rate,
         liquidation_fee_rate=liquidation_fee_rate,
-        funding_rate=funding_rate,
     )
     for leverage in levels:
         accounts = {}
@@ -148,6 +153,7 @@ def _runs(
                 stops=stops,
                 stop_fill=stop_fill,
                 slippage_rate=slippage_rate,
+                funding_rate=funding_rate,
                 funding_interval_steps=funding_interval_steps,
             )
             yield leverage, mode, account, result
@@ -166,9 +172,9 @@ def risk_summary(
     modes: Sequence[str] = DEFAULT_RISK_MODES,
     fee_rate: float = 0.0,
     liquidation_fee_rate: float = 0.0,
-    funding_rate: float = 0.0,
+    funding_rate: float | None = None,
     funding_interval_steps: int | None = None,
-    stop_fill: str = "stop",
+    stop_fill: str = "market",
     slippage_rate: float = 0.0,
 ) -> pd.DataFrame:
     """Probability of liquidation, expected and worst loss, final equity, per leverage and mode.
@@ -178,6 +184,8 @@ def risk_summary(
     ``wallet_balance`` USDT, simulated on every path of ``prices`` (shape
     ``(n_paths, n_steps)``) in each of ``modes`` (:data:`RISK_MODES`; ``_stop`` places a
     stop-loss ``stop_loss_rate`` away from entry, e.g. 0.05 = 5 % below for a long).
+    ``funding_rate`` (per interval) goes with ``funding_interval_steps``; ``stop_fill`` is
+    :func:`simulate_paths`' (default "market": a gap through the stop fills at the gap).
 
     Returns a DataFrame indexed by (``leverage``, ``mode``) with the columns of
     :data:`SUMMARY_COLUMNS` plus ``liquidation_price`` (at entry; NaN if none) and
@@ -188,24 +196,11 @@ def risk_summary(
     >>> table["liquidation_probability"].tolist(), table["worst_loss_usdt"].tolist()
     ([0.0, 0.5], [-1000.0, 2000.0])
     """
+    settings = {name: value for name, value in locals().items() if name in _SETTINGS}
+    import pandas as pd
+
     rows = []
-    for leverage, mode, account, result in _runs(
-        prices,
-        leverages,
-        wallet_balance=wallet_balance,
-        margin=margin,
-        symbol=symbol,
-        side=side,
-        entry_price=entry_price,
-        stop_loss_rate=stop_loss_rate,
-        modes=modes,
-        fee_rate=fee_rate,
-        liquidation_fee_rate=liquidation_fee_rate,
-        funding_rate=funding_rate,
-        funding_interval_steps=funding_interval_steps,
-        stop_fill=stop_fill,
-        slippage_rate=slippage_rate,
-    ):
+    for leverage, mode, account, result in _runs(prices, leverages, **settings):
         figures = summarize(result, wallet_balance)
         position = account.positions[0]
         figures["liquidation_price"] = account.liquidation_price(position.symbol)
@@ -217,51 +212,34 @@ def risk_summary(
     return pd.DataFrame(rows).set_index(["leverage", "mode"])
 
 
-def risk_outcomes(
-    prices: np.ndarray,
-    leverages: Sequence[float],
-    *,
-    wallet_balance: float = 10_000.0,
-    margin: float = 2_000.0,
-    symbol: str = "BTCUSDT",
-    side: object = "long",
-    entry_price: float | None = None,
-    stop_loss_rate: float = 0.05,
-    modes: Sequence[str] = DEFAULT_RISK_MODES,
-    fee_rate: float = 0.0,
-    liquidation_fee_rate: float = 0.0,
-    funding_rate: float = 0.0,
-    funding_interval_steps: int | None = None,
-    stop_fill: str = "stop",
-    slippage_rate: float = 0.0,
-) -> pd.DataFrame:
+_SETTINGS = tuple(
+    name
+    for name, parameter in inspect.signature(risk_summary).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+)
+
+
+def risk_outcomes(prices: np.ndarray, leverages: Sequence[float], **settings: Any) -> pd.DataFrame:
     """Every path's outcome for the grid of :func:`risk_summary` (for distributions).
 
-    Long form, one row per (leverage, mode, path): ``final_equity_usdt``, ``loss_usdt``
+    ``settings`` are :func:`risk_summary`'s keywords, with its defaults. Long form, one
+    row per (leverage, mode, path): ``final_equity_usdt``, ``loss_usdt``
     (``wallet_balance`` − final equity), ``liquidated`` and ``stopped`` (booleans).
 
     >>> paths = np.array([[60_000.0, 50_000.0], [60_000.0, 62_000.0]])
     >>> risk_outcomes(paths, [10], modes=["isolated"])["loss_usdt"].round(2).tolist()
     [2000.0, -666.67]
     """
+    unknown = sorted(set(settings) - set(_SETTINGS))
+    if unknown:
+        raise TypeError(f"risk_outcomes: unknown setting {', '.join(unknown)}; see risk_summary")
+    defaults = inspect.signature(risk_summary).parameters
+    settings = {name: settings.get(name, defaults[name].default) for name in _SETTINGS}
+    wallet_balance = settings["wallet_balance"]
+    import pandas as pd
+
     frames = []
-    for leverage, mode, _account, result in _runs(
-        prices,
-        leverages,
-        wallet_balance=wallet_balance,
-        margin=margin,
-        symbol=symbol,
-        side=side,
-        entry_price=entry_price,
-        stop_loss_rate=stop_loss_rate,
-        modes=modes,
-        fee_rate=fee_rate,
-        liquidation_fee_rate=liquidation_fee_rate,
-        funding_rate=funding_rate,
-        funding_interval_steps=funding_interval_steps,
-        stop_fill=stop_fill,
-        slippage_rate=slippage_rate,
-    ):
+    for leverage, mode, _account, result in _runs(prices, leverages, **settings):
         frames.append(
             pd.DataFrame(
                 {

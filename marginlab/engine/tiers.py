@@ -8,7 +8,7 @@ maintenance margin; a bracket only caps the leverage.
 
 The tables ship as package data with their source and date (see ``SOURCE`` and
 ``DATE`` on each table): Binance USDⓈ-M brackets of 2026-09-29 as shipped in
-freqtrade 2026.9 (shared/margin-facts.md §3.1).
+freqtrade 2026.9 (docs/formulas.md §4).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from importlib import resources
 import numpy as np
 
 from marginlab.engine import _validate
+from marginlab.engine.errors import MarginError
 
 _DATA_FILE = "brackets_2026-09-29.json"
 
@@ -53,10 +54,10 @@ class TierTable:
     def __post_init__(self) -> None:
         for below, above in zip(self.tiers, self.tiers[1:], strict=False):
             if below.cap != above.floor:
-                raise ValueError(f"{self.symbol}: bracket {below.bracket} cap != next floor")
+                raise MarginError(f"{self.symbol}: bracket {below.bracket} cap != next floor")
             expected = above.floor * (above.maintenance_rate - below.maintenance_rate)
             if abs(below.maintenance_amount + expected - above.maintenance_amount) > 1e-6:
-                raise ValueError(
+                raise MarginError(
                     f"{self.symbol}: bracket {above.bracket} maintenance_amount breaks continuity"
                 )
 
@@ -68,7 +69,7 @@ class TierTable:
     def lookup(self, notional_usdt: float) -> Tier:
         """The bracket with floor <= notional < cap (floor-inclusive, as the API data).
 
-        Raises ValueError for a negative notional or one above the last cap.
+        Raises MarginError for a negative notional or one above the last cap.
 
         >>> load_tiers("BTCUSDT").lookup(20_000).maintenance_rate
         0.004
@@ -81,7 +82,7 @@ class TierTable:
                 return tier
         if notional == self.max_notional:
             return self.tiers[-1]
-        raise ValueError(
+        raise MarginError(
             f"notional_usdt must be at most {self.max_notional:,.0f} USDT for {self.symbol}, "
             f"got {notional:,.2f}"
         )
@@ -152,7 +153,7 @@ def load_tiers(symbol: str) -> TierTable:
     data = _load_file()
     if name not in data["symbols"]:
         known = ", ".join(sorted(data["symbols"]))
-        raise ValueError(f"symbol must be one of {known}, got {symbol!r}")
+        raise MarginError(f"symbol must be one of {known}, got {symbol!r}")
     tiers = tuple(
         Tier(
             bracket=i + 1,

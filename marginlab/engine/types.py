@@ -7,6 +7,9 @@ so a formula is written once with ``sign`` instead of twice.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
+
+from marginlab.engine.errors import MarginError
 
 
 class Side(StrEnum):
@@ -26,12 +29,8 @@ class Side(StrEnum):
 
     @classmethod
     def parse(cls, value: object, name: str = "side") -> Side:
-        """Side from "long"/"short" (any case) or a Side; ValueError names the parameter."""
-        if isinstance(value, Side):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("long", "short"):
-            return cls(value.strip().lower())
-        raise ValueError(f"{name} must be 'long' or 'short', got {value!r}")
+        """Side from "long"/"short" (any case) or a Side; MarginError names the parameter."""
+        return _parse(cls, value, name)
 
 
 class MarginMode(StrEnum):
@@ -43,8 +42,20 @@ class MarginMode(StrEnum):
     @classmethod
     def parse(cls, value: object, name: str = "mode") -> MarginMode:
         """MarginMode from "cross"/"isolated" (any case) or a MarginMode."""
-        if isinstance(value, MarginMode):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("cross", "isolated"):
-            return cls(value.strip().lower())
-        raise ValueError(f"{name} must be 'cross' or 'isolated', got {value!r}")
+        return _parse(cls, value, name)
+
+
+def _parse(enum: type[StrEnum], value: object, name: str) -> Any:
+    """A member of ``enum`` from itself or its value in any case; a MarginError naming
+    ``name`` and the values allowed otherwise."""
+    if isinstance(value, enum):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {m.value for m in enum}:
+        return enum(value.strip().lower())
+    allowed = " or ".join(f"'{m.value}'" for m in enum)
+    raise MarginError(f"{name} must be {allowed}, got {value!r}")
+
+
+MODES: tuple[MarginMode, ...] = tuple(MarginMode)
+"""Both margin modes, cross first: the one order every comparison uses (``MarginMode`` is a
+``StrEnum``, so ``mapping["cross"]`` finds the ``MarginMode.CROSS`` key)."""

@@ -7,6 +7,7 @@ the numbers under test.
 from marginlab.scenarios.guide import (
     GUIDE,
     GuideExample,
+    Trade,
     guide_account,
     losing_neighbour_account,
     two_positions_account,
@@ -27,6 +28,7 @@ __all__ = [
     "GUIDE",
     "WHEN_TO_USE",
     "GuideExample",
+    "Trade",
     "WhenToUse",
     "guide_account",
     "hedge",

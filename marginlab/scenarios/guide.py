@@ -1,4 +1,4 @@
-"""The guide's worked example and the accounts built from it (GUIDE.md §1-3).
+"""The guide's worked example and the accounts built from it (docs/formulas.md §12.2).
 
 A 10,000 USDT futures account; 2,000 USDT of margin on a BTC long at 10x from 60,000
 (20,000 USDT notional, 1/3 BTC). Isolated: liquidation at 54,216.87, lose 2,000, keep
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from marginlab.engine import Account
+from marginlab.engine import Account, LeverageCurve
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,55 @@ def guide_account(mode: str = "isolated", example: GuideExample = GUIDE) -> Acco
         leverage=example.leverage,
         margin=example.margin,
     )
+
+
+@dataclass(frozen=True)
+class Trade:
+    """One order as an exchange's order form takes it, from a wallet of ``wallet_balance``.
+
+    The size is the ``notional`` (USDT) and the margin follows as ``notional / leverage``:
+    moving the leverage changes the margin, never the position, so the two modes compare
+    the same trade. Default: the guide's, a 20,000 USDT BTC long at 10x (2,000 of margin)
+    from 60,000 in a 10,000 USDT wallet. ``fee_rate`` is the account's (0: no fees).
+
+    >>> round(Trade(leverage=20).account("isolated").liquidation_price("BTCUSDT"), 2)
+    57228.92
+    >>> round(Trade(leverage=20).account("cross").liquidation_price("BTCUSDT"), 2)
+    30120.48
+    """
+
+    notional: float = GUIDE.notional
+    leverage: float = GUIDE.leverage
+    wallet_balance: float = GUIDE.wallet_balance
+    side: str = GUIDE.side
+    symbol: str = GUIDE.symbol
+    entry_price: float = GUIDE.entry_price
+    fee_rate: float = 0.0
+
+    def empty(self, mode: str) -> Account:
+        """The account before the order, with ``symbol`` set to ``mode``."""
+        account = Account(wallet_balance=self.wallet_balance, fee_rate=self.fee_rate)
+        return account.set_margin_mode(self.symbol, mode)
+
+    def account(self, mode: str) -> Account:
+        """The account after the order, in ``mode`` (the engine refuses what it refuses)."""
+        return self.empty(mode).open(
+            self.symbol,
+            side=self.side,
+            price=self.entry_price,
+            leverage=self.leverage,
+            notional=self.notional,
+        )
+
+    def leverage_curve(self, mode: str, leverages: object) -> LeverageCurve:
+        """The same order at every leverage of ``leverages`` (:meth:`Account.leverage_curve`)."""
+        return self.empty(mode).leverage_curve(
+            self.symbol,
+            side=self.side,
+            price=self.entry_price,
+            notional=self.notional,
+            leverages=leverages,
+        )
 
 
 def losing_neighbour_account(mode: str = "cross") -> Account:

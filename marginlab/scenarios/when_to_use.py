@@ -1,4 +1,4 @@
-"""The guide's "when to use" cases (GUIDE.md §4-5) as named, seeded scenarios.
+"""The guide's "when to use" cases (the guide's §4-5) as named, seeded scenarios.
 
 Each scenario is one account opened in cross and in isolated (same positions, same
 deposit), a seeded set of price paths, optional stop-losses, the guide's claim in one
@@ -7,29 +7,46 @@ modes on the same paths and returns the numbers that show the claim;
 ``tests/test_scenarios_when_to_use.py`` reproduces each claim and each caveat.
 
 Paths are hourly steps (``step_hours=1``); volatility and drift are annual fractions.
+Each scenario names its paths' model (``WhenToUse.model``, shown beside its numbers):
+the random ones are :class:`~marginlab.engine.PathModel` s, driftless on average (their
+drift offsets their crashes) unless the point is the crash or the trend itself, and then
+the text says so.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from marginlab.engine import (
+    MODES,
     Account,
+    PathModel,
     ReplayResult,
     SimulationResult,
-    correlated_gbm_paths,
-    gbm_paths,
     replay,
     simulate_paths,
     summarize,
     teaching_path,
 )
+from marginlab.engine.errors import MarginError
 
-MODES = ("cross", "isolated")
+if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
+    import pandas as pd
+
+TREND_DIP_RATE, TREND_TOP_RATE = 0.15, 0.20
+"""The trend trade's drawn path: down 15 % by a third of the way, then up to +20 %."""
+TREND_FALL_RATE = 0.35
+"""The trend that never comes back: a steady fall of 35 %."""
+TEST_STOP_RATE = 0.03
+"""The strategy test's stop-loss in its caveat: 3 % below entry."""
+
+CRASHES = {"volatility": 0.8, "jump_intensity": 6.0, "jump_mean": -0.08, "jump_std": 0.04}
+"""BTC-like paths with crashes (about −7.7 % each, six a year), hourly steps."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,9 +54,10 @@ class WhenToUse:
     """One "when to use" case: both accounts, the paths, the claim and its caveat.
 
     ``accounts`` maps "cross" and "isolated" to the same positions in each mode, opened
-    from ``deposit_usdt``; ``prices`` maps each symbol to ``(n_paths, n_steps)`` marks;
+    from ``wallet_balance``; ``prices`` maps each symbol to ``(n_paths, n_steps)`` marks;
     ``stops`` (optional) maps position keys to stop prices, used in both modes.
-    ``favours`` is the mode the guide recommends here.
+    ``favours`` is the mode the guide recommends here; ``model`` names how the paths
+    were drawn (drift, volatility, jumps, or the hand-drawn shape), and why.
     """
 
     name: str
@@ -47,15 +65,16 @@ class WhenToUse:
     claim: str
     caveat: str
     favours: str
-    deposit_usdt: float
+    wallet_balance: float  # USDT in each account before the positions were opened
     accounts: Mapping[str, Account]
     prices: Mapping[str, np.ndarray]
+    model: str
     stops: Mapping[str, float] = field(default_factory=dict)
 
     def account(self, mode: str) -> Account:
         """The scenario's account in ``mode`` ("cross" or "isolated")."""
         if mode not in self.accounts:
-            raise ValueError(f"mode must be one of {', '.join(self.accounts)}, got {mode!r}")
+            raise MarginError(f"mode must be one of {', '.join(self.accounts)}, got {mode!r}")
         return self.accounts[mode]
 
     def simulate(self, mode: str, **options: object) -> SimulationResult:
@@ -66,15 +85,17 @@ class WhenToUse:
     def replay(self, mode: str, path: int = 0, **options: object) -> ReplayResult:
         """:func:`~marginlab.engine.replay` of ``mode`` along one path (its timeline and events)."""
         if not 0 <= path < self.n_paths:
-            raise ValueError(f"path must be between 0 and {self.n_paths - 1}, got {path!r}")
+            raise MarginError(f"path must be between 0 and {self.n_paths - 1}, got {path!r}")
         stops = options.pop("stops", self.stops) or None
         marks = {symbol: paths[path] for symbol, paths in self.prices.items()}
         return replay(self.account(mode), marks, stops=stops, **options)
 
     def compare(self, **options: object) -> pd.DataFrame:
         """One row per mode with :func:`~marginlab.engine.summarize`'s figures (vs the deposit)."""
+        import pandas as pd
+
         rows = {
-            mode: summarize(self.simulate(mode, **options), self.deposit_usdt) for mode in MODES
+            mode: summarize(self.simulate(mode, **options), self.wallet_balance) for mode in MODES
         }
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index.name = "mode"
@@ -83,6 +104,36 @@ class WhenToUse:
     @property
     def n_paths(self) -> int:
         return next(iter(self.prices.values())).shape[0]
+
+    @property
+    def n_steps(self) -> int:
+        return next(iter(self.prices.values())).shape[1]
+
+
+def _usdt(amount: float) -> str:
+    """An amount for a claim: "2,000 USDT" (whole), "520.52 USDT" (with cents)."""
+    return f"{amount:,.0f} USDT" if float(amount).is_integer() else f"{amount:,.2f} USDT"
+
+
+def _pct(rate: float) -> str:
+    """A fraction as a percentage for a claim, as the charts write it: 0.0964 -> "9.64%"."""
+    return f"{100 * rate:.2f}%".replace(".00%", "%")
+
+
+def _leverage(value: float) -> str:
+    return f"{value:g}x"
+
+
+def _below(account: Account, symbol: str = "BTCUSDT") -> float:
+    """How far from entry ``symbol``'s position liquidates, a fraction (NaN: no price)."""
+    levels = account.levels(symbol)
+    return abs(levels.liquidation_price - levels.entry_price) / levels.entry_price
+
+
+def _days(n_steps: int) -> str:
+    """Hourly steps as a duration for a claim: 24 -> "one-day", 720 -> "30-day"."""
+    days = n_steps / 24
+    return "one-day" if days == 1 else f"{days:g}-day"
 
 
 def _both_modes(deposit: float, open_positions: Callable[[Account], Account]) -> dict[str, Account]:
@@ -113,28 +164,27 @@ def hedge(
             "ETHUSDT", side="short", price=3_000, leverage=10, margin=2_000
         ),
     )
-    prices = correlated_gbm_paths(
-        {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0},
-        n_paths,
-        n_steps,
-        correlation=correlation,
-        volatility=0.8,
-        jump_intensity=6.0,
-        jump_mean=-0.08,
-        jump_std=0.04,
-        seed=seed,
+    paths = PathModel.fair(
+        n_paths=n_paths, n_steps=n_steps, seed=seed, correlation=correlation, **CRASHES
     )
+    prices = paths.joint_paths({"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0})
+    isolated = accounts["isolated"]
+    margins = sum(p.isolated_margin for p in isolated.positions)
     return WhenToUse(
         name="hedge",
         title="A hedge: offsetting positions",
         claim="Offsetting legs share margin in cross, so the pair is liquidated far less often "
-        "than the same legs isolated.",
-        caveat="With uncorrelated legs it is no hedge: cross can then lose the whole account, "
-        "isolated at most the two margins.",
+        "than the same legs isolated, where each leg is liquidated on its own move (the BTC "
+        f"long {_pct(_below(isolated))} below entry, the ETH short "
+        f"{_pct(_below(isolated, 'ETHUSDT'))} above).",
+        caveat="With uncorrelated legs it is no hedge: cross can then lose the whole account "
+        f"({_usdt(isolated.wallet_balance)}), isolated at most the two margins "
+        f"({_usdt(margins)}).",
         favours="cross",
-        deposit_usdt=10_000.0,
+        wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
+        model=paths.describe(),
     )
 
 
@@ -156,29 +206,27 @@ def large_account_small_positions(
         wallet_balance,
         lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=10, margin=margin),
     )
-    prices = {
-        "BTCUSDT": gbm_paths(
-            60_000.0,
-            n_paths,
-            n_steps,
-            volatility=0.8,
-            jump_intensity=6.0,
-            jump_mean=-0.08,
-            jump_std=0.04,
-            seed=seed,
-        )
-    }
+    paths = PathModel.fair(n_paths=n_paths, n_steps=n_steps, seed=seed, **CRASHES)
+    prices = {"BTCUSDT": paths.paths(60_000.0)}
+    cross, isolated = accounts["cross"], accounts["isolated"]
+    notional = isolated.position("BTCUSDT").entry_notional
+    if math.isnan(cross.liquidation_price("BTCUSDT")):
+        cross_part = "has no liquidation price at all (the wallet covers a fall to zero)"
+    else:
+        cross_part = f"liquidates {_pct(_below(cross))} below entry"
     return WhenToUse(
         name="large_account_small_positions",
         title="A large account holding small positions",
-        claim="With a large account behind a small position, cross is (almost) never liquidated, "
-        "while the same trade isolated often is.",
+        claim=f"With {_usdt(wallet_balance)} behind a {_usdt(notional)} position, cross "
+        f"{cross_part}, while the same trade isolated liquidates {_pct(_below(isolated))} below "
+        "entry, a fall these paths often reach.",
         caveat="The buffer is the account: a position large next to the account liquidates in "
         "cross too, and then takes the whole balance.",
         favours="cross",
-        deposit_usdt=wallet_balance,
+        wallet_balance=wallet_balance,
         accounts=accounts,
         prices=prices,
+        model=paths.describe(),
     )
 
 
@@ -198,23 +246,38 @@ def trend_trade_through_drawdown(
         lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=10, margin=2_000),
     )
     t = np.linspace(0.0, 1.0, n_steps)
-    if recovers:  # straight down to -15 % at a third of the month, then up to +20 %
-        shape = np.interp(t, [0.0, 1.0 / 3.0, 1.0], [1.0, 0.85, 1.20])
+    dip, top = TREND_DIP_RATE, TREND_TOP_RATE
+    if recovers:  # straight down to the dip at a third of the way, then up to the top
+        shape = np.interp(t, [0.0, 1.0 / 3.0, 1.0], [1.0, 1.0 - dip, 1.0 + top])
+        drawn = (
+            f"down {_pct(dip)} in a straight line to a third of the way, then up to "
+            f"+{_pct(top)} by the end"
+        )
     else:
-        shape = teaching_path("steady_decline", start_price=1.0, n_steps=n_steps, depth_rate=0.35)
-    noise = gbm_paths(1.0, n_paths, n_steps, volatility=0.3, seed=seed)
-    prices = {"BTCUSDT": 60_000.0 * shape[None, :] * noise}
+        fall = TREND_FALL_RATE
+        shape = teaching_path("steady_decline", start_price=1.0, n_steps=n_steps, depth_rate=fall)
+        drawn = f"a steady fall to -{_pct(fall)}, never coming back"
+    noise = PathModel(n_paths=n_paths, n_steps=n_steps, volatility=0.3, seed=seed)
+    prices = {"BTCUSDT": 60_000.0 * shape[None, :] * noise.paths(1.0)}
+    model = (
+        f"Hand-drawn: {drawn} (the trend is the point), each path multiplied by the noise of "
+        f"a {noise.describe()}"
+    )
+    isolated = accounts["isolated"]
+    position = isolated.position("BTCUSDT")
     return WhenToUse(
         name="trend_trade_through_drawdown",
         title="A trend trade that must ride out a drawdown",
-        claim="Cross rides out a 15 % drawdown that liquidates the same 10x trade isolated, "
-        "and ends in profit.",
+        claim=f"Cross rides out a {_pct(dip)} drawdown that liquidates the same "
+        f"{_leverage(position.leverage)} trade isolated ({_pct(_below(isolated))} below entry), "
+        "and when the trend comes back it ends in profit.",
         caveat="If the trend never comes back, cross ends with a far larger loss than the "
-        "isolated margin.",
+        f"{_usdt(position.isolated_margin)} isolated margin.",
         favours="cross",
-        deposit_usdt=10_000.0,
+        wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
+        model=model,
     )
 
 
@@ -233,29 +296,31 @@ def high_leverage_short_term(
         10_000.0,
         lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=leverage, margin=1_000),
     )
-    prices = {
-        "BTCUSDT": gbm_paths(
-            60_000.0,
-            n_paths,
-            n_steps,
-            volatility=0.8,
-            jump_intensity=50.0,
-            jump_mean=-0.06,
-            jump_std=0.03,
-            seed=seed,
-        )
-    }
+    paths = PathModel(
+        n_paths=n_paths,
+        n_steps=n_steps,
+        volatility=0.8,
+        jump_intensity=50.0,
+        jump_mean=-0.06,
+        jump_std=0.03,
+        seed=seed,
+    )
+    prices = {"BTCUSDT": paths.paths(60_000.0)}
+    isolated = accounts["isolated"]
+    margin = isolated.position("BTCUSDT").isolated_margin
+    days = _days(n_steps)
     return WhenToUse(
         name="high_leverage_short_term",
         title="A high-leverage, short-term trade",
-        claim="Isolated caps a 50x day trade's loss at its 1,000 margin; in cross the worst day "
-        "costs several times that.",
-        caveat="The cap has a price: at 50x isolated is liquidated by a 1.6 % move, far more often "
-        "than cross.",
+        claim=f"Isolated caps a {_leverage(leverage)} {days} trade's loss at its {_usdt(margin)} "
+        f"margin; in cross the worst {days} path costs several times that.",
+        caveat=f"The cap has a price: at {_leverage(leverage)} isolated is liquidated by a "
+        f"{_pct(_below(isolated))} move, far more often than cross.",
         favours="isolated",
-        deposit_usdt=10_000.0,
+        wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
+        model=f"{paths.describe().removesuffix('.')} (the point is the worst day: a crash).",
     )
 
 
@@ -275,28 +340,28 @@ def several_independent_positions(
             "ETHUSDT", side="long", price=3_000, leverage=10, margin=2_500
         ),
     )
-    prices = correlated_gbm_paths(
-        {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0},
-        n_paths,
-        n_steps,
-        correlation=correlation,
-        volatility={"BTCUSDT": 0.7, "ETHUSDT": 1.0},
-        jump_intensity=6.0,
-        jump_mean=-0.08,
-        jump_std=0.04,
+    paths = PathModel.fair(
+        n_paths=n_paths,
+        n_steps=n_steps,
         seed=seed,
+        correlation=correlation,
+        **(CRASHES | {"volatility": {"BTCUSDT": 0.7, "ETHUSDT": 1.0}}),
     )
+    prices = paths.joint_paths({"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0})
+    margin = accounts["isolated"].position("BTCUSDT").isolated_margin
     return WhenToUse(
         name="several_independent_positions",
         title="Several independent positions",
         claim="Isolated keeps positions independent: a liquidation costs only that position's "
-        "margin; in cross one loser can take both positions and the whole pool.",
+        f"{_usdt(margin)} margin; in cross one loser can take both positions and the whole "
+        f"pool ({_usdt(accounts['cross'].wallet_balance)}).",
         caveat="Sharing also buffers: in cross a winning position can carry a loser that "
         "isolated would have liquidated.",
         favours="isolated",
-        deposit_usdt=10_000.0,
+        wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
+        model=paths.describe(),
     )
 
 
@@ -307,27 +372,41 @@ def strategy_with_limited_capital(
 
     The strategy is wrong on average (the paths drift down). Isolated caps what the test
     can cost at the 500 assigned; cross lets the same trade run on and lose several
-    times that. The caveat: the cap can come from a stop-loss instead of the mode: with
-    a stop 3 % below entry, cross loses at most 300 (20x × 500 × 3 %).
+    times that. The caveat: a stop-loss limits it too, but a stop is a trigger, not a
+    price: a stop 3 % below entry aims to lose 300 (20x × 500 × 3 %), yet it fills where
+    the market is, so a gap past it costs more (docs/formulas.md §10).
     """
     accounts = _both_modes(
         10_000.0,
         lambda a: a.open("BTCUSDT", side="long", price=60_000, leverage=20, margin=500),
     )
-    prices = {
-        "BTCUSDT": gbm_paths(60_000.0, n_paths, n_steps, volatility=0.8, drift_rate=-1.0, seed=seed)
-    }
+    paths = PathModel(n_paths=n_paths, n_steps=n_steps, volatility=0.8, drift_rate=-1.0, seed=seed)
+    prices = {"BTCUSDT": paths.paths(60_000.0)}
+    position = accounts["isolated"].position("BTCUSDT")
+    margin, rate = position.isolated_margin, TEST_STOP_RATE
+    stop = position.entry_price * (1 - rate)
+    aim = position.quantity * (position.entry_price - stop)
+    stopped = simulate_paths(accounts["cross"], prices, stops={"BTCUSDT": stop})  # ~2 ms
+    worst = float((accounts["cross"].wallet_balance - stopped.final_equity_usdt).max())
+    than = "more than" if worst > margin else "less than"
     return WhenToUse(
         name="strategy_with_limited_capital",
         title="Testing a strategy with limited capital",
-        claim="Isolated caps what a failed test trade can cost at the 500 assigned; in cross the "
-        "same trade can lose several times that.",
-        caveat="A stop-loss caps it too: with a stop 3 % below entry, cross loses at most 300, "
-        "less than the isolated margin.",
+        claim=f"Isolated caps what a failed test trade can cost at the {_usdt(margin)} "
+        "assigned; in cross the same trade can lose several times that.",
+        caveat=f"In cross a stop-loss limits it too, less tightly than it seems: a stop "
+        f"{_pct(rate)} below entry aims to lose {_usdt(aim)} ({_leverage(position.leverage)} × "
+        f"{_usdt(margin)} × {_pct(rate)}), but it fills where the market is, and on these "
+        f"hourly paths the worst gap past it cost {_usdt(worst)}, {than} the {_usdt(margin)} "
+        "isolated margin.",
         favours="isolated",
-        deposit_usdt=10_000.0,
+        wallet_balance=10_000.0,
         accounts=accounts,
         prices=prices,
+        model=(
+            f"{paths.describe().removesuffix('.')} (the paths are built to go against the "
+            "trade: an untried strategy that is wrong on average)."
+        ),
     )
 
 
@@ -350,5 +429,5 @@ def when_to_use(name: str, **options: object) -> WhenToUse:
     ('cross', (50, 720))
     """
     if name not in WHEN_TO_USE:
-        raise ValueError(f"name must be one of {', '.join(WHEN_TO_USE)}, got {name!r}")
+        raise MarginError(f"name must be one of {', '.join(WHEN_TO_USE)}, got {name!r}")
     return WHEN_TO_USE[name](**options)

@@ -40,7 +40,8 @@ stays in the page.
 Two consequences: the kernel answers the bundle request between cell executions, so
 during a long "Run All" the first chart of a page appears when the kernel is next idle;
 and a page without a running kernel (a notebook exported with its widget state) shows no
-chart -- lessons keep a static figure beside each live one for that.
+chart -- lessons display each live widget with ``marginlab.widgets.show``, whose output
+also carries the widget's current chart as static HTML, drawn only where no kernel runs.
 """
 
 from __future__ import annotations

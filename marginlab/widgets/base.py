@@ -44,9 +44,9 @@ from typing import Any
 import ipywidgets
 import traitlets
 
-from marginlab.widgets._plotly import SharedFigureWidget
+from marginlab.widgets._plotly import SharedFigureWidget, make_figure_widget
 
-__all__ = ["LessonWidget"]
+__all__ = ["LessonWidget", "figures_of", "shown"]
 
 MESSAGE_MAX_CHARS = 240  # a refusal message is one or two lines beside the controls
 
@@ -132,6 +132,13 @@ class LessonWidget(ipywidgets.VBox):
         reach the browser as one message per figure.
         """
         raise NotImplementedError(f"{type(self).__name__} must implement _apply(result)")
+
+    @property
+    def drawn(self) -> Any:
+        """What :meth:`_compute` returned for the values the figures show now."""
+        if self._drawn is None:  # only if the very first tick was refused
+            raise RuntimeError(f"{type(self).__name__} has not drawn a state yet")
+        return self._drawn_result
 
     # --- the tick ----------------------------------------------------------------------
 
@@ -232,3 +239,22 @@ class LessonWidget(ipywidgets.VBox):
             if text
             else ""
         )
+
+
+def shown(read: Callable[[Any], Any], doc: str) -> property:
+    """A read-only attribute of a widget: ``read(widget.drawn)``, what the figures show
+    now (a mapping comes back as a new dict, keyed by mode name where it was keyed by
+    :class:`~marginlab.engine.MarginMode`, so a reader cannot change the widget)."""
+
+    def get(widget: LessonWidget) -> Any:
+        value = read(widget.drawn)
+        if isinstance(value, Mapping):
+            return {str(key): item for key, item in value.items()}
+        return value
+
+    return property(get, doc=doc)
+
+
+def figures_of(*charts: Any) -> list[SharedFigureWidget]:
+    """The live figure of each built chart (``Chart``), for :class:`LessonWidget`."""
+    return [make_figure_widget(chart.figure) for chart in charts]

@@ -4,11 +4,11 @@ Five tools share one set of position inputs (pair, side, leverage, entry price, 
 wallet balance) and add their own:
 
 * **PnL & ROE** at an exit price: :meth:`Account.state` of the position at that mark.
-* **Target price** for a desired ROE (the ROE formula read backwards; the engine's ROE
+* **Target price** for a desired ROE (:meth:`Account.price_for_roe`; the engine's ROE
   at that price is reported alongside as the check).
 * **Liquidation price** in the chosen mode (the ladder shows both modes).
-* **Max open**: the largest quantity whose initial margin fits the available balance
-  and whose notional fits a bracket that allows the leverage.
+* **Max open** (:meth:`Account.max_open`): the largest quantity whose initial margin
+  fits the available balance and whose notional fits a bracket that allows the leverage.
 * **Average entry** of two fills: the engine's one-way position after two opens.
 
 Every tool except "max open" draws its position on the price ladder, its price as the
@@ -20,26 +20,28 @@ than the balance) is refused here too, with the engine's reason.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import ipywidgets
 
-from marginlab.charts import Chart, price_ladder_figure, update_price_ladder
+from marginlab.charts import Chart, Ladder, price_ladder_figure, update_price_ladder
 from marginlab.charts import format as fmt
-from marginlab.engine import Account, load_tiers
+from marginlab.engine import MODES, Account, MarginMode
 from marginlab.engine.account import Position
+from marginlab.engine.errors import MarginError
 from marginlab.scenarios import GUIDE
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
-from marginlab.widgets.margin import (
-    CONTROL_WIDTH,
-    MODES,
+from marginlab.widgets.controls import (
     STYLE,
-    ladder_inputs,
     leverage_slider,
+    mode_toggle,
+    number_box,
+    side_toggle,
     toggle,
 )
+from marginlab.widgets.trade import ladder_of
 
 __all__ = ["TOOLS", "CalculatorWidget"]
 
@@ -69,65 +71,7 @@ class _Result:
     tool: str
     outputs: dict[str, Any]
     summary: str
-    ladder: dict[str, Any] | None = field(default=None)
-
-
-def _text(value: float, description: str, step: float) -> ipywidgets.FloatText:
-    return ipywidgets.FloatText(
-        value=value,
-        step=step,
-        description=description,
-        continuous_update=False,
-        style=STYLE,
-        layout=ipywidgets.Layout(width=CONTROL_WIDTH),
-    )
-
-
-def price_for_roe(position: Position, roe: float) -> float:
-    """The mark price (USDT) at which ``position`` shows ``roe`` (a fraction).
-
-    The engine's ROE is ``s·Q·(P − EP) / IM`` (:attr:`PositionState.roe`); solved for P
-    this is ``EP + s·roe·IM / Q``. The engine has no inverse of its own, so this one line
-    lives here; the widget reports the engine's ROE at the returned price as the check.
-
-    >>> from marginlab.scenarios import guide_account
-    >>> price_for_roe(guide_account().position("BTCUSDT"), 0.5)  # 60,000 + 0.5 × 6,000
-    63000.0
-    """
-    return position.entry_price + position.sign * roe * position.initial_margin / position.quantity
-
-
-def max_open(account: Account, symbol: str, leverage: float, price: float) -> dict[str, Any]:
-    """The largest order (base units) ``account`` can open on ``symbol`` at ``leverage``.
-
-    Two limits, both read from the engine: the initial margin (notional / leverage) must
-    fit :meth:`Account.available_balance`, and the notional must stay below the cap of
-    the last bracket whose maximum leverage allows ``leverage`` (``load_tiers(...).tiers``).
-    This is a lookup of those two limits, not new margin arithmetic. At the bracket cap
-    itself the next, stricter bracket applies, so that limit is "below" the cap.
-
-    >>> result = max_open(Account(wallet_balance=10_000), "BTCUSDT", 10, 60_000)
-    >>> result["max_notional_usdt"], round(result["max_quantity"], 6), result["limited_by"]
-    (100000.0, 1.666667, 'balance')
-    """
-    table = load_tiers(symbol)
-    allowed = [tier.cap for tier in table.tiers if tier.max_leverage >= leverage]
-    if not allowed:
-        top = table.tiers[0].max_leverage
-        raise ValueError(f"leverage must be at most {top:g}x for {table.symbol}, got {leverage!r}")
-    if not (math.isfinite(price) and price > 0):
-        raise ValueError(f"entry_price must be a finite number greater than 0, got {price!r}")
-    available = account.available_balance()
-    by_balance = available * leverage
-    cap = max(allowed)
-    notional = min(by_balance, cap)
-    return {
-        "max_quantity": notional / price,
-        "max_notional_usdt": notional,
-        "available_balance_usdt": available,
-        "bracket_cap_usdt": cap,
-        "limited_by": "balance" if by_balance < cap else "bracket",
-    }
+    ladder: Ladder | None = field(default=None)
 
 
 class CalculatorWidget(LessonWidget):
@@ -137,7 +81,7 @@ class CalculatorWidget(LessonWidget):
     ----------
     tool : the tool shown first, one of :data:`TOOLS` ("pnl", "target", "liquidation",
         "max_open", "average").
-    symbol, side, leverage, entry_price, quantity, balance_usdt : the position and the
+    symbol, side, leverage, entry_price, quantity, wallet_balance : the position and the
         wallet (default: the guide's 1/3 BTC long at 10x from 60,000, 10,000 USDT).
     exit_price, target_roe_percent, fill_price, fill_quantity, mode : the tools' own
         inputs (prices in USDT, ROE in percent, quantity in base units).
@@ -155,15 +99,14 @@ class CalculatorWidget(LessonWidget):
         leverage: float = GUIDE.leverage,
         entry_price: float = GUIDE.entry_price,
         quantity: float = GUIDE.quantity,
-        balance_usdt: float = GUIDE.wallet_balance,
+        wallet_balance: float = GUIDE.wallet_balance,
         exit_price: float = 63_000.0,
         target_roe_percent: float = 50.0,
         mode: str = "isolated",
         fill_price: float = 57_000.0,
         fill_quantity: float = GUIDE.quantity,
     ) -> None:
-        self._shown: _Result | None = None
-        self._ladder_drawn: dict[str, Any] | None = None  # what the ladder figure holds
+        self._ladder_drawn: Ladder | None = None  # what the ladder figure holds
         controls: dict[str, ipywidgets.Widget] = {
             "tool": ipywidgets.ToggleButtons(
                 options=[(label, name) for name, label in TOOLS.items()],
@@ -172,23 +115,23 @@ class CalculatorWidget(LessonWidget):
                 style={**STYLE, "button_width": "130px"},
             ),
             "symbol": toggle(("BTCUSDT", "ETHUSDT"), symbol, "Pair"),
-            "side": toggle(("long", "short"), side, "Side"),
+            "side": side_toggle(side),
             "leverage": leverage_slider(leverage),
-            "entry_price": _text(entry_price, "Entry price (USDT)", 100),
-            "quantity": _text(quantity, "Quantity (coins)", 0.001),
-            "balance": _text(balance_usdt, "Wallet balance (USDT)", 500),
-            "exit_price": _text(exit_price, "Exit price (USDT)", 100),
-            "target_roe": _text(target_roe_percent, "Target ROE (%)", 5),
-            "mode": toggle(MODES, mode, "Margin mode"),
-            "fill_price": _text(fill_price, "Second fill price (USDT)", 100),
-            "fill_quantity": _text(fill_quantity, "Second fill quantity (coins)", 0.001),
+            "entry_price": number_box(entry_price, "Entry price (USDT)", 100),
+            "quantity": number_box(quantity, "Quantity (coins)", 0.001),
+            "balance": number_box(wallet_balance, "Wallet balance (USDT)", 500),
+            "exit_price": number_box(exit_price, "Exit price (USDT)", 100),
+            "target_roe": number_box(target_roe_percent, "Target ROE (%)", 5),
+            "mode": mode_toggle(mode),
+            "fill_price": number_box(fill_price, "Second fill price (USDT)", 100),
+            "fill_quantity": number_box(fill_quantity, "Second fill quantity (coins)", 0.001),
         }
         values = {name: control.value for name, control in controls.items()}
         start = self._compute(values)
         if start.ladder is None:  # "max open" draws none: start from the position's ladder
             start = self._compute({**values, "tool": "liquidation"})
         self._ladder_drawn = start.ladder
-        figure = make_figure_widget(price_ladder_figure(**start.ladder, title=TITLE).figure)
+        figure = make_figure_widget(price_ladder_figure(start.ladder, title=TITLE).figure)
         self.results_area = ipywidgets.HTML("")
         self.figure_box = ipywidgets.VBox([figure])
         super().__init__(
@@ -202,30 +145,24 @@ class CalculatorWidget(LessonWidget):
     @property
     def tool(self) -> str:
         """The tool shown (a key of :data:`TOOLS`)."""
-        return self._result.tool
+        return self.drawn.tool
 
     @property
     def result(self) -> dict[str, Any]:
         """The current tool's outputs by name (USDT, prices in USDT, ROE a fraction)."""
-        return dict(self._result.outputs)
+        return dict(self.drawn.outputs)
 
     def static(self) -> Chart:
         """A plain price-ladder figure as the live one holds it, and the summary.
 
         "Max open" draws no ladder: its figure is the last tool's, as in the live widget.
         """
-        chart = price_ladder_figure(**self._ladder_shown(), title=TITLE)
-        return Chart(chart.figure, self._result.summary)
+        chart = price_ladder_figure(self._ladder_shown(), title=TITLE)
+        return Chart(chart.figure, self.drawn.summary)
 
     # --- the tick ----------------------------------------------------------------------
 
-    @property
-    def _result(self) -> _Result:
-        if self._shown is None:
-            raise RuntimeError("CalculatorWidget has not drawn a state yet")
-        return self._shown
-
-    def _ladder_shown(self) -> dict[str, Any]:
+    def _ladder_shown(self) -> Ladder:
         if self._ladder_drawn is None:
             raise RuntimeError("CalculatorWidget has no ladder yet")
         return self._ladder_drawn
@@ -262,9 +199,8 @@ class CalculatorWidget(LessonWidget):
         return accounts
 
     @staticmethod
-    def _ladder(accounts: dict[str, Account], symbol: str, mark_price: float) -> dict[str, Any]:
-        marks = {symbol: mark_price}
-        return ladder_inputs({m: a.state(marks) for m, a in accounts.items()}, symbol)
+    def _ladder(accounts: dict[str, Account], symbol: str, mark_price: float) -> Ladder:
+        return ladder_of(accounts, symbol, {symbol: mark_price})
 
     @staticmethod
     def _describe(position: Position) -> str:
@@ -293,7 +229,7 @@ class CalculatorWidget(LessonWidget):
         if accounts["isolated"].liquidate({position.symbol: exit_price}).happened:
             summary += (
                 " Isolated, it would be liquidated on the way, at "
-                f"{fmt.price(ladder['isolated_liquidation_price'])}."
+                f"{fmt.price(ladder.levels[MarginMode.ISOLATED].liquidation_price)}."
             )
         return _Result("pnl", outputs, summary, ladder)
 
@@ -302,13 +238,8 @@ class CalculatorWidget(LessonWidget):
     ) -> _Result:
         percent = values["target_roe"]
         if not math.isfinite(percent):
-            raise ValueError(f"target_roe must be a finite number of percent, got {percent!r}")
-        target = price_for_roe(position, percent / 100)
-        if target <= 0:
-            raise ValueError(
-                f"target_roe: a {position.side} at {fmt.leverage(position.leverage)} cannot "
-                f"reach {fmt.number(percent)}% (the price would fall to 0 or below)"
-            )
+            raise MarginError(f"target_roe must be a finite number of percent, got {percent!r}")
+        target = accounts["isolated"].price_for_roe(position.symbol, percent / 100)
         state = accounts["isolated"].position_state(position.symbol, {position.symbol: target})
         outputs = {
             "target_price": target,
@@ -329,12 +260,13 @@ class CalculatorWidget(LessonWidget):
         mode = values["mode"]
         other = "cross" if mode == "isolated" else "isolated"
         ladder = self._ladder(accounts, position.symbol, position.entry_price)
+        levels = ladder.levels
         outputs = {
             "mode": mode,
-            "liquidation_price": ladder[f"{mode}_liquidation_price"],
-            "bankruptcy_price": ladder[f"{mode}_bankruptcy_price"],
-            "cross_liquidation_price": ladder["cross_liquidation_price"],
-            "isolated_liquidation_price": ladder["isolated_liquidation_price"],
+            "liquidation_price": levels[mode].liquidation_price,
+            "bankruptcy_price": levels[mode].bankruptcy_price,
+            "cross_liquidation_price": levels[MarginMode.CROSS].liquidation_price,
+            "isolated_liquidation_price": levels[MarginMode.ISOLATED].liquidation_price,
             "initial_margin_usdt": position.initial_margin,
         }
         summary = (
@@ -342,13 +274,17 @@ class CalculatorWidget(LessonWidget):
             f"{fmt.usdt(values['balance'])} wallet liquidates at "
             f"{fmt.price(outputs['liquidation_price'])} (bankruptcy at "
             f"{fmt.price(outputs['bankruptcy_price'])}); in {other} mode at "
-            f"{fmt.price(ladder[f'{other}_liquidation_price'])}."
+            f"{fmt.price(levels[other].liquidation_price)}."
         )
         return _Result("liquidation", outputs, summary, ladder)
 
     def _max_open(self, values: dict[str, Any]) -> _Result:
         account = Account(wallet_balance=values["balance"])
-        outputs = max_open(account, values["symbol"], values["leverage"], values["entry_price"])
+        outputs = asdict(
+            account.max_open(
+                values["symbol"], leverage=values["leverage"], price=values["entry_price"]
+            )
+        )
         coin = values["symbol"].removesuffix("USDT")
         lev = fmt.leverage(values["leverage"])
         head = (
@@ -389,7 +325,6 @@ class CalculatorWidget(LessonWidget):
         return _Result("average", outputs, summary, ladder)
 
     def _apply(self, result: _Result) -> str:
-        self._shown = result
         for name, control in self.controls.items():
             if name != "tool":
                 control.layout.display = "" if name in SHOWN[result.tool] else "none"
@@ -398,7 +333,7 @@ class CalculatorWidget(LessonWidget):
         self.results_area.value = self._results_html(result)
         if result.ladder is not None:
             self._ladder_drawn = result.ladder
-            update_price_ladder(self.figures[0], **result.ladder)
+            update_price_ladder(self.figures[0], result.ladder)
         return result.summary
 
     @staticmethod

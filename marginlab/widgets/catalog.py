@@ -14,6 +14,7 @@ from marginlab.widgets.base import LessonWidget
 def catalog() -> dict[str, Callable[[], LessonWidget]]:
     """{name: factory} for every lesson widget, in the guide's order."""
     from marginlab.widgets.calculator import CalculatorWidget
+    from marginlab.widgets.costs import TradingCostsWidget
     from marginlab.widgets.loss import LossAtLiquidationWidget
     from marginlab.widgets.margin import AddingMarginWidget
     from marginlab.widgets.playground import PlaygroundWidget
@@ -31,6 +32,7 @@ def catalog() -> dict[str, Callable[[], LessonWidget]]:
         "switching_modes": SwitchingModesWidget,  # guide §6
         "when_to_use": WhenToUseWidget,  # guide §4-5
         "stop_loss": StopLossWidget,  # guide §8
+        "trading_costs": TradingCostsWidget,  # fees and funding, both modes
         "calculator": CalculatorWidget,
         "playground": PlaygroundWidget,
     }

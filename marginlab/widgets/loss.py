@@ -1,236 +1,184 @@
-"""Comparison 2 of the guide: what liquidation costs in each mode.
+"""Comparison 2 of the guide: what liquidation costs in each mode, for the same trade.
 
-A BTC price slider drives the guide's account (10,000 USDT wallet, 2,000 USDT margin on
-a 10x BTC long from 60,000) down through liquidation, once isolated and once cross. The
-bars split the wallet into what is lost and what is kept at the current price: before
-liquidation the running loss and the margin balance (equity) left; after it, what the
-engine's :meth:`~marginlab.engine.Account.liquidate` takes and leaves. A price ladder
-shows where the mark is against both liquidation prices.
+The order form of the threshold widget (size in USDT, leverage, wallet, side) places one
+trade in an isolated and in a cross account; a BTC price slider moves the mark. The bars
+split the wallet into what is lost and what is kept at the current price: before
+liquidation the running loss and the equity left; after it, what the engine's
+:meth:`~marginlab.engine.Account.liquidate` takes and leaves. The curve below shows the
+loss at every price (:meth:`~marginlab.engine.Account.wallet_loss`): the two modes are
+down exactly the same until the isolated position is liquidated; from there isolated
+has lost its margin and stops, while cross keeps losing, up to the whole wallet.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import ipywidgets
+import numpy as np
 
 from marginlab.charts import (
     Chart,
+    LossBars,
+    LossCurve,
     loss_at_liquidation_figure,
-    price_ladder_figure,
+    loss_curve_figure,
     update_loss_at_liquidation,
-    update_price_ladder,
+    update_loss_curve,
 )
 from marginlab.charts import format as fmt
-from marginlab.engine import (
-    Account,
-    AccountState,
-    LiquidationOutcome,
-    MarginMode,
-    bankruptcy_price,
-)
-from marginlab.scenarios import GUIDE, GuideExample, guide_account
-from marginlab.widgets._plotly import make_figure_widget
-from marginlab.widgets.base import LessonWidget
+from marginlab.engine import Account, MarginError, MarginMode
+from marginlab.scenarios import GUIDE, Trade
+from marginlab.widgets.base import LessonWidget, figures_of, shown
+from marginlab.widgets.controls import order_controls, price_slider
+from marginlab.widgets.threshold import GUIDE_TRADE
+from marginlab.widgets.trade import Both, open_both, trade_of
 
-__all__ = ["LossAtLiquidationWidget"]
+__all__ = ["PRICE_GRID", "LossAtLiquidationWidget"]
 
-MODES = ("cross", "isolated")
-CONTROL_STYLE = {"description_width": "initial"}
-CONTROL_LAYOUT = {"width": "420px"}
+PRICE_RANGE = (10_000.0, 110_000.0, 100.0)  # the price slider, USDT: either side of 60,000
+PRICE_GRID = np.arange(PRICE_RANGE[0], PRICE_RANGE[1] + 1.0, 200.0)  # the curve's marks
+PRICE_GRID.flags.writeable = False
 
 
-@dataclass(frozen=True)
-class _Loss:
-    """The engine's numbers at one BTC mark price (USDT)."""
+@dataclass(frozen=True, eq=False)
+class _Trade:
+    """What does not depend on the mark: the accounts and the loss at every grid price."""
 
-    example: GuideExample
-    mark_price: float
-    accounts: dict[str, Account]
-    states: dict[str, AccountState]
-    outcomes: dict[str, LiquidationOutcome]
-    liquidation_price: dict[str, float]
-    bankruptcy_price: dict[str, float]
-
-    @property
-    def liquidated(self) -> dict[str, bool]:
-        return {m: self.outcomes[m].happened for m in MODES}
-
-    @property
-    def kept(self) -> dict[str, float]:
-        """After liquidation the wallet left; before it the margin balance (equity)."""
-        return {
-            m: self.outcomes[m].kept_usdt if self.liquidated[m] else self.states[m].margin_balance
-            for m in MODES
-        }
-
-    @property
-    def lost(self) -> dict[str, float]:
-        """After liquidation the wallet lost; before it the running loss (< 0: a gain)."""
-        return {
-            m: self.outcomes[m].loss_usdt if self.liquidated[m] else -self.states[m].unrealized_pnl
-            for m in MODES
-        }
-
-
-def _bankruptcy(account: Account, symbol: str) -> float:
-    """Price at which the balance behind the account's only position is used up."""
-    position = account.position(symbol)
-    wallet = position.isolated_margin if position.is_isolated else account.cross_wallet_balance
-    return bankruptcy_price(
-        side=position.side.value,
-        quantity=position.quantity,
-        entry_price=position.entry_price,
-        wallet_balance=wallet,
-    )
+    both: Both
+    curves: dict[MarginMode, np.ndarray]
+    liquidation_price: dict[MarginMode, float]
 
 
 @lru_cache(maxsize=128)
-def _guide_accounts(
-    leverage: float,
-) -> tuple[GuideExample, dict[str, Account], dict[str, float], dict[str, float]]:
-    """The guide's account at ``leverage`` per mode, with its liquidation and bankruptcy
-    prices (USDT). They do not depend on the mark price: a price tick reuses them."""
-    example = replace(GUIDE, leverage=leverage)
-    accounts = {mode: guide_account(mode, example) for mode in MODES}
-    liquidation = {m: accounts[m].liquidation_price(example.symbol) for m in MODES}
-    bankruptcy = {m: _bankruptcy(accounts[m], example.symbol) for m in MODES}
-    return example, accounts, liquidation, bankruptcy
+def _trade(notional: float, leverage: float, balance: float, side: str) -> _Trade:
+    trade = Trade(notional=notional, leverage=leverage, wallet_balance=balance, side=side)
+    both = open_both(trade)
+    curves = {m: a.wallet_loss({trade.symbol: PRICE_GRID}) for m, a in both.accounts.items()}
+    prices = {m: a.liquidation_price(trade.symbol) for m, a in both.accounts.items()}
+    return _Trade(both, curves, prices)
+
+
+@dataclass(frozen=True, eq=False)
+class _Loss:
+    """The engine's numbers at one mark price (USDT)."""
+
+    trade: _Trade
+    mark_price: float
+    lost: dict[MarginMode, float]
+    kept: dict[MarginMode, float]
+    liquidated: dict[MarginMode, bool]
+
+    @property
+    def bars(self) -> LossBars:
+        return LossBars(
+            self.trade.both.trade.wallet_balance,
+            self.lost,
+            self.liquidated,
+            notes=self.trade.both.notes,
+        )
+
+    @property
+    def curve(self) -> LossCurve:
+        both = self.trade.both
+        return LossCurve(
+            PRICE_GRID,
+            self.trade.curves,
+            self.mark_price,
+            self.lost,
+            self.trade.liquidation_price,
+            both.trade.wallet_balance,
+            side=both.trade.side,
+            notes=both.notes,
+        )
 
 
 class LossAtLiquidationWidget(LessonWidget):
-    """Lost vs kept per mode as the BTC price falls (guide, comparison 2).
+    """Lost vs kept per mode as the BTC price moves, for one trade (guide, comparison 2).
 
-    Controls: ``price`` (BTC mark price, USDT) and ``leverage`` (1..125x; the margin
-    stays 2,000 USDT, so leverage sets the position size). Figures: the loss-at-
-    liquidation bars, then the price ladder with the current mark.
+    Controls: ``price`` (BTC mark price, USDT), then the order form set to ``trade``:
+    ``notional`` (the position's size, USDT), ``leverage`` (1..125x), ``balance`` (wallet,
+    USDT) and ``side``. Figures: the loss-at-liquidation bars at the price, then the loss
+    against the price for both modes.
 
-    At 50,000 the isolated position is liquidated (2,000 lost, 8,000 kept) while the
-    cross one is not (margin balance 6,666.67 USDT).
+    The guide's trade at 50,000: the isolated position is liquidated (2,000 lost, 8,000
+    kept) while the cross one is not (down 3,333.33: margin balance 6,666.67 USDT).
     """
 
-    def __init__(
-        self, *, price: float = GUIDE.entry_price, leverage: int = int(GUIDE.leverage)
-    ) -> None:
-        controls = {
-            "price": ipywidgets.FloatSlider(
-                value=price,
-                min=20_000,
-                max=80_000,
-                step=100,
-                description="BTC price (USDT)",
-                readout_format=",.0f",
-                continuous_update=True,
-                style=CONTROL_STYLE,
-                layout=CONTROL_LAYOUT,
-            ),
-            "leverage": ipywidgets.IntSlider(
-                value=leverage,
-                min=1,
-                max=125,
-                step=1,
-                description="Leverage (x)",
-                continuous_update=True,
-                style=CONTROL_STYLE,
-                layout=CONTROL_LAYOUT,
-            ),
-        }
-        # The first state is built here (a bad argument raises) to give the figures data.
+    def __init__(self, trade: Trade = GUIDE_TRADE, *, price: float = GUIDE.entry_price) -> None:
+        low, high, step = PRICE_RANGE
+        price_control = price_slider(price, low, high, step, "BTC price (USDT)")
+        controls = {"price": price_control, **order_controls(trade)}
         first = self._compute({name: c.value for name, c in controls.items()})
-        figures = [
-            make_figure_widget(loss_at_liquidation_figure(**self._loss_inputs(first)).figure),
-            make_figure_widget(price_ladder_figure(**self._ladder_inputs(first)).figure),
-        ]
+        figures = figures_of(loss_at_liquidation_figure(first.bars), loss_curve_figure(first.curve))
         super().__init__(controls=controls, figures=figures)
 
-    # --- engine ------------------------------------------------------------------------
-
     def _compute(self, values: dict[str, Any]) -> _Loss:
-        example, accounts, liquidation, bankruptcy = _guide_accounts(values["leverage"])
-        marks = {example.symbol: values["price"]}
-        return _Loss(
-            example=example,
-            mark_price=values["price"],
-            accounts=accounts,
-            states={m: accounts[m].state(marks) for m in MODES},
-            outcomes={m: accounts[m].liquidate(marks) for m in MODES},
-            liquidation_price=liquidation,
-            bankruptcy_price=bankruptcy,
+        order = trade_of(values)
+        trade = _trade(
+            float(order.notional), float(order.leverage), float(order.wallet_balance), order.side
         )
-
-    # --- charts ------------------------------------------------------------------------
-
-    @staticmethod
-    def _loss_inputs(result: _Loss) -> dict[str, Any]:
-        # A negative loss is a gain: the chart draws it past the wallet, labelled "up".
-        lost = result.lost
-        return {
-            "wallet_balance_usdt": result.example.wallet_balance,
-            "cross_loss_usdt": lost["cross"],
-            "isolated_loss_usdt": lost["isolated"],
-            "cross_liquidated": result.liquidated["cross"],
-            "isolated_liquidated": result.liquidated["isolated"],
-        }
-
-    @staticmethod
-    def _ladder_inputs(result: _Loss) -> dict[str, Any]:
-        return {
-            "entry_price": result.example.entry_price,
-            "mark_price": result.mark_price,
-            "cross_liquidation_price": result.liquidation_price["cross"],
-            "isolated_liquidation_price": result.liquidation_price["isolated"],
-            "cross_bankruptcy_price": result.bankruptcy_price["cross"],
-            "isolated_bankruptcy_price": result.bankruptcy_price["isolated"],
-            "side": result.example.side,
-        }
+        mark = values["price"]
+        if not (isinstance(mark, int | float) and math.isfinite(mark) and mark > 0):
+            raise MarginError(f"price must be a finite price above 0 USDT, got {mark!r}")
+        lost, kept, liquidated = {}, {}, {}
+        for mode, account in trade.both.accounts.items():
+            marks = {account.positions[0].symbol: mark}
+            outcome = account.liquidate(marks)
+            liquidated[mode] = outcome.happened
+            if outcome.happened:
+                lost[mode], kept[mode] = outcome.loss_usdt, outcome.kept_usdt
+            else:  # still open: the running loss (negative while in profit) and the equity
+                state = account.state(marks)
+                lost[mode], kept[mode] = -state.unrealized_pnl, state.margin_balance
+        return _Loss(trade, mark, lost, kept, liquidated)
 
     @staticmethod
-    def _summary(result: _Loss, loss_summary: str) -> str:
-        gain = -min(result.lost.values())
+    def _summary(result: _Loss, bars: str, curve: str) -> str:
+        both = result.trade.both
         where = f"BTC at {fmt.price(result.mark_price)}"
+        gain = -min(result.lost.values(), default=0.0)
         if gain > 0:  # the bars then show the equity, wallet plus the unrealized gain
             where += f" (the position is up {fmt.usdt(gain)})"
-        return f"{where}: {loss_summary}"
+        text = f"{both.describe()}. {where}: {bars} {curve}"
+        return f"{text} {both.refusal}" if both.refusal else text
 
     def _apply(self, result: _Loss) -> str:
-        bars, ladder = self.figures
-        summary = update_loss_at_liquidation(bars, **self._loss_inputs(result))
-        update_price_ladder(ladder, **self._ladder_inputs(result))
-        return self._summary(result, summary)
+        bars, curve = self.figures
+        bars_summary = update_loss_at_liquidation(bars, result.bars)
+        curve_summary = update_loss_curve(curve, result.curve)
+        return self._summary(result, bars_summary, curve_summary)
 
     def static(self) -> Chart:
         """A fresh plain figure of the loss bars for the current price, and the summary."""
-        chart = loss_at_liquidation_figure(**self._loss_inputs(self._now))
-        return Chart(chart.figure, self._summary(self._now, chart.summary))
+        now = self.drawn
+        bars = loss_at_liquidation_figure(now.bars)
+        curve = loss_curve_figure(now.curve)
+        return Chart(bars.figure, self._summary(now, bars.summary, curve.summary))
 
     # --- the numbers of the current state ----------------------------------------------
 
-    @property
-    def _now(self) -> _Loss:
-        return self._drawn_result
-
-    @property
-    def kept(self) -> dict[str, float]:
-        """Mode -> USDT kept: the wallet left after liquidation, else the margin balance."""
-        return self._now.kept
-
-    @property
-    def lost(self) -> dict[str, float]:
-        """Mode -> USDT lost: the wallet lost at liquidation, else the running loss (< 0: gain)."""
-        return self._now.lost
-
-    @property
-    def liquidated(self) -> dict[str, bool]:
-        """Mode -> whether the account is liquidated at the current price."""
-        return self._now.liquidated
-
-    @property
-    def liquidation_price(self) -> dict[str, float]:
-        """Mode -> BTC mark price (USDT) that liquidates the position; NaN if none."""
-        return dict(self._now.liquidation_price)
+    kept = shown(
+        lambda now: now.kept,
+        "Mode -> USDT kept: the wallet left after liquidation, else the margin balance.",
+    )
+    lost = shown(
+        lambda now: now.lost,
+        "Mode -> USDT lost: the wallet lost at liquidation, else the running loss (< 0: gain).",
+    )
+    liquidated = shown(lambda now: now.liquidated, "Mode -> liquidated at the current price.")
+    liquidation_price = shown(
+        lambda now: now.trade.liquidation_price,
+        "Mode -> BTC mark price (USDT) that liquidates the position; NaN if none.",
+    )
+    loss_curve = shown(
+        lambda now: now.trade.curves,
+        "Mode -> the loss (USDT) at each price of PRICE_GRID (the curve drawn).",
+    )
+    refusal = shown(lambda now: now.trade.both.refusal, "Why the order is refused ('': open).")
 
     def account(self, mode: str) -> Account:
         """The engine's account (before any liquidation) in ``mode`` ("cross"/"isolated")."""
-        return self._now.accounts[MarginMode.parse(mode).value]
+        return self.drawn.trade.both.account(mode)

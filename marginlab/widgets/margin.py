@@ -1,224 +1,122 @@
-"""Adding margin to an isolated position (guide §7; comparison 4, flexibility).
+"""Adding and removing margin (guide §7; comparison 4, flexibility).
 
-The guide's account twice: once with its BTC long isolated, once in cross. Pressing "Add
-margin" moves USDT from the cross pool into the isolated position
-(:meth:`Account.add_margin`) and its liquidation price moves away from entry; the cross
-position needs no button, the whole balance already stands behind it. Moving the mark
-price down through successive top-ups shows the risk of §7: if the direction is wrong,
-liquidation still comes and takes *all* the assigned margin, top-ups included.
+The guide's account twice: its BTC long isolated, and the same long in cross. "Add
+margin" moves USDT from the available balance into the isolated position
+(:meth:`Account.add_margin`) and its liquidation price moves away from entry; "Remove
+margin" takes some back (:meth:`Account.remove_margin`, within what the position can
+spare at the mark) and the price moves toward entry. The cross position needs neither:
+the whole cross wallet already stands behind it. A new order (an ETH long whose margin
+the learner sets) takes its margin from the available balance in both accounts: in
+isolated that leaves less to top the BTC position up with, in cross the two positions
+share one pool. The third chart shows where the wallet is in each mode.
 
-Also here: :func:`ladder_inputs`, the price-ladder inputs of one position in both modes
-(used by the other widgets of this family), and the shared control builders.
+Moving the mark price down through successive top-ups shows the risk of §7: if the
+direction is wrong, liquidation still comes and takes *all* the assigned margin, top-ups
+included.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import ipywidgets
 
 from marginlab.charts import (
+    BalanceSplit,
     Chart,
+    Ladder,
+    LossBars,
+    balance_figure,
     loss_at_liquidation_figure,
     price_ladder_figure,
+    update_balance,
     update_loss_at_liquidation,
     update_price_ladder,
 )
 from marginlab.charts import format as fmt
-from marginlab.engine import Account, AccountState, MarginError, bankruptcy_price
+from marginlab.engine import MODES, Account, AccountState, MarginError, MarginMode
 from marginlab.scenarios import GUIDE, GuideExample, guide_account
 from marginlab.widgets._plotly import make_figure_widget
-from marginlab.widgets.base import LessonWidget
+from marginlab.widgets.base import LessonWidget, shown
+from marginlab.widgets.controls import button, price_slider, usdt_slider
+from marginlab.widgets.trade import held_marks, ladder_of
 
-__all__ = ["AddingMarginWidget", "ladder_inputs"]
+__all__ = ["NEW_ORDER", "AddingMarginWidget"]
 
-MODES = ("cross", "isolated")
 TITLE = "Adding margin: liquidation price"
-STYLE = {"description_width": "initial"}
-CONTROL_WIDTH = "420px"  # each control gets its own Layout (shared Layouts hide together)
+CROSS, ISOLATED = MODES
+NEW_ORDER = {"symbol": "ETHUSDT", "side": "long", "price": 3_000.0, "leverage": 10}
+"""The order the ``new_order`` slider places (its margin in USDT), in each account's mode."""
 
 
-# --- shared by the widgets of this family -----------------------------------------------
+def _with_order(account: Account, new_order: float) -> Account:
+    """``account`` plus the new order (in the account's mode) when its margin is above 0."""
+    if not new_order:
+        return account
+    mode = account.positions[0].margin_mode
+    account = account.set_margin_mode(NEW_ORDER["symbol"], mode)
+    return account.open(**NEW_ORDER, margin=new_order)
 
 
-def ladder_inputs(states: Mapping[str, AccountState], symbol: str) -> dict[str, Any]:
-    """The keyword inputs of ``price_ladder_figure`` for one symbol's position in each mode.
-
-    ``states`` maps "cross" and "isolated" to :meth:`Account.state` of an account holding
-    that position in that mode, at the marks to draw. Liquidation prices are the engine's
-    (``PositionState.liquidation_price``); bankruptcy prices come from
-    :func:`marginlab.engine.bankruptcy_price` with the balance behind the position: its
-    isolated margin, or the cross wallet plus the other cross positions' unrealized PnL.
-    A mode missing from ``states`` (the position cannot be opened that way) gets NaN
-    prices. Entry, side and mark are the position's (the isolated one's if both are
-    given). All prices in USDT; one-way positions (a hedge-mode symbol's first leg).
-
-    >>> from marginlab.scenarios import guide_account
-    >>> states = {mode: guide_account(mode).state() for mode in ("cross", "isolated")}
-    >>> inputs = ladder_inputs(states, "BTCUSDT")
-    >>> round(inputs["isolated_liquidation_price"], 2), inputs["isolated_bankruptcy_price"]
-    (54216.87, 54000.0)
-    """
-    name = symbol.strip().upper()
-    if not any(mode in states for mode in MODES):
-        raise ValueError(f"states must hold 'cross' or 'isolated' (or both), got {list(states)}")
-    inputs: dict[str, Any] = {}
-    for mode in MODES:
-        state = states.get(mode)
-        if state is None:
-            inputs[f"{mode}_liquidation_price"] = inputs[f"{mode}_bankruptcy_price"] = math.nan
-            inputs.setdefault("unavailable_modes", []).append(mode)
-            continue
-        held = next((s for s in state.positions if s.position.symbol == name), None)
-        if held is None:
-            raise ValueError(f"states[{mode!r}]: there is no open {name} position")
-        position = held.position
-        if position.margin_mode.value != mode:
-            raise ValueError(
-                f"states[{mode!r}]: its {name} position is "
-                f"{position.margin_mode.value}, expected {mode}"
-            )
-        if position.is_isolated:
-            backing, others_pnl = position.isolated_margin, 0.0
-        else:
-            backing = state.cross_wallet_balance
-            others_pnl = sum(
-                (
-                    s.unrealized_pnl
-                    for s in state.positions
-                    if not s.position.is_isolated and s.position.symbol != name
-                ),
-                0.0,
-            )
-        inputs[f"{mode}_liquidation_price"] = held.liquidation_price
-        inputs[f"{mode}_bankruptcy_price"] = float(
-            bankruptcy_price(
-                side=position.side.value,
-                quantity=position.quantity,
-                entry_price=position.entry_price,
-                wallet_balance=backing,
-                other_unrealized_pnl=others_pnl,
-            )
-        )
-        inputs["entry_price"] = position.entry_price
-        inputs["side"] = position.side.value
-        inputs["mark_price"] = held.mark_price
-    return inputs
-
-
-def leverage_slider(value: float, description: str = "Leverage (x)") -> ipywidgets.IntSlider:
-    """The shared leverage control: 1x to 125x in steps of 1."""
-    return ipywidgets.IntSlider(
-        value=round(value),
-        min=1,
-        max=125,
-        step=1,
-        description=description,
-        readout_format="d",
-        continuous_update=True,
-        style=STYLE,
-        layout=ipywidgets.Layout(width=CONTROL_WIDTH),
-    )
-
-
-def price_slider(
-    value: float, low: float, high: float, step: float, description: str
-) -> ipywidgets.FloatSlider:
-    """A mark-price slider in USDT."""
-    return ipywidgets.FloatSlider(
-        value=value,
-        min=low,
-        max=high,
-        step=step,
-        description=description,
-        readout_format=",.0f",
-        continuous_update=True,
-        style=STYLE,
-        layout=ipywidgets.Layout(width=CONTROL_WIDTH),
-    )
-
-
-def usdt_slider(
-    value: float, low: float, high: float, step: float, description: str
-) -> ipywidgets.FloatSlider:
-    """An amount of USDT (margin, balance, top-up)."""
-    return ipywidgets.FloatSlider(
-        value=value,
-        min=low,
-        max=high,
-        step=step,
-        description=description,
-        readout_format=",.0f",
-        continuous_update=True,
-        style=STYLE,
-        layout=ipywidgets.Layout(width=CONTROL_WIDTH),
-    )
-
-
-def toggle(options: tuple[str, ...], value: str, description: str) -> ipywidgets.ToggleButtons:
-    """ToggleButtons such as side (long/short) or mode (cross/isolated)."""
-    return ipywidgets.ToggleButtons(
-        options=list(options),
-        value=value,
-        description=description,
-        style={**STYLE, "button_width": "90px"},
-    )
-
-
-def button(description: str, tooltip: str) -> ipywidgets.Button:
-    """A push button with a tooltip that says what it does."""
-    return ipywidgets.Button(description=description, tooltip=tooltip)
-
-
-# --- the widget ---------------------------------------------------------------------------
+@lru_cache(maxsize=64)
+def _cross(example: GuideExample, new_order: float) -> Account:
+    """The guide's cross account with the new order (cached: a price tick reuses it)."""
+    return _with_order(guide_account("cross", example), new_order)
 
 
 @dataclass(frozen=True)
 class _Result:
     """One tick's numbers, all from the engine (USDT)."""
 
-    account: Account  # the isolated account drawn
-    ladder: dict[str, Any]  # price_ladder_figure inputs
-    wallet_usdt: float
-    lost: dict[str, float]
-    kept: dict[str, float]
-    liquidated: dict[str, bool]
-    top_ups: tuple[float, ...]
+    accounts: dict[MarginMode, Account]  # as drawn: the isolated one after the transfers
+    transfers: tuple[tuple[str, float, float], ...]  # ("add"/"remove", USDT, mark)
+    ladder: Ladder
+    states: dict[MarginMode, AccountState]
+    lost: dict[MarginMode, float]
+    kept: dict[MarginMode, float]
+    liquidated: dict[MarginMode, bool]
+    addable: float  # what the isolated account could still add (max_addable_margin)
+    removable: float  # what its BTC position could give back at the mark (0 if liquidated)
+
+    def moved(self, kind: str) -> tuple[float, ...]:
+        """The accepted transfers of ``kind`` ("add"/"remove"), USDT, in order."""
+        return tuple(amount for done, amount, _ in self.transfers if done == kind)
+
+    @property
+    def bars(self) -> LossBars:
+        wallet = self.accounts[MarginMode.ISOLATED].wallet_balance
+        return LossBars(wallet, self.lost, self.liquidated)
 
 
 class AddingMarginWidget(LessonWidget):
-    """The guide's isolated long beside the same long in cross, with an "Add margin" button.
+    """The guide's isolated long beside the same long in cross: add, remove, a new order.
 
     Parameters
     ----------
     price : the starting BTC mark price (USDT).
-    amount_usdt : the starting top-up amount (USDT).
+    margin : the starting amount to add or remove (USDT).
+    new_order : the starting margin of the new ETH order (USDT; 0: none).
     example : the scenario (default the guide's: 10,000 USDT, 2,000 on a 10x BTC long).
 
-    Controls: ``price`` (mark), ``amount`` (USDT to add), ``add`` and ``reset`` buttons.
+    Controls: ``price`` (mark), ``amount`` (USDT to move), ``new_order`` (USDT of margin
+    for a 10x ETH long from 3,000), and the ``add``, ``remove`` and ``reset`` buttons.
     """
 
     def __init__(
         self,
         *,
         price: float = GUIDE.entry_price,
-        amount_usdt: float = 1_000.0,
+        margin: float = 1_000.0,
+        new_order: float = 0.0,
         example: GuideExample = GUIDE,
     ) -> None:
         self.symbol = example.symbol
-        self._initial = guide_account("isolated", example)
-        self._cross = guide_account("cross", example)
-        self._isolated = self._initial
-        self._top_ups: tuple[float, ...] = ()
-        self._shown: _Result | None = None
-
+        self.example = example
+        self._transfers: tuple[tuple[str, float, float], ...] = ()
         entry = example.entry_price
-        start = self._compute({"price": price})
-        ladder = price_ladder_figure(**start.ladder, title=TITLE)
-        loss = loss_at_liquidation_figure(**self._loss_inputs(start))
+        available = guide_account("isolated", example).max_addable_margin()
         controls = {
             "price": price_slider(
                 price,
@@ -227,151 +125,177 @@ class AddingMarginWidget(LessonWidget):
                 100,
                 f"{example.symbol.removesuffix('USDT')} mark price (USDT)",
             ),
-            "amount": usdt_slider(
-                amount_usdt, 0, self._initial.max_addable_margin(), 100, "Amount to add (USDT)"
+            "amount": usdt_slider(margin, 0, available, 100, "Amount to move (USDT)"),
+            "new_order": usdt_slider(new_order, 0, available, 500, "New ETH order: margin (USDT)"),
+            "add": button("Add margin", "Move the amount from the available balance into BTC"),
+            "remove": button(
+                "Remove margin", "Move the amount from BTC back to the available balance"
             ),
-            "add": button("Add margin", "Move the amount from the balance into the position"),
             "reset": button("Reset", "Back to the starting isolated margin"),
         }
+        start = self._compute({n: c.value for n, c in controls.items() if c.has_trait("value")})
         controls["add"].on_click(lambda _button: self.add_margin())
+        controls["remove"].on_click(lambda _button: self.remove_margin())
         controls["reset"].on_click(lambda _button: self.reset())
-        buttons = ipywidgets.HBox([controls["add"], controls["reset"]])
-        box = ipywidgets.VBox([controls["price"], controls["amount"], buttons])
-        figures = [make_figure_widget(ladder.figure), make_figure_widget(loss.figure)]
+        buttons = ipywidgets.HBox([controls["add"], controls["remove"], controls["reset"]])
+        box = ipywidgets.VBox(
+            [controls["price"], controls["amount"], buttons, controls["new_order"]]
+        )
+        figures = [
+            make_figure_widget(price_ladder_figure(start.ladder, title=TITLE).figure),
+            make_figure_widget(loss_at_liquidation_figure(start.bars).figure),
+            make_figure_widget(balance_figure(BalanceSplit(start.states)).figure),
+        ]
         super().__init__(controls, figures, controls_box=box)
 
     # --- public ------------------------------------------------------------------------
 
-    def add_margin(self, amount: float | None = None) -> None:
-        """Press "Add margin": move ``amount`` USDT (default: the ``amount`` control) in.
+    def add_margin(self, margin: float | None = None) -> None:
+        """Press "Add margin": move ``margin`` USDT (default: the ``amount`` control) in.
 
-        A refused amount (0, more than the available balance, a position already
-        liquidated at the current mark) shows a message and changes nothing.
+        A refused amount (0, more than the available balance, a position already liquidated at
+        the current mark) shows a message and changes nothing.
         """
-        value = self.controls["amount"].value if amount is None else amount
-        self._act(lambda: self._add(value))
+        value = self.controls["amount"].value if margin is None else margin
+        self._act(lambda: self._transfer("add", value))
+
+    def remove_margin(self, margin: float | None = None) -> None:
+        """Press "Remove margin": move ``margin`` USDT (default: ``amount``) back out.
+
+        Refused (a message, nothing changed) beyond what the position can spare at the
+        current mark (:meth:`Account.max_removable_margin`).
+        """
+        value = self.controls["amount"].value if margin is None else margin
+        self._act(lambda: self._transfer("remove", value))
 
     def reset(self) -> None:
-        """Back to the scenario's isolated margin (no top-ups)."""
+        """Back to the scenario's isolated margin (no top-ups, no removals)."""
 
         def action() -> None:
-            self._isolated, self._top_ups = self._initial, ()
+            self._transfers = ()
 
         self._act(action)
 
-    @property
-    def account(self) -> Account:
-        """The isolated account as drawn (after the accepted top-ups)."""
-        return self._result.account
+    # Money in USDT, per mode where keyed by "cross"/"isolated", at the current mark.
+    account = shown(lambda r: r.accounts[ISOLATED], "The isolated account as drawn.")
+    isolated_liquidation_price = shown(lambda r: r.ladder.levels[ISOLATED].liquidation_price, "LP")
+    cross_liquidation_price = shown(lambda r: r.ladder.levels[CROSS].liquidation_price, "Cross LP")
+    at_risk = shown(lambda r: r.accounts[ISOLATED].positions[0].isolated_margin, "BTC margin.")
+    top_ups = shown(lambda r: r.moved("add"), "The accepted top-ups, in order.")
+    removals = shown(lambda r: r.moved("remove"), "The accepted removals, in order.")
+    addable = shown(lambda r: r.addable, "What the available balance could still add to BTC.")
+    removable = shown(lambda r: r.removable, "What BTC could give back at the mark.")
+    available = shown(
+        lambda r: {m: s.available_balance for m, s in r.states.items()}, "Available balance."
+    )
+    lost = shown(lambda r: r.lost, "Lost at the mark (all assigned margin once liquidated).")
+    kept = shown(lambda r: r.kept, "Of the wallet, kept at the mark.")
+    liquidated = shown(lambda r: r.liquidated, "Whether BTC is liquidated at the mark.")
 
-    @property
-    def isolated_liquidation_price(self) -> float:
-        """USDT; moves away from entry with every top-up."""
-        return self._result.ladder["isolated_liquidation_price"]
-
-    @property
-    def cross_liquidation_price(self) -> float:
-        """USDT; the whole balance backs the cross position, no top-up needed."""
-        return self._result.ladder["cross_liquidation_price"]
-
-    @property
-    def at_risk(self) -> float:
-        """USDT assigned to the isolated position: what its liquidation takes."""
-        return self._result.account.position(self.symbol).isolated_margin
-
-    @property
-    def top_ups(self) -> tuple[float, ...]:
-        """The accepted top-ups in USDT, in order."""
-        return self._result.top_ups
-
-    @property
-    def lost(self) -> dict[str, float]:
-        """Mode -> USDT lost at the current mark (all assigned margin once liquidated)."""
-        return dict(self._result.lost)
-
-    @property
-    def kept(self) -> dict[str, float]:
-        """Mode -> USDT of the wallet kept at the current mark."""
-        return dict(self._result.kept)
-
-    @property
-    def liquidated(self) -> dict[str, bool]:
-        """Mode -> whether the position is liquidated at the current mark."""
-        return dict(self._result.liquidated)
+    def accounts(self) -> dict[str, Account]:
+        """Mode -> the account as drawn."""
+        return {m.value: a for m, a in self.drawn.accounts.items()}
 
     def static(self) -> Chart:
         """A plain figure of the price ladder for the current state, and the summary."""
-        result = self._result
-        ladder = price_ladder_figure(**result.ladder, title=TITLE)
-        loss = loss_at_liquidation_figure(**self._loss_inputs(result))
-        return Chart(ladder.figure, self._summary(result, ladder.summary, loss.summary))
+        result = self.drawn
+        ladder = price_ladder_figure(result.ladder, title=TITLE)
+        loss = loss_at_liquidation_figure(result.bars)
+        split = balance_figure(BalanceSplit(result.states))
+        return Chart(
+            ladder.figure, self._summary(result, ladder.summary, loss.summary, split.summary)
+        )
 
     # --- the tick ----------------------------------------------------------------------
 
-    @property
-    def _result(self) -> _Result:
-        if self._shown is None:  # only if the very first tick was refused
-            raise RuntimeError("AddingMarginWidget has not drawn a state yet")
-        return self._shown
+    def _isolated(self, new_order: float, transfers: tuple) -> Account:
+        """The isolated account after every transfer, in order, then the new order (so a
+        new order that does not fit what the transfers left available is what is refused)."""
+        account = guide_account("isolated", self.example)
+        for kind, amount, mark in transfers:
+            if kind == "add":
+                account = account.add_margin(self.symbol, amount)
+            else:
+                account = account.remove_margin(self.symbol, amount, marks={self.symbol: mark})
+        return _with_order(account, float(new_order))
 
-    def _add(self, amount: float) -> None:
-        price = self.controls["price"].value
-        if self._isolated.liquidate({self.symbol: price}).happened:
-            liquidation = self._isolated.liquidation_price(self.symbol)
+    def _transfer(self, kind: str, amount: float) -> None:
+        values = self.control_values()
+        price = values["price"]
+        account = self._isolated(values["new_order"], self._transfers)
+        if account.liquidate({self.symbol: price}).happened:
             raise MarginError(
                 f"price: at a mark of {fmt.price(price)} the isolated position is already "
-                f"liquidated (at {fmt.price(liquidation)}); its margin is gone and there is "
-                "nothing to add to. Raise the price or press Reset"
+                f"liquidated (at {fmt.price(account.liquidation_price(self.symbol))}); its "
+                "margin is gone and there is nothing to move. Raise the price or press Reset"
             )
-        self._isolated = self._isolated.add_margin(self.symbol, amount)
-        self._top_ups = (*self._top_ups, float(amount))
+        transfers = (*self._transfers, (kind, float(amount), float(price)))
+        self._isolated(values["new_order"], transfers)  # the engine accepts it, or raises
+        self._transfers = transfers
 
     def _compute(self, values: dict[str, Any]) -> _Result:
         marks = {self.symbol: values["price"]}
-        accounts = {"cross": self._cross, "isolated": self._isolated}
-        states = {mode: account.state(marks) for mode, account in accounts.items()}
-        lost, kept, liquidated = {}, {}, {}
+        accounts = {
+            MarginMode.CROSS: _cross(self.example, float(values["new_order"])),
+            MarginMode.ISOLATED: self._isolated(values["new_order"], self._transfers),
+        }
+        states, lost, kept, liquidated = {}, {}, {}, {}
         for mode, account in accounts.items():
             outcome = account.liquidate(marks)
-            liquidated[mode] = outcome.happened
-            if outcome.happened:
-                lost[mode], kept[mode] = outcome.loss_usdt, outcome.kept_usdt
-            else:  # still open: the running loss (negative while in profit)
-                lost[mode] = -states[mode].unrealized_pnl
-                kept[mode] = states[mode].wallet_balance - lost[mode]
+            after = outcome.account  # the account as it stands at this mark
+            states[mode] = after.state(held_marks(after, marks))
+            liquidated[mode] = any(p.symbol == self.symbol for p in outcome.liquidated)
+            lost[mode] = account.wallet_loss(marks)
+            kept[mode] = outcome.kept_usdt if outcome.happened else states[mode].margin_balance
+        isolated = accounts[MarginMode.ISOLATED]
+        removable = (
+            0.0
+            if liquidated[MarginMode.ISOLATED]
+            else isolated.max_removable_margin(self.symbol, marks)
+        )
         return _Result(
-            account=self._isolated,
-            ladder=ladder_inputs(states, self.symbol),
-            wallet_usdt=self._isolated.wallet_balance,
+            accounts=accounts,
+            transfers=self._transfers,
+            ladder=ladder_of(accounts, self.symbol, marks),
+            states=states,
             lost=lost,
             kept=kept,
             liquidated=liquidated,
-            top_ups=self._top_ups,
+            addable=isolated.max_addable_margin(marks),
+            removable=removable,
         )
 
-    @staticmethod
-    def _loss_inputs(result: _Result) -> dict[str, Any]:
-        return {
-            "wallet_balance_usdt": result.wallet_usdt,
-            "cross_loss_usdt": result.lost["cross"],
-            "isolated_loss_usdt": result.lost["isolated"],
-            "cross_liquidated": result.liquidated["cross"],
-            "isolated_liquidated": result.liquidated["isolated"],
-        }
-
     def _apply(self, result: _Result) -> str:
-        self._shown = result
-        ladder_summary = update_price_ladder(self.figures[0], **result.ladder)
-        loss_summary = update_loss_at_liquidation(self.figures[1], **self._loss_inputs(result))
-        return self._summary(result, ladder_summary, loss_summary)
+        ladder, bars, split = self.figures
+        ladder_summary = update_price_ladder(ladder, result.ladder)
+        loss_summary = update_loss_at_liquidation(bars, result.bars)
+        split_summary = update_balance(split, BalanceSplit(result.states))
+        return self._summary(result, ladder_summary, loss_summary, split_summary)
 
-    def _summary(self, result: _Result, ladder_summary: str, loss_summary: str) -> str:
-        at_risk = result.account.position(self.symbol).isolated_margin
-        count = len(result.top_ups)
-        topped = f"after {count} top-up{'s' if count != 1 else ''}" if count else "no top-up yet"
-        text = f"Isolated margin {fmt.usdt(at_risk)} ({topped}). {ladder_summary} {loss_summary}"
-        if result.liquidated["isolated"] and count:
-            initial = self._initial.position(self.symbol).isolated_margin
+    def _summary(self, result: _Result, ladder: str, loss: str, split: str) -> str:
+        isolated = result.accounts[MarginMode.ISOLATED]
+        at_risk = isolated.position(self.symbol).isolated_margin
+        adds = len(result.moved("add"))
+        removes = len(result.transfers) - adds
+        moved = (
+            f"after {adds} top-up{'s' if adds != 1 else ''} and {removes} "
+            f"removal{'s' if removes != 1 else ''}"
+            if result.transfers
+            else "nothing moved yet"
+        )
+        if result.liquidated[MarginMode.ISOLATED]:
+            room = "it is liquidated at this mark, so there is nothing to move"
+        else:
+            room = (
+                f"it can take {fmt.usdt(result.addable)} more from the available balance and "
+                f"give back {fmt.usdt(result.removable)} at this mark"
+            )
+        text = (
+            f"Isolated margin {fmt.usdt(at_risk)} ({moved}); {room}. Cross needs neither: the "
+            f"whole cross wallet already backs it. {ladder} {loss} {split}"
+        )
+        if result.liquidated[MarginMode.ISOLATED] and adds:
+            initial = guide_account("isolated", self.example).position(self.symbol).isolated_margin
             text += (
                 f" Without the top-ups this liquidation would have cost {fmt.usdt(initial)}: "
                 "adding margin to a losing trade only delayed a larger loss."

@@ -16,28 +16,36 @@ position (its mode beside the same orders with that pair in the other mode).
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets
 
-from marginlab.charts import Chart, price_ladder_figure, update_price_ladder
+from marginlab.charts import Chart, Ladder, price_ladder_figure, update_price_ladder
 from marginlab.charts import format as fmt
-from marginlab.engine import Account, AccountState, LiquidationOutcome, available_symbols
+from marginlab.engine import (
+    MODES,
+    Account,
+    AccountState,
+    LiquidationOutcome,
+    available_symbols,
+)
+from marginlab.engine.errors import MarginError
 from marginlab.scenarios import losing_neighbour_account
 from marginlab.widgets._plotly import make_figure_widget
-from marginlab.widgets.base import LessonWidget
-from marginlab.widgets.margin import (
-    MODES,
+from marginlab.widgets.base import LessonWidget, shown
+from marginlab.widgets.controls import (
     STYLE,
     button,
-    ladder_inputs,
+    checkbox,
+    dropdown,
     leverage_slider,
+    number_box,
     price_slider,
     toggle,
     usdt_slider,
 )
+from marginlab.widgets.trade import held_marks, ladder_of
 
 __all__ = ["MAX_ROWS", "PlaygroundWidget", "Row"]
 
@@ -99,7 +107,7 @@ class _Result:
     account: Account
     state: AccountState
     outcome: LiquidationOutcome
-    ladder: dict[str, Any]
+    ladder: Ladder
     flipped: bool  # the other mode's column could be drawn
 
 
@@ -110,7 +118,7 @@ class PlaygroundWidget(LessonWidget):
     ----------
     rows : the orders (up to three; default :func:`default_rows`).
     shown : how many rows are active at start (default 2).
-    balance_usdt : the wallet (USDT).
+    wallet_balance : the wallet (USDT).
     hedge : hedge mode (a long and a short leg per pair) instead of one-way.
     marks : pair -> starting mark price (USDT); default the first row's entry per pair.
 
@@ -124,29 +132,26 @@ class PlaygroundWidget(LessonWidget):
         *,
         rows: tuple[Row, ...] | None = None,
         shown: int = 2,
-        balance_usdt: float = 10_000.0,
+        wallet_balance: float = 10_000.0,
         hedge: bool = False,
         marks: dict[str, float] | None = None,
     ) -> None:
         orders = tuple(default_rows() if rows is None else rows)
         if not 1 <= len(orders) <= MAX_ROWS:
-            raise ValueError(f"rows must hold 1 to {MAX_ROWS} orders, got {len(orders)}")
+            raise MarginError(f"rows must hold 1 to {MAX_ROWS} orders, got {len(orders)}")
         if not 1 <= shown <= len(orders):
-            raise ValueError(f"shown must be between 1 and {len(orders)}, got {shown!r}")
+            raise MarginError(f"shown must be between 1 and {len(orders)}, got {shown!r}")
         orders = orders + (orders[-1],) * (MAX_ROWS - len(orders))
         self._rows = shown
         self._built_key: tuple | None = None
         self._built: _Built | None = None
-        self._shown_result: _Result | None = None
 
         symbols = available_symbols()
         start_marks = {s: next((r.entry for r in orders if r.symbol == s), None) for s in symbols}
         start_marks.update(marks or {})
         controls: dict[str, ipywidgets.Widget] = {
-            "balance": usdt_slider(balance_usdt, 500, 100_000, 500, "Wallet balance (USDT)"),
-            "hedge": ipywidgets.Checkbox(
-                value=hedge, description="Hedge mode (a long and a short per pair)", style=STYLE
-            ),
+            "balance": usdt_slider(wallet_balance, 500, 100_000, 500, "Wallet balance (USDT)"),
+            "hedge": checkbox(hedge, "Hedge mode (a long and a short per pair)"),
         }
         for symbol in symbols:
             low, high, step = PRICE_RANGES.get(symbol, (1.0, 100_000.0, 1.0))
@@ -168,7 +173,7 @@ class PlaygroundWidget(LessonWidget):
         controls["remove_row"].on_click(lambda _button: self.remove_row())
 
         start = self._compute({n: c.value for n, c in controls.items() if c.has_trait("value")})
-        figure = make_figure_widget(price_ladder_figure(**start.ladder, title=TITLE).figure)
+        figure = make_figure_widget(price_ladder_figure(start.ladder, title=TITLE).figure)
         self.table_area = ipywidgets.HTML("")
         self.liquidation_area = ipywidgets.HTML("")
         marks_box = ipywidgets.VBox([controls[n] for n in self._mark_controls.values()])
@@ -186,25 +191,10 @@ class PlaygroundWidget(LessonWidget):
 
     # --- public ------------------------------------------------------------------------
 
-    @property
-    def account(self) -> Account:
-        """The account the active rows open (as drawn)."""
-        return self._result.account
-
-    @property
-    def state(self) -> AccountState:
-        """:meth:`Account.state` at the current marks."""
-        return self._result.state
-
-    @property
-    def outcome(self) -> LiquidationOutcome:
-        """What :meth:`Account.liquidate` does at the current marks."""
-        return self._result.outcome
-
-    @property
-    def rows(self) -> int:
-        """How many rows (orders) are active."""
-        return self._result.rows
+    account = shown(lambda r: r.account, "The account the active rows open (as drawn).")
+    state = shown(lambda r: r.state, "Account.state at the current marks.")
+    outcome = shown(lambda r: r.outcome, "What Account.liquidate does at the current marks.")
+    rows = shown(lambda r: r.rows, "How many rows (orders) are active.")
 
     def marks(self) -> dict[str, float]:
         """Pair -> the mark price (USDT) the sliders give."""
@@ -220,8 +210,8 @@ class PlaygroundWidget(LessonWidget):
 
     def static(self) -> Chart:
         """A plain price-ladder figure of the first position, and the summary."""
-        result = self._result
-        chart = price_ladder_figure(**result.ladder, title=TITLE)
+        result = self.drawn
+        chart = price_ladder_figure(result.ladder, title=TITLE)
         return Chart(chart.figure, self._summary(result, chart.summary))
 
     # --- controls ----------------------------------------------------------------------
@@ -230,27 +220,15 @@ class PlaygroundWidget(LessonWidget):
     def _row_controls(row: Row, symbols: tuple[str, ...]) -> dict[str, ipywidgets.Widget]:
         narrow = {**STYLE, "button_width": "70px"}
         side = toggle(("long", "short"), row.side, "")
-        mode = toggle(MODES, row.mode, "")
+        mode = toggle([m.value for m in MODES], row.mode, "")
         side.style, mode.style = narrow, narrow
         leverage = leverage_slider(row.leverage)
         leverage.layout.width = "300px"
         margin = usdt_slider(row.margin, 50, 50_000, 50, "Margin (USDT)")
         margin.layout.width = "360px"
-        entry = ipywidgets.FloatText(
-            value=row.entry,
-            step=10,
-            description="Entry (USDT)",
-            continuous_update=False,
-            style=STYLE,
-            layout=ipywidgets.Layout(width="220px"),
-        )
-        symbol = ipywidgets.Dropdown(
-            options=list(symbols),
-            value=row.symbol,
-            description="Pair",
-            style=STYLE,
-            layout=ipywidgets.Layout(width="180px"),
-        )
+        entry = number_box(row.entry, "Entry (USDT)", 10)
+        entry.layout.width = "220px"
+        symbol = dropdown(list(symbols), row.symbol, "Pair", width="180px")
         return {
             "symbol": symbol,
             "side": side,
@@ -269,17 +247,11 @@ class PlaygroundWidget(LessonWidget):
 
     def _set_rows(self, count: int) -> None:
         if not 1 <= count <= MAX_ROWS:
-            raise ValueError(f"rows: the playground holds 1 to {MAX_ROWS} orders, got {count}")
+            raise MarginError(f"rows: the playground holds 1 to {MAX_ROWS} orders, got {count}")
         self._build(self.control_values(), count)  # the engine must accept them first
         self._rows = count
 
     # --- the tick ----------------------------------------------------------------------
-
-    @property
-    def _result(self) -> _Result:
-        if self._shown_result is None:
-            raise RuntimeError("PlaygroundWidget has not drawn a state yet")
-        return self._shown_result
 
     def _orders(self, values: dict[str, Any], count: int) -> tuple[Row, ...]:
         return tuple(
@@ -330,36 +302,37 @@ class PlaygroundWidget(LessonWidget):
     def _compute(self, values: dict[str, Any]) -> _Result:
         built = self._build(values, self._rows)
         marks = {s: values[n] for s, n in self._mark_controls.items()}
-        state = built.account.state(marks)
-        outcome = built.account.liquidate(marks)
+        state = built.account.state(held_marks(built.account, marks))
+        outcome = built.account.liquidate(held_marks(built.account, marks))
         if built.account.positions:
             first = built.account.positions[0]
-            states = {first.margin_mode.value: state}
+            accounts = {first.margin_mode.value: built.account}
             if built.flipped is not None:
-                flipped_state = built.flipped.state(marks)
-                other = flipped_state.positions[0].position.margin_mode.value
-                states[other] = flipped_state
-            ladder = ladder_inputs(states, first.symbol)
+                other = built.flipped.positions[0].margin_mode.value
+                accounts[other] = built.flipped
+            notes = {
+                mode: "these orders cannot be opened in this mode"
+                for mode in MODES
+                if mode not in accounts
+            }
+            ladder = ladder_of(accounts, first.symbol, marks, notes=notes)
         else:  # the orders cancel out: nothing open
             row = self._orders(values, 1)[0]
-            ladder = {
-                "entry_price": row.entry,
-                "mark_price": marks[row.symbol],
-                "cross_liquidation_price": math.nan,
-                "isolated_liquidation_price": math.nan,
-                "cross_bankruptcy_price": math.nan,
-                "isolated_bankruptcy_price": math.nan,
-                "unavailable_modes": ("cross", "isolated"),
-            }
+            ladder = Ladder(
+                {},
+                mark_price=marks[row.symbol],
+                notes={mode: "no position: the orders cancel out" for mode in MODES},
+                entry_price=row.entry,
+                side=row.side,
+            )
         return _Result(self._rows, built.account, state, outcome, ladder, built.flipped is not None)
 
     def _apply(self, result: _Result) -> str:
-        self._shown_result = result
         for index, box in enumerate(self.row_boxes, start=1):
             box.layout.display = "" if index <= result.rows else "none"
         self.table_area.value = _table(result.state)
         self.liquidation_area.value = f"<p>{html.escape(_liquidation_text(result))}</p>"
-        ladder_summary = update_price_ladder(self.figures[0], **result.ladder)
+        ladder_summary = update_price_ladder(self.figures[0], result.ladder)
         return self._summary(result, ladder_summary)
 
     def _summary(self, result: _Result, ladder_summary: str) -> str:

@@ -14,37 +14,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import ipywidgets
 import numpy as np
 
 from marginlab.charts import (
     Chart,
+    CrossMap,
+    Ladder,
     cross_map_figure,
     price_ladder_figure,
     update_cross_map,
     update_price_ladder,
 )
-from marginlab.engine import (
-    Account,
-    AccountState,
-    MarginMode,
-    bankruptcy_price,
-    margin_ratio,
-)
+from marginlab.engine import MODES, Account, AccountState, MarginMode, PositionLevels
+from marginlab.engine.errors import MarginError
 from marginlab.scenarios import two_positions_account
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
+from marginlab.widgets.controls import price_slider
 
 __all__ = ["SeveralPositionsWidget", "cross_ratio_grid"]
 
 BTC, ETH = "BTCUSDT", "ETHUSDT"
-MODES = ("cross", "isolated")
 # The map's grids span the sliders' ranges; the boundary is nearly straight, so a coarse
 # grid draws it well and keeps the figure small (~110 kB to create).
 BTC_GRID = np.linspace(20_000.0, 100_000.0, 81)  # every 1,000 USDT
 ETH_GRID = np.linspace(1_000.0, 7_000.0, 61)  # every 100 USDT
-CONTROL_STYLE = {"description_width": "initial"}
-CONTROL_LAYOUT = {"width": "420px"}
 LADDER_TITLE = "BTC liquidation price: Cross (moves with ETH) vs Isolated"
 
 
@@ -55,28 +49,16 @@ def cross_ratio_grid(
 
     ``result[j, i]`` is the ratio at BTC ``x_price_grid[i]`` and ETH ``y_price_grid[j]``
     (USDT): Σ maintenance margin / (cross wallet + Σ unrealized PnL), the value
-    ``account.state(marks).cross_margin_ratio`` gives at each pair. The BTC position is
-    the engine's ``margin_ratio`` position; the ETH one enters as its "other" terms.
+    ``account.state(marks).cross_margin_ratio`` gives at each pair
+    (:meth:`Account.cross_margin_ratio` over the grid).
     """
     btc, eth = account.position(BTC), account.position(ETH)
     if btc.is_isolated or eth.is_isolated:
-        raise ValueError("account: both BTCUSDT and ETHUSDT positions must be cross")
-    eth_table = account.tiers(ETH)
-    eth_maintenance = np.array(
-        [eth_table.maintenance_margin(eth.quantity * p) for p in y_price_grid]
+        raise MarginError("account: both BTCUSDT and ETHUSDT positions must be cross")
+    grid = account.cross_margin_ratio(
+        {BTC: np.asarray(x_price_grid)[np.newaxis, :], ETH: np.asarray(y_price_grid)[:, np.newaxis]}
     )
-    btc_rate, btc_amount = account.tiers(BTC).maintenance_terms(btc.quantity * x_price_grid)
-    return margin_ratio(
-        side=btc.side.value,
-        quantity=btc.quantity,
-        entry_price=btc.entry_price,
-        mark_price=x_price_grid[np.newaxis, :],
-        wallet_balance=account.cross_wallet_balance,
-        maintenance_rate=btc_rate[np.newaxis, :],
-        maintenance_amount=btc_amount[np.newaxis, :],
-        other_maintenance=eth_maintenance[:, np.newaxis],
-        other_unrealized_pnl=eth.unrealized_pnl(y_price_grid)[:, np.newaxis],
-    )
+    return np.asarray(grid)
 
 
 @dataclass(frozen=True)
@@ -86,31 +68,7 @@ class _Positions:
     marks: dict[str, float]
     cross_state: AccountState
     liquidated: dict[str, tuple[str, ...]]  # mode -> symbols liquidated at the marks
-    cross_btc_liquidation_price: float  # at the current ETH mark
-    cross_btc_bankruptcy_price: float
-
-
-@dataclass(frozen=True)
-class _Isolated:
-    """What the isolated account shows whatever the marks (USDT)."""
-
-    btc_liquidation_price: float
-    btc_bankruptcy_price: float
-    eth_liquidation_price: float
-
-    @classmethod
-    def of(cls, account: Account) -> _Isolated:
-        btc = account.position(BTC)
-        return cls(
-            btc_liquidation_price=account.liquidation_price(BTC),
-            btc_bankruptcy_price=bankruptcy_price(
-                side=btc.side.value,
-                quantity=btc.quantity,
-                entry_price=btc.entry_price,
-                wallet_balance=btc.isolated_margin,
-            ),
-            eth_liquidation_price=account.liquidation_price(ETH),
-        )
+    levels: dict[MarginMode, PositionLevels]  # the BTC long's, per mode, at the marks
 
 
 class SeveralPositionsWidget(LessonWidget):
@@ -124,38 +82,19 @@ class SeveralPositionsWidget(LessonWidget):
     def __init__(self, *, btc_price: float = 60_000.0, eth_price: float = 3_000.0) -> None:
         self.accounts = {mode: two_positions_account(mode) for mode in MODES}
         self._ratio_grid = cross_ratio_grid(self.accounts["cross"], BTC_GRID, ETH_GRID)
-        self._isolated = _Isolated.of(self.accounts["isolated"])
+        isolated = self.accounts["isolated"]
+        self._isolated = {s: isolated.levels(s).liquidation_price for s in (BTC, ETH)}
         controls = {
-            "btc_price": ipywidgets.FloatSlider(
-                value=btc_price,
-                min=BTC_GRID[0],
-                max=BTC_GRID[-1],
-                step=100,
-                description="BTC price (USDT)",
-                readout_format=",.0f",
-                continuous_update=True,
-                style=CONTROL_STYLE,
-                layout=CONTROL_LAYOUT,
+            "btc_price": price_slider(
+                btc_price, BTC_GRID[0], BTC_GRID[-1], 100, "BTC price (USDT)"
             ),
-            "eth_price": ipywidgets.FloatSlider(
-                value=eth_price,
-                min=ETH_GRID[0],
-                max=ETH_GRID[-1],
-                step=10,
-                description="ETH price (USDT)",
-                readout_format=",.0f",
-                continuous_update=True,
-                style=CONTROL_STYLE,
-                layout=CONTROL_LAYOUT,
-            ),
+            "eth_price": price_slider(eth_price, ETH_GRID[0], ETH_GRID[-1], 10, "ETH price (USDT)"),
         }
         # The first state is built here (a bad argument raises) to give the figures data.
         first = self._compute({name: c.value for name, c in controls.items()})
         figures = [
-            make_figure_widget(cross_map_figure(**self._map_inputs(first)).figure),
-            make_figure_widget(
-                price_ladder_figure(**self._ladder_inputs(first), title=LADDER_TITLE).figure
-            ),
+            make_figure_widget(cross_map_figure(self._map(first)).figure),
+            make_figure_widget(price_ladder_figure(self._ladder(first), title=LADDER_TITLE).figure),
         ]
         super().__init__(controls=controls, figures=figures)
 
@@ -163,51 +102,34 @@ class SeveralPositionsWidget(LessonWidget):
 
     def _compute(self, values: dict[str, Any]) -> _Positions:
         marks = {BTC: values["btc_price"], ETH: values["eth_price"]}
-        cross = self.accounts["cross"]
-        state = cross.state(marks)
-        btc, eth = (next(s for s in state.positions if s.position.symbol == n) for n in (BTC, ETH))
         return _Positions(
             marks=marks,
-            cross_state=state,
+            cross_state=self.accounts["cross"].state(marks),
             liquidated={
                 m: tuple(p.symbol for p in self.accounts[m].liquidate(marks).liquidated)
                 for m in MODES
             },
-            cross_btc_liquidation_price=btc.liquidation_price,
-            cross_btc_bankruptcy_price=bankruptcy_price(
-                side=btc.position.side.value,
-                quantity=btc.position.quantity,
-                entry_price=btc.position.entry_price,
-                wallet_balance=cross.cross_wallet_balance,
-                other_unrealized_pnl=eth.unrealized_pnl,
-            ),
+            levels={m: self.accounts[m].levels(BTC, marks) for m in MODES},
         )
 
     # --- charts ------------------------------------------------------------------------
 
-    def _map_inputs(self, result: _Positions) -> dict[str, Any]:
-        return {
-            "x_price_grid": BTC_GRID,
-            "y_price_grid": ETH_GRID,
-            "margin_ratio_grid": self._ratio_grid,
-            "x_mark_price": result.marks[BTC],
-            "y_mark_price": result.marks[ETH],
-            "margin_ratio": result.cross_state.cross_margin_ratio,
-            "x_isolated_liquidation_price": self._isolated.btc_liquidation_price,
-            "y_isolated_liquidation_price": self._isolated.eth_liquidation_price,
-        }
+    def _map(self, result: _Positions) -> CrossMap:
+        return CrossMap(
+            BTC,
+            ETH,
+            BTC_GRID,
+            ETH_GRID,
+            self._ratio_grid,
+            result.marks[BTC],
+            result.marks[ETH],
+            result.cross_state.cross_margin_ratio,
+            isolated_liquidation_price=self._isolated,
+        )
 
-    def _ladder_inputs(self, result: _Positions) -> dict[str, Any]:
-        btc = self.accounts["cross"].position(BTC)
-        return {
-            "entry_price": btc.entry_price,
-            "mark_price": result.marks[BTC],
-            "cross_liquidation_price": result.cross_btc_liquidation_price,
-            "isolated_liquidation_price": self._isolated.btc_liquidation_price,
-            "cross_bankruptcy_price": result.cross_btc_bankruptcy_price,
-            "isolated_bankruptcy_price": self._isolated.btc_bankruptcy_price,
-            "side": btc.side.value,
-        }
+    @staticmethod
+    def _ladder(result: _Positions) -> Ladder:
+        return Ladder(result.levels, mark_price=result.marks[BTC])
 
     @staticmethod
     def _summary(result: _Positions, map_summary: str, ladder_summary: str) -> str:
@@ -218,14 +140,14 @@ class SeveralPositionsWidget(LessonWidget):
 
     def _apply(self, result: _Positions) -> str:
         cross_map, ladder = self.figures
-        map_summary = update_cross_map(cross_map, **self._map_inputs(result))
-        ladder_summary = update_price_ladder(ladder, **self._ladder_inputs(result))
+        map_summary = update_cross_map(cross_map, self._map(result))
+        ladder_summary = update_price_ladder(ladder, self._ladder(result))
         return self._summary(result, map_summary, ladder_summary)
 
     def static(self) -> Chart:
         """A fresh plain figure of the cross map for the current prices, and the summary."""
-        chart = cross_map_figure(**self._map_inputs(self._now))
-        ladder = price_ladder_figure(**self._ladder_inputs(self._now), title=LADDER_TITLE)
+        chart = cross_map_figure(self._map(self._now))
+        ladder = price_ladder_figure(self._ladder(self._now), title=LADDER_TITLE)
         return Chart(chart.figure, self._summary(self._now, chart.summary, ladder.summary))
 
     # --- the numbers of the current state ----------------------------------------------
@@ -237,12 +159,12 @@ class SeveralPositionsWidget(LessonWidget):
     @property
     def cross_liquidation_price(self) -> float:
         """BTC mark price (USDT) that liquidates the cross account at the current ETH mark."""
-        return self._now.cross_btc_liquidation_price
+        return self._now.levels[MarginMode.CROSS].liquidation_price
 
     @property
     def isolated_liquidation_price(self) -> float:
         """BTC mark price (USDT) that liquidates the isolated BTC position (ETH plays no part)."""
-        return self._isolated.btc_liquidation_price
+        return self._isolated[BTC]
 
     @property
     def cross_margin_ratio(self) -> float:

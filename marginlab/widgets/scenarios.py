@@ -1,18 +1,19 @@
-"""When to use Cross, when Isolated (GUIDE.md §4-5): the named scenarios, replayed.
+"""When to use Cross, when Isolated (the guide's §4-5, lesson 08): the named scenarios, replayed.
 
 The learner picks one of the guide's "when to use" cases
-(:mod:`marginlab.scenarios.when_to_use`), reads its claim, and plays the same account in
-both margin modes along one of the scenario's seeded price paths: equity and margin
-ratio grow step by step, liquidations and stop-loss exits are marked. Under the chart,
-the risk over all of the scenario's paths: probability of liquidation, expected and
-worst loss per mode, and the distribution of final equity.
+(:mod:`marginlab.scenarios.when_to_use`), reads its claim and the model of its paths
+(drift, volatility, jumps, or the hand-drawn shape: ``WhenToUse.model``), and plays the
+same account in both margin modes along one of the scenario's seeded price paths: equity
+and margin ratio grow step by step, liquidations and stop-loss exits are marked. Under
+the chart, the risk over all of the scenario's paths: probability of liquidation,
+expected and worst loss per mode, and the distribution of final equity.
 
-Cost: choosing a scenario (or a path) replays it once per mode with
-:meth:`~marginlab.scenarios.WhenToUse.replay` and simulates every path with
-:meth:`~marginlab.scenarios.WhenToUse.simulate`; both are cached per scenario (and per
-path), so a play tick only slices the cached arrays and swaps trace data. The path
-shown first is the one on which the mode the guide favours beats the other by the
-most (the claim at its clearest); the ``path`` slider shows any other.
+Speed: every scenario is simulated once, when the widget is built, on all of its paths
+at once (:meth:`~marginlab.scenarios.WhenToUse.simulate`), and every path's timeline
+comes from that one run (:func:`~marginlab.engine.simulated_timelines`): choosing a
+scenario, a path or a step only picks rows and slices them. The path shown first is the
+one on which the mode the guide favours beats the other by the most (the claim at its
+clearest); the ``path`` slider shows any other.
 """
 
 from __future__ import annotations
@@ -20,67 +21,71 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 import numpy as np
-import pandas as pd
 
 from marginlab.charts import (
     Chart,
+    EquityPaths,
+    ModePath,
+    Outcomes,
     equity_path_figure,
     outcomes_figure,
     update_equity_path,
     update_outcomes,
 )
 from marginlab.charts import format as fmt
-from marginlab.engine import ReplayResult, SimulationResult, summarize
+from marginlab.engine import (
+    MODES,
+    MarginMode,
+    ReplayResult,
+    SimulationResult,
+    simulated_timelines,
+    summarize,
+)
+from marginlab.engine.errors import MarginError
 from marginlab.scenarios import WHEN_TO_USE, WhenToUse, when_to_use
 from marginlab.widgets._plotly import make_figure_widget
-from marginlab.widgets.base import LessonWidget
+from marginlab.widgets.base import LessonWidget, shown
+from marginlab.widgets.controls import dropdown, int_slider
+
+if TYPE_CHECKING:  # pandas loads where a table is built: most lessons never need it
+    import pandas as pd
 
 __all__ = ["WhenToUseWidget"]
 
-MODES = ("cross", "isolated")
-MODE_NAMES = {"cross": "Cross", "isolated": "Isolated"}
 PLAY_SECONDS = 8.0  # a whole path plays in about this long, whatever its length
 PLAY_INTERVAL_MS = (20, 250)  # bounds of the time between two frames
-REPLAY_CACHE_SIZE = 16  # (scenario, path) replays kept; each is a few hundred KB
 STEP_AXIS = "hour (step)"  # the scenarios' paths are hourly steps
-CONTROL_STYLE = {"description_width": "initial"}
 
 
 @dataclass(frozen=True, eq=False)
 class _Risk:
-    """A scenario and its Monte Carlo outcome in each mode, over all of its paths."""
+    """A scenario, its simulation in each mode over all of its paths, and every path's
+    timeline from that one run (rows of ``(n_paths, n_steps)`` arrays)."""
 
     scenario: WhenToUse
-    simulations: dict[str, SimulationResult]
+    simulations: dict[MarginMode, SimulationResult]
+    equity_usdt: dict[MarginMode, np.ndarray]
+    margin_ratio: dict[MarginMode, np.ndarray]  # the mode's riskiest open scope; NaN flat
     table: pd.DataFrame  # index mode; the columns of marginlab.engine.summarize
     showcase_path: int  # where the favoured mode beats the other by the most
 
-
-@dataclass(frozen=True, eq=False)
-class _Replayed:
-    """One path of a scenario replayed in both modes: the arrays a play tick slices."""
-
-    path: int
-    replays: dict[str, ReplayResult]
-    steps: np.ndarray
-    equity_usdt: dict[str, np.ndarray]
-    margin_ratio: dict[str, np.ndarray]  # the mode's riskiest open scope; NaN when flat
-    liquidated_at: dict[str, int | None]
-    stopped_at: dict[str, int | None]
-
-
-@dataclass(frozen=True, eq=False)
-class _State:
-    """What one tick draws: a scenario, a replayed path and the step reached."""
-
-    name: str
-    risk: _Risk
-    replayed: _Replayed
-    step: int
+    def path(self, path: int) -> EquityPaths:
+        """One path in both modes, from the rows of the simulation."""
+        steps = np.arange(self.scenario.n_steps, dtype=np.int32)  # 4 bytes a step
+        modes = {}
+        for mode in MODES:
+            result = self.simulations[mode]
+            modes[mode] = ModePath(
+                self.equity_usdt[mode][path],
+                self.margin_ratio[mode][path],
+                _first(result.liquidated_at, path),
+                _first(result.stopped_at, path),
+            )
+        return EquityPaths(steps, modes)
 
 
 def _label(name: str) -> str:
@@ -88,49 +93,33 @@ def _label(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-def _first(replayed: ReplayResult, kind: str) -> int | None:
-    step = replayed.first_step(kind)
-    return None if step < 0 else step
-
-
-def _mode_margin_ratio(result: ReplayResult) -> np.ndarray:
-    """Per step, the highest margin ratio among the open positions (NaN once all are closed).
-
-    Every position of a scenario account is in one mode, so this is the cross pool's
-    ratio in cross and the isolated position nearest to liquidation in isolated.
-    """
-    columns = [f"{key}.margin_ratio" for key in result.keys]
-    ratios = result.timeline[columns].to_numpy(dtype=float)
-    return np.fmax.reduce(ratios, axis=1)  # fmax skips NaN (a closed position)
-
-
-def _replay_path(scenario: WhenToUse, path: int) -> _Replayed:
-    replays = {mode: scenario.replay(mode, path) for mode in MODES}
-    steps = replays["cross"].timeline.index.to_numpy().astype(np.int32)  # 4 bytes a step
-    return _Replayed(
-        path=path,
-        replays=replays,
-        steps=steps,
-        equity_usdt={
-            m: r.timeline["equity_usdt"].to_numpy(dtype=float) for m, r in replays.items()
-        },
-        margin_ratio={m: _mode_margin_ratio(r) for m, r in replays.items()},
-        liquidated_at={m: _first(r, "liquidation") for m, r in replays.items()},
-        stopped_at={m: _first(r, "stop") for m, r in replays.items()},
-    )
+def _first(steps_by_key: Mapping[str, np.ndarray], path: int) -> int | None:
+    """The first step of an event on ``path`` over all positions (None: never)."""
+    steps = [int(s[path]) for s in steps_by_key.values() if s[path] >= 0]
+    return min(steps) if steps else None
 
 
 def _risk(scenario: WhenToUse) -> _Risk:
-    """Both modes on every path; the table is :meth:`WhenToUse.compare`'s, from one run."""
-    simulations = {mode: scenario.simulate(mode) for mode in MODES}
+    """Both modes on every path, once; the table is :meth:`WhenToUse.compare`'s."""
+    import pandas as pd
+
+    simulations, equity, ratio = {}, {}, {}
+    for mode in MODES:
+        result = scenario.simulate(mode)
+        lines = simulated_timelines(scenario.account(mode), scenario.prices, result)
+        simulations[mode] = result
+        equity[mode] = lines["equity_usdt"]
+        ratios = np.stack([lines[f"{key}.margin_ratio"] for key in result.keys])
+        ratio[mode] = np.fmax.reduce(ratios, axis=0)  # fmax skips NaN (a closed position)
     table = pd.DataFrame.from_dict(
-        {m: summarize(simulations[m], scenario.deposit_usdt) for m in MODES}, orient="index"
+        {m.value: summarize(simulations[m], scenario.wallet_balance) for m in MODES},
+        orient="index",
     )
     table.index.name = "mode"
-    favoured = scenario.favours
-    other = next(m for m in MODES if m != favoured)
+    favoured = MarginMode.parse(scenario.favours)
+    other = next(m for m in MODES if m is not favoured)
     lead = simulations[favoured].final_equity_usdt - simulations[other].final_equity_usdt
-    return _Risk(scenario, simulations, table, showcase_path=int(np.argmax(lead)))
+    return _Risk(scenario, simulations, equity, ratio, table, showcase_path=int(np.argmax(lead)))
 
 
 def _risk_html(risk: _Risk) -> str:
@@ -140,19 +129,19 @@ def _risk_html(risk: _Risk) -> str:
         ("Expected loss", "mean_loss_usdt", fmt.usdt),
         ("Worst loss", "worst_loss_usdt", fmt.usdt),
     )
-    head = "".join(f'<th scope="col">{MODE_NAMES[m]}</th>' for m in MODES)
+    head = "".join(f'<th scope="col">{m.value.capitalize()}</th>' for m in MODES)
     body = "".join(
         f'<tr><th scope="row" style="text-align:left">{label}</th>'
         + "".join(
-            f'<td style="text-align:right">{html.escape(show(risk.table.loc[m, column]))}</td>'
-            for m in MODES
+            f'<td style="text-align:right">{html.escape(show(value))}</td>'
+            for value in risk.table.loc[[m.value for m in MODES], column]
         )
         + "</tr>"
         for label, column, show in rows
     )
     caption = (
         f"Over all {risk.scenario.n_paths:,} seeded paths (loss against the "
-        f"{fmt.usdt(risk.scenario.deposit_usdt)} deposit; negative = a gain)"
+        f"{fmt.usdt(risk.scenario.wallet_balance)} deposit; negative = a gain)"
     )
     return (
         '<table class="marginlab-risk" style="border-collapse:collapse;min-width:28em">'
@@ -162,43 +151,42 @@ def _risk_html(risk: _Risk) -> str:
 
 
 def _claim_html(scenario: WhenToUse) -> str:
+    favours = MarginMode.parse(scenario.favours).value.capitalize()
     return (
         f"<p><b>{html.escape(scenario.title)}.</b> {html.escape(scenario.claim)} "
-        f"<i>(The guide favours {MODE_NAMES[scenario.favours]} here.)</i><br>"
-        f"<small>Where it stops holding: {html.escape(scenario.caveat)}</small></p>"
+        f"<i>(The guide favours {favours} here.)</i><br>"
+        f"<small>Where it stops holding: {html.escape(scenario.caveat)}</small><br>"
+        f"<small><b>Paths:</b> {html.escape(scenario.model)}</small></p>"
     )
 
 
-def _chart_inputs(replayed: _Replayed, step: int) -> dict[str, Any]:
-    """The equity-path chart's inputs for the path up to ``step`` (slices, no copies)."""
-    end = step + 1
-    return {
-        "steps": replayed.steps[:end],
-        "cross_equity_usdt": replayed.equity_usdt["cross"][:end],
-        "isolated_equity_usdt": replayed.equity_usdt["isolated"][:end],
-        "cross_margin_ratio": replayed.margin_ratio["cross"][:end],
-        "isolated_margin_ratio": replayed.margin_ratio["isolated"][:end],
-        "cross_liquidated_at": replayed.liquidated_at["cross"],
-        "isolated_liquidated_at": replayed.liquidated_at["isolated"],
-        "cross_stopped_at": replayed.stopped_at["cross"],
-        "isolated_stopped_at": replayed.stopped_at["isolated"],
-    }
-
-
-def _outcome_inputs(risk: _Risk) -> dict[str, Any]:
+def _outcomes(risk: _Risk) -> Outcomes:
     sims, table = risk.simulations, risk.table
-    return {
-        "cross_final_equity_usdt": sims["cross"].final_equity_usdt,
-        "isolated_final_equity_usdt": sims["isolated"].final_equity_usdt,
-        "cross_liquidation_probability": float(table.loc["cross", "liquidation_probability"]),
-        "isolated_liquidation_probability": float(table.loc["isolated", "liquidation_probability"]),
-        "initial_equity_usdt": risk.scenario.deposit_usdt,
-    }
+    return Outcomes(
+        {m.value: sims[m].final_equity_usdt for m in MODES},
+        {m.value: float(table.loc[m.value, "liquidation_probability"]) for m in MODES},
+        initial_equity_usdt=risk.scenario.wallet_balance,
+    )
 
 
 def _play_interval_ms(n_steps: int) -> int:
     low, high = PLAY_INTERVAL_MS
     return int(min(max(1000.0 * PLAY_SECONDS / n_steps, low), high))
+
+
+@dataclass(frozen=True, eq=False)
+class _State:
+    """What one tick draws: a scenario, one of its paths and the step reached."""
+
+    name: str
+    risk: _Risk
+    path: int
+    step: int
+    paths: EquityPaths  # the whole path, both modes
+
+    @property
+    def shown(self) -> EquityPaths:
+        return self.paths.upto(self.step)
 
 
 class WhenToUseWidget(LessonWidget):
@@ -207,13 +195,13 @@ class WhenToUseWidget(LessonWidget):
     Parameters
     ----------
     scenario : name of the scenario shown first (a key of ``marginlab.scenarios.WHEN_TO_USE``).
-    path : index of the seeded path to replay (default: the one that shows the claim best).
+    path : index of the seeded path to show (default: the one that shows the claim best).
     step : step shown first (default: the last, the whole path).
     options : per scenario name, keyword arguments for its builder (e.g. ``{"hedge":
         {"correlation": 0.0}}`` for the caveat).
 
-    Controls: ``scenario`` (Dropdown), ``path`` (IntSlider, path index), ``step``
-    (IntSlider, the step shown; the ``play`` button, :attr:`play`, moves it).
+    Controls: ``scenario`` (Dropdown), ``path`` (IntSlider, path index, follows the drag),
+    ``step`` (IntSlider, the step shown; the ``play`` button, :attr:`play`, moves it).
     """
 
     def __init__(
@@ -225,59 +213,34 @@ class WhenToUseWidget(LessonWidget):
         options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         if scenario not in WHEN_TO_USE:
-            raise ValueError(f"scenario must be one of {', '.join(WHEN_TO_USE)}, got {scenario!r}")
+            raise MarginError(f"scenario must be one of {', '.join(WHEN_TO_USE)}, got {scenario!r}")
         self._options = {name: dict(kwargs) for name, kwargs in (options or {}).items()}
         unknown = sorted(set(self._options) - set(WHEN_TO_USE))
         if unknown:
-            raise ValueError(
+            raise MarginError(
                 f"options: unknown scenario {', '.join(map(repr, unknown))}; "
                 f"names are {', '.join(WHEN_TO_USE)}"
             )
-        self._risks: dict[str, _Risk] = {}
-        self._replays: dict[tuple[str, int], _Replayed] = {}
+        # Every scenario simulated once, now: a choice later only picks rows.
+        self._risks = {
+            name: _risk(when_to_use(name, **self._options.get(name, {}))) for name in WHEN_TO_USE
+        }
         self._applied: str | None = None  # scenario whose ranges, tables and claim are shown
 
-        risk = self._risk(scenario)
-        n_paths = risk.scenario.n_paths
+        risk = self._risks[scenario]
+        n_paths, last = risk.scenario.n_paths, risk.scenario.n_steps - 1
         first_path = risk.showcase_path if path is None else path
-        if isinstance(first_path, bool) or not isinstance(first_path, int | np.integer):
-            raise TypeError(f"path must be a whole number, got {path!r}")
-        if not 0 <= first_path < n_paths:
-            raise ValueError(f"path must be between 0 and {n_paths - 1}, got {path!r}")
-        replayed = self._replayed(scenario, int(first_path))
-        last = len(replayed.steps) - 1
         first_step = last if step is None else step
-        if isinstance(first_step, bool) or not isinstance(first_step, int | np.integer):
-            raise TypeError(f"step must be a whole number, got {step!r}")
-        if not 0 <= first_step <= last:
-            raise ValueError(f"step must be between 0 and {last}, got {step!r}")
+        for name, value, high in (("path", first_path, n_paths - 1), ("step", first_step, last)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise TypeError(f"{name} must be a whole number, got {value!r}")
+            if not 0 <= value <= high:
+                raise MarginError(f"{name} must be between 0 and {high}, got {value!r}")
 
         controls = {
-            "scenario": ipywidgets.Dropdown(
-                options=[(_label(name), name) for name in WHEN_TO_USE],
-                value=scenario,
-                description="Scenario",
-                style=CONTROL_STYLE,
-                layout=ipywidgets.Layout(width="32em"),
-            ),
-            "path": ipywidgets.IntSlider(
-                value=int(first_path),
-                min=0,
-                max=n_paths - 1,
-                description="Price path #",
-                continuous_update=False,  # a new path is a new replay (about a second)
-                style=CONTROL_STYLE,
-                layout=ipywidgets.Layout(width="32em"),
-            ),
-            "step": ipywidgets.IntSlider(
-                value=int(first_step),
-                min=0,
-                max=last,
-                description="Hour",
-                continuous_update=True,
-                style=CONTROL_STYLE,
-                layout=ipywidgets.Layout(width="26em"),
-            ),
+            "scenario": dropdown([(_label(n), n) for n in WHEN_TO_USE], scenario, "Scenario"),
+            "path": int_slider(int(first_path), 0, n_paths - 1, "Price path #"),
+            "step": int_slider(int(first_step), 0, last, "Hour"),
         }
         self.play = ipywidgets.Play(
             value=int(first_step),
@@ -292,13 +255,12 @@ class WhenToUseWidget(LessonWidget):
         self._play_link = ipywidgets.jslink((self.play, "value"), (controls["step"], "value"))
         self.claim_area = ipywidgets.HTML(_claim_html(risk.scenario))
         self.risk_area = ipywidgets.HTML(_risk_html(risk))
-        path_chart = equity_path_figure(
-            **_chart_inputs(replayed, int(first_step)),
-            step_range=(int(replayed.steps[0]), int(replayed.steps[-1])),
-            x_title=STEP_AXIS,
-        )
-        outcomes_chart = outcomes_figure(**_outcome_inputs(risk))
-        figures = [make_figure_widget(path_chart.figure), make_figure_widget(outcomes_chart.figure)]
+        first = risk.path(int(first_path)).upto(int(first_step))
+        path_chart = equity_path_figure(first, step_range=(0, last), x_title=STEP_AXIS)
+        figures = [
+            make_figure_widget(path_chart.figure),
+            make_figure_widget(outcomes_figure(_outcomes(risk)).figure),
+        ]
         controls_box = ipywidgets.VBox(
             [
                 controls["scenario"],
@@ -311,59 +273,45 @@ class WhenToUseWidget(LessonWidget):
         self._applied = scenario
         super().__init__(controls, figures, controls_box=controls_box, figures_box=figures_box)
 
-    # --- engine, cached -------------------------------------------------------------
-
-    def _risk(self, name: str) -> _Risk:
-        if name not in self._risks:
-            self._risks[name] = _risk(when_to_use(name, **self._options.get(name, {})))
-        return self._risks[name]
-
-    def _replayed(self, name: str, path: int) -> _Replayed:
-        key = (name, path)
-        if key not in self._replays:
-            if len(self._replays) >= REPLAY_CACHE_SIZE:
-                self._replays.pop(next(iter(self._replays)))  # the oldest
-            self._replays[key] = _replay_path(self._risk(name).scenario, path)
-        return self._replays[key]
-
     # --- the tick -----------------------------------------------------------------------
 
     def _compute(self, values: dict[str, Any]) -> _State:
         name = values["scenario"]
         if name not in WHEN_TO_USE:
-            raise ValueError(f"scenario must be one of {', '.join(WHEN_TO_USE)}, got {name!r}")
-        risk = self._risk(name)
+            raise MarginError(f"scenario must be one of {', '.join(WHEN_TO_USE)}, got {name!r}")
+        risk = self._risks[name]
         drawn = self._drawn_result
+        last = risk.scenario.n_steps - 1
         if drawn is not None and drawn.name != name:
             # A new scenario starts on its clearest path, shown whole; play restarts it.
-            replayed = self._replayed(name, risk.showcase_path)
-            return _State(name, risk, replayed, step=len(replayed.steps) - 1)
+            return _State(name, risk, risk.showcase_path, last, risk.path(risk.showcase_path))
         path, step = values["path"], values["step"]
         if not 0 <= path < risk.scenario.n_paths:
-            raise ValueError(f"path must be between 0 and {risk.scenario.n_paths - 1}, got {path}")
-        replayed = self._replayed(name, path)
-        if not 0 <= step < len(replayed.steps):
-            raise ValueError(f"step must be between 0 and {len(replayed.steps) - 1}, got {step}")
-        return _State(name, risk, replayed, step)
+            raise MarginError(f"path must be between 0 and {risk.scenario.n_paths - 1}, got {path}")
+        if not 0 <= step <= last:
+            raise MarginError(f"step must be between 0 and {last}, got {step}")
+        paths = (
+            drawn.paths if drawn is not None and (drawn.name, drawn.path) == (name, path) else None
+        )
+        return _State(name, risk, path, step, paths or risk.path(path))
 
     def _apply(self, state: _State) -> str:
         path_figure, outcomes = self.figures
         if state.name != self._applied:
-            steps = state.replayed.steps
-            path_figure.layout.xaxis2.range = [int(steps[0]), int(steps[-1])]
-            update_outcomes(outcomes, **_outcome_inputs(state.risk))
+            path_figure.layout.xaxis2.range = [0, state.risk.scenario.n_steps - 1]
+            update_outcomes(outcomes, _outcomes(state.risk))
             self.claim_area.value = _claim_html(state.risk.scenario)
             self.risk_area.value = _risk_html(state.risk)
             self._applied = state.name
         self._show_controls(state)
-        return update_equity_path(path_figure, **_chart_inputs(state.replayed, state.step))
+        return update_equity_path(path_figure, state.shown)
 
     def _show_controls(self, state: _State) -> None:
         """Ranges and values of path, step and play for ``state`` (changes tick once more)."""
-        last = len(state.replayed.steps) - 1
+        last = state.risk.scenario.n_steps - 1
         path, step, play = self.controls["path"], self.controls["step"], self.play
         path.max = state.risk.scenario.n_paths - 1
-        path.value = state.replayed.path
+        path.value = state.path
         for control in (step, play):
             control.max = last  # clamps a value past the new end
         step.value = state.step
@@ -373,54 +321,33 @@ class WhenToUseWidget(LessonWidget):
 
     def static(self) -> Chart:
         """A fresh plain figure of the equity path as shown now (for pages without a kernel)."""
-        state: _State = self._drawn_result
-        steps = state.replayed.steps
-        return equity_path_figure(
-            **_chart_inputs(state.replayed, state.step),
-            step_range=(int(steps[0]), int(steps[-1])),
-            x_title=STEP_AXIS,
-        )
+        state: _State = self.drawn
+        last = state.risk.scenario.n_steps - 1
+        return equity_path_figure(state.shown, step_range=(0, last), x_title=STEP_AXIS)
 
-    @property
-    def scenario(self) -> WhenToUse:
-        """The scenario shown (accounts, paths, claim and caveat)."""
-        return self._drawn_result.risk.scenario
-
-    @property
-    def path(self) -> int:
-        """Index of the seeded path being replayed."""
-        return self._drawn_result.replayed.path
-
-    @property
-    def step(self) -> int:
-        """The step shown (0-based index along the path)."""
-        return self._drawn_result.step
-
-    @property
-    def equity(self) -> dict[str, float]:
-        """Equity (wallet + unrealized PnL, USDT) per mode at the step shown."""
-        state: _State = self._drawn_result
-        return {m: float(state.replayed.equity_usdt[m][state.step]) for m in MODES}
-
-    @property
-    def liquidated_at(self) -> dict[str, int | None]:
-        """Per mode, the step of the first liquidation on this path (None: never).
-
-        The whole path counts, whether or not the play has reached that step yet.
-        """
-        return dict(self._drawn_result.replayed.liquidated_at)
-
-    @property
-    def stopped_at(self) -> dict[str, int | None]:
-        """Per mode, the step of the first stop-loss exit on this path (None: never)."""
-        return dict(self._drawn_result.replayed.stopped_at)
+    scenario = shown(lambda st: st.risk.scenario, "The scenario shown (accounts, paths, model).")
+    path = shown(lambda st: st.path, "Index of the seeded path shown.")
+    step = shown(lambda st: st.step, "The step shown (0-based index along the path).")
+    equity = shown(
+        lambda st: {m: float(v.equity_usdt[st.step]) for m, v in st.paths.modes.items()},
+        "Equity (wallet + unrealized PnL, USDT) per mode at the step shown.",
+    )
+    liquidated_at = shown(
+        lambda st: {m: _never(v.liquidated_at) for m, v in st.paths.modes.items()},
+        "Per mode, the step of the first liquidation on the whole path (None: never).",
+    )
+    stopped_at = shown(
+        lambda st: {m: _never(v.stopped_at) for m, v in st.paths.modes.items()},
+        "Per mode, the step of the first stop-loss exit on this path (None: never).",
+    )
+    risk = shown(lambda st: st.risk.table.copy(), "Risk over all paths, a row per mode.")
 
     @property
     def replays(self) -> dict[str, ReplayResult]:
-        """The engine's replay of the path shown, per mode."""
-        return dict(self._drawn_result.replayed.replays)
+        """The engine's replay of the path shown, per mode (run now, for a closer look)."""
+        return {m.value: self.scenario.replay(m.value, self.path) for m in MODES}
 
-    @property
-    def risk(self) -> pd.DataFrame:
-        """Risk over all of the scenario's paths, one row per mode (``WhenToUse.compare``)."""
-        return self._drawn_result.risk.table.copy()
+
+def _never(step: int) -> int | None:
+    """An event's step, None for never (-1)."""
+    return None if step < 0 else step

@@ -1,93 +1,122 @@
-"""Stop-loss vs liquidation (GUIDE.md §8): "liquidation must never be the exit strategy".
+"""Stop-loss vs liquidation (the guide's §8): "liquidation must never be the exit strategy".
 
-The guide's position (a BTC long, 2,000 USDT of margin at 10x in a 10,000 USDT
-account, :func:`~marginlab.scenarios.guide_account`) rides a named teaching path
-(:data:`~marginlab.engine.TEACHING_PATHS`; by default the steady decline, where the
-position is liquidated in isolated and bleeds on in cross). The learner sets a
-stop-loss price and sees, in both margin modes, the equity with the stop (where it
-fills and what it costs) next to the equity without it (where liquidation comes and
-what it costs). A stop on the far side of the liquidation price never fires: the
-position is liquidated first.
+The guide's position (a BTC long, 2,000 USDT of margin at 10x in a 10,000 USDT account,
+:func:`~marginlab.scenarios.guide_account`) rides a hand-drawn path (:data:`PATHS`, each
+named with its shape on screen). The learner sets a stop-loss and sees, in both margin
+modes, the equity with the stop (where it fills and what it costs) next to the equity
+without it. A stop is a trigger, not a price: it fills where the market is (a gap fills
+at the gap, docs/formulas.md §10), it may watch the last traded price (the exchange's
+default) or the mark, and liquidation always follows the mark. So the paths show a stop
+that fires on a last-price wick the mark never follows, a stop that locks in a loss on a
+dip that recovers, and a stop below the liquidation price that never fires.
 
-Under the charts, the same position over a seeded set of random paths (GBM with
-crashes, :func:`~marginlab.engine.simulate_paths`): how often it is liquidated, how
-often the stop closes it and the expected loss, with and without the stop. The path
-set is fixed; only the runs with a stop are recomputed when the stop moves.
+Under the charts, the same position over a seeded set of random paths, with its model
+named (:class:`~marginlab.engine.PathModel`): driftless by default, so an expected loss
+compares the strategies and not a trend; or with crashes and nothing to offset them,
+where the widget says the point is a crash. How often it is liquidated, how often the
+stop closes it and the expected loss, with and without the stop.
+
+Speed: every stop of the slider's grid is simulated once, for every path and mode, by
+:func:`~marginlab.engine.simulate_stop_levels`; a tick only reads the stop's row.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets
 import numpy as np
-import pandas as pd
 
-from marginlab.charts import (
-    Chart,
-    equity_path_figure,
-    outcomes_figure,
-    update_equity_path,
-    update_outcomes,
-)
+from marginlab import charts
 from marginlab.charts import format as fmt
 from marginlab.engine import (
-    TEACHING_PATHS,
-    Account,
-    ReplayResult,
+    MODES,
+    STOP_TRIGGERS,
+    MarginError,
+    MarginMode,
+    PathModel,
     SimulationResult,
-    gbm_paths,
-    replay,
-    simulate_paths,
+    StopLevels,
+    simulate_stop_levels,
     summarize,
     teaching_path,
 )
 from marginlab.scenarios import GUIDE, guide_account
 from marginlab.widgets._plotly import make_figure_widget
-from marginlab.widgets.base import LessonWidget
+from marginlab.widgets.base import LessonWidget, shown
+from marginlab.widgets.controls import checkbox, dropdown, mode_toggle, price_slider, toggle
 
-__all__ = ["MONTE_CARLO", "StopLossWidget"]
+__all__ = ["MODELS", "MONTE_CARLO", "PATHS", "StopLossWidget"]
 
-MODES = ("cross", "isolated")
-STRATEGIES = ("cross", "isolated", "cross_stop", "isolated_stop")
+
+@dataclass(frozen=True)
+class _Path:
+    """A hand-drawn teaching path: its engine name, depth and how the screen names it."""
+
+    name: str
+    depth_rate: float
+    label: str
+
+
+PATHS: dict[str, _Path] = {
+    "steady_decline": _Path("steady_decline", 0.30, "a steady fall of {depth}"),
+    "v_dip_recovery": _Path("v_dip_recovery", 0.15, "a {depth} dip, then back to entry"),
+    "shallow_dip": _Path("v_dip_recovery", 0.07, "a {depth} dip, then back to entry"),
+    "whipsaw": _Path("whipsaw", 0.06, "three swings of {depth} either way"),
+    "flash_crash_wick": _Path("flash_crash_wick", 0.12, "one step {depth} down (a mark wick)"),
+    "slow_grind": _Path("slow_grind", 0.12, "a slow grind down {depth}, with relief rallies"),
+    "last_price_wick": _Path(
+        "last_price_wick", 0.08, "a last-price wick {depth} down; the mark dips a quarter of it"
+    ),
+}
+"""The hand-drawn paths of the ``path`` control, by id (each moves against the long)."""
+
+MONTE_CARLO: dict[str, Any] = {"n_paths": 2_000, "n_steps": 200, "volatility": 0.8, "seed": 8}
+"""Size and volatility shared by the random-path models (hourly steps: about eight days)."""
+
+MODELS: dict[str, PathModel] = {
+    "driftless": PathModel(**MONTE_CARLO),
+    "crashes": PathModel(**MONTE_CARLO, jump_intensity=6.0, jump_mean=-0.08, jump_std=0.04),
+}
+"""The random-path models of the ``model`` control: no drift and no jumps (a fair bet), or
+crashes with no drift to offset them (the price falls on average: a crash scenario)."""
+
+MODEL_LABELS = {"driftless": "no drift, no jumps", "crashes": "crashes, nothing to offset them"}
+STOP_RANGE_USDT = (30_000.0, 59_900.0)  # below the guide's 60,000 entry, past cross liquidation
+STOP_STEP_USDT = 100.0
+STOP_GRID = np.arange(STOP_RANGE_USDT[0], STOP_RANGE_USDT[1] + 1.0, STOP_STEP_USDT)
 STRATEGY_NAMES = {
     "cross": "Cross",
     "isolated": "Isolated",
     "cross_stop": "Cross + stop",
     "isolated_stop": "Isolated + stop",
 }
-MONTE_CARLO: dict[str, Any] = {
-    "n_paths": 2_000,
-    "n_steps": 200,  # hourly steps: about eight days
-    "volatility": 0.8,
-    "jump_intensity": 6.0,  # crashes per year, each about -8 %: gaps jump past stops
-    "jump_mean": -0.08,
-    "jump_std": 0.04,
-    "seed": 8,
-}
-"""The random paths of the Monte Carlo panel (arguments of :func:`~marginlab.engine.gbm_paths`)."""
 
-STOP_RANGE_USDT = (30_000.0, 59_900.0)  # below the guide's 60,000 entry, past cross liquidation
-STOP_STEP_USDT = 100.0
-CACHE_SIZE = 64  # runs with a stop kept per stop price
-CONTROL_STYLE = {"description_width": "initial"}
+
+def path_label(path_id: str) -> str:
+    """ "Hand-drawn: a steady fall of 30%" (the path's shape, as the control names it)."""
+    path = PATHS[path_id]
+    return "Hand-drawn: " + path.label.format(depth=fmt.percent(path.depth_rate, 0))
+
+
+def model_text(model_id: str) -> str:
+    """The random paths' model in a sentence, and what that means for an expected loss."""
+    model = MODELS[model_id]
+    if model.mean_return < 0:
+        point = "the point here is a crash, not a fair bet"
+    else:
+        point = "so an expected loss compares the strategies, not a trend"
+    return f"{model.describe().removesuffix('.')} ({point})"
 
 
 @dataclass(frozen=True, eq=False)
-class _PathRun:
-    """One mode on the teaching path, with or without a stop."""
+class _Grids:
+    """Every stop of the grid simulated once: per mode (and per trigger on a hand-drawn path)."""
 
-    replay: ReplayResult
-    steps: np.ndarray  # int32: 4 bytes a step on the wire
-    equity_usdt: np.ndarray
-    margin_ratio: np.ndarray
-    loss_usdt: float  # deposit − final equity, as marginlab.engine.summarize measures loss
-    stop_exit_step: int | None
-    liquidation_step: int | None
-    stop_fill_price: float  # NaN: no stop exit
-    liquidation_mark_price: float  # NaN: no liquidation
+    levels: Mapping[tuple[MarginMode, str], StopLevels]
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,55 +124,63 @@ class _State:
     """One tick: the controls' values and every engine number they lead to."""
 
     path: str
-    mode: str
+    model: str
+    mode: MarginMode
+    trigger: str
     stop_price: float | None
-    with_stop: dict[str, _PathRun]
-    without_stop: dict[str, _PathRun]
-    simulations: dict[str, SimulationResult]  # by strategy; "_stop" only with a stop
-    odds: dict[str, dict[str, float]]  # by strategy: marginlab.engine.summarize's figures
+    with_stop: charts.EquityPaths
+    without_stop: charts.EquityPaths
+    runs: Mapping[str, SimulationResult]  # strategy -> the random paths' outcome
+    odds: Mapping[str, dict[str, float]]  # strategy -> marginlab.engine.summarize's figures
+    grid: StopLevels  # the hand-drawn path in the chosen mode and trigger
+
+    def run(self, with_stop: bool) -> SimulationResult:
+        """The hand-drawn path in the mode shown, with the stop (or without one)."""
+        return self.grid.result(self.stop_price if with_stop else None)
+
+    def event(self, with_stop: bool, kind: str) -> int | None:
+        """The step of the position's ``kind`` ("stopped_at"/"liquidated_at"); None: never."""
+        step = getattr(self.run(with_stop), kind)[self.grid.key][0]
+        return None if step < 0 else int(step)
+
+    def fill(self) -> float:
+        """Where the stop filled on the hand-drawn path, USDT (NaN: no stop exit)."""
+        run = self.run(True)
+        stopped = run.stopped_at[self.grid.key][0] >= 0
+        return float(run.exit_price[self.grid.key][0]) if stopped else float("nan")
+
+    @property
+    def row(self) -> dict[str, float]:
+        """The random paths' figures of the strategy shown (the mode, with the stop if set)."""
+        mode = self.mode.value
+        return self.odds[mode if self.stop_price is None else f"{mode}_stop"]
 
 
-def _first(result: ReplayResult, kind: str) -> tuple[int | None, float]:
-    """Step and price of the first event of ``kind`` (None, NaN if none)."""
-    for event in result.events:
-        if event.kind == kind:
-            return event.step, event.price
-    return None, float("nan")
+def _equity_paths(grids: Mapping[MarginMode, StopLevels], stop: float | None) -> charts.EquityPaths:
+    """Both modes along the hand-drawn path with ``stop`` (None: without a stop)."""
+    modes = {}
+    for mode, grid in grids.items():
+        run = grid.result(stop)
+        timeline = grid.timeline(stop)
+        liquidated, stopped = run.liquidated_at[grid.key][0], run.stopped_at[grid.key][0]
+        modes[mode] = charts.ModePath(
+            timeline["equity_usdt"],
+            timeline["margin_ratio"],
+            None if liquidated < 0 else int(liquidated),
+            None if stopped < 0 else int(stopped),
+        )
+    steps = np.arange(next(iter(grids.values())).n_steps, dtype=np.int32)  # 4 bytes a step
+    return charts.EquityPaths(steps, modes)
 
 
-def _label(path: str) -> str:
-    return path.replace("_", " ")
+def _cost(loss_usdt: float) -> str:
+    """ "a loss of 1,000.00 USDT" or "a gain of 500.00 USDT"."""
+    if loss_usdt < 0:
+        return f"a gain of {fmt.usdt(-loss_usdt)}"
+    return f"a loss of {fmt.usdt(loss_usdt)}"
 
 
-def _chart_inputs(runs: dict[str, _PathRun]) -> dict[str, Any]:
-    """Equity-path chart inputs for the two modes' runs on the same path."""
-    inputs: dict[str, Any] = {"steps": runs["cross"].steps}
-    for mode, run in runs.items():
-        inputs[f"{mode}_equity_usdt"] = run.equity_usdt
-        inputs[f"{mode}_margin_ratio"] = run.margin_ratio
-        inputs[f"{mode}_liquidated_at"] = run.liquidation_step
-        inputs[f"{mode}_stopped_at"] = run.stop_exit_step
-    return inputs
-
-
-def _outcome_inputs(state: _State) -> dict[str, Any]:
-    sims, odds = state.simulations, state.odds
-    inputs: dict[str, Any] = {
-        "cross_final_equity_usdt": sims["cross"].final_equity_usdt,
-        "isolated_final_equity_usdt": sims["isolated"].final_equity_usdt,
-        "cross_liquidation_probability": odds["cross"]["liquidation_probability"],
-        "isolated_liquidation_probability": odds["isolated"]["liquidation_probability"],
-        "initial_equity_usdt": GUIDE.wallet_balance,
-    }
-    if "isolated_stop" in sims:
-        inputs["isolated_stop_final_equity_usdt"] = sims["isolated_stop"].final_equity_usdt
-        inputs["isolated_stop_liquidation_probability"] = odds["isolated_stop"][
-            "liquidation_probability"
-        ]
-    return inputs
-
-
-def _table_html(state: _State, n_paths: int) -> str:
+def _table_html(state: _State) -> str:
     """Probability of liquidation and of a stop exit, expected and worst loss per strategy."""
     columns = (
         ("Liquidated", "liquidation_probability", fmt.percent),
@@ -154,73 +191,83 @@ def _table_html(state: _State, n_paths: int) -> str:
     head = "".join(f'<th scope="col">{label}</th>' for label, _, _ in columns)
     rows = []
     for strategy, figures in state.odds.items():
-        bold = strategy.startswith(state.mode)
         cells = "".join(
             f'<td style="text-align:right">{html.escape(show(figures[column]))}</td>'
             for _, column, show in columns
         )
         name = html.escape(STRATEGY_NAMES[strategy])
-        name = f"<b>{name}</b>" if bold else name
+        name = f"<b>{name}</b>" if strategy.startswith(state.mode.value) else name
         rows.append(f'<tr><th scope="row" style="text-align:left">{name}</th>{cells}</tr>')
     stop = "no stop" if state.stop_price is None else f"the stop at {fmt.price(state.stop_price)}"
-    caption = f"Over {n_paths:,} random price paths, with {stop} (loss against the deposit)"
+    caption = (
+        f"Over {MODELS[state.model].n_paths:,} random paths, with {stop} (loss against the "
+        f"deposit). Model: {model_text(state.model)}"
+    )
     return (
         '<table class="marginlab-risk" style="border-collapse:collapse;min-width:36em">'
-        f'<caption style="text-align:left">{html.escape(caption)}</caption>'
+        f'<caption style="text-align:left;caption-side:top">{html.escape(caption)}</caption>'
         f"<thead><tr><td></td>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
 
-def _cost(loss_usdt: float) -> str:
-    """ "a loss of 1,000.00 USDT" or "a gain of 500.00 USDT"."""
-    if loss_usdt < 0:
-        return f"a gain of {fmt.usdt(-loss_usdt)}"
-    return f"a loss of {fmt.usdt(loss_usdt)}"
-
-
-def _summary(state: _State, n_paths: int) -> str:
-    """One sentence: the stop's exit and cost, liquidation without it, and the Monte Carlo odds."""
+def _path_clause(state: _State) -> str:
+    """What the stop does on the hand-drawn path, and what happens without it."""
     mode = state.mode
-    with_run, without_run = state.with_stop[mode], state.without_stop[mode]
+    with_run, without_run = state.with_stop.modes[mode], state.without_stop.modes[mode]
+    loss_with = state.run(True).loss_total_usdt[0]
+    loss_without = state.run(False).loss_total_usdt[0]
     if state.stop_price is None:
-        with_clause = f"the {mode} position has no stop-loss"
-    else:
-        stop = fmt.price(state.stop_price)
-        if with_run.stop_exit_step is not None:
-            with_clause = (
-                f"a stop at {stop} closes the {mode} position at step "
-                f"{with_run.stop_exit_step:,} (fill {fmt.price(with_run.stop_fill_price)}), "
-                f"{_cost(with_run.loss_usdt)}"
+        clause = f"the {mode.value} position has no stop-loss"
+    elif with_run.stopped_at >= 0:
+        step = with_run.stopped_at
+        fill = state.fill()
+        clause = (
+            f"a stop at {fmt.price(state.stop_price)} (watching the {state.trigger} price) "
+            f"closes the {mode.value} position at step {step:,} (fill {fmt.price(fill)}), "
+            f"{_cost(loss_with)}"
+        )
+        mark = state.grid.marks[0, step]
+        long = state.grid.position.side.value == "long"
+        if (mark > state.stop_price) if long else (mark < state.stop_price):
+            clause += (
+                f": it fired on the last price ({fmt.price(state.grid.lasts[0, step])}) while "
+                f"the mark stood at {fmt.price(mark)}, a wick the mark never followed"
             )
-        elif with_run.liquidation_step is not None:
-            with_clause = (
-                f"a stop at {stop} never fires: the {mode} position is liquidated first, at "
-                f"step {with_run.liquidation_step:,}, {_cost(with_run.loss_usdt)}"
-            )
-        else:
-            with_clause = (
-                f"a stop at {stop} is not reached and the {mode} position ends with "
-                f"{_cost(with_run.loss_usdt)}"
-            )
-    if without_run.liquidation_step is not None:
-        without_clause = (
-            f"without a stop it is liquidated at step {without_run.liquidation_step:,} "
-            f"(mark {fmt.price(without_run.liquidation_mark_price)}), "
-            f"{_cost(without_run.loss_usdt)}"
+        if loss_without < loss_with:
+            clause += ", locked in on a move the position gets over without the stop"
+    elif with_run.liquidated_at >= 0:
+        clause = (
+            f"a stop at {fmt.price(state.stop_price)} never fires: the {mode.value} position "
+            f"is liquidated first, at step {with_run.liquidated_at:,} (the stop is past the "
+            f"liquidation price), {_cost(loss_with)}"
         )
     else:
-        without_clause = (
-            f"without a stop it is not liquidated and ends with {_cost(without_run.loss_usdt)}"
+        clause = (
+            f"a stop at {fmt.price(state.stop_price)} is not reached and the {mode.value} "
+            f"position ends with {_cost(loss_with)}"
         )
-    base = state.odds[mode]
+    if without_run.liquidated_at >= 0:
+        without = (
+            f"without a stop it is liquidated at step {without_run.liquidated_at:,}, "
+            f"{_cost(loss_without)}"
+        )
+    else:
+        without = f"without a stop it is not liquidated and ends with {_cost(loss_without)}"
+    return f"{clause}; {without}"
+
+
+def _summary(state: _State) -> str:
+    """One sentence: the path and what the stop does on it, then the random paths' odds."""
+    base = state.odds[state.mode.value]
+    n_paths = MODELS[state.model].n_paths
     if state.stop_price is None:
         odds = (
             f"over {n_paths:,} random paths it is liquidated on "
-            f"{fmt.percent(base['liquidation_probability'])} "
-            f"(expected loss {fmt.usdt(base['mean_loss_usdt'])})"
+            f"{fmt.percent(base['liquidation_probability'])} (expected loss "
+            f"{fmt.usdt(base['mean_loss_usdt'])})"
         )
     else:
-        stopped = state.odds[f"{mode}_stop"]
+        stopped = state.odds[f"{state.mode.value}_stop"]
         odds = (
             f"over {n_paths:,} random paths the stop closes it on "
             f"{fmt.percent(stopped['stop_probability'])} and liquidation comes first on "
@@ -229,28 +276,27 @@ def _summary(state: _State, n_paths: int) -> str:
             f"{fmt.percent(base['liquidation_probability'])}, expected loss "
             f"{fmt.usdt(base['mean_loss_usdt'])})"
         )
-    return f"On the {_label(state.path)}, {with_clause}; {without_clause}; {odds}."
+    return (
+        f"On the path {path_label(state.path).lower()}, {_path_clause(state)}; {odds}. "
+        f"Random paths: {model_text(state.model)}."
+    )
 
 
 class StopLossWidget(LessonWidget):
-    """The guide's BTC long with and without a stop-loss, along a teaching path and over many.
+    """The guide's BTC long with and without a stop-loss, along a hand-drawn path and many.
 
     Parameters
     ----------
-    path : teaching path name (one of ``TEACHING_PATHS``).
-    stop_price : stop-loss price in USDT, below the 60,000 entry (slider range
-        30,000 to 59,900, step 100).
+    path : id of the hand-drawn path shown first (a key of :data:`PATHS`).
+    stop_price : stop-loss price in USDT, below the 60,000 entry (30,000 to 59,900, step 100).
     use_stop : whether the stop is set (off: both charts show the position without one).
-    mode : the margin mode the summary and the attributes speak of ("isolated" or "cross");
-        the charts always show both.
-    n_steps : steps of the teaching path.
-    stop_fill : where a stop fills, "stop" (at the stop price) or "mark" (at the mark that
-        crossed it: worse when the price gaps), as in :func:`~marginlab.engine.replay`.
-    monte_carlo : arguments of :func:`~marginlab.engine.gbm_paths` for the random paths
-        (default :data:`MONTE_CARLO`: 2,000 paths x 200 hourly steps, seeded).
+    mode : the margin mode the summary and the attributes speak of; the charts show both.
+    trigger : the price the stop watches, "last" (the exchange's default) or "mark".
+    model : the random paths' model, a key of :data:`MODELS` ("driftless" or "crashes").
+    n_steps : steps of the hand-drawn path.
 
-    Controls: ``path`` (Dropdown), ``use_stop`` (Checkbox), ``stop`` (FloatSlider, USDT),
-    ``mode`` (ToggleButtons cross/isolated).
+    Controls: ``path``, ``model`` (Dropdowns), ``use_stop`` (Checkbox), ``stop``
+    (FloatSlider, USDT, follows the drag), ``trigger`` and ``mode`` (ToggleButtons).
     """
 
     def __init__(
@@ -260,248 +306,187 @@ class StopLossWidget(LessonWidget):
         stop_price: float = 57_000.0,
         use_stop: bool = True,
         mode: str = "isolated",
+        trigger: str = "last",
+        model: str = "driftless",
         n_steps: int = 200,
-        stop_fill: str = "stop",
-        monte_carlo: dict[str, Any] | None = None,
     ) -> None:
-        if path not in TEACHING_PATHS:
-            raise ValueError(f"path must be one of {', '.join(TEACHING_PATHS)}, got {path!r}")
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        for name, value, known in (
+            ("path", path, PATHS),
+            ("model", model, MODELS),
+            ("trigger", trigger, STOP_TRIGGERS),
+        ):
+            if value not in known:
+                raise MarginError(f"{name} must be one of {', '.join(known)}, got {value!r}")
+        MarginMode.parse(mode)
         low, high = STOP_RANGE_USDT
         if not low <= stop_price <= high:  # also refuses NaN
-            raise ValueError(
+            raise MarginError(
                 f"stop_price must be between {low:,.0f} and {high:,.0f} USDT, got {stop_price!r}"
             )
-        self.accounts: dict[str, Account] = {m: guide_account(m) for m in MODES}
+        self.accounts = {m: guide_account(m) for m in MODES}
         self.symbol = GUIDE.symbol
         self.n_steps = n_steps
-        self.stop_fill = stop_fill
-        options = {**MONTE_CARLO, **(monte_carlo or {})}
-        self.monte_carlo_prices = gbm_paths(GUIDE.entry_price, **options)
-        self._paths: dict[str, np.ndarray] = {}
-        self._runs: dict[tuple[str, str, float | None], _PathRun] = {}
-        self._sims: dict[tuple[str, float | None], tuple[SimulationResult, dict]] = {}
+        self._paths = {pid: self._grids(pid) for pid in PATHS}  # every stop, once
+        self._models = {mid: self._model_grids(mid) for mid in MODELS}
+        self._odds: dict[tuple, tuple[SimulationResult, dict[str, float]]] = {}
 
         controls = {
-            "path": ipywidgets.Dropdown(
-                options=[(_label(name).capitalize(), name) for name in TEACHING_PATHS],
-                value=path,
-                description="Price path",
-                style=CONTROL_STYLE,
-                layout=ipywidgets.Layout(width="24em"),
+            "path": dropdown([(path_label(p), p) for p in PATHS], path, "Price path"),
+            "model": dropdown(
+                [(f"Random: {MODEL_LABELS[m]}", m) for m in MODELS], model, "Random paths"
             ),
-            "use_stop": ipywidgets.Checkbox(
-                value=use_stop,
-                description="Use a stop-loss",
-                indent=False,
-                style=CONTROL_STYLE,
+            "use_stop": checkbox(use_stop, "Use a stop-loss"),
+            "stop": price_slider(stop_price, low, high, STOP_STEP_USDT, "Stop price (USDT)"),
+            "trigger": toggle(
+                [("Last price", "last"), ("Mark price", "mark")], trigger, "Stop watches"
             ),
-            "stop": ipywidgets.FloatSlider(
-                value=stop_price,
-                min=low,
-                max=high,
-                step=STOP_STEP_USDT,
-                description="Stop price (USDT)",
-                readout_format=",.0f",
-                continuous_update=False,  # each stop is two replays (~30 ms): on release
-                disabled=not use_stop,
-                style=CONTROL_STYLE,
-                layout=ipywidgets.Layout(width="36em"),
-            ),
-            "mode": ipywidgets.ToggleButtons(
-                options=[("Cross", "cross"), ("Isolated", "isolated")],
-                value=mode,
-                description="Mode",
-                style=CONTROL_STYLE,
-            ),
+            "mode": mode_toggle(mode, "Mode"),
         }
+        controls["stop"].disabled = not use_stop
         state = self._compute({name: c.value for name, c in controls.items()})
-        with_chart = equity_path_figure(
-            **_chart_inputs(state.with_stop), title="With the stop-loss"
-        )
-        without_chart = equity_path_figure(
-            **_chart_inputs(state.without_stop), title="Without a stop-loss"
-        )
-        outcomes_chart = outcomes_figure(
-            **_outcome_inputs(state),
-            title=f"Final equity over {self.monte_carlo_prices.shape[0]:,} random price paths",
+        with_chart = charts.equity_path_figure(state.with_stop, title="With the stop-loss")
+        without_chart = charts.equity_path_figure(state.without_stop, title="Without a stop-loss")
+        outcomes_chart = charts.outcomes_figure(
+            self._outcomes(state),
+            title=f"Final equity over {MODELS[model].n_paths:,} random price paths",
         )
         figures = [
             make_figure_widget(with_chart.figure),
             make_figure_widget(without_chart.figure),
             make_figure_widget(outcomes_chart.figure),
         ]
-        self.table_area = ipywidgets.HTML(_table_html(state, self.monte_carlo_prices.shape[0]))
+        self.table_area = ipywidgets.HTML(_table_html(state))
         figures_box = ipywidgets.VBox([figures[0], figures[1], self.table_area, figures[2]])
         super().__init__(controls, figures, figures_box=figures_box)
 
-    # --- engine, cached -------------------------------------------------------------
+    # --- engine, once ---------------------------------------------------------------
 
-    def _path(self, name: str) -> np.ndarray:
-        if name not in self._paths:
-            self._paths[name] = teaching_path(
-                name, start_price=GUIDE.entry_price, n_steps=self.n_steps, against=GUIDE.side
+    def _grids(self, path_id: str) -> dict[tuple[MarginMode, str], StopLevels]:
+        """Every stop of the grid on one hand-drawn path, per mode and trigger."""
+        path = PATHS[path_id]
+        prices = {
+            kind: teaching_path(
+                path.name,
+                start_price=GUIDE.entry_price,
+                n_steps=self.n_steps,
+                depth_rate=path.depth_rate,
+                against=GUIDE.side,
+                price=kind,
+            )[None, :]
+            for kind in ("mark", "last")
+        }
+        return {
+            (mode, trigger): simulate_stop_levels(
+                account,
+                {self.symbol: prices["mark"]},
+                STOP_GRID,
+                last_prices={self.symbol: prices["last"]},
+                stop_trigger=trigger,
             )
-        return self._paths[name]
+            for mode, account in self.accounts.items()
+            for trigger in STOP_TRIGGERS
+        }
 
-    def _stops(self, stop_price: float | None) -> dict[str, float] | None:
-        return None if stop_price is None else {self.symbol: stop_price}
+    def _model_grids(self, model_id: str) -> dict[MarginMode, StopLevels]:
+        """Every stop of the grid on every random path of one model, per mode (the last
+        price is the mark there, so the trigger does not matter)."""
+        prices = {self.symbol: MODELS[model_id].paths(GUIDE.entry_price)}
+        return {
+            mode: simulate_stop_levels(account, prices, STOP_GRID)
+            for mode, account in self.accounts.items()
+        }
 
-    def _run(self, path: str, mode: str, stop_price: float | None) -> _PathRun:
-        key = (path, mode, stop_price)
-        if key not in self._runs:
-            prices = self._path(path)
-            account, stops = self.accounts[mode], self._stops(stop_price)
-            result = replay(account, {self.symbol: prices}, stops=stops, stop_fill=self.stop_fill)
-            stop_step, fill = _first(result, "stop")
-            liquidation_step, mark = _first(result, "liquidation")
-            timeline = result.timeline
-            if len(self._runs) >= CACHE_SIZE:
-                self._runs.pop(next(iter(self._runs)))  # the oldest
-            self._runs[key] = _PathRun(
-                replay=result,
-                steps=timeline.index.to_numpy().astype(np.int32),
-                equity_usdt=timeline["equity_usdt"].to_numpy(dtype=float),
-                margin_ratio=timeline[f"{result.keys[0]}.margin_ratio"].to_numpy(dtype=float),
-                loss_usdt=GUIDE.wallet_balance - result.final_equity_usdt,
-                stop_exit_step=stop_step,
-                liquidation_step=liquidation_step,
-                stop_fill_price=fill,
-                liquidation_mark_price=mark,
-            )
-        return self._runs[key]
-
-    def _simulate(self, mode: str, stop_price: float | None) -> tuple[SimulationResult, dict]:
-        """The random paths in ``mode`` with this stop, and summarize's figures (vs the deposit)."""
-        key = (mode, stop_price)
-        if key not in self._sims:
-            result = simulate_paths(
-                self.accounts[mode],
-                {self.symbol: self.monte_carlo_prices},
-                stops=self._stops(stop_price),
-                stop_fill=self.stop_fill,
-            )
-            if len(self._sims) >= CACHE_SIZE:
-                self._sims.pop(next(iter(self._sims)))
-            self._sims[key] = result, summarize(result, GUIDE.wallet_balance)
-        return self._sims[key]
+    def _run(self, model: str, mode: MarginMode, stop: float | None) -> tuple:
+        key = (model, mode, stop)
+        if key not in self._odds:
+            if len(self._odds) >= 64:
+                self._odds.pop(next(iter(self._odds)))  # the oldest
+            result = self._models[model][mode].result(stop)
+            self._odds[key] = result, summarize(result, GUIDE.wallet_balance)
+        return self._odds[key]
 
     # --- the tick -----------------------------------------------------------------------
 
     def _compute(self, values: dict[str, Any]) -> _State:
-        path, mode = values["path"], values["mode"]
-        stop_price = float(values["stop"]) if values["use_stop"] else None
-        without = {m: self._run(path, m, None) for m in MODES}
-        with_stop = {m: self._run(path, m, stop_price) for m in MODES}  # refuses a bad stop
-        runs = {m: self._simulate(m, None) for m in MODES}
-        if stop_price is not None:
-            runs |= {f"{m}_stop": self._simulate(m, stop_price) for m in MODES}
-        strategies = [s for s in STRATEGIES if s in runs]
-        simulations = {s: runs[s][0] for s in strategies}
-        odds = {s: runs[s][1] for s in strategies}
-        return _State(path, mode, stop_price, with_stop, without, simulations, odds)
+        path, model, trigger = values["path"], values["model"], values["trigger"]
+        mode = MarginMode.parse(values["mode"])
+        stop = float(values["stop"]) if values["use_stop"] else None
+        if path not in PATHS or model not in MODELS or trigger not in STOP_TRIGGERS:
+            raise MarginError(f"path, model, trigger: unknown {path!r}, {model!r}, {trigger!r}")
+        grids = {m: self._paths[path][(m, trigger)] for m in MODES}
+        if stop is not None:
+            grids[mode].index(stop)  # refuses a stop off the slider's grid (NaN included)
+        runs, odds = {}, {}
+        for strategy_mode in MODES:
+            strategies = [(strategy_mode.value, None)]
+            if stop is not None:
+                strategies.append((f"{strategy_mode.value}_stop", stop))
+            for name, level in strategies:
+                runs[name], odds[name] = self._run(model, strategy_mode, level)
+        return _State(
+            path=path,
+            model=model,
+            mode=mode,
+            trigger=trigger,
+            stop_price=stop,
+            with_stop=_equity_paths(grids, stop),
+            without_stop=_equity_paths(grids, None),
+            runs=runs,
+            odds=odds,
+            grid=grids[mode],
+        )
+
+    @staticmethod
+    def _outcomes(state: _State) -> charts.Outcomes:
+        keep = ["cross", "isolated"]
+        if state.stop_price is not None:
+            keep.append(f"{state.mode.value}_stop")
+        return charts.Outcomes(
+            {k: state.runs[k].final_equity_usdt for k in keep},
+            {k: state.odds[k]["liquidation_probability"] for k in keep},
+            initial_equity_usdt=GUIDE.wallet_balance,
+        )
 
     def _apply(self, state: _State) -> str:
         with_figure, without_figure, outcomes = self.figures
-        update_equity_path(with_figure, **_chart_inputs(state.with_stop))
-        update_equity_path(without_figure, **_chart_inputs(state.without_stop))
-        update_outcomes(outcomes, **_outcome_inputs(state))
-        n_paths = self.monte_carlo_prices.shape[0]
-        self.table_area.value = _table_html(state, n_paths)
+        charts.update_equity_path(with_figure, state.with_stop)
+        charts.update_equity_path(without_figure, state.without_stop)
+        charts.update_outcomes(outcomes, self._outcomes(state))
+        self.table_area.value = _table_html(state)
         self.controls["stop"].disabled = state.stop_price is None
-        return _summary(state, n_paths)
+        return _summary(state)
 
     # --- what lessons and tests read ----------------------------------------------------
 
-    @property
-    def _state(self) -> _State:
-        return self._drawn_result
-
-    def static(self) -> Chart:
+    def static(self) -> charts.Chart:
         """A fresh plain figure of the equity with the stop-loss, as shown now."""
-        chart = equity_path_figure(
-            **_chart_inputs(self._state.with_stop), title="With the stop-loss"
-        )
-        return Chart(chart.figure, self.summary)
+        chart = charts.equity_path_figure(self.drawn.with_stop, title="With the stop-loss")
+        return charts.Chart(chart.figure, self.summary)
 
-    @property
-    def stop_price(self) -> float | None:
-        """The stop price in USDT (None when the stop is off)."""
-        return self._state.stop_price
+    # On the hand-drawn path, in the mode shown: USDT (deposit − final equity; < 0: a gain),
+    # steps (None: never), the stop's fill (NaN: no exit). Over the random paths: shares
+    # of the paths and the mean loss with the current stop (no stop: without).
+    stop_price = shown(lambda st: st.stop_price, "The stop price in USDT (None: no stop).")
+    mode = shown(lambda st: st.mode.value, "The margin mode the attributes speak of.")
+    loss_with_stop = shown(lambda st: st.run(True).loss_total_usdt[0], "Loss with the stop.")
+    loss_without_stop = shown(lambda st: st.run(False).loss_total_usdt[0], "Loss without.")
+    stop_exit_step = shown(lambda st: st.event(True, "stopped_at"), "The stop's exit step.")
+    stop_fill_price = shown(lambda st: st.fill(), "The stop's fill (NaN: no stop exit).")
+    liquidation_step = shown(lambda st: st.event(False, "liquidated_at"), "Without a stop.")
+    liquidation_step_with_stop = shown(lambda st: st.event(True, "liquidated_at"), "With it.")
+    probability_liquidated = shown(lambda st: st.row["liquidation_probability"], "Liquidated.")
+    probability_stopped = shown(lambda st: st.row["stop_probability"], "Closed by the stop.")
+    expected_loss = shown(lambda st: st.row["mean_loss_usdt"], "Mean loss, USDT.")
+    model = shown(lambda st: MODELS[st.model], "The random paths' model (a PathModel).")
+    risk = shown(
+        lambda st: _odds_table(st.odds),
+        "Monte Carlo figures per strategy (summarize's columns; loss against the deposit).",
+    )
 
-    @property
-    def mode(self) -> str:
-        """The margin mode the summary and the attributes below speak of."""
-        return self._state.mode
 
-    @property
-    def loss_with_stop(self) -> float:
-        """Deposit minus equity at the end of the path with the stop, USDT (<0: a gain)."""
-        return self._state.with_stop[self.mode].loss_usdt
+def _odds_table(odds: Mapping[str, Mapping[str, float]]) -> Any:
+    """The strategies' figures as a pandas table (pandas loads only here: most lessons
+    never build a table)."""
+    import pandas as pd
 
-    @property
-    def loss_without_stop(self) -> float:
-        """Deposit minus equity at the end of the path without a stop, USDT (<0: a gain)."""
-        return self._state.without_stop[self.mode].loss_usdt
-
-    @property
-    def stop_exit_step(self) -> int | None:
-        """Step at which the stop closed the position (None: it did not, or no stop)."""
-        return self._state.with_stop[self.mode].stop_exit_step
-
-    @property
-    def stop_fill_price(self) -> float:
-        """Where the stop filled, USDT (NaN: no stop exit)."""
-        return self._state.with_stop[self.mode].stop_fill_price
-
-    @property
-    def liquidation_step(self) -> int | None:
-        """Step at which the position is liquidated without a stop (None: never)."""
-        return self._state.without_stop[self.mode].liquidation_step
-
-    @property
-    def liquidation_step_with_stop(self) -> int | None:
-        """Step of a liquidation that comes before the stop (a stop past the liquidation price)."""
-        return self._state.with_stop[self.mode].liquidation_step
-
-    @property
-    def probability_liquidated(self) -> float:
-        """Share of the random paths on which the position is liquidated, with the current stop."""
-        return float(self._strategy_row["liquidation_probability"])
-
-    @property
-    def probability_stopped(self) -> float:
-        """Share of the random paths on which the current stop closes the position (0: no stop)."""
-        return float(self._strategy_row["stop_probability"])
-
-    @property
-    def expected_loss(self) -> float:
-        """Mean loss over the random paths with the current stop, USDT (<0: a gain)."""
-        return float(self._strategy_row["mean_loss_usdt"])
-
-    @property
-    def risk(self) -> pd.DataFrame:
-        """Monte Carlo figures per strategy (cross, isolated, and with the stop if set).
-
-        One row per strategy ("cross", "isolated", "cross_stop", "isolated_stop"), the
-        columns of :func:`~marginlab.engine.summarize` (loss against the deposit).
-        """
-        table = pd.DataFrame.from_dict(self._state.odds, orient="index")
-        table.index.name = "strategy"
-        return table
-
-    @property
-    def replays(self) -> dict[str, dict[str, ReplayResult]]:
-        """The engine's replays of the teaching path: {"with_stop"/"without_stop": {mode: ...}}."""
-        state = self._state
-        return {
-            "with_stop": {m: r.replay for m, r in state.with_stop.items()},
-            "without_stop": {m: r.replay for m, r in state.without_stop.items()},
-        }
-
-    @property
-    def _strategy_row(self) -> dict[str, float]:
-        state = self._state
-        strategy = state.mode if state.stop_price is None else f"{state.mode}_stop"
-        return state.odds[strategy]
+    return pd.DataFrame.from_dict(dict(odds), orient="index").rename_axis("strategy")

@@ -14,15 +14,15 @@ the default order as it would be opened now.
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets
 
-from marginlab.charts import Chart, price_ladder_figure, update_price_ladder
+from marginlab.charts import Chart, Ladder, price_ladder_figure, update_price_ladder
 from marginlab.charts import format as fmt
 from marginlab.engine import (
+    MODES,
     Account,
     InsufficientMarginError,
     MarginError,
@@ -32,7 +32,8 @@ from marginlab.engine import (
 from marginlab.scenarios import GUIDE, two_positions_account
 from marginlab.widgets._plotly import make_figure_widget
 from marginlab.widgets.base import LessonWidget
-from marginlab.widgets.margin import MODES, button, ladder_inputs, toggle
+from marginlab.widgets.controls import button, mode_toggle, toggle
+from marginlab.widgets.trade import held_marks, ladder_of
 
 __all__ = ["SwitchingModesWidget"]
 
@@ -52,7 +53,7 @@ class _Result:
     account: Account
     symbol: str
     mode: str
-    ladder: dict[str, Any] | None  # price_ladder_figure inputs; None: nothing to draw
+    ladder: Ladder | None  # None: nothing to draw
     previewed: bool  # True: the ladder shows the default order, not an open position
     event: str  # a mode switch this tick made ("" if none)
 
@@ -62,9 +63,9 @@ class SwitchingModesWidget(LessonWidget):
 
     Parameters
     ----------
-    wallet_balance_usdt : the sandbox wallet (USDT).
+    wallet_balance : the sandbox wallet (USDT).
     prices : symbol -> price (USDT) at which orders open and close; default the scenarios'.
-    side, leverage, margin_usdt : the default order that "Open position" places.
+    side, leverage, margin : the default order that "Open position" places.
     symbol : the pair selected at start.
 
     Controls: ``symbol`` (pair), ``mode`` (cross/isolated for that pair), ``open`` and
@@ -74,18 +75,17 @@ class SwitchingModesWidget(LessonWidget):
     def __init__(
         self,
         *,
-        wallet_balance_usdt: float = GUIDE.wallet_balance,
+        wallet_balance: float = GUIDE.wallet_balance,
         prices: dict[str, float] | None = None,
         side: str = GUIDE.side,
         leverage: float = GUIDE.leverage,
-        margin_usdt: float = GUIDE.margin,
+        margin: float = GUIDE.margin,
         symbol: str = GUIDE.symbol,
     ) -> None:
         self._prices = dict(scenario_prices() if prices is None else prices)
-        self._order = {"side": side, "leverage": leverage, "margin": margin_usdt}
-        self._account = Account(wallet_balance=wallet_balance_usdt)
+        self._order = {"side": side, "leverage": leverage, "margin": margin}
+        self._account = Account(wallet_balance=wallet_balance)
         self._symbol = symbol
-        self._shown: _Result | None = None
         self._last_event = ""
         self.history: list[str] = []  # what happened, newest last
 
@@ -93,7 +93,7 @@ class SwitchingModesWidget(LessonWidget):
         symbols = tuple(self._prices)
         controls = {
             "symbol": toggle(symbols, symbol, "Pair"),
-            "mode": toggle(MODES, start.mode, "Margin mode"),
+            "mode": mode_toggle(start.mode),
             "open": button("Open position", f"Open {self._order_text()} at the pair's price"),
             "close": button("Close position", "Close the pair's position at its price"),
         }
@@ -156,7 +156,7 @@ class SwitchingModesWidget(LessonWidget):
 
     def static(self) -> Chart:
         """A plain price-ladder figure of the selected pair, and the summary."""
-        return self._ladder_chart(self._result)
+        return self._ladder_chart(self.drawn)
 
     # --- actions -----------------------------------------------------------------------
 
@@ -179,9 +179,9 @@ class SwitchingModesWidget(LessonWidget):
         try:
             self._account = self._account.open(symbol, price=price, **self._order)
         except InsufficientMarginError:
-            available = self._account.available_balance(self._prices)
+            available = self._account.available_balance(held_marks(self._account, self._prices))
             raise InsufficientMarginError(
-                f"Not enough free balance to open {symbol}: the order needs "
+                f"Not enough available balance to open {symbol}: the order needs "
                 f"{fmt.usdt(self._order['margin'])} of margin and {fmt.usdt(available)} is "
                 "available. Close a position first."
             ) from None
@@ -227,12 +227,6 @@ class SwitchingModesWidget(LessonWidget):
 
     # --- the tick ----------------------------------------------------------------------
 
-    @property
-    def _result(self) -> _Result:
-        if self._shown is None:
-            raise RuntimeError("SwitchingModesWidget has not drawn a state yet")
-        return self._shown
-
     def _compute(self, values: dict[str, Any]) -> _Result:
         symbol = values["symbol"]
         wanted = MarginMode.parse(values["mode"])
@@ -259,7 +253,7 @@ class SwitchingModesWidget(LessonWidget):
             f"open: close it, switch, then open again. Other pairs are not affected ({rest})."
         )
 
-    def _ladder(self, account: Account, symbol: str) -> tuple[dict[str, Any] | None, bool]:
+    def _ladder(self, account: Account, symbol: str) -> tuple[Ladder | None, bool]:
         """Ladder inputs of the pair's position in both modes, or of the default order."""
         price = self._prices[symbol]
         if account.positions_of(symbol):
@@ -287,26 +281,24 @@ class SwitchingModesWidget(LessonWidget):
             return None, True
         return self._ladder_of(accounts, symbol), True
 
-    def _ladder_of(self, accounts: dict[str, Account], symbol: str) -> dict[str, Any]:
-        states = {mode: account.state(self._prices) for mode, account in accounts.items()}
-        return ladder_inputs(states, symbol)
+    def _ladder_of(self, accounts: dict[str, Account], symbol: str) -> Ladder:
+        return ladder_of(accounts, symbol, self._prices)
 
-    def _ladder_values(self, result: _Result) -> dict[str, Any]:
+    def _ladder_values(self, result: _Result) -> Ladder:
         if result.ladder is not None:
             return result.ladder
         price = self._prices[result.symbol]
-        return {
-            "entry_price": price,
-            "mark_price": price,
-            "cross_liquidation_price": math.nan,
-            "isolated_liquidation_price": math.nan,
-            "cross_bankruptcy_price": math.nan,
-            "isolated_bankruptcy_price": math.nan,
-            "unavailable_modes": ("cross", "isolated"),
-        }
+        why = "the default order does not fit the available balance"
+        return Ladder(
+            {},
+            mark_price=price,
+            notes={mode: why for mode in MODES},
+            entry_price=price,
+            side=self._order["side"],
+        )
 
     def _ladder_chart(self, result: _Result) -> Chart:
-        chart = price_ladder_figure(**self._ladder_values(result), title=TITLE)
+        chart = price_ladder_figure(self._ladder_values(result), title=TITLE)
         return Chart(chart.figure, self._summary(result, chart.summary))
 
     def _summary(self, result: _Result, ladder_summary: str) -> str:
@@ -319,7 +311,7 @@ class SwitchingModesWidget(LessonWidget):
             )
         head = f"{symbol} is in {result.mode} mode with no position, so you may switch it."
         if result.ladder is None:
-            available = account.available_balance(self._prices)
+            available = account.available_balance(held_marks(account, self._prices))
             return (
                 f"{head} The default order ({fmt.usdt(self._order['margin'])} of margin) does "
                 f"not fit the available {fmt.usdt(available)}, so there is nothing to draw."
@@ -327,19 +319,18 @@ class SwitchingModesWidget(LessonWidget):
         return f"{head} If you open {self._order_text()}: {ladder_summary}"
 
     def _apply(self, result: _Result) -> str:
-        self._shown = result
         self._account, self._symbol = result.account, result.symbol
         if result.event:
             self._record(result.event)
         if self.controls["mode"].value != result.mode:  # another pair selected: its mode
             self.controls["mode"].value = result.mode
         self.table_area.value = self._table(result.account)
-        ladder_summary = update_price_ladder(self.figures[0], **self._ladder_values(result))
+        ladder_summary = update_price_ladder(self.figures[0], self._ladder_values(result))
         return self._summary(result, ladder_summary)
 
     def _table(self, account: Account) -> str:
         """The account as an HTML table: balances, then one row per pair."""
-        state = account.state(self._prices)
+        state = account.state(held_marks(account, self._prices))
         by_symbol = {s.position.symbol: s for s in state.positions}
         rows = []
         for symbol in dict.fromkeys([*self._prices, *by_symbol]):

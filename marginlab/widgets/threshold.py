@@ -1,284 +1,121 @@
-"""Comparison 1 of the guide: the same position liquidates further away in cross.
+"""Comparison 1 of the guide: the same trade liquidates further away in cross.
 
-The learner moves leverage, margin, wallet and side; the entry stays at the guide's
-60,000 USDT. Each tick opens the same position in an isolated and in a cross account
-(the engine's :class:`~marginlab.engine.Account`, built like ``guide_account``) and
-shows both liquidation prices on a price ladder, and the distance to liquidation over
-every leverage from 1x to 125x, with a marker at the current leverage.
+The learner fills in an order form: the position's size in USDT (``notional``),
+``leverage``, the ``balance`` it is placed from and the ``side``; the margin follows as
+notional / leverage and the entry stays at the guide's 60,000 USDT. Each tick places
+the same order in an isolated and in a cross account (:class:`~marginlab.scenarios.Trade`)
+and shows both liquidation prices on a price ladder, and the distance to liquidation of
+that same order at every leverage from 1x to 125x, with a marker at the current one.
+
+With the size held, moving the leverage moves only the isolated liquidation price (its
+margin shrinks toward entry); the cross one stays where it is, because the whole wallet
+backs it whatever the leverage. Every state says what it is: no liquidation price (what
+covers a fall to zero), or an order the exchange refuses (and why).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import ipywidgets
 import numpy as np
 
 from marginlab.charts import (
     Chart,
-    liquidation_distance_figure,
+    DistanceCurves,
+    Ladder,
     price_ladder_figure,
     update_liquidation_distance,
     update_price_ladder,
 )
-from marginlab.charts import format as fmt
-from marginlab.engine import (
-    Account,
-    MarginMode,
-    bankruptcy_price,
-    load_tiers,
-    tiered_liquidation_price,
-)
-from marginlab.scenarios import GUIDE, GuideExample, guide_account
-from marginlab.widgets._plotly import make_figure_widget
-from marginlab.widgets.base import LessonWidget
+from marginlab.charts import liquidation_distance_figure as distance_figure
+from marginlab.engine import MODES, Account, LeverageCurve, MarginMode
+from marginlab.scenarios import Trade
+from marginlab.widgets.base import LessonWidget, figures_of, shown
+from marginlab.widgets.controls import LEVERAGE_RANGE, order_controls
+from marginlab.widgets.trade import Both, open_both, trade_of
 
-__all__ = ["LiquidationThresholdWidget"]
+__all__ = ["LEVERAGE_GRID", "LiquidationThresholdWidget"]
 
-MODES = ("cross", "isolated")
-LEVERAGE_GRID = np.arange(1.0, 126.0)  # 1x .. 125x: the leverage slider's range
-CONTROL_STYLE = {"description_width": "initial"}
-CONTROL_LAYOUT = {"width": "420px"}
+LEVERAGE_GRID = np.arange(LEVERAGE_RANGE[0], LEVERAGE_RANGE[1] + 1.0)  # the slider's values
+LEVERAGE_GRID.flags.writeable = False
+CROSS, ISOLATED = MODES
+GUIDE_TRADE = Trade()  # the guide's: 20,000 USDT long at 10x from a 10,000 USDT wallet
 
 
-@dataclass(frozen=True)
+@lru_cache(maxsize=256)
+def _curves(notional: float, balance: float, side: str) -> dict[MarginMode, LeverageCurve]:
+    """The order at every leverage of the grid, per mode (a leverage drag reuses them)."""
+    trade = Trade(notional=notional, wallet_balance=balance, side=side)
+    return {mode: trade.leverage_curve(mode, LEVERAGE_GRID) for mode in MODES}
+
+
+@dataclass(frozen=True, eq=False)
 class _Threshold:
-    """The engine's numbers for one set of control values (USDT; rates are fractions)."""
+    """The engine's numbers for one set of control values."""
 
-    example: GuideExample
-    accounts: dict[str, Account]
-    liquidation_price: dict[str, float]  # NaN: cannot be liquidated by price
-    bankruptcy_price: dict[str, float]
-    distance_rate: dict[str, float]
-    grid_distance_rate: dict[str, np.ndarray]  # over LEVERAGE_GRID; NaN where not allowed
+    both: Both
+    ladder: Ladder
+    distance: DistanceCurves
 
+    def liquidation_price(self, mode: MarginMode) -> float:
+        levels = self.ladder.levels.get(mode)
+        return float("nan") if levels is None else levels.liquidation_price
 
-def _distance_rate(liquidation_price: Any, entry_price: float) -> Any:
-    """How far the price may move before liquidation, as an unsigned fraction of entry."""
-    return np.abs(liquidation_price - entry_price) / entry_price
-
-
-def _backing_usdt(account: Account, symbol: str) -> float:
-    """USDT behind the account's only position: its margin (isolated) or the cross wallet."""
-    position = account.position(symbol)
-    return position.isolated_margin if position.is_isolated else account.cross_wallet_balance
-
-
-def _bankruptcy(account: Account, symbol: str) -> float:
-    """Price at which the balance behind the account's only position is used up."""
-    position = account.position(symbol)
-    return bankruptcy_price(
-        side=position.side.value,
-        quantity=position.quantity,
-        entry_price=position.entry_price,
-        wallet_balance=_backing_usdt(account, symbol),
-    )
-
-
-@lru_cache(maxsize=512)
-def _allowed_leverage(symbol: str, margin_usdt: float) -> np.ndarray:
-    """Which leverages of LEVERAGE_GRID the brackets allow for this margin (bool array)."""
-    table = load_tiers(symbol)
-    allowed = np.array(
-        [lev <= table.max_leverage(margin_usdt * lev) for lev in LEVERAGE_GRID.tolist()]
-    )
-    allowed.flags.writeable = False  # shared by the cache
-    return allowed
-
-
-@lru_cache(maxsize=512)
-def _grid_distance(
-    symbol: str, side: str, margin_usdt: float, wallet_usdt: float, entry_price: float
-) -> np.ndarray:
-    """Distance to liquidation of the same margin at every leverage of LEVERAGE_GRID.
-
-    ``wallet_usdt`` is what backs the position: its margin (isolated) or the cross wallet
-    balance (cross). NaN where the bracket does not allow that leverage. Cached: a drag
-    of the leverage slider reuses the curves.
-    """
-    price = tiered_liquidation_price(
-        load_tiers(symbol),
-        side=side,
-        quantity=margin_usdt * LEVERAGE_GRID / entry_price,
-        entry_price=entry_price,
-        wallet_balance=wallet_usdt,
-    )
-    allowed = _allowed_leverage(symbol, margin_usdt)
-    distance = np.where(allowed, _distance_rate(price, entry_price), np.nan)
-    distance.flags.writeable = False  # shared by the cache
-    return distance
+    def distance_rate(self, mode: MarginMode) -> float:
+        return float(self.distance.curves[mode].distance_rate[self.distance.index])
 
 
 class LiquidationThresholdWidget(LessonWidget):
-    """Isolated vs cross liquidation price of one position (guide, comparison 1).
+    """Isolated vs cross liquidation price of one trade (guide, comparison 1).
 
-    Controls: ``leverage`` (1..125x), ``margin`` (USDT assigned to the position, and in
-    cross the initial margin it takes from the pool), ``balance`` (USDT wallet), ``side``
-    (long/short). Entry is the guide's 60,000 USDT. Figures: the price ladder (mark =
-    entry), then the distance to liquidation against leverage.
+    Controls: ``notional`` (the position's size, USDT), ``leverage`` (1..125x),
+    ``balance`` (USDT wallet), ``side`` (long/short), set first to ``trade``. Figures: the
+    price ladder (mark = entry), then the distance to liquidation against leverage for
+    the same size.
 
-    The defaults are the guide's example: 10x long with 2,000 of a 10,000 USDT wallet,
-    liquidated at 54,216.87 isolated and 30,120.48 cross.
+    The default is the guide's trade: a 20,000 USDT long at 10x (2,000 of margin) in a
+    10,000 USDT wallet, liquidated at 54,216.87 isolated and 30,120.48 cross.
     """
 
-    def __init__(
-        self,
-        *,
-        leverage: int = int(GUIDE.leverage),
-        margin_usdt: float = GUIDE.margin,
-        balance_usdt: float = GUIDE.wallet_balance,
-        side: str = GUIDE.side,
-    ) -> None:
-        controls = {
-            "leverage": ipywidgets.IntSlider(
-                value=leverage,
-                min=1,
-                max=125,
-                step=1,
-                description="Leverage (x)",
-                continuous_update=True,
-                style=CONTROL_STYLE,
-                layout=CONTROL_LAYOUT,
-            ),
-            "margin": ipywidgets.FloatSlider(
-                value=margin_usdt,
-                min=50,
-                max=20_000,
-                step=50,
-                description="Margin (USDT)",
-                readout_format=",.0f",
-                continuous_update=True,
-                style=CONTROL_STYLE,
-                layout=CONTROL_LAYOUT,
-            ),
-            "balance": ipywidgets.FloatSlider(
-                value=balance_usdt,
-                min=500,
-                max=50_000,
-                step=500,
-                description="Wallet (USDT)",
-                readout_format=",.0f",
-                continuous_update=True,
-                style=CONTROL_STYLE,
-                layout=CONTROL_LAYOUT,
-            ),
-            "side": ipywidgets.ToggleButtons(
-                options=["long", "short"], value=side, description="Side", style=CONTROL_STYLE
-            ),
-        }
-        # The first state is built here (a bad argument raises) to give the figures data.
+    def __init__(self, trade: Trade = GUIDE_TRADE) -> None:
+        controls = order_controls(trade)
         first = self._compute({name: c.value for name, c in controls.items()})
-        figures = [
-            make_figure_widget(price_ladder_figure(**self._ladder_inputs(first)).figure),
-            make_figure_widget(liquidation_distance_figure(**self._distance_inputs(first)).figure),
-        ]
+        figures = figures_of(price_ladder_figure(first.ladder), distance_figure(first.distance))
         super().__init__(controls=controls, figures=figures)
 
-    # --- engine ------------------------------------------------------------------------
-
     def _compute(self, values: dict[str, Any]) -> _Threshold:
-        example = replace(
-            GUIDE,
-            wallet_balance=values["balance"],
-            margin=values["margin"],
-            leverage=values["leverage"],
-            side=values["side"],
-        )
-        accounts = {mode: guide_account(mode, example) for mode in MODES}
-        liquidation = {m: accounts[m].liquidation_price(example.symbol) for m in MODES}
-        return _Threshold(
-            example=example,
-            accounts=accounts,
-            liquidation_price=liquidation,
-            bankruptcy_price={m: _bankruptcy(accounts[m], example.symbol) for m in MODES},
-            distance_rate={
-                m: float(_distance_rate(liquidation[m], example.entry_price)) for m in MODES
-            },
-            grid_distance_rate={
-                m: _grid_distance(
-                    example.symbol,
-                    example.side,
-                    float(example.margin),
-                    _backing_usdt(accounts[m], example.symbol),
-                    example.entry_price,
-                )
-                for m in MODES
-            },
-        )
-
-    # --- charts ------------------------------------------------------------------------
-
-    @staticmethod
-    def _ladder_inputs(result: _Threshold) -> dict[str, Any]:
-        entry = result.example.entry_price
-        return {
-            "entry_price": entry,
-            "mark_price": entry,
-            "cross_liquidation_price": result.liquidation_price["cross"],
-            "isolated_liquidation_price": result.liquidation_price["isolated"],
-            "cross_bankruptcy_price": result.bankruptcy_price["cross"],
-            "isolated_bankruptcy_price": result.bankruptcy_price["isolated"],
-            "side": result.example.side,
-        }
-
-    @staticmethod
-    def _distance_inputs(result: _Threshold) -> dict[str, Any]:
-        return {
-            "leverage": LEVERAGE_GRID,
-            "cross_distance_rate": result.grid_distance_rate["cross"],
-            "isolated_distance_rate": result.grid_distance_rate["isolated"],
-            "current_leverage": result.example.leverage,
-            "current_cross_distance_rate": result.distance_rate["cross"],
-            "current_isolated_distance_rate": result.distance_rate["isolated"],
-        }
+        trade = trade_of(values)
+        both = open_both(trade)
+        curves = _curves(float(trade.notional), float(trade.wallet_balance), trade.side)
+        return _Threshold(both, both.ladder(), DistanceCurves(curves, trade.leverage))
 
     @staticmethod
     def _summary(result: _Threshold, ladder_summary: str) -> str:
-        example = result.example
-        return (
-            f"{fmt.leverage(example.leverage)} {example.side} with {fmt.usdt(example.margin)} "
-            f"margin in a {fmt.usdt(example.wallet_balance)} wallet: {ladder_summary}"
-        )
+        text = f"{result.both.describe()}: {ladder_summary}"
+        return f"{text} {result.both.refusal}" if result.both.refusal else text
 
     def _apply(self, result: _Threshold) -> str:
         ladder, distance = self.figures
-        summary = update_price_ladder(ladder, **self._ladder_inputs(result))
-        update_liquidation_distance(distance, **self._distance_inputs(result))
+        summary = update_price_ladder(ladder, result.ladder)
+        update_liquidation_distance(distance, result.distance)
         return self._summary(result, summary)
 
     def static(self) -> Chart:
         """A fresh plain figure of the price ladder for the current values, and the summary."""
-        chart = price_ladder_figure(**self._ladder_inputs(self._now))
-        return Chart(chart.figure, self._summary(self._now, chart.summary))
+        chart = price_ladder_figure(self.drawn.ladder)
+        return Chart(chart.figure, self._summary(self.drawn, chart.summary))
 
     # --- the numbers of the current state ----------------------------------------------
 
-    @property
-    def _now(self) -> _Threshold:
-        return self._drawn_result
-
-    @property
-    def isolated_liquidation_price(self) -> float:
-        """Mark price (USDT) that liquidates the isolated position; NaN if none."""
-        return self._now.liquidation_price["isolated"]
-
-    @property
-    def cross_liquidation_price(self) -> float:
-        """Mark price (USDT) that liquidates the cross position; NaN if none."""
-        return self._now.liquidation_price["cross"]
-
-    @property
-    def isolated_distance(self) -> float:
-        """|liquidation − entry| / entry of the isolated position (unsigned fraction)."""
-        return self._now.distance_rate["isolated"]
-
-    @property
-    def cross_distance(self) -> float:
-        """|liquidation − entry| / entry of the cross position (unsigned fraction)."""
-        return self._now.distance_rate["cross"]
+    # Prices in USDT, distances as |liquidation − entry| / entry; NaN: none, or refused.
+    isolated_liquidation_price = shown(lambda n: n.liquidation_price(ISOLATED), "Isolated LP.")
+    cross_liquidation_price = shown(lambda n: n.liquidation_price(CROSS), "Cross LP.")
+    isolated_distance = shown(lambda n: n.distance_rate(ISOLATED), "Isolated distance.")
+    cross_distance = shown(lambda n: n.distance_rate(CROSS), "Cross distance.")
+    refusal = shown(lambda n: n.both.refusal, "Why the exchange refuses the order ('': open).")
 
     def account(self, mode: str) -> Account:
         """The engine's account for the current values in ``mode`` ("cross"/"isolated")."""
-        return self._now.accounts[MarginMode.parse(mode).value]
+        return self.drawn.both.account(mode)

@@ -125,6 +125,28 @@ class Server:
             child.kill()
 
 
+def server_kernels(server: Server) -> list:
+    """The kernel processes (psutil) under ``server``: Jupyter starts each with its
+    ``kernel-<id>.json`` connection file on the command line. A kernel that has just
+    exited, or is not yet reaped, is left out."""
+    import psutil
+
+    kernels = []
+    try:
+        tree = psutil.Process(server.process.pid).children(recursive=True)
+    except psutil.Error:
+        return kernels
+    for proc in tree:
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE and any(
+                part.endswith(".json") and "kernel-" in part for part in proc.cmdline()
+            ):
+                kernels.append(proc)
+        except psutil.Error:
+            pass
+    return kernels
+
+
 def wait_for_port(server: Server, port: int, timeout_s: float) -> None:
     """Wait until something accepts TCP connections on 127.0.0.1:``port``.
 

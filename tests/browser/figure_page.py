@@ -74,6 +74,12 @@ async (bundleId) => {
       document.body.appendChild(ref);
       figures.set(key, {model, el, ref});
       await this.settled(key);
+      // plotly.js's own account of how it drew: a whole plot (every full drawing emits
+      // plotly_afterplot) or a frame of Plotly.animate (plotly_animated).
+      const plotly = {plots: 0, animated: 0};
+      figures.get(key).plotly = plotly;
+      this.gd(key).on('plotly_afterplot', () => plotly.plots++);
+      this.gd(key).on('plotly_animated', () => plotly.animated++);
     },
     message(key, content, buffers) {
       figures.get(key).model.emit('msg:custom', content, buffers.map(bytes));
@@ -94,7 +100,8 @@ async (bundleId) => {
     },
     redraws(key) {
       const gd = this.gd(key);
-      return {fast: Number(gd.dataset.fast ?? 0), full: gd.dataset.full ?? ''};
+      return {fast: Number(gd.dataset.fast ?? 0), full: gd.dataset.full ?? '',
+              ...figures.get(key).plotly};
     },
     // Draw the Python figure fresh, with the live chart's axis ranges.
     async reference(key, figure) {

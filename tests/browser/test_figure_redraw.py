@@ -110,6 +110,12 @@ def test_figure_front_end_slider_steps_take_the_fast_path(name, controls, new_pa
     assert [a["fast"] - b["fast"] for a, b in zip(after, before, strict=True)] == [steps] * len(
         keys
     )
+    # ... and plotly.js drew them as frames, never as a whole plot (the transition did not
+    # fall back to Plotly.redraw): a plotly.js that stops doing so fails here.
+    assert [a["plots"] for a in after] == [b["plots"] for b in before]
+    assert [a["animated"] - b["animated"] for a, b in zip(after, before, strict=True)] == [
+        steps
+    ] * len(keys)
 
 
 @pytest.mark.browser

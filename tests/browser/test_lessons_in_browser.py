@@ -9,6 +9,7 @@ page goes to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,19 +34,33 @@ class Expect:
 # Lessons not listed here get Expect(); add an entry for a lesson that differs.
 EXPECT: dict[str, Expect] = {
     "chart_slider_quiz": Expect(min_charts=1),
+    "trading_costs": Expect(min_charts=2, self_check=False),  # the widget alone (lesson 10 too)
     "07-switching-modes": Expect(slider=False, button="ETHUSDT"),  # a sandbox: pick a pair
-    "08-when-to-use-which": Expect(fast_slider=False),  # its first slider picks a new path
+    # Their first slider picks another simulated path: new values, new axis ranges.
+    "08-when-to-use-cross": Expect(fast_slider=False),
+    "09-when-to-use-isolated": Expect(fast_slider=False),
 }
 
 
 def notebooks() -> list[Path]:
-    """The harness fixture, then every lesson in lessons/ (sorted), when there are any."""
-    lessons = sorted(bc.LESSONS_DIR.glob("*.ipynb"))
+    """The harness fixture, then every numbered lesson in lessons/ (sorted), when there
+    are any (the glossary is a page of text, with no widget to drive)."""
+    lessons = sorted(bc.LESSONS_DIR.glob("[0-9][0-9]-*.ipynb"))
     return [*sorted(bc.FIXTURES_DIR.glob("*.ipynb")), *lessons]
 
 
 NOTEBOOKS = notebooks()
 NOTEBOOK_IDS = [nb.stem for nb in NOTEBOOKS]
+
+
+def cell_counts(notebook: Path) -> tuple[int, int, int]:
+    """(cells, cells Voila never shows: tagged check or remove-cell, cells JupyterLab opens
+    with their input collapsed)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    tags = [set(c["metadata"].get("tags", ())) for c in cells]
+    dropped = sum(bool({"check", "remove-cell"} & t) for t in tags)
+    collapsed = sum(bool(c["metadata"].get("jupyter", {}).get("source_hidden")) for c in cells)
+    return len(cells), dropped, collapsed
 
 
 def check_learner_view(page, notebook: Path, guard: bc.RequestGuard) -> None:
@@ -92,6 +107,9 @@ def test_voila_page_renders_and_responds_to_keyboard_and_self_check(
             # page started, not asked of the kernel.
             delivery = bc.plotly_bundle_delivery(page)
             assert delivery == ([{"loaded": True, "askedKernel": False}], True)
+            # Check cells run but are not on the page (the marginlab template drops them).
+            cells, dropped, _ = cell_counts(notebook)
+            assert dropped > 0 and page.locator("[cell-index]").count() == cells - dropped
     finally:
         bc.save_screenshot(page, f"voila-{notebook.stem}")
         bc.shutdown_voila_kernel(page)
@@ -107,6 +125,9 @@ def test_jupyterlab_run_all_renders_and_responds_to_keyboard_and_self_check(
     try:
         bc.run_all_in_lab(page)
         check_learner_view(page, notebook, guard)
+        # Check cells and computed-prose cells open with their code collapsed.
+        _, _, collapsed = cell_counts(notebook)
+        assert page.locator(".jp-Cell .jp-InputPlaceholder").count() == collapsed
     finally:
         bc.save_screenshot(page, f"lab-{notebook.stem}")
         bc.shutdown_lab_kernels(page)

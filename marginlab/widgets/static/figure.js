@@ -39,6 +39,12 @@ const PRELOAD = "preload"; // registry key of marginlab-preload.js's {id, module
 const RETRY_MS = 15000; // ask again (from any figure) if no bundle came back by then
 const PRELOAD_POLL_MS = 200;
 const ENCODING = typeof DecompressionStream === "function" ? "gzip" : "identity";
+// The plotly.js release (major.minor) this module's drawing was checked against: the fast
+// path below, ANIMATABLE, labels(). tests/test_plotly_bundle.py fails when
+// static/plotly-charts.js is another release, so that an upgrade runs
+// tests/browser/test_figure_redraw.py (which also fails if plotly.js stops drawing the
+// fast path as frames) before this is moved on.
+const PLOTLY_JS_CHECKED = "4.1";
 
 // The fast path: trace types plotly.js animates, and per type the properties whose new
 // values its transition draws exactly as a full redraw does (checked against fresh
@@ -602,7 +608,13 @@ export default () => {
         if (signal?.aborted) return;
         el.textContent = "";
       }
-      const view = new View(entry.module.default, () => figure, el);
+      const Plotly = entry.module.default;
+      if (!String(Plotly.version).startsWith(`${PLOTLY_JS_CHECKED}.`) && !entry.warned) {
+        entry.warned = true;
+        console.warn(`[marginlab] plotly.js ${Plotly.version}: this front end was checked ` +
+          `with ${PLOTLY_JS_CHECKED}.x; run tests/browser/test_figure_redraw.py`);
+      }
+      const view = new View(Plotly, () => figure, el);
       views.add(view);
       // Draw once the element has a width (a view may render before it is attached),
       // then follow its width.
