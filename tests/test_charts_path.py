@@ -320,3 +320,26 @@ def test_equity_path_liquidation_not_reached_ratio_not_raised():
     inputs = _inputs(end=33)  # steps 0..32; the liquidation at 33 is not reached
     ratio = np.asarray(find_trace(figure(**inputs).figure, "ratio-isolated").y)
     assert abs(ratio.max() - 90.4) <= 1e-4
+
+
+def test_equity_path_replay_with_whole_path_keeps_its_value_axes():
+    whole = _paths(_inputs())
+    chart = equity_path_figure(whole.upto(0), step_range=(0, 100), whole=whole)
+    fig = chart.figure
+    # Equity runs from 10,000 (start) down to 4,000 (cross at the end): span 6,000, 5 %
+    # (300 USDT) of padding each side. The ratio axis starts at 0 and holds the 100 % line
+    # (isolated drawn at 100 % when liquidated): 0 .. 105 %.
+    assert list(fig.layout.yaxis.range) == [3_700.0, 10_300.0]
+    assert list(fig.layout.yaxis2.range) == [0.0, 105.0]
+    assert (fig.layout.yaxis.autorange, fig.layout.yaxis2.autorange) == (False, False)
+    widget = go.FigureWidget(fig)
+    for end in (30, 60, 100):
+        update_equity_path(widget, whole.upto(end), whole=whole)
+        assert list(widget.layout.yaxis.range) == [3_700.0, 10_300.0]
+    equity = find_trace(widget, "equity-cross").y
+    assert 3_700.0 < np.nanmin(equity) and np.nanmax(equity) < 10_300.0
+
+
+def test_equity_path_without_whole_path_leaves_value_axes_to_plotly():
+    fig = figure(**_inputs()).figure
+    assert (fig.layout.yaxis.range, fig.layout.yaxis2.range) == (None, None)

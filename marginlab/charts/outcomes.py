@@ -194,7 +194,7 @@ def outcomes_figure(outcomes: Outcomes, *, title: str | None = TITLE) -> Chart:
         NAME,
         title,
         barmode="overlay",
-        bargap=0.0,
+        bargap=0.04,  # thin gaps: plotly.js draws gapless bars apart only in a full redraw
         xaxis=_common.axis("final equity (USDT)", usdt=True),
         yaxis=_common.axis("share of paths", suffix="%", zero=True),
     )

@@ -244,10 +244,48 @@ def _data(paths: EquityPaths) -> tuple[list[TraceData], str]:
     return traces, summary
 
 
+PAD = 0.05  # of the data's span on each side of a fixed value range (plotly's autorange pad)
+
+
+def _padded(values: list[np.ndarray], include: tuple[float, ...] = ()) -> list[float] | None:
+    """[low, high] around every finite value (and ``include``), padded; None: no values."""
+    finite = [v[np.isfinite(v)] for v in values]
+    found = np.concatenate([*finite, np.asarray(include, dtype=float)])
+    if found.size == 0 or all(f.size == 0 for f in finite):
+        return None
+    low, high = float(found.min()), float(found.max())
+    pad = PAD * ((high - low) or abs(high) or 1.0)
+    return [low - pad, high + pad]
+
+
+def value_ranges(whole: EquityPaths) -> dict[str, list[float] | None]:
+    """The y ranges that hold all of ``whole``: {"yaxis": equity (USDT), "yaxis2": margin
+    ratio (%, from 0, with the 100 % line)}; None where it has no finite value.
+
+    A replay shows growing prefixes of one path; with these ranges fixed its axes stay
+    put (a learner compares heights across steps) and the browser redraws only the
+    curves (no new axes per step).
+    """
+    equity = [whole.modes[m].equity_usdt for m in MODES]
+    ratio = [100.0 * whole.modes[m].margin_ratio for m in MODES]
+    shown = _padded(ratio, include=(0.0, 100.0))
+    return {
+        "yaxis": _padded(equity),
+        "yaxis2": None if shown is None else [0.0, shown[1]],
+    }
+
+
+def _fix_value_ranges(layout: Any, whole: EquityPaths) -> None:
+    for name, span in value_ranges(whole).items():
+        layout[name]["range"] = span
+        layout[name]["autorange"] = span is None
+
+
 def equity_path_figure(
     paths: EquityPaths,
     *,
     step_range: tuple[Any, Any] | None = None,
+    whole: EquityPaths | None = None,
     x_title: str = "step",
     title: str | None = TITLE,
 ) -> Chart:
@@ -255,7 +293,8 @@ def equity_path_figure(
 
     ``step_range`` fixes the x axis (set it to the whole path when replaying a growing
     prefix, so the axis does not jump); it, ``x_title`` and ``title`` are fixed at build
-    time.
+    time. ``whole`` (the whole path of a replay) fixes the y axes to
+    :func:`value_ranges`; :func:`update_equity_path` moves them with a new ``whole``.
 
     >>> chart = equity_path_figure(EquityPaths([0, 1, 2], {
     ...     "cross": ModePath([10_000, 9_000, 9_500], [0.01, 0.02, 0.015]),
@@ -279,9 +318,15 @@ def equity_path_figure(
         yaxis2=_common.axis("margin ratio", suffix="%", zero=True, domain=[0.0, 0.34]),
         hovermode="x unified",
     )
+    if whole is not None:
+        _fix_value_ranges(layout, whole)
     return _common.figure(NAME, _traces(), _data(paths), layout)
 
 
-def update_equity_path(fig: go.Figure, paths: EquityPaths) -> str:
-    """Write a new path (or a longer prefix of it) into a figure from :func:`equity_path_figure`."""
+def update_equity_path(fig: go.Figure, paths: EquityPaths, whole: EquityPaths | None = None) -> str:
+    """Write a new path (or a longer prefix of it) into a figure from :func:`equity_path_figure`;
+    ``whole``: the whole path of a replay, whose :func:`value_ranges` the y axes take (an
+    unchanged range sends nothing)."""
+    if whole is not None:
+        _fix_value_ranges(fig.layout, whole)
     return _common.update(fig, NAME, _data(paths))

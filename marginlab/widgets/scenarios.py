@@ -255,8 +255,10 @@ class WhenToUseWidget(LessonWidget):
         self._play_link = ipywidgets.jslink((self.play, "value"), (controls["step"], "value"))
         self.claim_area = ipywidgets.HTML(_claim_html(risk.scenario))
         self.risk_area = ipywidgets.HTML(_risk_html(risk))
-        first = risk.path(int(first_path)).upto(int(first_step))
-        path_chart = equity_path_figure(first, step_range=(0, last), x_title=STEP_AXIS)
+        whole = risk.path(int(first_path))
+        path_chart = equity_path_figure(
+            whole.upto(int(first_step)), step_range=(0, last), whole=whole, x_title=STEP_AXIS
+        )
         figures = [
             make_figure_widget(path_chart.figure),
             make_figure_widget(outcomes_figure(_outcomes(risk)).figure),
@@ -304,7 +306,7 @@ class WhenToUseWidget(LessonWidget):
             self.risk_area.value = _risk_html(state.risk)
             self._applied = state.name
         self._show_controls(state)
-        return update_equity_path(path_figure, state.shown)
+        return update_equity_path(path_figure, state.shown, whole=state.paths)
 
     def _show_controls(self, state: _State) -> None:
         """Ranges and values of path, step and play for ``state`` (changes tick once more)."""
@@ -323,7 +325,9 @@ class WhenToUseWidget(LessonWidget):
         """A fresh plain figure of the equity path as shown now (for pages without a kernel)."""
         state: _State = self.drawn
         last = state.risk.scenario.n_steps - 1
-        return equity_path_figure(state.shown, step_range=(0, last), x_title=STEP_AXIS)
+        return equity_path_figure(
+            state.shown, step_range=(0, last), whole=state.paths, x_title=STEP_AXIS
+        )
 
     scenario = shown(lambda st: st.risk.scenario, "The scenario shown (accounts, paths, model).")
     path = shown(lambda st: st.path, "Index of the seeded path shown.")

@@ -50,7 +50,9 @@ const PLOTLY_JS_CHECKED = "4.1";
 // values its transition draws exactly as a full redraw does (checked against fresh
 // drawings by tests/browser/test_figure_redraw.py). Anything else takes Plotly.react.
 const ANIMATABLE = {
-  scatter: new Set(["x", "y", "x0", "dx", "y0", "dy", "text", "hovertext", "customdata"]),
+  scatter: new Set([
+    "x", "y", "x0", "dx", "y0", "dy", "text", "textposition", "hovertext", "customdata",
+  ]),
   bar: new Set(["x", "y", "x0", "dx", "y0", "dy", "width", "base", "text", "hovertext", "customdata"]),
 };
 const CONFIG = { displaylogo: false };
@@ -393,7 +395,9 @@ class View {
   }
 
   // Ranges for the figure's autoranged axes: kept while the data fits (the fast path
-  // needs unchanged axes), else new; returns whether any range changed.
+  // needs unchanged axes), else new; returns whether any range changed. (New ranges
+  // redraw in full: plotly.js's relayout of a range, Plotly.animate's too, leaves the
+  // axis title where the old tick labels pushed it.)
   updateRanges(figure) {
     // A figure with a trace plotly.js cannot animate (a contour map) always redraws in
     // full: plotly.js's own autorange serves it best.
