@@ -1,257 +1,449 @@
-"""Micro-benchmark of the chart update path (printed, not asserted).
+"""Micro-benchmark of every chart's update path (printed, not asserted).
 
-For each chart: time the builder (``<chart>_figure``, warm, median of BUILDS builds) and
-wrapping its figure in a ``go.FigureWidget`` (what the widgets do once per chart), then
-time ``update_<chart>`` over many ticks with inputs that change every tick, and count
-the bytes the widget sends to the browser per tick (JSON + binary buffers, captured at
-the widget's comm). Typical sizes: a 200-point leverage grid, a 500-step path, a
-50 x 50 price grid, 10,000 Monte Carlo paths. Goal (issue 4): well under 2 ms per
-update, <= 20 KB per tick.
+For each chart of ``marginlab.charts``: the builder (``<chart>_figure(input)``, warm,
+median of up to BUILDS builds), wrapping its figure in the widgets' FigureWidget
+(``make_figure_widget``, once per chart in a widget; the bytes it sends, plotly.js
+aside, are printed too), then ``update_<chart>(widget, input)`` over ``--ticks`` ticks
+whose input changes every tick, as a learner's control moves it. Per tick: wall and CPU
+(``time.thread_time``: the machine is shared, CPU time is the steadier figure)
+milliseconds at p50/p95, and the bytes the widget sends to the browser (JSON + binary
+buffers, captured at the widget's comm by ``benchmarks/widgets_bytes.py``'s
+``CountingComm``; the few hundred bytes of Jupyter header per message are not counted).
+Both the wrap and the tick times include packing each message's JSON, as a kernel does.
 
-Run:  .venv/bin/python benchmarks/charts.py
+Inputs come from the engine (``Account.levels``, ``leverage_curve``, ``wallet_loss``,
+``cross_margin_ratio``, ``simulate_paths`` and ``simulated_timelines``,
+``hold_with_funding``, ``round_trip_fees``, ``Account.state``), built before the timing.
+Sizes: a 200-point leverage grid, the loss widget's 501-price grid, a new 500-step path
+per tick and a 720-step replay prefix growing by a step per tick, a 50 x 50 price grid
+and the two-positions widget's 81 x 61 one, 10,000 Monte Carlo paths per strategy, the
+costs widget's 125 leverages and 30 days of funding (91 settlements).
+
+Goals (issue 4): well under 2 ms per update (CPU p95 is checked), <= 20 KB per tick (the
+largest tick is checked); a row over either is marked.
+
+Run:  .venv/bin/python benchmarks/charts.py [--ticks 300]
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import widgets_bytes as capture  # importing it makes every widget comm a CountingComm
 
 from marginlab import charts
-from marginlab.charts import _common
+from marginlab.engine import (
+    FEE_RATES,
+    MODES,
+    Account,
+    MarginMode,
+    fee_share_of_margin,
+    gbm_paths,
+    hold_with_funding,
+    round_trip_fees,
+    simulate_paths,
+    simulated_timelines,
+)
+from marginlab.scenarios import Trade, guide_account, two_positions_account
+from marginlab.widgets import make_figure_widget
+from marginlab.widgets.costs import FUNDING_INTERVAL_HOURS, FUNDING_RANGE, MAX_DAYS
+from marginlab.widgets.loss import PRICE_GRID
+from marginlab.widgets.positions import BTC_GRID, ETH_GRID
+from marginlab.widgets.threshold import LEVERAGE_GRID
 
-TICKS = 300
 BUILDS = 15
-rng = np.random.default_rng(7)
+GOAL_MS = 2.0  # CPU p95 per update
+GOAL_KB = 20.0  # the largest tick
+KB = 1024
+BTC, ETH = "BTCUSDT", "ETHUSDT"
+CROSS, ISOLATED = MarginMode.CROSS, MarginMode.ISOLATED
 
 
-def _ladder(i: int) -> dict:
-    mark = 60_000.0 - 20.0 * i
-    return {
-        "entry_price": 60_000.0,
-        "mark_price": mark,
-        "cross_liquidation_price": 30_120.48,
-        "isolated_liquidation_price": 54_216.87 - i,
-        "cross_bankruptcy_price": 30_000.0,
-        "isolated_bankruptcy_price": 54_000.0 - i,
-        "stop_price": 57_000.0,
-    }
+def sweep(low: float, high: float, step: float, i: int) -> float:
+    """Tick ``i`` of a slider dragged from ``low`` to ``high`` and back, by ``step``."""
+    n = round((high - low) / step)
+    k = i % (2 * n)
+    return low + step * (k if k <= n else 2 * n - k)
 
 
-def _loss(i: int) -> dict:
-    return {
-        "wallet_balance_usdt": 10_000.0,
-        "cross_loss_usdt": 10.0 * i,
-        "isolated_loss_usdt": 2_000.0,
-        "cross_liquidated": False,
-    }
+# --- price ladder, loss bars, loss curve, distance: the guide's trade --------------------
 
 
-LEVERAGE = np.linspace(1.0, 125.0, 200)
+def ladder(i: int) -> charts.Ladder:
+    """A leverage drag and a price tick: both modes' levels (Account.levels) and a stop."""
+    trade = Trade(leverage=sweep(5, 50, 1, i))
+    mark = {BTC: sweep(57_500, 62_500, 50, i)}
+    levels = {m: trade.account(m).levels(BTC, mark) for m in MODES}
+    return charts.Ladder(levels, stop_price=57_000.0)
 
 
-def _distance(i: int) -> dict:
-    margin = 2_000.0 + i
-    isolated = 1.0 / LEVERAGE - 0.004
-    cross = np.where(LEVERAGE * margin > 10_000, 10_000 / (margin * LEVERAGE), np.nan)
-    return {
-        "leverage": LEVERAGE,
-        "cross_distance_rate": cross,
-        "isolated_distance_rate": isolated,
-        "current_leverage": 10.0,
-        "current_cross_distance_rate": float(10_000 / (margin * 10)),
-        "current_isolated_distance_rate": 0.096,
-    }
+def loss_bars(i: int) -> charts.LossBars:
+    """A price tick through the isolated liquidation (54,216.87): lost at the mark."""
+    marks = {BTC: sweep(45_000, 60_000, 50, i)}
+    lost, liquidated = {}, {}
+    for mode in MODES:
+        account = guide_account(mode)
+        lost[mode] = account.wallet_loss(marks)
+        liquidated[mode] = account.liquidate(marks).happened
+    return charts.LossBars(10_000.0, lost, liquidated)
 
 
-STEPS = np.arange(500)
-
-
-def _path(i: int) -> dict:
-    price = 60_000 * np.exp(np.cumsum(rng.normal(0, 0.01, STEPS.size)))
-    equity = 10_000 + (price - 60_000) / 3
-    return {
-        "steps": STEPS,
-        "cross_equity_usdt": equity,
-        "isolated_equity_usdt": np.maximum(equity, 8_000),
-        "cross_margin_ratio": 80 / equity,
-        "isolated_margin_ratio": 80 / (equity - 8_000),
-        "isolated_liquidated_at": int(i % 500),
-    }
-
-
-REPLAY_STEPS = 720  # a 30-day hourly scenario, played step by step
-REPLAY_PRICE = 60_000 * np.exp(np.cumsum(np.random.default_rng(3).normal(0, 0.01, REPLAY_STEPS)))
-REPLAY_EQUITY = 10_000 + (REPLAY_PRICE - 60_000) / 3
-
-
-def _replay(i: int) -> dict:
-    """A play tick: the path up to step ``i`` of the last TICKS (a growing prefix)."""
-    end = REPLAY_STEPS - TICKS + i % (TICKS + 1)
-    return {
-        "steps": np.arange(REPLAY_STEPS, dtype=np.int32)[:end],
-        "cross_equity_usdt": REPLAY_EQUITY[:end],
-        "isolated_equity_usdt": np.maximum(REPLAY_EQUITY, 8_000)[:end],
-        "cross_margin_ratio": (80 / REPLAY_EQUITY)[:end],
-        "isolated_margin_ratio": (80 / (REPLAY_EQUITY - 7_900))[:end],
-        "isolated_liquidated_at": 500,
-        "cross_stopped_at": 650,
-    }
-
-
-X_GRID = np.linspace(20_000, 90_000, 50)
-Y_GRID = np.linspace(1_000, 9_000, 50)
-
-
-def _map_data(shift: float) -> np.ndarray:
-    pool = 10_000 + (X_GRID[None, :] - 60_000) / 3 - (Y_GRID[:, None] - 3_000) * 10 / 3 + shift
-    maintenance = 0.004 * (X_GRID[None, :] / 3 + Y_GRID[:, None] * 10 / 3)
-    return np.where(pool > 0, maintenance / np.where(pool > 0, pool, 1), np.inf)
-
-
-MAP_FIXED = _map_data(0.0)
-
-
-def _map_price_only(i: int) -> dict:
-    return {
-        "x_price_grid": X_GRID,
-        "y_price_grid": Y_GRID,
-        "margin_ratio_grid": MAP_FIXED,
-        "x_mark_price": 60_000.0 - 10 * i,
-        "y_mark_price": 3_000.0,
-        "margin_ratio": 0.012,
-        "x_isolated_liquidation_price": 54_216.87,
-        "y_isolated_liquidation_price": 3_286.85,
-    }
-
-
-def _map_new_grid(i: int) -> dict:
-    return _map_price_only(i) | {"margin_ratio_grid": _map_data(10.0 * i)}
-
-
-def _outcomes(i: int) -> dict:
-    final = 10_000 + rng.normal(0, 2_000, (3, 10_000))
-    return {
-        "cross_final_equity_usdt": np.maximum(final[0], 0),
-        "isolated_final_equity_usdt": np.maximum(final[1], 8_000),
-        "cross_liquidation_probability": 0.1,
-        "isolated_liquidation_probability": 0.3,
-        "isolated_stop_final_equity_usdt": np.maximum(final[2], 9_000),
-        "isolated_stop_liquidation_probability": 0.0,
-        "initial_equity_usdt": 10_000.0,
-    }
-
-
-CASES: list[tuple[str, Callable, Callable, Callable[[int], dict]]] = [
-    ("price ladder", charts.price_ladder_figure, charts.update_price_ladder, _ladder),
-    ("loss bars", charts.loss_at_liquidation_figure, charts.update_loss_at_liquidation, _loss),
-    (
-        "distance, 200 leverages",
-        charts.liquidation_distance_figure,
-        charts.update_liquidation_distance,
-        _distance,
-    ),
-    ("equity path, 500 steps", charts.equity_path_figure, charts.update_equity_path, _path),
-    ("equity path, 720-step play", charts.equity_path_figure, charts.update_equity_path, _replay),
-    ("cross map, price tick", charts.cross_map_figure, charts.update_cross_map, _map_price_only),
-    ("cross map, new 50x50 grid", charts.cross_map_figure, charts.update_cross_map, _map_new_grid),
-    ("outcomes, 3 x 10,000 paths", charts.outcomes_figure, charts.update_outcomes, _outcomes),
-]
-
-
-def _count_bytes(widget: go.FigureWidget) -> list[int]:
-    """Patch the widget's comm so every message adds its size (JSON + buffers) to a list.
-
-    Sizes of one tick's messages are summed by the caller (a tick may send several).
-    """
-    sizes: list[int] = []
-    comm = widget.comm
-    send = comm.send
-
-    def counting_send(data=None, metadata=None, buffers=None):
-        size = len(json.dumps(data, default=str))
-        size += sum(memoryview(b).nbytes for b in buffers or ())
-        sizes.append(size)
-        return send(data=data, metadata=metadata, buffers=buffers)
-
-    comm.send = counting_send
-    return sizes
-
-
-def _median_ms(action: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """Median wall and CPU milliseconds of ``action()`` over ``repeat`` runs."""
-    wall, cpu = [], []
-    for _ in range(repeat):
-        start, start_cpu = time.perf_counter(), time.thread_time()
-        action()
-        cpu.append(time.thread_time() - start_cpu)
-        wall.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(wall)), 1e3 * float(np.median(cpu))
-
-
-def build_times() -> None:
-    """Building each chart's figure and wrapping it in a FigureWidget, before and after.
-
-    "before" names plotly's "plotly_white" template in the layout (what the charts did
-    until the template became ``_common.TEMPLATE``); "after" is the charts as they are.
-    """
-    print(f"building a chart: median of {BUILDS} builds (warm), ms; before -> after")
-    print("before = layout template named 'plotly_white'; after = charts._common.TEMPLATE")
-    header = (
-        f"{'chart':28} {'build cpu':>15} {'FigureWidget cpu':>17} {'build wall':>15}"
-        f" {'template JSON KB':>17}"
+def loss_curve(i: int) -> charts.LossCurve:
+    """A leverage drag (a new curve per mode over the widget's 501 prices) and a price tick."""
+    trade = Trade(leverage=sweep(3, 100, 1, i))
+    accounts = {m: trade.account(m) for m in MODES}
+    mark = sweep(45_000, 60_000, 50, i)
+    return charts.LossCurve(
+        PRICE_GRID,
+        {m: a.wallet_loss({BTC: PRICE_GRID}) for m, a in accounts.items()},
+        mark,
+        {m: a.wallet_loss({BTC: mark}) for m, a in accounts.items()},
+        {m: a.liquidation_price(BTC) for m, a in accounts.items()},
+        trade.wallet_balance,
     )
-    print(header)
-    print("-" * len(header))
-    for name, build, _, inputs in CASES:
-        kwargs = inputs(0)
-        rows = []
-        for template in ("plotly_white", _common.TEMPLATE):
-            _common.TEMPLATE = template  # read by base_layout at each build
-            b_wall, b_cpu = _median_ms(lambda build=build, kwargs=kwargs: build(**kwargs), BUILDS)
-            figure = build(**kwargs).figure
-            _, w_cpu = _median_ms(lambda figure=figure: go.FigureWidget(figure), BUILDS)
-            kb = len(json.dumps(figure.layout.template.to_plotly_json())) / 1024
-            rows.append((b_cpu, w_cpu, b_wall, kb))
-        (b0, w0, bw0, kb0), (b1, w1, bw1, kb1) = rows
-        print(
-            f"{name:28} {b0:6.1f} -> {b1:5.1f} {w0:7.1f} -> {w1:5.1f} {bw0:6.1f} -> {bw1:5.1f}"
-            f" {kb0:7.1f} -> {kb1:5.1f}"
+
+
+DISTANCE_GRID = np.linspace(1.0, 125.0, 200)
+
+
+def distance(i: int) -> charts.DistanceCurves:
+    """A wallet drag (new curves over 200 leverages) and the leverage moving along the grid."""
+    trade = Trade(wallet_balance=sweep(5_000, 30_000, 100, i))
+    curves = {m: trade.leverage_curve(m, DISTANCE_GRID) for m in MODES}
+    return charts.DistanceCurves(curves, float(DISTANCE_GRID[10 + i % 150]))
+
+
+# --- equity paths: rows of a simulation, and a replay played step by step ----------------
+
+
+@cache
+def timelines(n_paths: int, n_steps: int, seed: int) -> dict[MarginMode, dict[str, np.ndarray]]:
+    """Guide's trade on ``n_paths`` random hourly paths, per mode: every path's equity and
+    margin ratio, and its liquidation and stop steps (a cross stop at 52,000; -1: none)."""
+    prices = {BTC: gbm_paths(60_000.0, n_paths, n_steps, volatility=0.8, seed=seed)}
+    out = {}
+    for mode in MODES:
+        account = guide_account(mode)
+        stops = {BTC: 52_000.0} if mode is CROSS else None
+        result = simulate_paths(account, prices, stops=stops)
+        lines = simulated_timelines(account, prices, result)
+        out[mode] = {
+            "equity": lines["equity_usdt"],
+            "ratio": lines[f"{BTC}.margin_ratio"],
+            "liquidated": result.liquidated_at[BTC],
+            "stopped": result.stopped_at[BTC],
+        }
+    return out
+
+
+def path_of(lines: dict[MarginMode, dict[str, np.ndarray]], row: int) -> charts.EquityPaths:
+    def event(steps: np.ndarray) -> int | None:
+        return None if steps[row] < 0 else int(steps[row])
+
+    modes = {
+        m: charts.ModePath(
+            v["equity"][row], v["ratio"][row], event(v["liquidated"]), event(v["stopped"])
         )
-    print()
+        for m, v in lines.items()
+    }
+    n_steps = lines[CROSS]["equity"].shape[1]
+    return charts.EquityPaths(np.arange(n_steps, dtype=np.int32), modes)
 
 
-def main() -> None:
-    for _, build, _, inputs in CASES:  # warm up: plotly loads its validators on first use
-        go.FigureWidget(build(**inputs(0)).figure)
-    build_times()
-    print(f"charts update path: {TICKS} ticks per chart on a go.FigureWidget")
-    print("times in ms: wall clock p50/p95, and CPU time p50 (robust on a busy machine);")
-    print("KB/tick = JSON + binary the widget sends per tick, mean and largest")
-    header = (
-        f"{'chart':28} {'wall p50':>9} {'wall p95':>9} {'cpu p50':>8} {'KB/tick':>8} {'KB max':>7}"
+def new_path(i: int) -> charts.EquityPaths:
+    """The path slider: another 500-step path of the simulation each tick."""
+    return path_of(timelines(400, 500, 11), i % 400)
+
+
+PLAY_STEPS = 720  # a 30-day hourly scenario
+
+
+def play(i: int, ticks: int) -> charts.EquityPaths:
+    """The Play button: one 720-step path up to one more step each tick (its last ``ticks``
+    steps; the figure is built on the prefix before them)."""
+    lines = timelines(400, PLAY_STEPS, 12)
+    liquidated = np.flatnonzero(lines[ISOLATED]["liquidated"] >= 0)
+    whole = path_of(lines, int(liquidated[0]) if liquidated.size else 0)
+    first = max(PLAY_STEPS - 1 - ticks, 0)
+    return whole.upto(min(first + i, PLAY_STEPS - 1))
+
+
+# --- Monte Carlo outcomes ---------------------------------------------------------------
+
+OUTCOME_PATHS = 10_000
+SPARE_PATHS = 1_000  # each tick draws its 10,000 paths from a window shifted along these
+
+
+@cache
+def final_equity() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per strategy, every path's final equity and whether it was liquidated (200 steps)."""
+    prices = {BTC: gbm_paths(60_000.0, OUTCOME_PATHS + SPARE_PATHS, 200, volatility=0.8, seed=8)}
+    runs = {
+        "cross": (guide_account("cross"), None),
+        "isolated": (guide_account("isolated"), None),
+        "isolated_stop": (guide_account("isolated"), {BTC: 57_000.0}),
+    }
+    out = {}
+    for key, (account, stops) in runs.items():
+        result = simulate_paths(account, prices, stops=stops)
+        out[key] = (result.final_equity_usdt, result.liquidated())
+    return out
+
+
+def outcomes(i: int) -> charts.Outcomes:
+    """New outcomes of all three strategies every tick (another window of the paths)."""
+    start = (7 * i) % SPARE_PATHS
+    window = slice(start, start + OUTCOME_PATHS)
+    runs = final_equity()
+    return charts.Outcomes(
+        {k: equity[window] for k, (equity, _) in runs.items()},
+        {k: float(np.mean(gone[window])) for k, (_, gone) in runs.items()},
+        initial_equity_usdt=10_000.0,
     )
-    print(header)
-    print("-" * len(header))
-    for name, build, update, inputs in CASES:
-        widget = go.FigureWidget(build(**inputs(0)).figure)
-        sizes = _count_bytes(widget)
-        ticks = [inputs(i) for i in range(1, TICKS + 1)]  # inputs made outside the timing
-        wall, cpu, tick_bytes = [], [], []
-        for kwargs in ticks:
-            sent = len(sizes)
+
+
+# --- cross map: two cross positions over two price grids --------------------------------
+
+
+def cross_account(eth_margin: float) -> Account:
+    """The two-positions account (BTC long 2,000 at 10x, ETH short at 10x) in cross."""
+    account = Account(wallet_balance=10_000.0)
+    account = account.set_margin_mode(BTC, "cross").set_margin_mode(ETH, "cross")
+    account = account.open(BTC, side="long", price=60_000.0, leverage=10, margin=2_000)
+    return account.open(ETH, side="short", price=3_000.0, leverage=10, margin=eth_margin)
+
+
+@cache
+def isolated_prices() -> dict[str, float]:
+    isolated = two_positions_account("isolated")
+    return {s: isolated.levels(s).liquidation_price for s in (BTC, ETH)}
+
+
+def cross_map(account: Account, xs: np.ndarray, ys: np.ndarray, i: int) -> charts.CrossMap:
+    grid = account.cross_margin_ratio({BTC: xs[np.newaxis, :], ETH: ys[:, np.newaxis]})
+    marks = {BTC: sweep(50_000, 70_000, 100, i), ETH: 3_000.0}
+    return charts.CrossMap(
+        BTC,
+        ETH,
+        xs,
+        ys,
+        np.asarray(grid),
+        marks[BTC],
+        marks[ETH],
+        account.state(marks).cross_margin_ratio,
+        isolated_prices(),
+    )
+
+
+X_50, Y_50 = np.linspace(20_000.0, 90_000.0, 50), np.linspace(1_000.0, 9_000.0, 50)
+
+
+def map_price_tick(i: int) -> charts.CrossMap:
+    """The BTC price slider: the marker moves, the 50 x 50 map stays."""
+    return cross_map(cross_account(1_000.0), X_50, Y_50, i)
+
+
+def map_new_grid(i: int) -> charts.CrossMap:
+    """A new 50 x 50 map every tick (the ETH position's margin changes)."""
+    return cross_map(cross_account(sweep(500, 4_000, 10, i)), X_50, Y_50, i)
+
+
+def map_new_widget_grid(i: int) -> charts.CrossMap:
+    """A new map on the two-positions widget's grid (81 BTC x 61 ETH prices) every tick."""
+    return cross_map(cross_account(sweep(500, 4_000, 10, i)), BTC_GRID, ETH_GRID, i)
+
+
+# --- costs: fees against leverage, funding over days, the wallet split ------------------
+
+
+def fees(i: int) -> charts.FeeCurves:
+    """The leverage slider over the costs widget's 125 leverages, the order type flipping
+    every 10 ticks: the round trip's fees (round_trip_fees) and the marker move."""
+    kind = ("taker", "maker")[(i // 10) % 2]
+    trade = Trade(leverage=sweep(3, 125, 1, i), fee_rate=FEE_RATES[kind])
+    shares = {k: fee_share_of_margin(LEVERAGE_GRID, rate) for k, rate in FEE_RATES.items()}
+    paid = round_trip_fees(trade.account("isolated"), BTC)
+    return charts.FeeCurves(LEVERAGE_GRID, shares, trade.leverage, kind, paid)
+
+
+def funding(i: int) -> charts.FundingCurves:
+    """The funding-rate slider (new holds over 30 days, hold_with_funding) and the day."""
+    low, high, step = FUNDING_RANGE
+    rate = round(sweep(low, high, step, i), 6)
+    holds = {
+        m: hold_with_funding(Trade().account(m), intervals=MAX_DAYS * 3, rate=rate) for m in MODES
+    }
+    return charts.FundingCurves(
+        holds, 60_000.0, rate, FUNDING_INTERVAL_HOURS, float(sweep(0, MAX_DAYS, 1, i))
+    )
+
+
+def balance(i: int) -> charts.BalanceSplit:
+    """A new ETH order beside the guide's BTC long (its margin dragged) at a moving mark."""
+    marks = {BTC: sweep(56_000, 64_000, 50, i), ETH: 3_000.0}
+    states = {}
+    for mode in MODES:
+        account = guide_account(mode).set_margin_mode(ETH, mode)
+        account = account.open(
+            ETH, side="long", price=3_000.0, leverage=10, margin=sweep(100, 5_000, 50, i)
+        )
+        states[mode] = account.state(marks)
+    return charts.BalanceSplit(states)
+
+
+# --- the cases --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One row: the chart (``<chart>_figure`` and ``update_<chart>`` of marginlab.charts),
+    its input at tick ``i`` (0 is the one built) and the builder's keyword options."""
+
+    name: str
+    chart: str
+    inputs: Callable[[int], Any]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def build(self, value: Any) -> charts.Chart:
+        return getattr(charts, f"{self.chart}_figure")(value, **self.options)
+
+    def update(self, fig: go.Figure, value: Any) -> str:
+        return getattr(charts, f"update_{self.chart}")(fig, value)
+
+
+def cases(ticks: int) -> list[Case]:
+    """A row per chart (three for the cross map, two for the equity path)."""
+    return [
+        Case("price ladder", "price_ladder", ladder),
+        Case("loss bars", "loss_at_liquidation", loss_bars),
+        Case("loss curve, 501 prices", "loss_curve", loss_curve),
+        Case("distance, 200 leverages", "liquidation_distance", distance),
+        Case("equity path, new 500 steps", "equity_path", new_path),
+        Case(
+            "equity path, 720-step play",
+            "equity_path",
+            lambda i: play(i, ticks),
+            {"step_range": (0, PLAY_STEPS - 1)},
+        ),
+        Case("outcomes, 3 x 10,000 paths", "outcomes", outcomes),
+        Case("cross map, price tick", "cross_map", map_price_tick),
+        Case("cross map, new 50x50", "cross_map", map_new_grid),
+        Case("cross map, new 81x61", "cross_map", map_new_widget_grid),
+        Case("fees, 125 leverages", "fees", fees),
+        Case("funding, 30 days", "funding", funding),
+        Case("balance split", "balance", balance),
+    ]
+
+
+def every_chart() -> list[str]:
+    """The builders of marginlab.charts (``<chart>_figure``), sorted."""
+    return sorted(name for name in charts.__all__ if name.endswith("_figure"))
+
+
+# --- measuring --------------------------------------------------------------------------
+
+
+def median_cpu_ms(action: Callable[[], object], repeat: int) -> float:
+    """Median CPU milliseconds of ``action()`` over ``repeat`` runs."""
+    cpu = []
+    for _ in range(repeat):
+        start = time.thread_time()
+        action()
+        cpu.append(time.thread_time() - start)
+    return 1e3 * float(np.median(cpu))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One chart's figures: milliseconds (CPU unless wall) and KB (1,024 bytes)."""
+
+    build_ms: float
+    wrap_ms: float
+    create_kb: float
+    wall: tuple[float, float]  # p50, p95 ms
+    cpu: tuple[float, float]  # p50, p95 ms
+    kb: tuple[float, float]  # mean, largest per tick
+
+    @property
+    def over(self) -> str:
+        over = [f"> {GOAL_MS:g} ms"] if self.cpu[1] > GOAL_MS else []
+        over += [f"> {GOAL_KB:g} KB"] if self.kb[1] > GOAL_KB else []
+        return "OVER: " + ", ".join(over) if over else "ok"
+
+
+def measure_case(case: Case, ticks: int, builds: int) -> Row:
+    """Build, wrap and create once, then ``ticks`` updates with the inputs of ticks 1..n."""
+    first = case.inputs(0)
+    figure = case.build(first).figure
+    build_ms = median_cpu_ms(lambda: case.build(first), builds)
+    wrap_ms = median_cpu_ms(lambda: make_figure_widget(figure), builds)
+    widget, create_bytes, _ = capture.measure(lambda: make_figure_widget(figure))
+    inputs = [case.inputs(i) for i in range(1, ticks + 1)]  # made outside the timing
+    wall, cpu, sent = [], [], []
+    for value in inputs:
+
+        def tick(value: Any = value) -> None:
             start, start_cpu = time.perf_counter(), time.thread_time()
-            update(widget, **kwargs)
+            case.update(widget, value)
             cpu.append(time.thread_time() - start_cpu)
             wall.append(time.perf_counter() - start)
-            tick_bytes.append(sum(sizes[sent:]))
-        p50, p95 = (1e3 * np.percentile(wall, q) for q in (50, 95))
-        cpu50 = 1e3 * np.percentile(cpu, 50)
-        kb, kb_max = np.mean(tick_bytes) / 1024, max(tick_bytes) / 1024
-        print(f"{name:28} {p50:9.3f} {p95:9.3f} {cpu50:8.3f} {kb:8.1f} {kb_max:7.1f}")
+
+        _, nbytes, _ = capture.measure(tick)
+        sent.append(nbytes)
+    return Row(
+        build_ms,
+        wrap_ms,
+        create_bytes / KB,
+        tuple(1e3 * float(np.percentile(wall, q)) for q in (50, 95)),
+        tuple(1e3 * float(np.percentile(cpu, q)) for q in (50, 95)),
+        (float(np.mean(sent)) / KB, max(sent) / KB),
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ticks", type=int, default=300, help="updates per chart (300)")
+    args = parser.parse_args(argv)
+    if args.ticks < 1:
+        parser.error("--ticks must be 1 or more")
+    ticks, builds = args.ticks, min(BUILDS, args.ticks)
+    chosen = cases(ticks)
+    covered = sorted({f"{case.chart}_figure" for case in chosen})
+    if covered != every_chart():
+        missing = sorted(set(every_chart()) - set(covered))
+        raise SystemExit(f"no benchmark case for {', '.join(missing)}: add one to cases()")
+    for case in chosen:  # warm up: plotly loads its validators on first use
+        make_figure_widget(case.build(case.inputs(0)).figure)
+
+    print(f"every chart of marginlab.charts: {ticks} ticks each on make_figure_widget's widget")
+    print(f"build, wrap: CPU ms, median of {builds} (warm); create KB: the widget's first state")
+    print("tick: wall and CPU ms p50/p95; KB/tick = JSON + binary sent per tick, mean and largest")
+    header = (
+        f"{'chart':28} {'build':>6} {'wrap':>6} {'create':>7} {'wall p50':>9} {'wall p95':>9}"
+        f" {'cpu p50':>8} {'cpu p95':>8} {'KB/tick':>8} {'KB max':>7}  goal"
+    )
+    print(header)
+    print("-" * len(header))
+    flagged = []
+    for case in chosen:
+        row = measure_case(case, ticks, builds)
+        if row.over != "ok":
+            flagged.append(case.name)
+        print(
+            f"{case.name:28} {row.build_ms:6.1f} {row.wrap_ms:6.1f} {row.create_kb:7.1f}"
+            f" {row.wall[0]:9.3f} {row.wall[1]:9.3f} {row.cpu[0]:8.3f} {row.cpu[1]:8.3f}"
+            f" {row.kb[0]:8.1f} {row.kb[1]:7.1f}  {row.over}"
+        )
+    print(f"charts ({len(covered)}, every builder of marginlab.charts): {', '.join(covered)}")
+    print(f"goals: well under {GOAL_MS:g} ms per update (CPU p95), <= {GOAL_KB:g} KB per tick")
+    print(f"over a goal: {', '.join(flagged)}" if flagged else "every chart meets both goals")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from marginlab.engine import (
+    MarginError,
     bankruptcy_price,
     hedge_liquidation_price,
     liquidation_price,
@@ -155,6 +156,27 @@ def test_side_sign_values():
     assert side_sign(" Short ") == -1.0
     assert side_sign(np.array([-1, 1])).tolist() == [-1.0, 1.0]
     assert side_sign(np.array(["long", "Short"], dtype=object)).tolist() == [1.0, -1.0]
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["long", "short", "short", "long"]),  # "<U5": compared as integers
+        np.array(["long", "short", "short", "long", "x", "y"])[[0, 1, 2, 3]],  # a copy
+        np.array(["long", "x", "short", "x", "short", "x", "long", "x"])[::2],  # strided
+        np.array(["long", "short", "short", "long"], dtype=">U5"),  # other byte order
+        np.array(["long ", "SHORT", "short", "Long"], dtype="<U6"),  # spaces and case
+    ],
+    ids=["u5", "copy", "strided", "big-endian", "u6-case"],
+)
+def test_side_sign_string_arrays_every_layout(labels):
+    assert side_sign(labels).tolist() == [1.0, -1.0, -1.0, 1.0]
+
+
+@pytest.mark.parametrize("bad", ["lon", "shor", "longs", "lo ng", "s\x00ort"])
+def test_side_sign_u5_array_refuses_near_misses(bad):
+    with pytest.raises(MarginError, match="side must be 'long' or 'short'"):
+        side_sign(np.array(["long", "short", bad]))
 
 
 # ---------------------------------------------------------- bankruptcy (formulas.md §3)

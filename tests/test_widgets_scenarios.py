@@ -290,3 +290,19 @@ def test_when_to_use_offers_the_six_named_scenarios_in_the_guides_order(day_trad
 
     assert [name for _, name in options] == list(WHEN_TO_USE)
     assert len(options) == 6
+
+
+def test_when_to_use_widgets_share_the_default_simulations_read_only(
+    hedge_widget, day_trade_widget
+):
+    # A lesson's widget and its check cell's probe: one simulation per kernel, not two.
+    for name in WHEN_TO_USE:
+        assert hedge_widget._risks[name] is day_trade_widget._risks[name]
+    equity = hedge_widget._risks[DAY_TRADE].equity_usdt
+    for array in equity.values():
+        with pytest.raises(ValueError, match="read-only"):
+            array[0, 0] = 0.0
+    # Other options are that widget's own simulation.
+    own = WhenToUseWidget(DAY_TRADE, options={"hedge": {"correlation": 0.0}})
+    assert own._risks["hedge"] is not hedge_widget._risks["hedge"]
+    assert own._risks[DAY_TRADE] is hedge_widget._risks[DAY_TRADE]

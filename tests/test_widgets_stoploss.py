@@ -219,3 +219,15 @@ def test_stop_loss_static_is_a_plain_figure_with_the_widget_summary(default_widg
 def test_stop_loss_bad_constructor_arguments_name_the_parameter(kwargs, reason):
     with pytest.raises(ValueError, match=reason):
         StopLossWidget(**kwargs)
+
+
+def test_stop_loss_widgets_share_their_stop_grids(default_widget):
+    # A lesson's widget and its check cell's probe: one set of grids per kernel.
+    other = StopLossWidget(path="whipsaw")
+    for path_id in PATHS:
+        assert other._paths[path_id] is default_widget._paths[path_id]
+    for model_id in MODELS:
+        assert other._models[model_id] is default_widget._models[model_id]
+    # Another length of the hand-drawn paths is a grid of its own.
+    shorter = StopLossWidget(n_steps=50)
+    assert shorter._paths["steady_decline"] is not default_widget._paths["steady_decline"]

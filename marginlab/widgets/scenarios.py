@@ -18,6 +18,7 @@ clearest); the ``path`` slider shows any other.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -122,6 +123,20 @@ def _risk(scenario: WhenToUse) -> _Risk:
     return _Risk(scenario, simulations, equity, ratio, table, showcase_path=int(np.argmax(lead)))
 
 
+@functools.cache
+def _default_risk(name: str) -> _Risk:
+    """The scenario ``name`` with its default options, simulated once per kernel.
+
+    Every widget built with the defaults shares it (a lesson's widget and its check cell's
+    probe: ~45 MB of paths and timelines each otherwise); its arrays are read-only.
+    """
+    risk = _risk(when_to_use(name))
+    for arrays in (risk.equity_usdt, risk.margin_ratio):
+        for array in arrays.values():
+            array.flags.writeable = False
+    return risk
+
+
 def _risk_html(risk: _Risk) -> str:
     """A small table: probability of liquidation, expected and worst loss per mode."""
     rows = (
@@ -223,7 +238,10 @@ class WhenToUseWidget(LessonWidget):
             )
         # Every scenario simulated once, now: a choice later only picks rows.
         self._risks = {
-            name: _risk(when_to_use(name, **self._options.get(name, {}))) for name in WHEN_TO_USE
+            name: _risk(when_to_use(name, **self._options[name]))
+            if name in self._options
+            else _default_risk(name)
+            for name in WHEN_TO_USE
         }
         self._applied: str | None = None  # scenario whose ranges, tables and claim are shown
 

@@ -22,6 +22,7 @@ Speed: every stop of the slider's grid is simulated once, for every path and mod
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -282,6 +283,47 @@ def _summary(state: _State) -> str:
     )
 
 
+# --- engine, once per kernel: every stop-loss widget (a lesson's and its check cell's probe)
+# shares these grids; nothing changes them.
+
+
+@functools.cache
+def _path_grids(path_id: str, n_steps: int) -> dict[tuple[MarginMode, str], StopLevels]:
+    """Every stop of the grid on one hand-drawn path of the guide's trade, per mode and
+    trigger."""
+    path = PATHS[path_id]
+    prices = {
+        kind: teaching_path(
+            path.name,
+            start_price=GUIDE.entry_price,
+            n_steps=n_steps,
+            depth_rate=path.depth_rate,
+            against=GUIDE.side,
+            price=kind,
+        )[None, :]
+        for kind in ("mark", "last")
+    }
+    return {
+        (mode, trigger): simulate_stop_levels(
+            guide_account(mode),
+            {GUIDE.symbol: prices["mark"]},
+            STOP_GRID,
+            last_prices={GUIDE.symbol: prices["last"]},
+            stop_trigger=trigger,
+        )
+        for mode in MODES
+        for trigger in STOP_TRIGGERS
+    }
+
+
+@functools.cache
+def _model_grids(model_id: str) -> dict[MarginMode, StopLevels]:
+    """Every stop of the grid on every random path of one model, per mode (the last price
+    is the mark there, so the trigger does not matter)."""
+    prices = {GUIDE.symbol: MODELS[model_id].paths(GUIDE.entry_price)}
+    return {mode: simulate_stop_levels(guide_account(mode), prices, STOP_GRID) for mode in MODES}
+
+
 class StopLossWidget(LessonWidget):
     """The guide's BTC long with and without a stop-loss, along a hand-drawn path and many.
 
@@ -326,8 +368,8 @@ class StopLossWidget(LessonWidget):
         self.accounts = {m: guide_account(m) for m in MODES}
         self.symbol = GUIDE.symbol
         self.n_steps = n_steps
-        self._paths = {pid: self._grids(pid) for pid in PATHS}  # every stop, once
-        self._models = {mid: self._model_grids(mid) for mid in MODELS}
+        self._paths = {pid: _path_grids(pid, n_steps) for pid in PATHS}  # every stop, once
+        self._models = {mid: _model_grids(mid) for mid in MODELS}
         self._odds: dict[tuple, tuple[SimulationResult, dict[str, float]]] = {}
 
         controls = {
@@ -358,43 +400,6 @@ class StopLossWidget(LessonWidget):
         self.table_area = ipywidgets.HTML(_table_html(state))
         figures_box = ipywidgets.VBox([figures[0], figures[1], self.table_area, figures[2]])
         super().__init__(controls, figures, figures_box=figures_box)
-
-    # --- engine, once ---------------------------------------------------------------
-
-    def _grids(self, path_id: str) -> dict[tuple[MarginMode, str], StopLevels]:
-        """Every stop of the grid on one hand-drawn path, per mode and trigger."""
-        path = PATHS[path_id]
-        prices = {
-            kind: teaching_path(
-                path.name,
-                start_price=GUIDE.entry_price,
-                n_steps=self.n_steps,
-                depth_rate=path.depth_rate,
-                against=GUIDE.side,
-                price=kind,
-            )[None, :]
-            for kind in ("mark", "last")
-        }
-        return {
-            (mode, trigger): simulate_stop_levels(
-                account,
-                {self.symbol: prices["mark"]},
-                STOP_GRID,
-                last_prices={self.symbol: prices["last"]},
-                stop_trigger=trigger,
-            )
-            for mode, account in self.accounts.items()
-            for trigger in STOP_TRIGGERS
-        }
-
-    def _model_grids(self, model_id: str) -> dict[MarginMode, StopLevels]:
-        """Every stop of the grid on every random path of one model, per mode (the last
-        price is the mark there, so the trigger does not matter)."""
-        prices = {self.symbol: MODELS[model_id].paths(GUIDE.entry_price)}
-        return {
-            mode: simulate_stop_levels(account, prices, STOP_GRID)
-            for mode, account in self.accounts.items()
-        }
 
     def _run(self, model: str, mode: MarginMode, stop: float | None) -> tuple:
         key = (model, mode, stop)
