@@ -461,7 +461,9 @@ def press_once(target: Target, i: int) -> None:
 
 def press_many(*targets: Target, presses: int) -> list[Presses]:
     """Press each target's control ``presses`` times, taking turns (so that every target
-    sees the same machine load); returns each target's samples and redraw counts."""
+    sees the same machine load); returns each target's samples and redraw counts. Every
+    control ends as it started (an odd count is undone by one more, unmeasured press), so
+    a control that a checkbox enables stays enabled for the next."""
     starts = []
     for target in targets:
         target.control.roots[0].scroll_into_view_if_needed()
@@ -484,6 +486,10 @@ def press_many(*targets: Target, presses: int) -> list[Presses]:
             if count > full_before.get(reason, 0)
         }
         results.append(result)
+    if presses % 2:  # undo the last press (not measured): a checkbox or a toggle is back
+        for target in targets:
+            press_once(target, presses)
+            target.page.evaluate("window.__marginlabLatency.samples.splice(0)")
     return results
 
 
