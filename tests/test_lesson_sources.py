@@ -50,6 +50,19 @@ def test_lesson_notebook_is_what_its_source_builds(source: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("source", SOURCES, ids=[s.stem for s in SOURCES])
+def test_lesson_source_is_what_jupytext_saves(source: Path) -> None:
+    # Saving a lesson in JupyterLab (jupytext, with the repository's jupytext.toml) rewrites
+    # nothing: no tool versions in the header, no reformatting of what the author wrote.
+    from jupytext.config import load_jupytext_configuration_file
+
+    config = load_jupytext_configuration_file(str(ROOT / "jupytext.toml"))
+    text = source.read_text(encoding="utf-8")
+    notebook = jupytext.reads(text, fmt="md:myst")
+    assert jupytext.writes(notebook, fmt="md:myst", config=config) == text
+    assert "jupytext_version" not in text
+
+
 def test_lesson_every_notebook_has_a_text_source() -> None:
     notebooks = {p.stem for p in LESSONS.glob("*.ipynb")}
     assert notebooks == {s.stem for s in SOURCES}
