@@ -67,6 +67,11 @@ MB = 1e6
 STAGES = ("kernel", "widget", "plotly")  # Visit's steps before the first chart
 QUIET_MS = 120  # a press is over when no chart changed for this long
 PRESS_TIMEOUT_MS = 5_000  # a press that redraws nothing within this is counted as such
+# True once no chart has changed for QUIET_MS since the last change (or the keypress).
+QUIET_JS = f"""() => {{
+  const p = window.__marginlabLatency;
+  return performance.now() - (p.last ?? p.start ?? 0) > {QUIET_MS};
+}}"""
 
 # The baseline: the cost of a keypress for a plain plotly FigureWidget of 3 x 500 points.
 BASELINE_CELLS = (
@@ -450,12 +455,7 @@ def press_once(target: Target, i: int) -> None:
         )
     except PlaywrightTimeoutError:  # a press that changed no chart is reported as such
         pass
-    page.wait_for_function(
-        f"""() => {{
-          const p = window.__marginlabLatency;
-          return performance.now() - (p.last ?? p.start ?? 0) > {QUIET_MS};
-        }}"""
-    )
+    page.wait_for_function(QUIET_JS)
     page.evaluate("window.__marginlabLatency.finish()")
 
 

@@ -56,11 +56,6 @@ GOAL_FIRST_CHART_S = 10.0
 MIB = 2**20
 GIB = 2**30
 REDRAW_TIMEOUT_S = 15.0
-# A press is over when no chart changed for the browser benchmark's quiet time.
-_QUIET_JS = f"""() => {{
-  const p = window.__marginlabLatency;
-  return performance.now() - (p.last ?? p.start ?? 0) > {page_bench.QUIET_MS};
-}}"""
 SCREENSHOTS = ROOT / "test-artifacts" / "room"  # the page of a learner who saw an error
 # Background pages must not be throttled: every learner's page is "in front".
 ROOM_CHROMIUM_ARGS = (
@@ -301,7 +296,7 @@ async def learn(
             await page.wait_for_function(
                 "window.__marginlabLatency.first !== null", timeout=REDRAW_TIMEOUT_S * 1000
             )
-            await page.wait_for_function(_QUIET_JS, timeout=REDRAW_TIMEOUT_S * 1000)
+            await page.wait_for_function(page_bench.QUIET_JS, timeout=REDRAW_TIMEOUT_S * 1000)
         except PlaywrightError:
             learner.errors.append(f"no redraw within {REDRAW_TIMEOUT_S:.0f} s of a keypress")
         await page.evaluate("window.__marginlabLatency.finish()")  # records [first, last]

@@ -365,7 +365,6 @@ class StopLossWidget(LessonWidget):
             raise MarginError(
                 f"stop_price must be between {low:,.0f} and {high:,.0f} USDT, got {stop_price!r}"
             )
-        self.accounts = {m: guide_account(m) for m in MODES}
         self.symbol = GUIDE.symbol
         self.n_steps = n_steps
         self._paths = {pid: _path_grids(pid, n_steps) for pid in PATHS}  # every stop, once
