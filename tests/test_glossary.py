@@ -122,3 +122,24 @@ def test_glossary_term_is_not_used_before_the_lesson_that_defines_it(term: str) 
     earlier = ORDER[: ORDER.index(lesson)]
     used = [(e, s) for e in earlier for s in spellings if _uses(lesson_text(e), s)]
     assert used == [], f"{term!r} is defined in {lesson} but used earlier: {used}"
+
+
+def test_ninety_minute_plan_names_the_words_its_lessons_borrow_from_homework() -> None:
+    """A word a lesson of lessons/INSTRUCTOR.md's 90-minute plan uses, but a lesson the
+    plan leaves as homework (or teaches later) defines, is named in the plan's notes, so
+    that the instructor defines it in the room."""
+    guide = (LESSONS / "INSTRUCTOR.md").read_text(encoding="utf-8")
+    start = guide.index("## The 90-minute workshop")
+    plan = guide[start : guide.index("\n## ", start + 1)]
+    taught = re.findall(r"^\| \d:\d\d–\d:\d\d \| (\d\d) ", plan, re.M)
+    names = {lesson[:2]: lesson for lesson in ORDER}
+    borrowed = {
+        term
+        for term, (spellings, defined_in) in TERMS.items()
+        for i, number in enumerate(taught)
+        if defined_in[:2] not in taught[:i]
+        and defined_in[:2] != number
+        and any(_uses(lesson_text(names[number]), s) for s in spellings)
+    }
+    assert borrowed, "the plan's lessons borrow no word: this test would check nothing"
+    assert sorted(term for term in borrowed if f"*{term}*" not in plan) == []

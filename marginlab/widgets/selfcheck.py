@@ -108,6 +108,7 @@ def _isolated_margin() -> list[Question]:
     account = guide_account("isolated")
     lp = account.liquidation_price("BTCUSDT")
     outcome = account.liquidate({"BTCUSDT": lp * LIQUIDATED})
+    tier = account.tiers("BTCUSDT").lookup(GUIDE.notional)
     return [
         Numeric(
             "The guide's isolated long is liquidated. How much of the 10,000 USDT account is left?",
@@ -123,7 +124,11 @@ def _isolated_margin() -> list[Question]:
             answer=lp,
             tolerance=5,
             unit="USDT",
-            hint="Solve M + Q(P − E) = Q·P·r for P, with M = 2,000 and Q = 1/3.",
+            hint=(
+                f"Solve M + Q(P − E) = Q·P·r − c for P, with M = {fmt.usdt(GUIDE.margin)}, "
+                f"Q = 1/3 and the bracket's r = {fmt.percent(tier.maintenance_rate)}, "
+                f"c = {fmt.usdt(tier.maintenance_amount)}."
+            ),
             explanation=f"{fmt.price(lp)}: {fmt.percent(1 - lp / GUIDE.entry_price)} below entry.",
             mistakes=_price_mistakes(account),
         ),
