@@ -175,6 +175,10 @@ def test_balance_chart_new_order_takes_from_the_available_balance_in_both_modes(
     assert list(find_trace(chart.figure, "slot1-isolated").text) == ["ETH 3,000.00"]
     assert find_trace(chart.figure, "slot0-cross").marker.pattern.shape == "/"
     assert find_trace(chart.figure, "slot2-cross").x[0] == 0.0  # no third position
+    # Segments end to end, each from where the one before it ends (barmode overlay).
+    bases = [find_trace(chart.figure, f"{k}-isolated").base for k in ("slot0", "slot1", "free")]
+    assert bases == [0.0, 2_000.0, 5_000.0]
+    assert chart.figure.layout.barmode == "overlay"
 
 
 def test_balance_split_needs_both_modes():

@@ -58,6 +58,38 @@ def test_loss_at_liquidation_guide_example_isolated_keeps_8000_cross_keeps_nothi
     assert list(find_trace(chart.figure, "lost-isolated").text) == ["lost 2,000.00"]
 
 
+def test_loss_at_liquidation_segments_start_where_the_one_before_ends():
+    # Each segment carries its own base (barmode overlay draws them end to end, and the
+    # browser redraws a move on plotly.js's fast path): lost from 0, kept after it, a gain
+    # past the wallet.
+    chart = loss_at_liquidation_figure(
+        wallet_balance_usdt=10_000,
+        cross_loss_usdt=-2_500,
+        isolated_loss_usdt=2_000,
+        cross_liquidated=False,
+    )
+    fig = chart.figure
+    assert fig.layout.barmode == "overlay"
+    assert fig.layout.uniformtext.mode is None
+    bases = {key: find_trace(fig, key).base for key in ("lost-isolated", "kept-isolated")}
+    assert bases == {"lost-isolated": 0.0, "kept-isolated": 2_000.0}
+    assert (find_trace(fig, "kept-cross").base, find_trace(fig, "gain-cross").base) == (
+        0.0,
+        10_000.0,
+    )
+    assert _bar(fig, "gain-cross") == 2_500.0
+
+
+def test_loss_at_liquidation_label_too_long_for_its_segment_is_left_to_the_hover():
+    # 150 of a 10,000 wallet is ~9 px on a lesson chart: no room for "lost 150.00".
+    chart = loss_at_liquidation_figure(
+        wallet_balance_usdt=10_000, cross_loss_usdt=150, isolated_loss_usdt=150
+    )
+    lost = find_trace(chart.figure, "lost-isolated")
+    assert (list(lost.text), list(lost.hovertext)) == ([""], ["lost 150.00"])
+    assert list(find_trace(chart.figure, "kept-isolated").text) == ["kept 9,850.00"]
+
+
 def test_update_loss_at_liquidation_price_above_cross_liquidation_shows_running_loss():
     chart = loss_at_liquidation_figure(
         wallet_balance_usdt=10_000, cross_loss_usdt=10_000, isolated_loss_usdt=2_000

@@ -74,13 +74,19 @@ def test_equity_path_steady_decline_isolated_liquidated_at_step_33():
         "(peak margin ratio 100.00%); cross is not liquidated, ending at 4,000.00 USDT "
         "(peak margin ratio 1.40%)."
     )
+    # A point per mode (cross, isolated), empty where that mode has no such event.
     marker = find_trace(chart.figure, "liquidations")
     assert (list(marker.x), list(marker.y), list(marker.text)) == (
-        [33],
-        [8_000.0],
-        ["Isolated liquidated"],
+        [None, 33],
+        [None, 8_000.0],
+        ["", "Isolated liquidated"],
     )
-    assert len(find_trace(chart.figure, "stops").x) == 0
+    stops = find_trace(chart.figure, "stops")
+    assert (list(stops.x), list(stops.y), list(stops.text)) == (
+        [None, None],
+        [None, None],
+        ["", ""],
+    )
 
 
 def test_equity_path_traces_hold_timeline_in_percent():
@@ -113,18 +119,18 @@ def test_equity_path_stop_loss_exit_marked_before_liquidation():
     stops = find_trace(chart.figure, "stops")
     assert list(stops.x) == [17, 17]
     assert list(stops.y) == [8_980.0, 8_980.0]
-    assert len(find_trace(chart.figure, "liquidations").x) == 0
+    assert list(find_trace(chart.figure, "liquidations").y) == [None, None]
     assert "isolated is stopped out at step 17, ending at 8,980.00 USDT" in chart.summary
 
 
 def test_update_equity_path_replay_prefix_hides_events_not_reached():
     chart = figure(**_inputs(end=1), step_range=(0, 100))
     summary = update(chart.figure, **_inputs(end=30))
-    assert len(find_trace(chart.figure, "liquidations").x) == 0  # step 33 not reached yet
+    assert list(find_trace(chart.figure, "liquidations").x) == [None, None]  # 33 not reached
     assert len(find_trace(chart.figure, "equity-isolated").y) == 30
     assert summary.startswith("Over 30 steps, isolated is not liquidated")
     update(chart.figure, **_inputs(end=40))
-    assert list(find_trace(chart.figure, "liquidations").x) == [33]
+    assert list(find_trace(chart.figure, "liquidations").x) == [None, 33]
     assert list(chart.figure.layout.xaxis2.range) == [0, 100]
 
 
@@ -132,7 +138,7 @@ def test_update_equity_path_on_figure_widget_moves_markers():
     widget = go.FigureWidget(figure(**_inputs()).figure)
     update(widget, **_inputs(stop_price=57_000))
     assert list(find_trace(widget, "stops").x) == [17, 17]
-    assert len(find_trace(widget, "liquidations").x) == 0
+    assert list(find_trace(widget, "liquidations").x) == [None, None]
 
 
 def test_equity_path_datetime_steps_named_by_time():
@@ -287,7 +293,11 @@ def test_equity_path_two_liquidations_higher_marker_labelled_above():
 
 def test_equity_path_one_event_labelled_above():
     chart = figure(**_inputs())
-    assert list(find_trace(chart.figure, "liquidations").textposition) == ["top center"]
+    marks = find_trace(chart.figure, "liquidations")
+    assert (list(marks.text), list(marks.textposition)) == (
+        ["", "Isolated liquidated"],
+        ["top center", "top center"],
+    )
 
 
 def test_equity_path_limit_label_sits_below_the_100_percent_line():

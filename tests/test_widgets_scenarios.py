@@ -166,13 +166,13 @@ def test_when_to_use_liquidation_is_marked_once_the_play_reaches_it():
     assert liquidated is not None and liquidated > 0  # isolated at 50x: a 1.6 % move
     widget = WhenToUseWidget(DAY_TRADE, step=liquidated - 1)
     marks = find_trace(widget.figures[0], "liquidations")
-    assert list(marks.x) == []
+    assert list(marks.x) == [None, None]  # a point per mode (cross, isolated), empty
 
     widget.controls["step"].value = liquidated
 
     marks = find_trace(widget.figures[0], "liquidations")
-    assert list(marks.x) == [liquidated]
-    assert list(marks.y) == [replays["isolated"].timeline["equity_usdt"].iloc[liquidated]]
+    assert list(marks.x) == [None, liquidated]
+    assert list(marks.y) == [None, replays["isolated"].timeline["equity_usdt"].iloc[liquidated]]
     assert widget.liquidated_at["isolated"] == liquidated  # the whole path, reached or not
 
 

@@ -78,7 +78,7 @@ def test_stop_loss_charts_hold_the_engines_replays(default_widget, stop):
     if stop:
         assert list(find_trace(figure, "stops").x) == [34, 34]
     else:
-        assert list(find_trace(figure, "liquidations").x) == [64]
+        assert list(find_trace(figure, "liquidations").x) == [None, 64]  # cross, isolated
 
 
 def test_stop_loss_monte_carlo_matches_simulate_paths_on_driftless_paths(default_widget):

@@ -292,9 +292,41 @@ def mode_curve(meta: str, mode: str, **style: Any) -> TraceData:
 
 
 def mode_bar(meta: str, name: str, mode: str, **style: Any) -> TraceData:
-    """One segment of a mode's horizontal stacked bar (named on the y axis after the
-    mode), its label written inside it, level and centred."""
+    """One segment of a mode's horizontal bar (named on the y axis after the mode), its
+    label written inside it, level and centred. The segments of a bar are placed end to
+    end by :func:`segments` (each its own ``base``), in a layout of ``barmode="overlay"``:
+    the browser then redraws a moved segment on plotly.js's fast path, which draws no
+    ``barmode="stack"``."""
     label = palette.MODE_NAMES[mode]
     inside = {"textposition": "inside", "textangle": 0, "insidetextanchor": "middle"}
     bar = {"orientation": "h", "legendgroup": mode, "y": [label], **inside}
     return trace("bar", meta, name, **bar, **style)
+
+
+# Labels inside bar segments: a label is written only where it fits at a readable size.
+LABEL_CHAR_PX = 7.5  # px: mean width of a character of the 16 px Arial labels inside bars
+LABEL_PAD_PX = 6  # px: plotly.js keeps 3 px between a bar's edge and its label
+BAR_PLOT_PX = 700  # px: width of a lesson chart's plot area the labels are fitted to
+BAR_RANGE_ROOM = 1.15  # the browser's axis holds the longest bar plus 15 % (figure.js)
+LABEL_MIN_SCALE = 0.75  # a label may shrink to 12 px (of 16) to fit; below that: hidden
+
+
+def segments(lengths: Sequence[float], labels: Sequence[str], longest: float) -> list[TraceData]:
+    """The trace values of a bar's segments laid end to end from 0: ``x`` (its length),
+    ``base`` (where it starts: the sum of the lengths before it), ``text`` (its label,
+    where it fits) and ``hovertext`` (its label, always).
+
+    A label is kept only where it fits its segment at 12 px or more, on a chart whose
+    longest bar is ``longest`` (data units) on a plot :data:`BAR_PLOT_PX` wide; else it
+    is blank (the summary and the hover still say it). plotly's ``uniformtext`` would
+    hide such labels in the browser, but keeps every update off plotly.js's fast path.
+    """
+    traces: list[TraceData] = []
+    start = 0.0
+    px_per_unit = BAR_PLOT_PX / (BAR_RANGE_ROOM * longest) if longest > 0 else 0.0
+    for length, label in zip(lengths, labels, strict=True):
+        needed = LABEL_MIN_SCALE * (LABEL_CHAR_PX * len(label)) + LABEL_PAD_PX
+        text = label if label and length * px_per_unit >= needed else ""
+        traces.append({"x": points([length]), "base": start, "text": [text], "hovertext": [label]})
+        start += length
+    return traces

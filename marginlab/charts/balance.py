@@ -1,11 +1,13 @@
 """Where the wallet is: per margin mode, what each position holds and what is available.
 
 One horizontal bar per mode, split into a segment per position (an isolated position's
-assigned margin, solid; a cross position's initial margin, hatched: it stays in the
-pool that backs every cross position) and the available balance, what a top-up or a new
-order can still use. A new order takes its margin from the available balance in either
-mode; only an isolated position keeps what it holds to itself. The input is one
-:class:`BalanceSplit`: an ``Account.state`` per :class:`~marginlab.engine.MarginMode`.
+assigned margin, solid; a cross position's initial margin, hatched: it stays in the pool
+that backs every cross position) and the available balance, what a top-up or a new order
+can still use. Segments are laid end to end (each its own ``base``); a label too long
+for its segment is left out (the hover still says it). A new order takes its margin from
+the available balance in either mode; only an isolated position keeps what it holds to
+itself. The input is one :class:`BalanceSplit`: an ``Account.state`` per
+:class:`~marginlab.engine.MarginMode`.
 
 Trace keys (``meta``): slot0-cross, slot1-cross, slot2-cross, free-cross (the available
 balance), and the same for isolated.
@@ -20,7 +22,7 @@ import plotly.graph_objects as go
 
 from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts._common import Chart, TraceData, points
+from marginlab.charts._common import Chart, TraceData, segments
 from marginlab.engine.account import AccountState
 from marginlab.engine.errors import MarginError
 from marginlab.engine.types import MODES, MarginMode
@@ -67,7 +69,7 @@ def _traces() -> list[TraceData]:
                     mode,
                     marker=marker,
                     textfont={"color": palette.BLACK if free else "white"},
-                    hovertemplate=f"{label}: %{{text}}<extra></extra>",
+                    hovertemplate=f"{label}: %{{hovertext}}<extra></extra>",
                 )
             )
     return traces
@@ -89,16 +91,21 @@ def _data(split: BalanceSplit) -> tuple[list[TraceData], str]:
         raise TypeError(f"split must be a BalanceSplit, got {type(split).__name__}")
     traces: list[TraceData] = []
     clauses = []
+    bars = {}  # mode -> segment lengths and labels: a position per slot, then what is free
     for mode in MODES:
         state = split.states[mode]
         held = _held(state)
-        for slot in range(SLOTS):
-            label, amount, _ = held[slot] if slot < len(held) else ("", 0.0, "")
-            traces.append({"x": points([amount]), "text": [label]})
+        slots = [held[slot] if slot < len(held) else ("", 0.0, "") for slot in range(SLOTS)]
         free = max(state.available_balance, 0.0)
-        traces.append({"x": points([free]), "text": [f"available {fmt.price(free)}"]})
+        bars[mode] = (
+            [amount for _, amount, _ in slots] + [free],
+            [label for label, _, _ in slots] + [f"available {fmt.price(free)}"],
+        )
         parts = ", ".join(f"{label} {what}" for label, _, what in held) or "no position"
         clauses.append(f"{mode.value}: {parts}; available {fmt.usdt(state.available_balance)}")
+    longest = max(sum(lengths) for lengths, _ in bars.values())
+    for lengths, labels in bars.values():
+        traces += segments(lengths, labels, longest)
     return traces, "Wallet split, " + "; ".join(reversed(clauses)) + "."
 
 
@@ -117,10 +124,9 @@ def balance_figure(split: BalanceSplit, *, title: str | None = TITLE) -> Chart:
     layout = _common.base_layout(
         NAME,
         title,
-        barmode="stack",
+        barmode="overlay",  # each segment starts where the one before it ends (its base)
         height=300,
         showlegend=False,
-        uniformtext={"minsize": 12, "mode": "hide"},
         xaxis=_common.axis("USDT", usdt=True, zero=True),
         yaxis={"fixedrange": True},
     )

@@ -1,11 +1,13 @@
 """Loss at liquidation: per margin mode, how much of the wallet is lost and how much kept.
 
-One horizontal bar per mode, the wallet split into "lost" (solid, the mode's colour)
-and "kept" (pale, the mode's colour). The guide's example: isolated loses its 2,000 USDT
-margin and keeps 8,000; cross loses the whole 10,000. A negative loss is a gain: the
-whole wallet is kept and the gain ("up", pale and hatched) extends the bar past it. The
-input is one :class:`LossBars`, keyed by :class:`~marginlab.engine.MarginMode`; a mode
-left out has no position (its bar keeps the whole wallet and says why, from ``notes``).
+One horizontal bar per mode, the wallet split into "lost" (solid, the mode's colour) and
+"kept" (pale, the mode's colour), segments laid end to end (each its own ``base``; a
+label too long for its segment is left out, the hover still says it). The guide's
+example: isolated loses its 2,000 USDT margin and keeps 8,000; cross loses the whole
+10,000. A negative loss is a gain: the whole wallet is kept and the gain ("up", pale and
+hatched) extends the bar past it. The input is one :class:`LossBars`, keyed by
+:class:`~marginlab.engine.MarginMode`; a mode left out has no position (its bar keeps
+the whole wallet and says why, from ``notes``).
 
 Trace keys (``meta``): lost-cross, kept-cross, gain-cross, lost-isolated, kept-isolated,
 gain-isolated.
@@ -20,7 +22,7 @@ import plotly.graph_objects as go
 
 from marginlab.charts import _common, palette
 from marginlab.charts import format as fmt
-from marginlab.charts._common import Chart, TraceData, points, scalar
+from marginlab.charts._common import Chart, TraceData, scalar, segments
 from marginlab.engine.errors import MarginError
 from marginlab.engine.types import MODES, MarginMode
 
@@ -118,24 +120,25 @@ def _data(bars: LossBars) -> tuple[list[TraceData], str]:
     if not isinstance(bars, LossBars):
         raise TypeError(f"bars must be LossBars, got {type(bars).__name__}")
     wallet = bars.wallet_balance_usdt
-    traces = []
+    parts = {}  # mode -> (lost, kept, gain) lengths and labels
     for mode in MODES:
         if mode not in bars.loss_usdt:  # no position: the whole wallet kept, and why
             why = bars.notes.get(mode, "not available")
-            traces += [
-                {"x": points([0.0]), "text": [""]},
-                {"x": points([wallet]), "text": [f"no position: {why}"]},
-                {"x": points([0.0]), "text": [""]},
-            ]
+            parts[mode] = (0.0, wallet, 0.0), ("", f"no position: {why}", "")
             continue
         loss = bars.loss_usdt[mode]
         lost, gain = max(loss, 0.0), max(-loss, 0.0)
         lost_word = "lost" if bars.liquidated[mode] else "down"
-        traces += [
-            {"x": points([lost]), "text": [f"{lost_word} {fmt.price(lost)}" if lost else ""]},
-            {"x": points([wallet - lost]), "text": [f"kept {fmt.price(wallet - lost)}"]},
-            {"x": points([gain]), "text": [f"up {fmt.price(gain)}" if gain else ""]},
-        ]
+        parts[mode] = (
+            (lost, wallet - lost, gain),
+            (
+                f"{lost_word} {fmt.price(lost)}" if lost else "",
+                f"kept {fmt.price(wallet - lost)}",
+                f"up {fmt.price(gain)}" if gain else "",
+            ),
+        )
+    longest = max(sum(lengths) for lengths, _ in parts.values())
+    traces = [t for lengths, labels in parts.values() for t in segments(lengths, labels, longest)]
     clauses = "; ".join(_clause(bars, mode) for mode in (MarginMode.ISOLATED, MarginMode.CROSS))
     return traces, f"From a {fmt.usdt(wallet)} wallet, {clauses}."
 
@@ -158,10 +161,9 @@ def loss_at_liquidation_figure(bars: LossBars, *, title: str | None = TITLE) -> 
     layout = _common.base_layout(
         NAME,
         title,
-        barmode="stack",
+        barmode="overlay",  # each segment starts where the one before it ends (its base)
         height=320,
         showlegend=False,  # the bars are labelled and the axis names the modes
-        uniformtext={"minsize": 12, "mode": "hide"},  # no unreadable labels in thin bars
         xaxis=_common.axis("USDT", usdt=True, zero=True),
         yaxis={"fixedrange": True},
     )

@@ -26,7 +26,7 @@ ratio-limit, liquidations, stops.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -216,14 +216,17 @@ def _data(paths: EquityPaths) -> tuple[list[TraceData], str]:
         {"x": x[[0, -1]].tolist(), "y": [100.0, 100.0], "text": ["liquidation at 100%", ""]}
     )
     for kind in events:
-        hit = [(m, i) for m, i in events[kind].items() if 0 <= i < n]
-        heights = [float(equity[m][i]) for m, i in hit]
+        # A point per mode, empty (None) where it has no such event: the trace keeps its
+        # length, so an event that appears or goes redraws on plotly.js's fast path.
+        hit = {m: i for m, i in events[kind].items() if 0 <= i < n}
+        heights = [float(equity[m][i]) for m, i in hit.items()]
+        where = dict(zip(hit, _label_positions(heights), strict=True))
         traces.append(
             {
-                "x": x[[i for _, i in hit]].tolist(),
-                "y": points(heights),
-                "text": [f"{palette.MODE_NAMES[m]} {kind}" for m, _ in hit],
-                "textposition": _label_positions(heights),
+                "x": [x[hit[m]].item() if m in hit else None for m in MODES],
+                "y": points([equity[m][hit[m]] if m in hit else np.nan for m in MODES]),
+                "text": [f"{palette.MODE_NAMES[m]} {kind}" if m in hit else "" for m in MODES],
+                "textposition": [where.get(m, "top center") for m in MODES],
             }
         )
 
@@ -258,16 +261,20 @@ def _padded(values: list[np.ndarray], include: tuple[float, ...] = ()) -> list[f
     return [low - pad, high + pad]
 
 
-def value_ranges(whole: EquityPaths) -> dict[str, list[float] | None]:
-    """The y ranges that hold all of ``whole``: {"yaxis": equity (USDT), "yaxis2": margin
-    ratio (%, from 0, with the 100 % line)}; None where it has no finite value.
+def value_ranges(whole: EquityPaths | Sequence[EquityPaths]) -> dict[str, list[float] | None]:
+    """The y ranges that hold all of ``whole`` (one path, or several): {"yaxis": equity
+    (USDT), "yaxis2": margin ratio (%, from 0, with the 100 % line)}; None where it has no
+    finite value.
 
     A replay shows growing prefixes of one path; with these ranges fixed its axes stay
     put (a learner compares heights across steps) and the browser redraws only the
-    curves (no new axes per step).
+    curves (no new axes per step). Several paths (a trade with a stop-loss and without
+    one) get the same ranges: their charts compare at a glance, and a chart switching
+    between them keeps its axes.
     """
-    equity = [whole.modes[m].equity_usdt for m in MODES]
-    ratio = [100.0 * whole.modes[m].margin_ratio for m in MODES]
+    every = [whole] if isinstance(whole, EquityPaths) else list(whole)
+    equity = [p.modes[m].equity_usdt for p in every for m in MODES]
+    ratio = [100.0 * p.modes[m].margin_ratio for p in every for m in MODES]
     shown = _padded(ratio, include=(0.0, 100.0))
     return {
         "yaxis": _padded(equity),
@@ -275,7 +282,7 @@ def value_ranges(whole: EquityPaths) -> dict[str, list[float] | None]:
     }
 
 
-def _fix_value_ranges(layout: Any, whole: EquityPaths) -> None:
+def _fix_value_ranges(layout: Any, whole: EquityPaths | Sequence[EquityPaths]) -> None:
     for name, span in value_ranges(whole).items():
         layout[name]["range"] = span
         layout[name]["autorange"] = span is None
@@ -285,7 +292,7 @@ def equity_path_figure(
     paths: EquityPaths,
     *,
     step_range: tuple[Any, Any] | None = None,
-    whole: EquityPaths | None = None,
+    whole: EquityPaths | Sequence[EquityPaths] | None = None,
     x_title: str = "step",
     title: str | None = TITLE,
 ) -> Chart:
@@ -293,8 +300,9 @@ def equity_path_figure(
 
     ``step_range`` fixes the x axis (set it to the whole path when replaying a growing
     prefix, so the axis does not jump); it, ``x_title`` and ``title`` are fixed at build
-    time. ``whole`` (the whole path of a replay) fixes the y axes to
-    :func:`value_ranges`; :func:`update_equity_path` moves them with a new ``whole``.
+    time. ``whole`` (the whole path of a replay, or several paths to share the axes)
+    fixes the y axes to :func:`value_ranges`; :func:`update_equity_path` moves them with a
+    new ``whole``.
 
     >>> chart = equity_path_figure(EquityPaths([0, 1, 2], {
     ...     "cross": ModePath([10_000, 9_000, 9_500], [0.01, 0.02, 0.015]),
@@ -323,10 +331,12 @@ def equity_path_figure(
     return _common.figure(NAME, _traces(), _data(paths), layout)
 
 
-def update_equity_path(fig: go.Figure, paths: EquityPaths, whole: EquityPaths | None = None) -> str:
+def update_equity_path(
+    fig: go.Figure, paths: EquityPaths, whole: EquityPaths | Sequence[EquityPaths] | None = None
+) -> str:
     """Write a new path (or a longer prefix of it) into a figure from :func:`equity_path_figure`;
-    ``whole``: the whole path of a replay, whose :func:`value_ranges` the y axes take (an
-    unchanged range sends nothing)."""
+    ``whole``: the whole path of a replay (or several paths), whose :func:`value_ranges`
+    the y axes take (an unchanged range sends nothing)."""
     if whole is not None:
         _fix_value_ranges(fig.layout, whole)
     return _common.update(fig, NAME, _data(paths))

@@ -385,8 +385,8 @@ class StopLossWidget(LessonWidget):
         }
         controls["stop"].disabled = not use_stop
         state = self._compute({name: c.value for name, c in controls.items()})
-        with_chart = charts.equity_path_figure(state.with_stop, title="With the stop-loss")
-        without_chart = charts.equity_path_figure(state.without_stop, title="Without a stop-loss")
+        with_chart = self._path_chart(state, stop=True)
+        without_chart = self._path_chart(state, stop=False)
         outcomes_chart = charts.outcomes_figure(
             self._outcomes(state),
             title=f"Final equity over {MODELS[model].n_paths:,} random price paths",
@@ -453,8 +453,9 @@ class StopLossWidget(LessonWidget):
 
     def _apply(self, state: _State) -> str:
         with_figure, without_figure, outcomes = self.figures
-        charts.update_equity_path(with_figure, state.with_stop)
-        charts.update_equity_path(without_figure, state.without_stop)
+        both = (state.with_stop, state.without_stop)  # the same axes: see _path_chart
+        charts.update_equity_path(with_figure, state.with_stop, whole=both)
+        charts.update_equity_path(without_figure, state.without_stop, whole=both)
         charts.update_outcomes(outcomes, self._outcomes(state))
         self.table_area.value = _table_html(state)
         self.controls["stop"].disabled = state.stop_price is None
@@ -464,8 +465,20 @@ class StopLossWidget(LessonWidget):
 
     def static(self) -> charts.Chart:
         """A fresh plain figure of the equity with the stop-loss, as shown now."""
-        chart = charts.equity_path_figure(self.drawn.with_stop, title="With the stop-loss")
+        chart = self._path_chart(self.drawn, stop=True)
         return charts.Chart(chart.figure, self.summary)
+
+    def _path_chart(self, state: _State, *, stop: bool) -> charts.Chart:
+        """The equity path with the stop (or without it), on the axes both charts share:
+        every step, and the values of both paths. The two charts then compare at a glance,
+        and turning the stop on or off moves the curves only (the browser redraws them on
+        plotly.js's fast path)."""
+        return charts.equity_path_figure(
+            state.with_stop if stop else state.without_stop,
+            step_range=(0, len(state.without_stop.steps) - 1),
+            whole=(state.with_stop, state.without_stop),
+            title="With the stop-loss" if stop else "Without a stop-loss",
+        )
 
     # On the hand-drawn path, in the mode shown: USDT (deposit − final equity; < 0: a gain),
     # steps (None: never), the stop's fill (NaN: no exit). Over the random paths: shares
