@@ -35,8 +35,13 @@ from lesson to lesson):
 * first chart: page request -> first chart drawn, preheated kernel (new browser), and
   cached (the goal's figure: <= 3 s); all: -> the last chart of the page drawn;
 * page memory over ``--long-presses`` presses of the page's first main control (last
-  visit): DOM nodes attached to the document, and all live DOM nodes and JS heap as
-  Chromium counts them after a forced garbage collection, before and after;
+  visit), the baseline's slider pressed in turn: DOM nodes attached to the document, and
+  all live DOM nodes and JS heap as Chromium counts them after a forced garbage
+  collection, before and after; the heap's growth per press, and the same without
+  compiled code (a heap snapshot's "code" objects): V8 keeps compiling more of the hot
+  functions of plotly.js, ipywidgets and figure.js over the first hundreds of presses
+  (both pages: ~5-10 KB per press over the first 200, then less and less, flat after
+  ~800), while a page that kept something per press would show it in the rest;
 * websocket MB per page and KB per keypress; kernel resident memory (psutil RSS);
 * ``--cold`` adds visits without a kernel pool (each visit runs the notebook first).
 """
@@ -44,6 +49,7 @@ from lesson to lesson):
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import signal
 import statistics
@@ -275,12 +281,21 @@ class Presses:
 
 @dataclass
 class Memory:
-    """Page memory before and after the long run of presses."""
+    """Page memory before and after the long run of presses (after a forced GC)."""
 
     presses: int
     attached: tuple[int, int]  # DOM nodes in the document
-    nodes: tuple[int, int]  # all live DOM nodes after GC (Chromium's "Nodes")
-    heap: tuple[float, float]  # JS heap used after GC, bytes
+    nodes: tuple[int, int]  # all live DOM nodes (Chromium's "Nodes")
+    heap: tuple[float, float]  # JS heap used, bytes
+    code: tuple[float, float]  # of which compiled code (V8's JIT: bounded, levels off)
+
+    def per_press(self, pair: tuple[float, float]) -> float:
+        return (pair[1] - pair[0]) / self.presses
+
+    @property
+    def data_per_press(self) -> float:
+        """Bytes per press the page's scripts still hold: heap growth minus code."""
+        return self.per_press(self.heap) - self.per_press(self.code)
 
 
 @dataclass
@@ -291,6 +306,7 @@ class Result:
     controls: dict[str, Presses] = field(default_factory=dict)  # "widget.control" -> presses
     baselines: dict[str, Presses] = field(default_factory=dict)  # pressed in turn with each
     memory: Memory | None = None
+    base_memory: Memory | None = None  # the baseline page, pressed in turn
     kernel_rss: list[int] = field(default_factory=list)
     charts: int = 0
 
@@ -521,24 +537,57 @@ def page_controls(page, mains: dict[str, list[str]]) -> list[tuple[str, Control]
     return found
 
 
-def measure_memory(page, control: Control, presses: int) -> Memory:
-    """DOM nodes and JS heap before and after ``presses`` presses of ``control``."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Performance.enable")
+def compiled_code_bytes(cdp) -> int:
+    """Bytes of compiled code (V8's "code" objects: machine code, bytecode, feedback) in
+    the page's JS heap, from a heap snapshot (which collects garbage first)."""
+    chunks: list[str] = []
 
-    def sample() -> tuple[int, int, float]:
-        cdp.send("HeapProfiler.collectGarbage")
-        metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
-        attached = page.evaluate("document.getElementsByTagName('*').length")
-        return attached, int(metrics["Nodes"]), metrics["JSHeapUsedSize"]
+    def collect(event: dict) -> None:
+        chunks.append(event["chunk"])
 
-    target = Target(page, type("Meter", (), {"total": 0})(), control)
-    press_many(target, presses=2)  # warm: first presses allocate caches
-    before = sample()
-    press_many(target, presses=presses)
-    after = sample()
-    cdp.detach()
-    return Memory(presses, (before[0], after[0]), (before[1], after[1]), (before[2], after[2]))
+    cdp.on("HeapProfiler.addHeapSnapshotChunk", collect)
+    cdp.send("HeapProfiler.takeHeapSnapshot", {"reportProgress": False})
+    cdp.remove_listener("HeapProfiler.addHeapSnapshotChunk", collect)
+    snapshot = json.loads("".join(chunks))
+    meta = snapshot["snapshot"]["meta"]
+    fields, code = meta["node_fields"], meta["node_types"][0].index("code")
+    width, kind, size = len(fields), fields.index("type"), fields.index("self_size")
+    nodes = snapshot["nodes"]
+    return sum(s for t, s in zip(nodes[kind::width], nodes[size::width], strict=True) if t == code)
+
+
+class MemoryProbe:
+    """DOM nodes, JS heap and compiled code of a page, after a forced GC."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("Performance.enable")
+
+    def sample(self) -> tuple[int, int, float, int]:
+        code = compiled_code_bytes(self.cdp)
+        self.cdp.send("HeapProfiler.collectGarbage")
+        metrics = self.cdp.send("Performance.getMetrics")["metrics"]
+        metrics = {m["name"]: m["value"] for m in metrics}
+        attached = self.page.evaluate("document.getElementsByTagName('*').length")
+        return attached, int(metrics["Nodes"]), metrics["JSHeapUsedSize"], code
+
+    def detach(self) -> None:
+        self.cdp.detach()
+
+
+def measure_memory(*targets: Target, presses: int) -> list[Memory]:
+    """Each target's page memory before and after ``presses`` presses of its control
+    (pressed in turn, as press_many does). The probe's samples are taken out of the page
+    before each measurement, so the measurement holds nothing of its own."""
+    probes = [MemoryProbe(target.page) for target in targets]
+    press_many(*targets, presses=2)  # warm: first presses allocate caches
+    before = [probe.sample() for probe in probes]
+    press_many(*targets, presses=presses)
+    after = [probe.sample() for probe in probes]
+    for probe in probes:
+        probe.detach()
+    return [Memory(presses, *zip(b, a, strict=True)) for b, a in zip(before, after, strict=True)]
 
 
 # ------------------------------------------------------------------------------- visits
@@ -609,7 +658,12 @@ def bench_notebook(browser, notebook: Path, baseline: Site, args: argparse.Names
                 result.controls.setdefault(name, Presses()).add(lesson)
                 result.baselines.setdefault(name, Presses()).add(base_presses)
             if repeat == args.repeat - 1 and controls and args.long_presses:
-                result.memory = measure_memory(page, controls[0][1], args.long_presses)
+                quiet = type("Meter", (), {"total": 0})()  # bytes are not counted here
+                result.memory, result.base_memory = measure_memory(
+                    Target(page, quiet, controls[0][1]),
+                    Target(base_page, quiet, base.control),
+                    presses=args.long_presses,
+                )
             kernel = kernel_processes(site.server).get(record.kernel_id)
             if kernel is not None:
                 result.kernel_rss.append(kernel.memory_info().rss)
@@ -688,7 +742,8 @@ def print_pages(results: list[Result]) -> None:
         f"{'all s':>5} {'kernel':>6} {'widget':>6} {'plotly':>6} "
         f"{'ws MB':>5} {'http MB':>7} {'cached':>6} {'kernel MB':>9} "
         f"{'presses':>7} {'DOM before':>10} {'after':>6} {'nodes GC':>8} {'after':>6} "
-        f"{'heap MB':>7} {'after':>6}  goal: chart <= {GOAL_FIRST_CHART_S:.0f} s"
+        f"{'heap MB':>7} {'after':>6} {'KB/key':>6} {'data':>5} {'base KB/key':>11} "
+        f"{'data':>5}  goal: chart <= {GOAL_FIRST_CHART_S:.0f} s"
     )
     nan = float("nan")
     for r in results:
@@ -700,12 +755,15 @@ def print_pages(results: list[Result]) -> None:
         page_mb = p50([v.websocket_bytes for v in r.preheated]) / MB
         rss_mb = p50(r.kernel_rss) / MB if r.kernel_rss else nan
         chart_s = cached_s if later else first.first_chart_s
-        m = r.memory
+        m, base = r.memory, r.base_memory
         memory = (
             f"{m.presses:>7} {m.attached[0]:>10} {m.attached[1]:>6} {m.nodes[0]:>8} "
-            f"{m.nodes[1]:>6} {m.heap[0] / MB:>7.1f} {m.heap[1] / MB:>6.1f}"
-            if m
-            else f"{'-':>7} {'':>10} {'':>6} {'':>8} {'':>6} {'':>7} {'':>6}"
+            f"{m.nodes[1]:>6} {m.heap[0] / MB:>7.1f} {m.heap[1] / MB:>6.1f} "
+            f"{m.per_press(m.heap) / 1e3:>6.1f} {m.data_per_press / 1e3:>5.1f} "
+            f"{base.per_press(base.heap) / 1e3:>11.1f} {base.data_per_press / 1e3:>5.1f}"
+            if m and base
+            else f"{'-':>7} {'':>10} {'':>6} {'':>8} {'':>6} {'':>7} {'':>6} {'':>6} {'':>5} "
+            f"{'':>11} {'':>5}"
         )
         visits = later or [first]
         stages = [p50([getattr(v, f"{name}_s") for v in visits]) for name in STAGES]
@@ -722,8 +780,11 @@ def print_pages(results: list[Result]) -> None:
         "kernel's websocket, showed its first widget, had plotly.js ready (s, cached). "
         "http MB: page and scripts over HTTP, new browser "
         "/ cache warm. DOM: nodes in the document before/after the presses; nodes GC and "
-        "heap: all live DOM nodes and JS heap after a forced GC. Medians; the machine is "
-        "shared: compare ratios, re-run to compare runs."
+        "heap: all live DOM nodes and JS heap after a forced GC; KB/key: heap growth per "
+        "press; data: the same without compiled code (V8 compiles more of the page's hot "
+        "functions over the first hundreds of presses, then levels off), i.e. what the "
+        "page's scripts still hold; base: the plain FigureWidget pressed in turn. Medians; "
+        "the machine is shared: compare ratios, re-run to compare runs."
     )
 
 

@@ -85,6 +85,15 @@ async (bundleId) => {
       figures.get(key).model.emit('msg:custom', content, buffers.map(bytes));
     },
     gd(key) { return figures.get(key).el.querySelector('.js-plotly-plot'); },
+    // What a live chart holds that could grow with every update: plotly.js's undo queue
+    // (config.queueLength), its animation frames and queue, and the chart's elements.
+    retained(key) {
+      const gd = this.gd(key);
+      const transition = gd._transitionData ?? {};
+      return {undo: gd.undoQueue?.queue?.length ?? 0, frames: transition._frames?.length ?? 0,
+              queued: transition._frameQueue?.length ?? 0,
+              elements: gd.getElementsByTagName('*').length};
+    },
     // Wait until the live chart has drawn everything it was sent.
     async settled(key) {
       for (let i = 0; i < 200; i++) {
@@ -248,3 +257,34 @@ class FigurePage:
 
     def redraws(self, key: str) -> dict[str, Any]:
         return self.page.evaluate("(k) => window.marginlabPage.redraws(k)", key)
+
+    def retained(self, key: str) -> dict[str, int]:
+        """What the live chart holds that could grow per update (see _PAGE_JS)."""
+        return self.page.evaluate("(k) => window.marginlabPage.retained(k)", key)
+
+    def live_objects(self) -> dict[str, int]:
+        """The page's live JS objects after a garbage collection, by kind (plain objects,
+        arrays, functions): Chromium's count of the objects with that prototype."""
+        cdp = self.page.context.new_cdp_session(self.page)
+        try:
+            cdp.send("HeapProfiler.collectGarbage")
+            counts = {}
+            for kind in ("Object", "Array", "Function"):
+                found = cdp.send("Runtime.evaluate", {"expression": f"{kind}.prototype"})
+                objects = cdp.send(
+                    "Runtime.queryObjects",
+                    {"prototypeObjectId": found["result"]["objectId"], "objectGroup": "count"},
+                )
+                counted = cdp.send(
+                    "Runtime.callFunctionOn",
+                    {
+                        "objectId": objects["objects"]["objectId"],
+                        "functionDeclaration": "function () { return this.length; }",
+                        "returnByValue": True,
+                    },
+                )
+                counts[kind] = counted["result"]["value"]
+                cdp.send("Runtime.releaseObjectGroup", {"objectGroup": "count"})
+            return counts
+        finally:
+            cdp.detach()

@@ -144,3 +144,37 @@ def test_figure_front_end_draws_a_label_that_was_blank(how, new_page, monkeypatc
         assert [text.strip() for text in shown] == ["left", ""]
         assert page.difference(key, figure) <= TOLERANCE_PX
         assert page.redraws(key)["fast"] == (1 if how == "fast" else 0)
+
+
+# Issue 15: the page's memory stays flat however long a learner moves a slider.
+LONG_MOVES = 200
+# Live objects of a kind the page may gain over LONG_MOVES updates without keeping one per
+# update: plotly.js's state and V8's closures vary by some tens between two moments
+# (20-80 measured here); one object kept per update adds LONG_MOVES.
+OBJECTS_SLACK = LONG_MOVES
+# A chart redrawn on the fast path (leverage) and one redrawn in full (stacked bars).
+LONG_CONTROLS = {"liquidation_threshold": "leverage", "loss_at_liquidation": "price"}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("name", "control"), LONG_CONTROLS.items())
+def test_figure_front_end_keeps_nothing_per_update(name, control, new_page, monkeypatch):
+    with shown(name, new_page, monkeypatch) as (widget, page, keys):
+        slider = widget.controls[control]
+
+        def move(times: int) -> None:
+            for i in range(times):
+                slider.value = slider.value + (1 if i % 2 == 0 else -1) * slider.step
+                for key in keys:
+                    page.deliver(key)
+
+        move(20)  # warm: plotly.js fills its caches on the first drawings
+        before = ([page.retained(key) for key in keys], page.live_objects())
+        move(LONG_MOVES)
+        after = ([page.retained(key) for key in keys], page.live_objects())
+        redraws = [page.redraws(key) for key in keys]
+    # Nothing queued for undo, no animation frames kept, not one more element per chart.
+    assert after[0] == before[0], (after, before)
+    assert all(r == {**r, "undo": 0, "frames": 0, "queued": 0} for r in after[0]), after
+    grown = {kind: after[1][kind] - before[1][kind] for kind in before[1]}
+    assert all(n < OBJECTS_SLACK for n in grown.values()), (grown, before[1], redraws)
