@@ -152,13 +152,17 @@ LONG_MOVES = 200
 # update: plotly.js's state and V8's closures vary by some tens between two moments
 # (20-80 measured here); one object kept per update adds LONG_MOVES.
 OBJECTS_SLACK = LONG_MOVES
-# A chart redrawn on the fast path (leverage) and one redrawn in full (stacked bars).
-LONG_CONTROLS = {"liquidation_threshold": "leverage", "loss_at_liquidation": "price"}
+# A chart redrawn on the fast path (the leverage ladder) and one redrawn in full (the
+# cross map's contour, which plotly.js cannot animate): (widget, control, how it redraws).
+LONG_CONTROLS = {
+    "liquidation_threshold": ("leverage", "fast"),
+    "several_positions": ("btc_price", "full"),
+}
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("name", "control"), LONG_CONTROLS.items())
-def test_figure_front_end_keeps_nothing_per_update(name, control, new_page, monkeypatch):
+@pytest.mark.parametrize(("name", "control", "how"), [(n, *c) for n, c in LONG_CONTROLS.items()])
+def test_figure_front_end_keeps_nothing_per_update(name, control, how, new_page, monkeypatch):
     with shown(name, new_page, monkeypatch) as (widget, page, keys):
         slider = widget.controls[control]
 
@@ -178,3 +182,10 @@ def test_figure_front_end_keeps_nothing_per_update(name, control, new_page, monk
     assert all(r == {**r, "undo": 0, "frames": 0, "queued": 0} for r in after[0]), after
     grown = {kind: after[1][kind] - before[1][kind] for kind in before[1]}
     assert all(n < OBJECTS_SLACK for n in grown.values()), (grown, before[1], redraws)
+    # The premise: the moves redrew a chart the way this case is named for.
+    full = [
+        sum(int(n) for why, n in (r.split(":") for r in d["full"].split()) if why != "first")
+        for d in redraws
+    ]
+    counts = [d["fast"] for d in redraws] if how == "fast" else full
+    assert max(counts) >= LONG_MOVES, redraws
