@@ -29,6 +29,9 @@ MOVES_PER_CONTROL = 4
 # Widgets whose every slider step must take the fast path (values of scatter traces only,
 # inside their axes): the guide's leverage ladder is the course's most used chart.
 FAST_CONTROLS = {"liquidation_threshold": ("leverage", "balance")}
+# Controls whose every press needs new axis ranges in every chart of the widget, which
+# figure.js gives by Plotly.relayout before the fast path: the guide's long/short switch.
+RANGE_CONTROLS = {"liquidation_threshold": "side"}
 
 
 def moves(widget: Any) -> Iterator[tuple[str, Any]]:
@@ -144,3 +147,32 @@ def test_figure_front_end_draws_a_label_that_was_blank(how, new_page, monkeypatc
         assert [text.strip() for text in shown] == ["left", ""]
         assert page.difference(key, figure) <= TOLERANCE_PX
         assert page.redraws(key)["fast"] == (1 if how == "fast" else 0)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("name", "control"), RANGE_CONTROLS.items())
+def test_figure_front_end_new_ranges_take_relayout_then_the_fast_path(
+    name, control, new_page, monkeypatch
+):
+    with shown(name, new_page, monkeypatch) as (widget, page, keys):
+        before = [page.redraws(key) for key in keys]
+        toggle = widget.controls[control]
+        failures = []
+        presses = 4
+        for _ in range(presses):
+            toggle.index = (toggle.index + 1) % len(toggle.options)
+            for index, (key, figure) in enumerate(zip(keys, widget.figures, strict=True)):
+                page.deliver(key)
+                differing = page.difference(key, figure)
+                if differing > TOLERANCE_PX:
+                    failures.append(f"figure {index} differs in {differing} px")
+        after = [page.redraws(key) for key in keys]
+    # Every press drew each chart exactly as a fresh plot, by a relayout of its ranges
+    # (plotly.js draws it as a whole plot) and a frame of values: no full redraw.
+    assert failures == [], (failures, after)
+    assert [a["full"] for a in after] == [b["full"] for b in before]
+    assert [a["fast"] for a in after] == [b["fast"] for b in before]
+    for counted in ("relayout", "plots", "animated"):
+        assert [a[counted] - b[counted] for a, b in zip(after, before, strict=True)] == [
+            presses
+        ] * len(keys), (counted, before, after)
