@@ -29,9 +29,10 @@ MOVES_PER_CONTROL = 4
 # Widgets whose every slider step must take the fast path (values of scatter traces only,
 # inside their axes): the guide's leverage ladder is the course's most used chart.
 FAST_CONTROLS = {"liquidation_threshold": ("leverage", "balance")}
-# Controls whose every press needs new axis ranges in every chart of the widget, which
-# figure.js gives by Plotly.relayout before the fast path: the guide's long/short switch.
-RANGE_CONTROLS = {"liquidation_threshold": "side"}
+# Controls whose every move (as moves() makes them) needs new axis ranges in one chart of
+# the widget (its index), which figure.js gives by Plotly.relayout before the fast path:
+# the guide's long/short switch; the funding rate of the fees lesson's liquidation prices.
+RANGE_CONTROLS = {"liquidation_threshold": ("side", 0), "trading_costs": ("funding_rate", 1)}
 
 
 def moves(widget: Any) -> Iterator[tuple[str, Any]]:
@@ -150,29 +151,30 @@ def test_figure_front_end_draws_a_label_that_was_blank(how, new_page, monkeypatc
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("name", "control"), RANGE_CONTROLS.items())
+@pytest.mark.parametrize(("name", "control", "chart"), [(n, *c) for n, c in RANGE_CONTROLS.items()])
 def test_figure_front_end_new_ranges_take_relayout_then_the_fast_path(
-    name, control, new_page, monkeypatch
+    name, control, chart, new_page, monkeypatch
 ):
     with shown(name, new_page, monkeypatch) as (widget, page, keys):
-        before = [page.redraws(key) for key in keys]
-        toggle = widget.controls[control]
+        before = page.redraws(keys[chart])
         failures = []
-        presses = 4
-        for _ in range(presses):
-            toggle.index = (toggle.index + 1) % len(toggle.options)
+        presses = 0
+        for moved, act in moves(widget):
+            if moved != control:
+                continue
+            act()
+            presses += 1
             for index, (key, figure) in enumerate(zip(keys, widget.figures, strict=True)):
                 page.deliver(key)
                 differing = page.difference(key, figure)
                 if differing > TOLERANCE_PX:
                     failures.append(f"figure {index} differs in {differing} px")
-        after = [page.redraws(key) for key in keys]
-    # Every press drew each chart exactly as a fresh plot, by a relayout of its ranges
-    # (plotly.js draws it as a whole plot) and a frame of values: no full redraw.
+        after = page.redraws(keys[chart])
+    # Every move drew each chart exactly as a fresh plot; the chart got its new ranges by a
+    # relayout (plotly.js draws it as a whole plot) and its values as a frame, every time:
+    # no full redraw, no plain fast path (the ranges did change).
+    assert presses > 0
     assert failures == [], (failures, after)
-    assert [a["full"] for a in after] == [b["full"] for b in before]
-    assert [a["fast"] for a in after] == [b["fast"] for b in before]
+    assert (after["full"], after["fast"]) == (before["full"], before["fast"]), (before, after)
     for counted in ("relayout", "plots", "animated"):
-        assert [a[counted] - b[counted] for a, b in zip(after, before, strict=True)] == [
-            presses
-        ] * len(keys), (counted, before, after)
+        assert after[counted] - before[counted] == presses, (counted, before, after)
