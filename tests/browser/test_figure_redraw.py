@@ -29,10 +29,6 @@ MOVES_PER_CONTROL = 4
 # Widgets whose every slider step must take the fast path (values of scatter traces only,
 # inside their axes): the guide's leverage ladder is the course's most used chart.
 FAST_CONTROLS = {"liquidation_threshold": ("leverage", "balance")}
-# Controls whose every move (as moves() makes them) needs new axis ranges in one chart of
-# the widget (its index), which figure.js gives by Plotly.relayout before the fast path:
-# the guide's long/short switch; the funding rate of the fees lesson's liquidation prices.
-RANGE_CONTROLS = {"liquidation_threshold": ("side", 0), "trading_costs": ("funding_rate", 1)}
 
 
 def moves(widget: Any) -> Iterator[tuple[str, Any]]:
@@ -151,30 +147,33 @@ def test_figure_front_end_draws_a_label_that_was_blank(how, new_page, monkeypatc
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("name", "control", "chart"), [(n, *c) for n, c in RANGE_CONTROLS.items()])
-def test_figure_front_end_new_ranges_take_relayout_then_the_fast_path(
-    name, control, chart, new_page, monkeypatch
+@pytest.mark.parametrize("title", ["", "price (USDT)"])
+def test_figure_front_end_new_ranges_take_relayout_on_axes_without_a_title(
+    title, new_page, monkeypatch
 ):
-    with shown(name, new_page, monkeypatch) as (widget, page, keys):
-        before = page.redraws(keys[chart])
-        failures = []
-        presses = 0
-        for moved, act in moves(widget):
-            if moved != control:
-                continue
-            act()
-            presses += 1
-            for index, (key, figure) in enumerate(zip(keys, widget.figures, strict=True)):
-                page.deliver(key)
-                differing = page.difference(key, figure)
-                if differing > TOLERANCE_PX:
-                    failures.append(f"figure {index} differs in {differing} px")
-        after = page.redraws(keys[chart])
-    # Every move drew each chart exactly as a fresh plot; the chart got its new ranges by a
-    # relayout (plotly.js draws it as a whole plot) and its values as a frame, every time:
-    # no full redraw, no plain fast path (the ranges did change).
-    assert presses > 0
-    assert failures == [], (failures, after)
-    assert (after["full"], after["fast"]) == (before["full"], before["fast"]), (before, after)
-    for counted in ("relayout", "plots", "animated"):
-        assert after[counted] - before[counted] == presses, (counted, before, after)
+    # Values that leave their axis's range: the new range by Plotly.relayout, then the
+    # values as a frame, for an axis without a title; a full redraw for an axis with one
+    # (plotly.js 4.1 redraws a titled axis right only by a costlier relayout). Both are
+    # drawn as a fresh plot.
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
+    RecordingComm.sent = {}
+    figure = make_figure_widget(
+        go.Figure(
+            go.Scatter(x=[0, 1, 2], y=[10, 20, 15]),
+            layout={"yaxis": {"title": {"text": title}}, "width": 500, "height": 300},
+        )
+    )
+    with served() as url:
+        page = FigurePage(new_page(), url)
+        key = page.open(figure)
+        differing = []
+        for values in ([10, 2000, 15], [10, 20, 15], [-500, 20, 15]):
+            figure.data[0].y = values
+            page.deliver(key)
+            differing.append(page.difference(key, figure))
+        redraws = page.redraws(key)
+    assert all(d <= TOLERANCE_PX for d in differing), differing
+    if title:
+        assert (redraws["relayout"], redraws["full"]) == (0, "first:1 range:3"), redraws
+    else:
+        assert (redraws["relayout"], redraws["animated"], redraws["full"]) == (3, 3, "first:1")

@@ -23,9 +23,8 @@
 // or -- when only the values of scatter and bar traces moved -- with Plotly.animate and a
 // zero-length transition, plotly.js's fast path that redraws the traces and nothing
 // around them (a few ms instead of 10-40 ms per chart on a classroom laptop); values that
-// need new axis ranges get them first by Plotly.relayout (the axes and their titles
-// only). So that moving values rarely need a new range, this
-// module gives every numeric axis the figure leaves to autorange a range of its own:
+// need new ranges on axes without a title get them first by Plotly.relayout. So that
+// moving values rarely need a new range, this module gives every numeric axis the figure leaves to autorange a range of its own:
 // the data's extent plus plotly's 5 % padding plus some headroom, kept while the data
 // stays inside it and fills most of it (figures plotly.js cannot animate, such as contour
 // maps, keep plotly.js's autorange). Updates that arrive while a chart is drawing are
@@ -491,8 +490,9 @@ class View {
     const moved = this.updateRanges(figure);
     let reason = !this.drawn ? "first" : this.slowReason(change, figure, before);
     // New values that need new axis ranges: the ranges by relayout, then the values by the
-    // fast path -- unless an axis goes back to plotly.js's autorange (a full redraw).
-    if (reason === "" && moved.size > 0) reason = [...moved.values()].includes(null) ? "range" : RELAYOUT;
+    // fast path -- unless an axis goes back to plotly.js's autorange or has a title (a full
+    // redraw: see rangeUpdate).
+    if (reason === "" && moved.size > 0) reason = this.rangeUpdate(moved) === null ? "range" : RELAYOUT;
     if (reason === "" || reason === RELAYOUT) {
       if (reason === RELAYOUT) {
         this.counts.relayout += 1;
@@ -519,18 +519,20 @@ class View {
     this.gd.dataset.full = [...this.reasons].map(([why, n]) => `${why}:${n}`).join(" ");
   }
 
-  // The Plotly.relayout that gives axes their new ranges (`moved`: axis -> range). plotly.js
-  // 4.1 redraws an axis whose range alone was relaid out without its title
-  // (addAxRangeSequence: skipTitle), which stays where the old tick labels pushed it; its
-  // title text relaid out as it is redraws every axis with its title, avoiding the new tick
-  // labels, as a fresh drawing does.
+  // The Plotly.relayout that gives axes their new ranges (`moved`: axis -> range), or null
+  // when a full redraw is cheaper. plotly.js 4.1 redraws an axis whose range alone was
+  // relaid out without its title (addAxRangeSequence: skipTitle), which stays where the
+  // old tick labels pushed it. Relaying out the title text as it is too redraws every
+  // axis with its title as a fresh drawing places it, but costs more than Plotly.react
+  // (1.2-1.5x: a full supplyDefaults and every axis drawn twice), so an axis with a title
+  // takes a full redraw.
   rangeUpdate(moved) {
     const update = {};
     for (const [axis, range] of moved) {
-      update[`${axis}.range`] = [...range];
       const title = this.gd.layout[axis]?.title;
       const text = typeof title === "string" ? title : title?.text;
-      if (text !== undefined && text !== null) update[`${axis}.title.text`] = text;
+      if (range === null || (text !== undefined && text !== null && text !== "")) return null;
+      update[`${axis}.range`] = [...range];
     }
     return update;
   }
