@@ -214,23 +214,25 @@ _HTTP_BYTES_JS = """
        ...performance.getEntriesByType('resource')].reduce((n, e) => n + e.transferSize, 0)
 """
 
-# How the page's marginlab charts have redrawn so far (figure.js's counts): fast ones, and
-# full ones by reason.
+# How the page's marginlab charts have redrawn so far (figure.js's counts): fast ones, fast
+# ones after new axis ranges by Plotly.relayout, and full ones by reason.
 _REDRAWS_JS = """
 () => [...document.querySelectorAll('.marginlab-figure')].map(gd => [
   Number(gd.dataset.fast ?? 0),
+  Number(gd.dataset.relayout ?? 0),
   Object.fromEntries((gd.dataset.full ?? '').split(' ').filter(Boolean)
     .map(pair => [pair.split(':')[0], Number(pair.split(':')[1])]))])
 """
 
 
-def redraw_counts(page) -> tuple[int, dict[str, int]]:
-    fast, full = 0, {}
-    for chart_fast, chart_full in page.evaluate(_REDRAWS_JS):
+def redraw_counts(page) -> tuple[int, int, dict[str, int]]:
+    fast, relayout, full = 0, 0, {}
+    for chart_fast, chart_relayout, chart_full in page.evaluate(_REDRAWS_JS):
         fast += chart_fast
+        relayout += chart_relayout
         for reason, count in chart_full.items():
             full[reason] = full.get(reason, 0) + count
-    return fast, full
+    return fast, relayout, full
 
 
 # The main controls on the page: per lesson widget (in page order), the names of its
@@ -262,12 +264,14 @@ class Presses:
     samples: list[list[float] | None] = field(default_factory=list)
     nbytes: list[int] = field(default_factory=list)  # websocket bytes per press, per visit
     fast: int = 0  # chart redraws on plotly.js's fast path (figure.js's counts)
+    relayout: int = 0  # ... of them after new axis ranges by Plotly.relayout
     full: dict[str, int] = field(default_factory=dict)  # full redraws, by reason
 
     def add(self, other: Presses) -> None:
         self.samples += other.samples
         self.nbytes += other.nbytes
         self.fast += other.fast
+        self.relayout += other.relayout
         for reason, count in other.full.items():
             self.full[reason] = self.full.get(reason, 0) + count
 
@@ -490,12 +494,15 @@ def press_many(*targets: Target, presses: int) -> list[Presses]:
         for target in targets:
             press_once(target, i)
     results = []
-    for target, (before, (fast_before, full_before)) in zip(targets, starts, strict=True):
+    for target, (before, (fast_before, relayout_before, full_before)) in zip(
+        targets, starts, strict=True
+    ):
         result = Presses()
         result.samples = target.page.evaluate("window.__marginlabLatency.samples.splice(0)")
         result.nbytes.append((target.meter.total - before) // max(presses, 1))
-        fast_after, full_after = redraw_counts(target.page)
-        result.fast = fast_after - fast_before
+        fast_after, relayout_after, full_after = redraw_counts(target.page)
+        result.fast = fast_after - fast_before + relayout_after - relayout_before
+        result.relayout = relayout_after - relayout_before
         result.full = {
             reason: count - full_before.get(reason, 0)
             for reason, count in full_after.items()
@@ -707,6 +714,8 @@ def print_presses(results: list[Result]) -> None:
             redraws = presses.fast + sum(presses.full.values())
             fast = f"{presses.fast / redraws:.0%}" if redraws else "-"
             full = " ".join(f"{why}:{n}" for why, n in sorted(presses.full.items())) or "-"
+            if presses.relayout:
+                full += f" [relayout:{presses.relayout}]"
             if not first:
                 print(
                     f"{shown:<26} {name:<34} {0:>3} {'(no chart changes: the press changes '}"
@@ -732,7 +741,8 @@ def print_presses(results: list[Result]) -> None:
         "p50/p95: keydown -> first chart change (issue 15's measure); all: -> every chart of "
         "the press redrawn; base: the plain FigureWidget pressed in turn with this control; "
         "x: ratios to base; goals for both measures (first | all); fast: share of chart "
-        "redraws on plotly.js's fast path."
+        "redraws on plotly.js's fast path ([relayout:n]: n of them after new axis ranges by "
+        "Plotly.relayout)."
     )
 
 

@@ -109,7 +109,8 @@ async (bundleId) => {
     },
     redraws(key) {
       const gd = this.gd(key);
-      return {fast: Number(gd.dataset.fast ?? 0), full: gd.dataset.full ?? '',
+      return {fast: Number(gd.dataset.fast ?? 0), relayout: Number(gd.dataset.relayout ?? 0),
+              full: gd.dataset.full ?? '',
               ...figures.get(key).plotly};
     },
     // Draw the Python figure fresh, with the live chart's axis ranges.

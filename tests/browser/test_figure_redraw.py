@@ -189,3 +189,36 @@ def test_figure_front_end_keeps_nothing_per_update(name, control, how, new_page,
     ]
     counts = [d["fast"] for d in redraws] if how == "fast" else full
     assert max(counts) >= LONG_MOVES, redraws
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("title", ["", "price (USDT)"])
+def test_figure_front_end_new_ranges_take_relayout_on_axes_without_a_title(
+    title, new_page, monkeypatch
+):
+    # Values that leave their axis's range: the new range by Plotly.relayout, then the
+    # values as a frame, for an axis without a title; a full redraw for an axis with one
+    # (plotly.js 4.1 redraws a titled axis right only by a costlier relayout). Both are
+    # drawn as a fresh plot.
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
+    RecordingComm.sent = {}
+    figure = make_figure_widget(
+        go.Figure(
+            go.Scatter(x=[0, 1, 2], y=[10, 20, 15]),
+            layout={"yaxis": {"title": {"text": title}}, "width": 500, "height": 300},
+        )
+    )
+    with served() as url:
+        page = FigurePage(new_page(), url)
+        key = page.open(figure)
+        differing = []
+        for values in ([10, 2000, 15], [10, 20, 15], [-500, 20, 15]):
+            figure.data[0].y = values
+            page.deliver(key)
+            differing.append(page.difference(key, figure))
+        redraws = page.redraws(key)
+    assert all(d <= TOLERANCE_PX for d in differing), differing
+    if title:
+        assert (redraws["relayout"], redraws["full"]) == (0, "first:1 range:3"), redraws
+    else:
+        assert (redraws["relayout"], redraws["animated"], redraws["full"]) == (3, 3, "first:1")

@@ -20,11 +20,11 @@
 // page sends nothing back: no computed state, no echo.
 //
 // Drawing: a view redraws with Plotly.react (everything: defaults, axes, legend, data),
-// or -- when only the values of scatter and bar traces moved, inside axes that need no
-// new range -- with Plotly.animate and a zero-length transition, plotly.js's fast path
-// that redraws the traces and nothing around them (a few ms instead of 10-40 ms per
-// chart on a classroom laptop). So that moving values rarely need a new range, this
-// module gives every numeric axis the figure leaves to autorange a range of its own:
+// or -- when only the values of scatter and bar traces moved -- with Plotly.animate and a
+// zero-length transition, plotly.js's fast path that redraws the traces and nothing
+// around them (a few ms instead of 10-40 ms per chart on a classroom laptop); values that
+// need new ranges on axes without a title get them first by Plotly.relayout. So that
+// moving values rarely need a new range, this module gives every numeric axis the figure leaves to autorange a range of its own:
 // the data's extent plus plotly's 5 % padding plus some headroom, kept while the data
 // stays inside it and fills most of it (figures plotly.js cannot animate, such as contour
 // maps, keep plotly.js's autorange). Updates that arrive while a chart is drawing are
@@ -56,6 +56,8 @@ const ANIMATABLE = {
   bar: new Set(["x", "y", "x0", "dx", "y0", "dy", "width", "base", "text", "hovertext", "customdata"]),
 };
 const CONFIG = { displaylogo: false };
+// Why a redraw took Plotly.relayout (new axis ranges) then the fast path.
+const RELAYOUT = "relayout";
 const ANIMATE_OPTIONS = {
   mode: "immediate",
   transition: { duration: 0 },
@@ -390,20 +392,19 @@ class View {
     this.resized = false; // a resize came while drawing
     this.pending = null; // a change to draw once the current drawing is done
     this.frame = 0;
-    this.counts = { fast: 0, full: 0 };
+    this.counts = { fast: 0, relayout: 0, full: 0 };
     this.reasons = new Map(); // why a redraw was full -> how many times
   }
 
   // Ranges for the figure's autoranged axes: kept while the data fits (the fast path
-  // needs unchanged axes), else new; returns whether any range changed. (New ranges
-  // redraw in full: plotly.js's relayout of a range, Plotly.animate's too, leaves the
-  // axis title where the old tick labels pushed it.)
+  // needs unchanged axes), else new; returns the axes whose range changed: axis -> its
+  // new range, or null for an axis handed back to plotly.js's autorange.
   updateRanges(figure) {
     // A figure with a trace plotly.js cannot animate (a contour map) always redraws in
     // full: plotly.js's own autorange serves it best.
     const animatable = figure.data.every((t) => (t.type ?? "scatter") in ANIMATABLE);
     const extents = animatable ? dataExtents(figure) : new Map();
-    let changed = false;
+    const changed = new Map();
     const seen = new Set();
     for (const group of autoAxes(figure, extents)) {
       let lo = Infinity;
@@ -427,14 +428,15 @@ class View {
         seen.add(axis);
         const current = this.ranges.get(axis);
         if (current && fits(current, lo, hi)) continue;
-        this.ranges.set(axis, rangeFor(lo, hi, startsAtZero && (lo === 0 || hi === 0)));
-        changed = true;
+        const range = rangeFor(lo, hi, startsAtZero && (lo === 0 || hi === 0));
+        this.ranges.set(axis, range);
+        changed.set(axis, range);
       }
     }
     for (const axis of [...this.ranges.keys()]) {
       if (!seen.has(axis)) {
         this.ranges.delete(axis);
-        changed = true;
+        changed.set(axis, null);
       }
     }
     return changed;
@@ -469,8 +471,10 @@ class View {
       // A trace that gains or loses all its points changes the legend.
       if (pointCount(trace) === 0 || pointCount(old) === 0) return "points";
       if (trace.type === "bar") {
-        // plotly.js's transition draws bars without the barmode (stacked labels) and
-        // without rounding their edges to pixels (gapless bars).
+        // plotly.js's transition draws bars without the barmode (stacked labels), without
+        // rounding their edges to pixels (gapless bars), and new bars without their style
+        // (a zero-length transition leaves their colour to a full redraw).
+        if (pointCount(trace) !== pointCount(old)) return "bar-count";
         if (["stack", "relative"].includes(layout.barmode)) return "stacked-bars";
         if (layout.bargap === 0 && !layout.bargroupgap) return "gapless-bars";
         if (keys.has("text") && layout.uniformtext?.mode) return "uniformtext";
@@ -483,25 +487,20 @@ class View {
     const Plotly = this.Plotly;
     const figure = this.figure();
     const before = this.shownData ?? figure.data;
-    const rangesChanged = this.updateRanges(figure);
-    const reason = !this.drawn
-      ? "first"
-      : rangesChanged
-        ? "range"
-        : this.slowReason(change, figure, before);
-    if (reason === "") {
-      // Every trace goes in the frame: plotly.js redraws the layers of the traces it is
-      // given and removes the others.
-      const frame = figure.data.map((trace, index) => {
-        const values = {};
-        for (const key of change.traces.get(index) ?? []) {
-          values[key] = key in trace ? copyPlain(trace[key]) : null;
-        }
-        if ("text" in values && values.text !== null) values.text = labels(values.text);
-        return values;
-      });
-      this.counts.fast += 1;
-      await Plotly.animate(this.gd, { data: frame, traces: frame.map((_, i) => i) }, ANIMATE_OPTIONS);
+    const moved = this.updateRanges(figure);
+    let reason = !this.drawn ? "first" : this.slowReason(change, figure, before);
+    // New values that need new axis ranges: the ranges by relayout, then the values by the
+    // fast path -- unless an axis goes back to plotly.js's autorange or has a title (a full
+    // redraw: see rangeUpdate).
+    if (reason === "" && moved.size > 0) reason = this.rangeUpdate(moved) === null ? "range" : RELAYOUT;
+    if (reason === "" || reason === RELAYOUT) {
+      if (reason === RELAYOUT) {
+        this.counts.relayout += 1;
+        await Plotly.relayout(this.gd, this.rangeUpdate(moved));
+      } else {
+        this.counts.fast += 1;
+      }
+      await Plotly.animate(this.gd, animationFrame(change, figure), ANIMATE_OPTIONS);
     } else {
       const { data, layout } = this.plotlyFigure(figure);
       this.counts.full += 1;
@@ -512,9 +511,30 @@ class View {
     }
     this.shownData = figure.data;
     // Read by the browser tests and benchmarks/browser.py: how this chart redraws.
-    if (reason !== "") this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1);
+    if (reason !== "" && reason !== RELAYOUT) {
+      this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1);
+    }
     this.gd.dataset.fast = this.counts.fast;
+    this.gd.dataset.relayout = this.counts.relayout;
     this.gd.dataset.full = [...this.reasons].map(([why, n]) => `${why}:${n}`).join(" ");
+  }
+
+  // The Plotly.relayout that gives axes their new ranges (`moved`: axis -> range), or null
+  // when a full redraw is cheaper. plotly.js 4.1 redraws an axis whose range alone was
+  // relaid out without its title (addAxRangeSequence: skipTitle), which stays where the
+  // old tick labels pushed it. Relaying out the title text as it is too redraws every
+  // axis with its title as a fresh drawing places it, but costs more than Plotly.react
+  // (1.2-1.5x: a full supplyDefaults and every axis drawn twice), so an axis with a title
+  // takes a full redraw.
+  rangeUpdate(moved) {
+    const update = {};
+    for (const [axis, range] of moved) {
+      const title = this.gd.layout[axis]?.title;
+      const text = typeof title === "string" ? title : title?.text;
+      if (range === null || (text !== undefined && text !== null && text !== "")) return null;
+      update[`${axis}.range`] = [...range];
+    }
+    return update;
   }
 
   // Draw `change` now, or -- while a drawing is running -- merged with later changes at
@@ -558,6 +578,20 @@ class View {
     this.Plotly.purge(this.gd);
     this.gd.remove();
   }
+}
+
+// The fast path's frame: every trace (plotly.js redraws the layers of the traces it is
+// given and removes the others), each with its changed values.
+function animationFrame(change, figure) {
+  const data = figure.data.map((trace, index) => {
+    const values = {};
+    for (const key of change.traces.get(index) ?? []) {
+      values[key] = key in trace ? copyPlain(trace[key]) : null;
+    }
+    if ("text" in values && values.text !== null) values.text = labels(values.text);
+    return values;
+  });
+  return { data, traces: data.map((_, i) => i) };
 }
 
 function pointCount(trace) {
