@@ -188,7 +188,7 @@ def test_front_end_uses_the_python_message_types(message_type):
 
 def test_front_end_draws_with_plotly_js_public_api_only():
     calls = set(re.findall(r"Plotly\.(\w+(?:\.\w+)?)\(", FRONT_END_JS))
-    assert calls == {"newPlot", "react", "animate", "purge", "Plots.resize"}
+    assert calls == {"newPlot", "react", "relayout", "animate", "purge", "Plots.resize"}
     assert "_fullLayout" not in FRONT_END_JS and "_fullData" not in FRONT_END_JS
 
 
