@@ -501,8 +501,8 @@ def press_many(*targets: Target, presses: int) -> list[Presses]:
         result.samples = target.page.evaluate("window.__marginlabLatency.samples.splice(0)")
         result.nbytes.append((target.meter.total - before) // max(presses, 1))
         fast_after, relayout_after, full_after = redraw_counts(target.page)
-        result.fast = fast_after - fast_before + relayout_after - relayout_before
         result.relayout = relayout_after - relayout_before
+        result.fast = fast_after - fast_before + result.relayout
         result.full = {
             reason: count - full_before.get(reason, 0)
             for reason, count in full_after.items()

@@ -24,11 +24,12 @@
 // zero-length transition, plotly.js's fast path that redraws the traces and nothing
 // around them (a few ms instead of 10-40 ms per chart on a classroom laptop); values that
 // need new ranges on axes without a title get them first by Plotly.relayout. So that
-// moving values rarely need a new range, this module gives every numeric axis the figure leaves to autorange a range of its own:
-// the data's extent plus plotly's 5 % padding plus some headroom, kept while the data
-// stays inside it and fills most of it (figures plotly.js cannot animate, such as contour
-// maps, keep plotly.js's autorange). Updates that arrive while a chart is drawing are
-// merged and drawn once, at the next animation frame.
+// moving values rarely need a new range, this module gives every numeric axis the figure
+// leaves to autorange a range of its own: the data's extent plus plotly's 5 % padding
+// plus some headroom, kept while the data stays inside it and fills most of it (figures
+// plotly.js cannot animate, such as contour maps, keep plotly.js's autorange). Updates
+// that arrive while a chart is drawing are merged and drawn once, at the next animation
+// frame.
 
 const REGISTRY = Symbol.for("marginlab.plotly-bundles");
 const REQUEST = "marginlab:plotly-bundle-request"; // browser -> kernel
@@ -492,11 +493,12 @@ class View {
     // New values that need new axis ranges: the ranges by relayout, then the values by the
     // fast path -- unless an axis goes back to plotly.js's autorange or has a title (a full
     // redraw: see rangeUpdate).
-    if (reason === "" && moved.size > 0) reason = this.rangeUpdate(moved) === null ? "range" : RELAYOUT;
+    const relayout = reason === "" && moved.size > 0 ? this.rangeUpdate(moved) : null;
+    if (reason === "" && moved.size > 0) reason = relayout === null ? "range" : RELAYOUT;
     if (reason === "" || reason === RELAYOUT) {
       if (reason === RELAYOUT) {
         this.counts.relayout += 1;
-        await Plotly.relayout(this.gd, this.rangeUpdate(moved));
+        await Plotly.relayout(this.gd, relayout);
       } else {
         this.counts.fast += 1;
       }
