@@ -276,6 +276,38 @@ def test_chart_layout_uses_shared_theme(name):
     assert layout.font.size >= 14
 
 
+@pytest.mark.parametrize("name", CASES)
+def test_chart_axis_titles_are_annotations_beside_their_axes(name):
+    # figure.js moves an axis's range by Plotly.relayout, which redraws no axis title
+    # (plotly.js 4.1): every title is an annotation on paper coordinates instead.
+    build, _, first, _ = CASES[name]
+    layout = build(first).figure.layout.to_plotly_json()
+    axes = {key: spec for key, spec in layout.items() if key[:5] in ("xaxis", "yaxis")}
+    assert axes and all("title" not in spec for spec in axes.values()), axes
+    titles = layout.get("annotations", [])
+    for title in titles:
+        assert (title["xref"], title["yref"], title["showarrow"]) == ("paper", "paper", False)
+        if title.get("textangle") == -90:  # a y axis: left of the plot, past its tick labels
+            assert title["xshift"] == -_common.Y_TITLE_OFFSET and title["xanchor"] == "right"
+        else:  # an x axis: below the plot, past its tick labels
+            assert title["yshift"] == -_common.X_TITLE_OFFSET and title["yanchor"] == "top"
+    assert len(titles) >= 1
+
+
+def test_axis_titles_sit_at_the_middle_of_their_axis_on_its_anchor_side():
+    layout = {
+        "xaxis": _common.axis("days", anchor="y2", domain=[0.1, 0.9]),
+        "yaxis": _common.axis("top (USDT)", domain=[0.5, 1.0]),
+        "yaxis2": _common.axis("bottom (USDT)", domain=[0.0, 0.4]),
+        "xaxis2": {"anchor": "y", "matches": "x"},
+    }
+    titles = {t["text"]: t for t in _common.axis_titles(layout)}
+    assert (titles["days"]["x"], titles["days"]["y"]) == (0.5, 0.0)  # y2 starts at 0
+    assert (titles["top (USDT)"]["x"], titles["top (USDT)"]["y"]) == (0.1, 0.75)
+    assert titles["bottom (USDT)"]["y"] == 0.2
+    assert "title" not in layout["xaxis"] and "title" not in layout["yaxis2"]
+
+
 def test_chart_template_is_plotly_white_for_2d_axes_and_chart_trace_types():
     white = pio.templates["plotly_white"].to_plotly_json()
     ours = _common.TEMPLATE.to_plotly_json()

@@ -55,7 +55,8 @@ def test_liquidation_distance_no_price_drawn_at_a_fall_to_zero_and_said():
     cross = np.asarray(find_trace(chart.figure, "curve-cross").y, dtype=float)
     assert (cross == 100.0).all()  # a fall to zero: 100 % of entry
     assert list(find_trace(chart.figure, "now-cross").text) == ["no liquidation price"]
-    assert find_trace(chart.figure, "floor").visible is True
+    floor = find_trace(chart.figure, "floor")
+    assert list(floor.y) == [100.0, 100.0] and floor.text[0] == "a fall to zero"
     assert chart.summary == (
         "At 1x, isolated has no liquidation price (its margin covers a fall to zero) and "
         "cross has no liquidation price (the wallet covers a fall to zero)."
@@ -64,7 +65,8 @@ def test_liquidation_distance_no_price_drawn_at_a_fall_to_zero_and_said():
 
 def test_liquidation_distance_short_has_no_floor_line():
     chart = liquidation_distance_figure(_curves(side="short"))
-    assert find_trace(chart.figure, "floor").visible is False
+    floor = find_trace(chart.figure, "floor")  # no points: the trace stays, nothing drawn
+    assert list(floor.y) == [None, None] and list(floor.text) == ["", ""]
     # Short isolated at 10x: 66,000/1.004 = 65,737.05, 9.56 % above entry.
     assert chart.summary.startswith("At 10x, isolated liquidates 9.56% from entry")
 

@@ -23,8 +23,12 @@ from marginlab.engine.errors import MarginError
 FONT_FAMILY = "Arial, Helvetica, sans-serif"  # system fonts: nothing fetched from the web
 FONT_SIZE = 16  # readable on a projector
 HEIGHT = 440  # px
-MARGIN_LEFT = 100  # px: tick labels such as "100,000" plus the axis title
+MARGIN_LEFT = 100  # px: tick labels such as "-500,000" plus the axis title
 MARGIN_RIGHT = 40  # px: half of the last x tick label
+# Where an axis title sits (see axis_titles): its near edge this far from the plot, past
+# the tick labels ("-500,000" at FONT_SIZE is ~63 px wide; x tick labels ~20 px high).
+Y_TITLE_OFFSET = 70  # px, left of the plot area
+X_TITLE_OFFSET = 26  # px, below the plot area
 
 TraceData = dict[str, Any]
 
@@ -86,7 +90,40 @@ def base_layout(chart_name: str, title: str | None, **extra: Any) -> dict[str, A
     if title:
         layout["title"] = {"text": title, "x": 0.0, "xanchor": "left"}
     layout.update(extra)
+    layout["annotations"] = [*layout.get("annotations", []), *axis_titles(layout)]
     return layout
+
+
+def axis_titles(layout: dict[str, Any]) -> list[dict[str, Any]]:
+    """Take each axis title out of ``layout`` and return it as an annotation that sits
+    where plotly.js puts the title, at a fixed distance from the plot.
+
+    Why: plotly.js places an axis title past its tick labels, and redraws it only in a
+    full redraw; figure.js gives a moving axis its new range by Plotly.relayout, which
+    redraws the tick labels alone (plotly.js 4.1). A title drawn as an annotation on
+    paper coordinates does not depend on the tick labels, so the relayout keeps it right.
+    Axes on the default sides only (y left, x bottom), as every chart here draws them.
+    """
+    titles = []
+    for name in sorted(key for key in layout if key[0] in "xy" and key[1:5] == "axis"):
+        spec = layout[name]
+        text = (spec.pop("title", None) or {}).get("text")
+        if not text:
+            continue
+        letter, other = name[0], "y" if name[0] == "x" else "x"
+        anchor = spec.get("anchor", other)
+        across = layout.get(f"{other}axis{anchor[1:]}", {}).get("domain", [0.0, 1.0])
+        low, high = spec.get("domain", [0.0, 1.0])
+        title: dict[str, Any] = {"text": text, "xref": "paper", "yref": "paper"}
+        title["showarrow"] = False
+        if letter == "y":
+            title |= {"x": across[0], "y": (low + high) / 2, "textangle": -90}
+            title |= {"xanchor": "right", "yanchor": "middle", "xshift": -Y_TITLE_OFFSET}
+        else:
+            title |= {"x": (low + high) / 2, "y": across[0]}
+            title |= {"xanchor": "center", "yanchor": "top", "yshift": -X_TITLE_OFFSET}
+        titles.append(title)
+    return titles
 
 
 def build(
@@ -218,8 +255,9 @@ def same_length(arrays: dict[str, np.ndarray]) -> int:
 def axis(
     title: str, *, usdt: bool = False, suffix: str = "", zero: bool = False, **extra: Any
 ) -> dict[str, Any]:
-    """A layout axis: its ``title``; ``usdt`` ticks with thousands separators and no
-    decimals; ``suffix`` after each tick ("%", "x"); ``zero``: the range starts at 0."""
+    """A layout axis: its ``title`` (drawn as an annotation: :func:`axis_titles`); ``usdt``
+    ticks with thousands separators and no decimals; ``suffix`` after each tick ("%", "x");
+    ``zero``: the range starts at 0."""
     spec: dict[str, Any] = {"title": {"text": title}, **extra}
     if usdt:
         spec["tickformat"] = ",.0f"

@@ -160,13 +160,15 @@ def _data(curves: DistanceCurves) -> tuple[list[TraceData], str]:
                 "textposition": "top left" if above else "bottom right",
             }
         )
+    # A short has no fall to zero: its line has no points (gaps), so the trace keeps its
+    # place and a side switch moves values only (the browser's fast redraw).
     is_long = curves.curves[MarginMode.CROSS].side is Side.LONG
+    fall = 100.0 * FALL_TO_ZERO if is_long else np.nan
     traces.append(
         {
             "x": points(grid[[0, -1]]),
-            "y": points([100.0 * FALL_TO_ZERO] * 2),
-            "text": ["a fall to zero", ""],
-            "visible": is_long,
+            "y": points([fall, fall]),
+            "text": ["a fall to zero" if is_long else "", ""],
         }
     )
     refused_x, refused_text = _refused_text(curves)

@@ -49,7 +49,9 @@ def _traces() -> list[TraceData]:
             f"hist-{key}",
             name,
             legendgroup=key,
-            marker={"color": color, "line": {"color": color, "width": 1}},
+            # No outline: plotly.js draws an outline on an empty bin's zero-height bar, and
+            # a bar that had no position keeps none until a full redraw.
+            marker={"color": color, "line": {"width": 0}},
             opacity=0.6,
             hovertemplate=f"about %{{x:,.0f}} USDT: %{{y:.1f}}% of paths<extra>{name}</extra>",
         )
@@ -137,7 +139,11 @@ def _data(outcomes: Outcomes) -> tuple[list[TraceData], str]:
     bins = outcomes.bins
 
     edges = _nice_edges(np.concatenate(list(equity.values())), bins)
-    centers = 0.5 * (edges[:-1] + edges[1:])
+    # Always bins + 1 bars (the most _nice_edges makes), the unused ones without a position
+    # (not drawn): new data changes bar heights and positions, never the number of bars,
+    # which the browser redraws fast (new bars need a full redraw there).
+    centers = np.full(max(bins + 1, len(edges) - 1), np.nan)  # (float rounding: + 2)
+    centers[: len(edges) - 1] = 0.5 * (edges[:-1] + edges[1:])
     traces: list[TraceData] = []
     top = 0.0
     width = float(edges[1] - edges[0])
@@ -146,7 +152,7 @@ def _data(outcomes: Outcomes) -> tuple[list[TraceData], str]:
         share = np.zeros_like(centers)
         if key in equity:
             counts = np.histogram(equity[key], bins=len(edges) - 1, range=(edges[0], edges[-1]))[0]
-            share = 100.0 * counts / n_paths  # equal bins: numpy's O(n) path, no sort
+            share[: len(counts)] = 100.0 * counts / n_paths  # equal bins: numpy's O(n) path
             top = max(top, float(share.max()))
         traces.append(
             {

@@ -226,3 +226,39 @@ def test_figure_front_end_new_ranges_take_relayout_on_axes_without_a_title(
         assert (redraws["relayout"], redraws["full"]) == (0, "first:1 range:3"), redraws
     else:
         assert (redraws["relayout"], redraws["animated"], redraws["full"]) == (3, 3, "first:1")
+
+
+@pytest.mark.browser
+def test_figure_front_end_takes_a_range_the_kernel_sets_by_relayout(new_page, monkeypatch):
+    # A chart that fixes its own y range (a replay's whole path) moves it with its values:
+    # the range by Plotly.relayout and the values as a frame; any other layout change is a
+    # full redraw. Each drawn as a fresh plot.
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
+    RecordingComm.sent = {}
+    figure = make_figure_widget(
+        go.Figure(
+            go.Scatter(x=[0, 1, 2], y=[10, 20, 15]),
+            layout={"yaxis": {"range": [0, 30]}, "width": 500, "height": 300},
+        )
+    )
+    with served() as url:
+        page = FigurePage(new_page(), url)
+        key = page.open(figure)
+        differing = []
+        for values, span in (([10, 2000, 15], [0, 2100]), ([10, 20, 15], [5, 25])):
+            with figure.batch_update():
+                figure.data[0].y = values
+                figure.layout.yaxis.range = span
+            page.deliver(key)
+            differing.append(page.difference(key, figure))
+        ranges_only = page.redraws(key)
+        with figure.batch_update():
+            figure.layout.yaxis.range = [0, 40]
+            figure.layout.yaxis.ticksuffix = " USDT"
+        page.deliver(key)
+        differing.append(page.difference(key, figure))
+        redraws = page.redraws(key)
+    assert all(d <= TOLERANCE_PX for d in differing), differing
+    assert (ranges_only["relayout"], ranges_only["animated"]) == (2, 2), ranges_only
+    assert ranges_only["full"] == "first:1", ranges_only
+    assert redraws["full"] == "first:1 layout:1", redraws

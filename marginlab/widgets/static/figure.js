@@ -23,7 +23,9 @@
 // or -- when only the values of scatter and bar traces moved -- with Plotly.animate and a
 // zero-length transition, plotly.js's fast path that redraws the traces and nothing
 // around them (a few ms instead of 10-40 ms per chart on a classroom laptop); values that
-// need new ranges on axes without a title get them first by Plotly.relayout. So that
+// need new ranges on axes without a title (the charts draw axis titles as annotations)
+// get them first by Plotly.relayout, and so do the new fixed ranges the kernel sets on
+// such axes when nothing else in the layout changed. So that
 // moving values rarely need a new range, this module gives every numeric axis the figure
 // leaves to autorange a range of its own: the data's extent plus plotly's 5 % padding
 // plus some headroom, kept while the data stays inside it and fills most of it (figures
@@ -199,9 +201,28 @@ function readFigure(spec, buffers) {
   return { data: figure.data ?? [], layout: figure.layout ?? {} };
 }
 
-// Apply an update message; returns what changed: {full, layout, traces: Map(i -> keys)}.
+// A change to draw: the whole figure (`full`), the layout beyond axis ranges (`layout`),
+// new fixed ranges of axes (`ranges`: axis -> [low, high]), trace properties (`traces`:
+// index -> the keys that changed).
+function newChange(full = false) {
+  return { full, layout: full, ranges: new Map(), traces: new Map() };
+}
+
+const AXIS = /^[xy]axis\d*$/;
+
+// The new range when an axis spec changed in its fixed range only (the kernel set
+// `range`), else null.
+function rangeOnly(before, after) {
+  if (!Array.isArray(after?.range) || after.autorange === true || before === undefined) {
+    return null;
+  }
+  const rest = (spec) => JSON.stringify({ ...spec, range: undefined, autorange: undefined });
+  return rest(before) === rest(after) ? after.range : null;
+}
+
+// Apply an update message; returns what changed (see newChange).
 function applyUpdate(figure, message, buffers) {
-  const change = { full: false, layout: false, traces: new Map() };
+  const change = newChange();
   if (message.traces?.length) {
     figure.data = figure.data.slice();
     for (const [index, props] of message.traces) {
@@ -217,21 +238,31 @@ function applyUpdate(figure, message, buffers) {
   if (message.layout && Object.keys(message.layout).length) {
     const layout = { ...figure.layout };
     for (const [key, value] of Object.entries(message.layout)) {
-      if (value === null) delete layout[key];
-      else layout[key] = decode(value, buffers);
+      const spec = value === null ? undefined : decode(value, buffers);
+      const range = AXIS.test(key) ? rangeOnly(layout[key], spec) : null;
+      if (range === null) change.layout = true;
+      else change.ranges.set(key, [...range]);
+      if (spec === undefined) delete layout[key];
+      else layout[key] = spec;
     }
     const keep = new Set(message.layout_keys ?? Object.keys(layout));
-    for (const key of Object.keys(layout)) if (!keep.has(key)) delete layout[key];
+    for (const key of Object.keys(layout)) {
+      if (keep.has(key)) continue;
+      delete layout[key];
+      change.layout = true;
+    }
     figure.layout = layout;
-    change.layout = true;
   }
   return change;
 }
 
 function mergeChange(into, change) {
-  if (into === null) return { ...change, traces: new Map(change.traces) };
+  if (into === null) {
+    return { ...change, ranges: new Map(change.ranges), traces: new Map(change.traces) };
+  }
   into.full ||= change.full;
   into.layout ||= change.layout;
+  for (const [axis, range] of change.ranges) into.ranges.set(axis, range);
   for (const [index, keys] of change.traces) {
     const known = into.traces.get(index);
     into.traces.set(index, known ? new Set([...known, ...keys]) : keys);
@@ -458,7 +489,7 @@ class View {
   slowReason(change, figure, before) {
     if (change.full) return "figure";
     if (change.layout) return "layout";
-    if (change.traces.size === 0) return "nothing";
+    if (change.traces.size === 0 && change.ranges.size === 0) return "nothing";
     const types = figure.data.map((t) => t.type ?? "scatter");
     const other = types.find((type) => !(type in ANIMATABLE));
     if (other !== undefined) return `type-${other}`;
@@ -489,6 +520,7 @@ class View {
     const figure = this.figure();
     const before = this.shownData ?? figure.data;
     const moved = this.updateRanges(figure);
+    for (const [axis, range] of change.ranges) moved.set(axis, range); // set by the kernel
     let reason = !this.drawn ? "first" : this.slowReason(change, figure, before);
     // New values that need new axis ranges: the ranges by relayout, then the values by the
     // fast path -- unless an axis goes back to plotly.js's autorange or has a title (a full
@@ -502,7 +534,9 @@ class View {
       } else {
         this.counts.fast += 1;
       }
-      await Plotly.animate(this.gd, animationFrame(change, figure), ANIMATE_OPTIONS);
+      if (change.traces.size > 0) {
+        await Plotly.animate(this.gd, animationFrame(change, figure), ANIMATE_OPTIONS);
+      }
     } else {
       const { data, layout } = this.plotlyFigure(figure);
       this.counts.full += 1;
@@ -566,7 +600,7 @@ class View {
   resize() {
     if (!this.ready) {
       this.ready = true;
-      this.request({ full: true, layout: true, traces: new Map() });
+      this.request(newChange(true));
     } else if (this.busy) {
       this.resized = true;
     } else if (this.drawn) {
@@ -605,7 +639,6 @@ function pointCount(trace) {
 export default () => {
   let figure = { data: [], layout: {} };
   const views = new Set();
-  const FULL = { full: true, layout: true, traces: new Map() };
 
   return {
     initialize({ model }) {
@@ -614,14 +647,14 @@ export default () => {
       figure = readFigure(model.get("_figure"));
       model.on("change:_figure", () => {
         figure = readFigure(model.get("_figure"));
-        for (const view of views) view.request(FULL);
+        for (const view of views) view.request(newChange(true));
       });
       model.on("msg:custom", (message, buffers) => {
         if (message?.type === REPLY && message.id === id && buffers?.length) {
           deliverBundle(entry, buffers[0], message.encoding);
         } else if (message?.type === FIGURE) {
           figure = readFigure(message.figure, buffers);
-          for (const view of views) view.request(FULL);
+          for (const view of views) view.request(newChange(true));
         } else if (message?.type === UPDATE) {
           const change = applyUpdate(figure, message, buffers);
           for (const view of views) view.request(change);
