@@ -4,7 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from marginlab.charts import Outcomes, find_trace, outcomes_figure, update_outcomes
+from marginlab.charts import Outcomes, find_trace, outcomes_figure, palette, update_outcomes
 from marginlab.engine import simulate_paths
 from marginlab.scenarios import guide_account
 
@@ -96,7 +96,8 @@ def test_outcomes_histograms_share_bins_in_percent_of_paths():
     np.testing.assert_allclose(isolated.y, expected_isolated)
     np.testing.assert_allclose(cross.y, expected_cross)
     start = find_trace(fig, "start")
-    assert list(start.x) == [10_000.0, 10_000.0] and list(start.y) == [0.0, 75.0]
+    # The start line's label sits above the three strategies' labels.
+    assert list(start.x) == [10_000.0, 10_000.0] and list(start.y) == [0.0, 75.0 * 1.28]
 
 
 def test_outcomes_keep_their_number_of_bars_when_the_bins_change():
@@ -111,18 +112,51 @@ def test_outcomes_keep_their_number_of_bars_when_the_bins_change():
     assert len(drawn) < 12 and drawn[0] != 500.0  # other bins, fewer of them, same bars
 
 
+def shown(fig, key: str) -> bool:
+    """Whether strategy ``key`` is drawn: bars of some height, and its label."""
+    labels = find_trace(fig, "labels").text
+    index = ["cross", "isolated", "isolated_stop", "cross_stop"].index(key)
+    height = float(np.sum(find_trace(fig, f"hist-{key}").y))
+    assert (height > 0) == (labels[index] != ""), (key, labels)
+    return height > 0
+
+
+def test_outcome_labels_that_would_touch_are_stacked():
+    from marginlab.charts.outcomes import LABEL_ROOM, _labels
+
+    # Cross and isolated peak in the same bin at 40 % and 41 % of the paths: isolated's
+    # label goes one label height above cross's; the stop strategies are absent.
+    labels = _labels({"cross": (100.0, 40.0), "isolated": (100.0, 41.0)}, span=1_000.0, top=41.0)
+    assert labels["y"][:2] == [40.0, 40.0 + LABEL_ROOM * 41.0]
+    assert labels["text"] == ["Cross", "Isolated", "", ""]
+
+
 def test_outcomes_without_stop_strategy_hides_its_histogram():
     inputs = _inputs(with_stop=False)
     chart = figure(**inputs)
-    assert find_trace(chart.figure, "hist-isolated_stop").visible is False
+    assert shown(chart.figure, "cross") and shown(chart.figure, "isolated")
+    assert not shown(chart.figure, "isolated_stop")
     assert "stop" not in chart.summary
+
+
+def test_outcomes_name_each_strategy_over_its_tallest_bar_in_its_colour():
+    fig = figure(**_inputs(bins=11)).figure
+    labels = find_trace(fig, "labels")
+    assert list(labels.text) == ["Cross", "Isolated", "Isolated + stop", ""]
+    assert list(labels.textfont.color[:3]) == [palette.CROSS, palette.ISOLATED, palette.STOP]
+    assert not any(trace.showlegend for trace in fig.data)  # the labels name them
+    # Isolated: 75 % in the 8,000-9,000 bin; cross: 50 % at 10,000-11,000; isolated with
+    # the stop: 50 % at 8,000-9,000, under isolated's label, so it goes above it.
+    x, y = list(labels.x), list(labels.y)
+    assert (x[1], y[1]) == (8_500.0, 75.0) and (x[0], y[0]) == (10_500.0, 50.0)
+    assert x[2] == 8_500.0 and y[2] == 50.0  # 25 points below isolated's: room enough
 
 
 def test_update_outcomes_on_figure_widget_shows_stop_strategy():
     widget = go.FigureWidget(figure(**_inputs(with_stop=False)).figure)
     summary = update(widget, **_inputs())
     stop = find_trace(widget, "hist-isolated_stop")
-    assert stop.visible is True
+    assert shown(widget, "isolated_stop")
     assert stop.y[9] == 25.0 and stop.y[8] == 50.0  # 9,000 | 8,000 and 8,333.33
     assert summary.endswith(
         "isolated with a stop on 0.00% (median 8,666.67 USDT, worst 8,000.00 USDT)."

@@ -3,13 +3,16 @@
 Histograms (percent of paths per equity bin) for cross, isolated and, optionally,
 isolated with a stop-loss, on shared bins so the shapes compare. Bins are counted here
 with numpy and drawn as bars, so a tick sends ~40 bar heights per strategy, not every
-path's value. The summary gives the probability of liquidation, the median and the
-worst final equity of each strategy.
+path's value. Each strategy is named by a label over its tallest bar, in its colour (no
+legend: a strategy that comes or goes changes values only, which the browser redraws
+fast). The summary gives the probability of liquidation, the median and the worst final
+equity of each strategy.
 
 The input is one :class:`Outcomes`, keyed by strategy (a margin mode, or a mode with a
 stop-loss), used by the builder and the updater alike.
 
-Trace keys (``meta``): hist-cross, hist-isolated, hist-isolated_stop, hist-cross_stop, start.
+Trace keys (``meta``): hist-cross, hist-isolated, hist-isolated_stop, hist-cross_stop, start,
+labels.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ def _traces() -> list[TraceData]:
             f"hist-{key}",
             name,
             legendgroup=key,
+            showlegend=False,
             # No outline: plotly.js draws an outline on an empty bin's zero-height bar, and
             # a bar that had no position keeps none until a full redraw.
             marker={"color": color, "line": {"width": 0}},
@@ -60,7 +64,54 @@ def _traces() -> list[TraceData]:
     start = _common.line_trace(
         "start", "Start", palette.ENTRY, dash="dash", textposition="top left"
     )
-    return [*bars, start]
+    labels = _common.trace(
+        "scatter",
+        "labels",
+        "strategies",
+        mode="text",
+        showlegend=False,
+        textposition="top center",
+        textfont={
+            "color": [color for _, color in STRATEGIES.values()],
+            "size": LABEL_SIZE,
+            "shadow": "0 0 2px white, 0 0 3px white",  # a white halo: readable on bars
+        },
+        hoverinfo="skip",
+        cliponaxis=False,
+    )
+    return [*bars, start, labels]
+
+
+LABEL_SIZE = 15  # px
+LABEL_ROOM = 0.08  # of the tallest bar: a label's height, to stack labels that would touch
+# A label's width in USDT: its characters at ~8 px each, on a plot ~700 px wide that shows
+# the bins' span plus plotly's padding (~1.3x): an estimate, to tell labels that touch.
+CHAR_PX, PLOT_PX, SHOWN_SPAN = 8.0, 700.0, 1.3
+
+
+def _labels(peaks: dict[str, tuple[float, float]], span: float, top: float) -> TraceData:
+    """One label per strategy over its tallest bar ((x, height) in ``peaks``), in
+    :data:`STRATEGIES` order; a label that would overlap one already placed goes above
+    it. ``span``: the bins' extent (USDT); ``top``: the tallest bar (%). Absent strategies
+    get an empty label at the first one's place (no gap: plotly.js would drop later
+    labels)."""
+    usdt_per_char = CHAR_PX * SHOWN_SPAN * span / PLOT_PX
+    placed: list[tuple[float, float, float]] = []  # x, y, half width (USDT)
+    x, y, text = [], [], []
+    anchor = next(iter(peaks.values()))
+    for key, (name, _) in STRATEGIES.items():
+        at, height = peaks.get(key, anchor)
+        if key in peaks:
+            half = len(name) * usdt_per_char / 2
+            for other_x, other_y, other_half in sorted(placed, key=lambda p: p[1]):
+                beside = abs(other_x - at) < half + other_half
+                if beside and abs(other_y - height) < LABEL_ROOM * top:
+                    height = other_y + LABEL_ROOM * top
+            placed.append((at, height, half))
+        x.append(at)
+        y.append(height)
+        text.append(name if key in peaks else "")
+    return {"x": points(x), "y": points(y), "text": text}
 
 
 def _nice_edges(values: np.ndarray, bins: int) -> np.ndarray:
@@ -147,29 +198,26 @@ def _data(outcomes: Outcomes) -> tuple[list[TraceData], str]:
     traces: list[TraceData] = []
     top = 0.0
     width = float(edges[1] - edges[0])
+    peaks = {}
     for key in STRATEGIES:
-        # The same properties every time, so a hidden strategy keeps no stale data.
+        # The same properties every time: a strategy left out has bars of height 0.
         share = np.zeros_like(centers)
         if key in equity:
             counts = np.histogram(equity[key], bins=len(edges) - 1, range=(edges[0], edges[-1]))[0]
             share[: len(counts)] = 100.0 * counts / n_paths  # equal bins: numpy's O(n) path
             top = max(top, float(share.max()))
-        traces.append(
-            {
-                "x": points(centers),
-                "y": points(share),
-                "width": width,
-                "visible": key in equity,
-            }
-        )
+            peaks[key] = (float(centers[np.argmax(share)]), float(share.max()))
+        traces.append({"x": points(centers), "y": points(share), "width": width})
     traces.append(
         {
             "x": points([start, start]),
-            "y": [0.0, top],
+            # Above every strategy's label (each at most one label height above another).
+            "y": [0.0, top * (1.0 + LABEL_ROOM * (len(peaks) + 0.5))],
             "text": ["", f"start {fmt.price(start)}"],
             "visible": outcomes.initial_equity_usdt is not None,
         }
     )
+    traces.append(_labels(peaks, float(edges[-1] - edges[0]), top))
 
     clauses = []
     for i, key in enumerate(k for k in SUMMARY_ORDER if k in equity):
