@@ -383,3 +383,19 @@ def test_wire_other_values_become_json():
     }
     assert buffers == []
     json.dumps(wire(value, buffers), allow_nan=False)
+
+
+def test_a_tick_sends_its_charts_before_its_texts(sent):
+    # The stop-loss widget rewrites a table on every tick: the page gets the charts'
+    # updates first, so it redraws them before it lays out the new table.
+    from marginlab.widgets.stoploss import StopLossWidget
+
+    widget = StopLossWidget()
+    sent.clear()
+    widget.controls["stop"].value = widget.controls["stop"].value - 1_000
+    kinds = [
+        "chart" if data.get("method") == "custom" else "text"
+        for _, data, _ in sent
+        if data.get("method") == "custom" or "<table" in str(data.get("state", {}).get("value"))
+    ]
+    assert kinds.count("text") == 1 and kinds.index("text") == len(kinds) - 1 >= 1, kinds

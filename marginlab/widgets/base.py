@@ -209,9 +209,23 @@ class LessonWidget(ipywidgets.VBox):
 
     def _draw(self, result: Any) -> str:
         with ExitStack() as batch:
+            # The texts a tick rewrites (tables, notes) reach the page after the charts'
+            # updates: the browser redraws the charts first. (Contexts exit last-in first.)
+            for text in self._texts():
+                batch.enter_context(text.hold_sync())
             for figure in self.figures:
                 batch.enter_context(figure.batch_update())
             return self._apply(result)
+
+    def _texts(self) -> list[ipywidgets.HTML]:
+        """Every HTML widget inside this one (tables, notes, the summary)."""
+        found, todo = [], list(self.children)
+        while todo:
+            child = todo.pop()
+            if isinstance(child, ipywidgets.HTML):
+                found.append(child)
+            todo.extend(getattr(child, "children", ()))
+        return found
 
     def _restore_controls(self) -> None:
         if self._drawn is None:
