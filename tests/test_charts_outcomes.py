@@ -83,16 +83,21 @@ def test_outcomes_four_paths_summary_gives_probabilities_medians_worst():
 def test_outcomes_histograms_share_bins_in_percent_of_paths():
     fig = figure(**_inputs(bins=11)).figure
     # 11 bins over [0, 11,000]: 1,000 USDT wide, centres 500, 1,500, ..., 10,500.
-    # Always bins + 1 = 12 bars: the 12th has no position (it is not drawn), height 0.
+    # Step areas: each bin's share at its centre, the outer edges at the outer bins' shares.
     isolated, cross = find_trace(fig, "hist-isolated"), find_trace(fig, "hist-cross")
     x = np.array(isolated.x, dtype=float)
-    np.testing.assert_allclose(x[:11], np.arange(500.0, 11_000.0, 1_000.0))
-    assert len(x) == 12 and np.isnan(x[11])
-    assert isolated.width == 1_000.0
-    expected_isolated = np.zeros(12)
-    expected_isolated[8], expected_isolated[10] = 75.0, 25.0  # 8,000, 8,000, 8,666.67 | 11,000
-    expected_cross = np.zeros(12)
-    expected_cross[[0, 8, 10]] = [25.0, 25.0, 50.0]  # 0 | 8,666.67 | 10,333.33, 11,000
+    np.testing.assert_allclose(x, [0.0, *np.arange(500.0, 11_000.0, 1_000.0), 11_000.0])
+    assert isolated.line.shape == "hvh" and isolated.fill == "tozeroy"
+    expected_isolated = np.zeros(13)
+    expected_isolated[9], expected_isolated[11:] = 75.0, 25.0  # 8,000, 8,000, 8,666.67 | 11,000
+    expected_cross = np.zeros(13)
+    expected_cross[[0, 1, 9, 11, 12]] = [
+        25.0,
+        25.0,
+        25.0,
+        50.0,
+        50.0,
+    ]  # 0 | 8,666.67 | 10,333.33, 11,000
     np.testing.assert_allclose(isolated.y, expected_isolated)
     np.testing.assert_allclose(cross.y, expected_cross)
     start = find_trace(fig, "start")
@@ -100,23 +105,11 @@ def test_outcomes_histograms_share_bins_in_percent_of_paths():
     assert list(start.x) == [10_000.0, 10_000.0] and list(start.y) == [0.0, 75.0 * 1.28]
 
 
-def test_outcomes_keep_their_number_of_bars_when_the_bins_change():
-    # The browser redraws changed bar heights fast, but a changed number of bars in full.
-    inputs = _inputs(bins=11)
-    widget = go.FigureWidget(figure(**inputs).figure)
-    spread = {k: inputs[k] * 3.7 for k in inputs if k.endswith("_final_equity_usdt")}
-    update(widget, **{**inputs, **spread})
-    x = np.array(find_trace(widget, "hist-cross").x, dtype=float)
-    assert len(x) == 12 and len(find_trace(widget, "hist-cross").y) == 12
-    drawn = x[np.isfinite(x)]
-    assert len(drawn) < 12 and drawn[0] != 500.0  # other bins, fewer of them, same bars
-
-
 def shown(fig, key: str) -> bool:
     """Whether strategy ``key`` is drawn: bars of some height, and its label."""
     labels = find_trace(fig, "labels").text
     index = ["cross", "isolated", "isolated_stop", "cross_stop"].index(key)
-    height = float(np.sum(find_trace(fig, f"hist-{key}").y))
+    height = float(np.nansum(np.array(find_trace(fig, f"hist-{key}").y, dtype=float)))
     assert (height > 0) == (labels[index] != ""), (key, labels)
     return height > 0
 
@@ -157,7 +150,7 @@ def test_update_outcomes_on_figure_widget_shows_stop_strategy():
     summary = update(widget, **_inputs())
     stop = find_trace(widget, "hist-isolated_stop")
     assert shown(widget, "isolated_stop")
-    assert stop.y[9] == 25.0 and stop.y[8] == 50.0  # 9,000 | 8,000 and 8,333.33
+    assert stop.y[10] == 25.0 and stop.y[9] == 50.0  # 9,000 | 8,000 and 8,333.33
     assert summary.endswith(
         "isolated with a stop on 0.00% (median 8,666.67 USDT, worst 8,000.00 USDT)."
     )

@@ -170,7 +170,8 @@ def test_stop_loss_stop_slider_follows_the_drag_and_updates_in_place():
 def drawn(fig, key: str) -> bool:
     """Whether the outcomes chart draws strategy ``key``: bars, and its label."""
     labels = list(find_trace(fig, "labels").text)
-    return float(sum(find_trace(fig, f"hist-{key}").y)) > 0 and STRATEGIES[key][0] in labels
+    heights = np.array(find_trace(fig, f"hist-{key}").y, dtype=float)
+    return float(np.nansum(heights)) > 0 and STRATEGIES[key][0] in labels
 
 
 def test_stop_loss_switched_off_shows_no_stop():

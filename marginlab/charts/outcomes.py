@@ -2,7 +2,7 @@
 
 Histograms (percent of paths per equity bin) for cross, isolated and, optionally,
 isolated with a stop-loss, on shared bins so the shapes compare. Bins are counted here
-with numpy and drawn as bars, so a tick sends ~40 bar heights per strategy, not every
+with numpy and drawn as step areas, so a tick sends ~40 heights per strategy, not every
 path's value. Each strategy is named by a label over its tallest bar, in its colour (no
 legend: a strategy that comes or goes changes values only, which the browser redraws
 fast). The summary gives the probability of liquidation, the median and the worst final
@@ -46,17 +46,19 @@ SUMMARY_NAMES = {
 
 
 def _traces() -> list[TraceData]:
-    bars = [
+    # Step areas, not bars: one line per strategy (a bar chart draws one shape per bin),
+    # which the browser redraws several times faster.
+    steps = [
         _common.trace(
-            "bar",
+            "scatter",
             f"hist-{key}",
             name,
             legendgroup=key,
             showlegend=False,
-            # No outline: plotly.js draws an outline on an empty bin's zero-height bar, and
-            # a bar that had no position keeps none until a full redraw.
-            marker={"color": color, "line": {"width": 0}},
-            opacity=0.6,
+            mode="lines",
+            line={"color": color, "width": 2, "shape": "hvh"},
+            fill="tozeroy",
+            fillcolor=palette.with_alpha(color, 0.35),
             hovertemplate=f"about %{{x:,.0f}} USDT: %{{y:.1f}}% of paths<extra>{name}</extra>",
         )
         for key, (name, color) in STRATEGIES.items()
@@ -79,7 +81,7 @@ def _traces() -> list[TraceData]:
         hoverinfo="skip",
         cliponaxis=False,
     )
-    return [*bars, start, labels]
+    return [*steps, start, labels]
 
 
 LABEL_SIZE = 15  # px
@@ -190,24 +192,23 @@ def _data(outcomes: Outcomes) -> tuple[list[TraceData], str]:
     bins = outcomes.bins
 
     edges = _nice_edges(np.concatenate(list(equity.values())), bins)
-    # Always bins + 1 bars (the most _nice_edges makes), the unused ones without a position
-    # (not drawn): new data changes bar heights and positions, never the number of bars,
-    # which the browser redraws fast (new bars need a full redraw there).
-    centers = np.full(max(bins + 1, len(edges) - 1), np.nan)  # (float rounding: + 2)
-    centers[: len(edges) - 1] = 0.5 * (edges[:-1] + edges[1:])
+    centers = 0.5 * (edges[:-1] + edges[1:])
+    # Each bin's share at its centre; with "hvh" steps it spans the bin, and the two ends
+    # (the outer edges, at the outer bins' shares) close the first and the last bin.
+    x = np.concatenate([edges[:1], centers, edges[-1:]])
     traces: list[TraceData] = []
     top = 0.0
-    width = float(edges[1] - edges[0])
     peaks = {}
     for key in STRATEGIES:
-        # The same properties every time: a strategy left out has bars of height 0.
-        share = np.zeros_like(centers)
+        # The same properties every time: a strategy left out has no points (gaps).
+        share = np.full_like(centers, np.nan)
         if key in equity:
             counts = np.histogram(equity[key], bins=len(edges) - 1, range=(edges[0], edges[-1]))[0]
-            share[: len(counts)] = 100.0 * counts / n_paths  # equal bins: numpy's O(n) path
+            share = 100.0 * counts / n_paths  # equal bins: numpy's O(n) path, no sort
             top = max(top, float(share.max()))
             peaks[key] = (float(centers[np.argmax(share)]), float(share.max()))
-        traces.append({"x": points(centers), "y": points(share), "width": width})
+        y = np.concatenate([share[:1], share, share[-1:]])
+        traces.append({"x": points(x), "y": points(y)})
     traces.append(
         {
             "x": points([start, start]),
@@ -247,8 +248,6 @@ def outcomes_figure(outcomes: Outcomes, *, title: str | None = TITLE) -> Chart:
     layout = _common.base_layout(
         NAME,
         title,
-        barmode="overlay",
-        bargap=0.04,  # thin gaps: plotly.js draws gapless bars apart only in a full redraw
         xaxis=_common.axis("final equity (USDT)", usdt=True),
         yaxis=_common.axis("share of paths", suffix="%", zero=True),
     )
