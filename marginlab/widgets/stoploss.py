@@ -137,7 +137,7 @@ class _State:
 
     def run(self, with_stop: bool) -> SimulationResult:
         """The hand-drawn path in the mode shown, with the stop (or without one)."""
-        return self.grid.result(self.stop_price if with_stop else None)
+        return _hand_drawn(self.grid, self.stop_price if with_stop else None)[0]
 
     def event(self, with_stop: bool, kind: str) -> int | None:
         """The step of the position's ``kind`` ("stopped_at"/"liquidated_at"); None: never."""
@@ -157,19 +157,25 @@ class _State:
         return self.odds[mode if self.stop_price is None else f"{mode}_stop"]
 
 
+@functools.lru_cache(maxsize=1024)  # a few MB at most; a learner returns to the same stops
+def _hand_drawn(grid: StopLevels, stop: float | None) -> tuple[SimulationResult, charts.ModePath]:
+    """A hand-drawn path's outcome with ``stop`` (None: without a stop) and its line on the
+    chart, computed once per grid (one mode and trigger) and stop."""
+    run = grid.result(stop)
+    timeline = grid.timeline(stop)
+    liquidated, stopped = run.liquidated_at[grid.key][0], run.stopped_at[grid.key][0]
+    line = charts.ModePath(
+        timeline["equity_usdt"],
+        timeline["margin_ratio"],
+        None if liquidated < 0 else int(liquidated),
+        None if stopped < 0 else int(stopped),
+    )
+    return run, line
+
+
 def _equity_paths(grids: Mapping[MarginMode, StopLevels], stop: float | None) -> charts.EquityPaths:
     """Both modes along the hand-drawn path with ``stop`` (None: without a stop)."""
-    modes = {}
-    for mode, grid in grids.items():
-        run = grid.result(stop)
-        timeline = grid.timeline(stop)
-        liquidated, stopped = run.liquidated_at[grid.key][0], run.stopped_at[grid.key][0]
-        modes[mode] = charts.ModePath(
-            timeline["equity_usdt"],
-            timeline["margin_ratio"],
-            None if liquidated < 0 else int(liquidated),
-            None if stopped < 0 else int(stopped),
-        )
+    modes = {mode: _hand_drawn(grid, stop)[1] for mode, grid in grids.items()}
     steps = np.arange(next(iter(grids.values())).n_steps, dtype=np.int32)  # 4 bytes a step
     return charts.EquityPaths(steps, modes)
 
