@@ -11,6 +11,7 @@ import importlib.util
 import json
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -92,18 +93,23 @@ def voila_url() -> Iterator[Callable[[Path], str]]:
     started on first use with ``marginlab.serve.voila_command`` (preheated kernels).
     """
     servers: dict[Path, bc.Server] = {}
+    # As `marginlab present` runs it: kernels talk to Voila over Unix sockets in a short
+    # private folder. Over TCP, one of the ~16 kernels a lessons folder preheats at once
+    # can lose its port to another ("Address already in use") and stall the whole pool.
+    kernels_dir = Path(tempfile.mkdtemp(prefix="ml-kernels-"))
 
     def url(notebook: Path) -> str:
         folder = notebook.parent.resolve()
         if folder not in servers:
             port = bc.free_port()
-            command = voila_command(folder, port=port)
+            command = voila_command(folder, port=port, kernels_dir=kernels_dir)
             servers[folder] = bc.start_server("voila", command, port, server_env())
         return f"{servers[folder].base_url}/voila/render/{notebook.name}"
 
     yield url
     for server in servers.values():
         server.stop()
+    shutil.rmtree(kernels_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
