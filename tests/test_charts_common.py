@@ -287,6 +287,7 @@ def test_chart_axis_titles_are_annotations_beside_their_axes(name):
     titles = layout.get("annotations", [])
     for title in titles:
         assert (title["xref"], title["yref"], title["showarrow"]) == ("paper", "paper", False)
+        assert title["font"]["size"] == _common.AXIS_TITLE_SIZE == 19  # as plotly.js's titles
         if title.get("textangle") == -90:  # a y axis: left of the plot, past its tick labels
             assert title["xshift"] == -_common.Y_TITLE_OFFSET and title["xanchor"] == "right"
         else:  # an x axis: below the plot, past its tick labels

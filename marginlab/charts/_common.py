@@ -29,6 +29,7 @@ MARGIN_RIGHT = 40  # px: half of the last x tick label
 # the tick labels ("-500,000" at FONT_SIZE is ~63 px wide; x tick labels ~20 px high).
 Y_TITLE_OFFSET = 70  # px, left of the plot area
 X_TITLE_OFFSET = 26  # px, below the plot area
+AXIS_TITLE_SIZE = round(1.2 * FONT_SIZE)  # px: plotly.js draws axis titles 1.2x the font
 
 TraceData = dict[str, Any]
 
@@ -115,7 +116,7 @@ def axis_titles(layout: dict[str, Any]) -> list[dict[str, Any]]:
         across = layout.get(f"{other}axis{anchor[1:]}", {}).get("domain", [0.0, 1.0])
         low, high = spec.get("domain", [0.0, 1.0])
         title: dict[str, Any] = {"text": text, "xref": "paper", "yref": "paper"}
-        title["showarrow"] = False
+        title |= {"showarrow": False, "font": {"size": AXIS_TITLE_SIZE}}
         if letter == "y":
             title |= {"x": across[0], "y": (low + high) / 2, "textangle": -90}
             title |= {"xanchor": "right", "yanchor": "middle", "xshift": -Y_TITLE_OFFSET}
