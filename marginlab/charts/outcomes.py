@@ -3,7 +3,7 @@
 Histograms (percent of paths per equity bin) for cross, isolated and, optionally,
 isolated with a stop-loss, on shared bins so the shapes compare. Bins are counted here
 with numpy and drawn as step areas, so a tick sends ~40 heights per strategy, not every
-path's value. Each strategy is named by a label over its tallest bar, in its colour (no
+path's value. Each strategy is named by a label over its tallest bin, in its colour (no
 legend: a strategy that comes or goes changes values only, which the browser redraws
 fast). The summary gives the probability of liquidation, the median and the worst final
 equity of each strategy.
@@ -76,7 +76,7 @@ def _traces() -> list[TraceData]:
         textfont={
             "color": [color for _, color in STRATEGIES.values()],
             "size": LABEL_SIZE,
-            "shadow": "0 0 2px white, 0 0 3px white",  # a white halo: readable on bars
+            "shadow": "0 0 2px white, 0 0 3px white",  # a white halo: readable on the areas
         },
         hoverinfo="skip",
         cliponaxis=False,
@@ -85,16 +85,16 @@ def _traces() -> list[TraceData]:
 
 
 LABEL_SIZE = 15  # px
-LABEL_ROOM = 0.08  # of the tallest bar: a label's height, to stack labels that would touch
+LABEL_ROOM = 0.08  # of the tallest bin: a label's height, to stack labels that would touch
 # A label's width in USDT: its characters at ~8 px each, on a plot ~700 px wide that shows
 # the bins' span plus plotly's padding (~1.3x): an estimate, to tell labels that touch.
 CHAR_PX, PLOT_PX, SHOWN_SPAN = 8.0, 700.0, 1.3
 
 
 def _labels(peaks: dict[str, tuple[float, float]], span: float, top: float) -> TraceData:
-    """One label per strategy over its tallest bar ((x, height) in ``peaks``), in
+    """One label per strategy over its tallest bin ((x, height) in ``peaks``), in
     :data:`STRATEGIES` order; a label that would overlap one already placed goes above
-    it. ``span``: the bins' extent (USDT); ``top``: the tallest bar (%). Absent strategies
+    it. ``span``: the bins' extent (USDT); ``top``: the tallest bin (%). Absent strategies
     get an empty label at the first one's place (no gap: plotly.js would drop later
     labels)."""
     usdt_per_char = CHAR_PX * SHOWN_SPAN * span / PLOT_PX
@@ -120,7 +120,7 @@ def _nice_edges(values: np.ndarray, bins: int) -> np.ndarray:
     """At most ``bins`` + 1 equal bins of a round width (1, 2, 2.5 or 5 × 10^k USDT).
 
     Round edges read well ("8,000 to 8,500 USDT") and stay put while the data moves a
-    little, so a tick usually resends only the bar heights.
+    little, so a tick usually resends only the heights.
     """
     low, high = float(values.min()), float(values.max())
     raw = (high - low) / bins if high > low else max(abs(low), 1.0) / bins

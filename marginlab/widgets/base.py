@@ -108,6 +108,7 @@ class LessonWidget(ipywidgets.VBox):
         top = ipywidgets.HBox([controls_box, self.message_area])
         super().__init__([top, figures_box, self.summary_area])
         self.add_class("marginlab-widget")
+        self._text_widgets = self._texts()  # the tree is built: found once, not per tick
 
         for name, control in self.controls.items():
             control.add_class(f"marginlab-control-{name}")  # found by tests and benchmarks
@@ -211,7 +212,7 @@ class LessonWidget(ipywidgets.VBox):
         with ExitStack() as batch:
             # The texts a tick rewrites (tables, notes) reach the page after the charts'
             # updates: the browser redraws the charts first. (Contexts exit last-in first.)
-            for text in self._texts():
+            for text in self._text_widgets:
                 batch.enter_context(text.hold_sync())
             for figure in self.figures:
                 batch.enter_context(figure.batch_update())
