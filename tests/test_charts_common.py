@@ -317,12 +317,31 @@ def test_chart_template_is_plotly_white_for_2d_axes_and_chart_trace_types():
     dropped = set(white["layout"]) - set(ours["layout"])
     assert dropped == {"geo", "polar", "scene", "ternary", "colorscale"}
     assert all(ours["layout"][key] == white["layout"][key] for key in ours["layout"])
-    assert set(ours["data"]) == {"scatter", "bar", "contour"}
-    for kind, specs in ours["data"].items():
-        expected = [
-            {k: v for k, v in spec.items() if k != "colorscale"} for spec in white["data"][kind]
-        ]
-        assert specs == expected, kind
+    # The trace defaults are written on the traces instead (plotly.js looks every trace
+    # property up in a template's trace defaults at every redraw).
+    assert "data" not in ours
+    assert set(_common.TRACE_DEFAULTS) == {"bar", "contour"}
+    for kind, defaults in _common.TRACE_DEFAULTS.items():
+        (spec,) = white["data"][kind]
+        assert defaults == {k: v for k, v in spec.items() if k not in ("type", "colorscale")}
+    assert set(white["data"]["scatter"][0]) == {"type", "fillpattern"}  # unused: no shape
+
+
+def test_chart_traces_carry_the_theme_defaults_under_their_own_style():
+    bar = _common.trace("bar", "b", "b", marker={"color": "red", "line": {"width": 2}})
+    assert bar["marker"]["color"] == "red"
+    assert bar["marker"]["line"] == {"color": "white", "width": 2}  # its width, white outline
+    assert bar["marker"]["pattern"] == {"fillmode": "overlay", "size": 10, "solidity": 0.2}
+    assert bar["error_x"] == {"color": "#2a3f5f"}
+    contour = _common.trace("contour", "c", "c", colorbar={"ticks": "outside"})
+    assert contour["colorbar"] == {"outlinewidth": 0, "ticks": "outside"}
+    assert _common.trace("scatter", "s", "s", mode="lines") == {
+        "type": "scatter",
+        "meta": "s",
+        "name": "s",
+        "mode": "lines",
+    }
+    assert _common.TRACE_DEFAULTS["bar"]["marker"]["line"]["width"] == 0.5  # not changed
 
 
 @pytest.mark.parametrize("name", CASES)

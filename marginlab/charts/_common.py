@@ -39,25 +39,40 @@ SMALL = 16  # arrays up to this length travel as short JSON lists, longer ones a
 TRACE_TYPES = ("scatter", "bar", "contour")  # every trace type the chart modules draw
 
 
+_WHITE = pio.templates["plotly_white"].to_plotly_json()
+
+
 def _template() -> go.layout.Template:
-    """plotly's "plotly_white" theme, restricted to what these charts draw.
+    """plotly's "plotly_white" theme, restricted to what these charts draw: its layout.
 
     Naming "plotly_white" in a layout makes plotly deep-copy and validate the whole
     template (defaults for 24 trace types, polar, geo and 3-D scenes, colour scales) on
     every figure and again on every FigureWidget made from it: ~20 ms each, and ~7 KB of
-    JSON sent with every chart. Kept unchanged: its layout defaults for 2-D axes and its
-    defaults for the trace types in ``TRACE_TYPES``. Left out: the other subplot kinds
-    and trace types, and the default colour scales (the one colour-scaled trace, the
-    cross map's contour, names its own). So the look is plotly_white's.
+    JSON sent with every chart. Kept unchanged: its layout defaults for 2-D axes. Left
+    out: the other subplot kinds, the default colour scales (the one colour-scaled trace,
+    the cross map's contour, names its own) and the per-trace-type defaults, which
+    :func:`trace` writes on the traces themselves (:data:`TRACE_DEFAULTS`). So the look
+    is plotly_white's.
     """
-    white = pio.templates["plotly_white"].to_plotly_json()
     unused = ("geo", "polar", "scene", "ternary", "colorscale")
-    layout = {key: value for key, value in white["layout"].items() if key not in unused}
-    data = {
-        kind: [{k: v for k, v in spec.items() if k != "colorscale"} for spec in white["data"][kind]]
-        for kind in TRACE_TYPES
-    }
-    return go.layout.Template(layout=layout, data=data)
+    layout = {key: value for key, value in _WHITE["layout"].items() if key not in unused}
+    return go.layout.Template(layout=layout)
+
+
+def _trace_defaults(kind: str) -> dict[str, Any]:
+    """plotly_white's defaults for one trace type, but its colour scale.
+
+    Written on each trace rather than kept in the template: plotly.js looks every trace
+    property up in a template's trace defaults on every redraw, ~10 % of redrawing a
+    chart of ten traces (tests/browser/test_figure_redraw.py draws them the same)."""
+    (spec,) = _WHITE["data"][kind]
+    return {key: value for key, value in spec.items() if key not in ("type", "colorscale")}
+
+
+TRACE_DEFAULTS = {kind: _trace_defaults(kind) for kind in ("bar", "contour")}
+"""plotly_white's trace defaults that show here: bar outlines and hatching, the contour's
+colour bar frame. (Its only scatter default, the fill pattern, is drawn with a pattern
+shape, which no chart sets.)"""
 
 
 TEMPLATE = _template()  # built once; plotly still copies it into each figure (~4 ms)
@@ -291,8 +306,20 @@ def update(fig: go.Figure, chart_name: str, computed: tuple[Sequence[TraceData],
 
 def trace(kind: str, meta: str, name: str, **style: Any) -> TraceData:
     """The static spec of one trace: its type (one of :data:`TRACE_TYPES`), its stable key
-    (``meta``), its legend name and its style (any plotly trace property)."""
+    (``meta``), its legend name and its style (any plotly trace property) over the
+    theme's defaults for its type (:data:`TRACE_DEFAULTS`)."""
+    style = _merged(TRACE_DEFAULTS.get(kind, {}), style)
     return {"type": kind, "meta": meta, "name": name, **style}
+
+
+def _merged(defaults: dict[str, Any], style: dict[str, Any]) -> dict[str, Any]:
+    """``style`` over ``defaults``, nested dicts merged key by key."""
+    out = dict(defaults)
+    for key, value in style.items():
+        old = out.get(key)
+        both = isinstance(old, dict) and isinstance(value, dict)
+        out[key] = _merged(old, value) if both else value
+    return out
 
 
 LABEL_SIZE = 14  # px: the labels written on a chart
