@@ -202,9 +202,13 @@ window.WebSocket = new Proxy(window.WebSocket, {
       if (key !== 'preload' && entry.module) clock.plotlyMs ??= now;
     }
   }
-  requestAnimationFrame(count);
+  if (!clock.stopped) requestAnimationFrame(count);
 })();
 """
+# Stops the clock once the visit is timed: it looks through the page every frame, which
+# would weigh on the presses measured next (more on a long lesson page than on the
+# baseline's).
+_STOP_CLOCK_JS = "() => { window.__marginlabCharts.stopped = true; }"
 _FIRST_CHART_JS = "() => window.__marginlabCharts.drawn > 0"
 
 # Bytes of the page and its resources that came over HTTP (transferSize is 0 for a
@@ -517,6 +521,7 @@ def press_many(*targets: Target, presses: int) -> list[Presses]:
 
 
 def install_probe(page) -> None:
+    page.evaluate(_STOP_CLOCK_JS)
     page.evaluate(_LATENCY_PROBE_JS)
 
 
