@@ -2,7 +2,7 @@
 a plain plotly ``FigureWidget`` measured in the same run.
 
 Run: .venv/bin/python benchmarks/browser.py [NOTEBOOK ...] [--repeat 3] [--presses 20]
-                                            [--long-presses 200] [--cold]
+                                            [--long-presses 200] [--cold] [--stages]
 
 With no NOTEBOOK: every numbered lessons/NN-*.ipynb, else the browser-test fixture.
 Voila is started with marginlab.serve.voila_command, exactly as ``marginlab present``
@@ -43,7 +43,12 @@ from lesson to lesson):
   (both pages: ~5-10 KB per press over the first 200, then less and less, flat after
   ~800), while a page that kept something per press would show it in the rest;
 * websocket MB per page and KB per keypress; kernel resident memory (psutil RSS);
-* ``--cold`` adds visits without a kernel pool (each visit runs the notebook first).
+* ``--cold`` adds visits without a kernel pool (each visit runs the notebook first);
+* ``--stages`` adds where each press's time goes, for every control and its baseline:
+  keydown -> the kernel began (the header date of its first status message) -> it sent
+  the chart message (the last message the page received before the first chart change)
+  -> the page received it -> the first chart change (kernel and page share this
+  machine's clock).
 """
 
 from __future__ import annotations
@@ -139,13 +144,25 @@ _LATENCY_PROBE_JS = """
   probe.finish = () => {
     if (probe.start === null) return;
     probe.samples.push(probe.first === null ? null
-      : [probe.first - probe.start, probe.last - probe.start]);
+      : [probe.first - probe.start, probe.last - probe.start, ...stages()]);
     probe.start = null;
+  };
+  // With --stages (_WIRE_JS): [kernel began, chart message sent, received] in ms after
+  // the keydown; the chart message is the last one the page received before the first
+  // chart change (the page draws it in the same task).
+  const stages = () => {
+    const wire = (window.__marginlabWire ?? []).splice(0);
+    const status = wire.find(([, type]) => type === 'status');
+    const chart = wire.filter(([received]) => received <= probe.first).pop();
+    return [status ? status[2] - probe.start : null,
+            chart ? chart[2] - probe.start : null,
+            chart ? chart[0] - probe.start : null];
   };
   window.__marginlabLatency = probe;
   document.addEventListener('keydown', () => {
     probe.start = performance.now();
     probe.first = probe.last = null;
+    window.__marginlabWire?.splice(0);
   }, true);
   const observer = new MutationObserver(() => {
     if (probe.start === null) return;
@@ -158,6 +175,35 @@ _LATENCY_PROBE_JS = """
                           characterData: true});
   }
 }
+"""
+
+# With --stages, run in the page from its start: every kernel message the page receives
+# during a press, as [received, msg_type, sent] (page clock, ms; "sent": the kernel's
+# header date). Jupyter's websocket protocol v1 (binary: offsets, channel, header, ...)
+# or the JSON one.
+_WIRE_JS = """
+window.__marginlabWire = [];
+window.WebSocket = new Proxy(window.WebSocket, {
+  construct(target, args) {
+    const ws = Reflect.construct(target, args);
+    ws.addEventListener('message', (event) => {
+      if (window.__marginlabLatency?.start == null) return;
+      const received = performance.now();
+      let header;
+      if (typeof event.data === 'string') {
+        header = JSON.parse(event.data).header;
+      } else {
+        const view = new DataView(event.data);
+        const at = (i) => Number(view.getBigUint64(8 * (i + 1), true));
+        const bytes = new Uint8Array(event.data, at(1), at(2) - at(1));
+        header = JSON.parse(new TextDecoder().decode(bytes));
+      }
+      const sent = Date.parse(header.date) - performance.timeOrigin;
+      window.__marginlabWire.push([received, header.msg_type, sent]);
+    });
+    return ws;
+  },
+});
 """
 
 # Run in the page from its start: how many charts are drawn with data, when the first
@@ -282,6 +328,18 @@ class Presses:
     def ms(self, which: int) -> list[float]:
         return [s[which] for s in self.samples if s is not None]
 
+    def stages(self) -> list[tuple[float, float, float, float]]:
+        """Per press with --stages: ms from the keydown to the kernel beginning, in the
+        kernel to the chart message, from the kernel to the page, and drawing it (to the
+        first chart change)."""
+        out = []
+        for sample in self.samples:
+            if sample is None or len(sample) < 5 or None in sample[2:5]:
+                continue
+            first, _, began, sent, received = sample[:5]
+            out.append((began, sent - began, received - sent, first - received))
+        return out
+
     @property
     def missed(self) -> int:
         return sum(s is None for s in self.samples)
@@ -373,9 +431,14 @@ def wait_for_fresh_kernel(server: bc.Server, used: set[str], timeout_s: float = 
     raise RuntimeError(f"no idle fresh kernel in {server.name} within {timeout_s:.0f} s")
 
 
-def visit(context, guard: bc.RequestGuard, url: str) -> tuple[Visit, object, WebsocketMeter]:
-    """Open ``url`` in a new page of ``context``; time the first chart; wait for all."""
+def visit(
+    context, guard: bc.RequestGuard, url: str, stages: bool = False
+) -> tuple[Visit, object, WebsocketMeter]:
+    """Open ``url`` in a new page of ``context``; time the first chart; wait for all.
+    ``stages``: also log the kernel messages of each press (``_WIRE_JS``)."""
     page = context.new_page()
+    if stages:
+        page.add_init_script(_WIRE_JS)
     guard.watch(page)
     meter = WebsocketMeter(page)
     start = time.perf_counter()
@@ -611,19 +674,23 @@ class Site:
     context: object
     guard: bc.RequestGuard
     used: set[str] = field(default_factory=set)
+    stages: bool = False  # log each press's kernel messages (--stages)
 
     @classmethod
-    def start(cls, browser, notebook: Path, name: str, preheat: bool = True) -> Site:
+    def start(
+        cls, browser, notebook: Path, name: str, preheat: bool = True, stages: bool = False
+    ) -> Site:
         port = bc.free_port()
         command = voila_command(notebook, port=port, preheat=preheat)
         server = bc.start_server(name, command, port, server_env())
         guard = bc.RequestGuard()
         context = bc.new_guarded_context(browser, guard, block=False)  # keeps the HTTP cache
-        return cls(server, context, guard)
+        return cls(server, context, guard, stages=stages)
 
     def open(self) -> tuple[Visit, object, WebsocketMeter]:
         wait_for_fresh_kernel(self.server, self.used)
-        record, page, meter = visit(self.context, self.guard, f"{self.server.base_url}/")
+        url = f"{self.server.base_url}/"
+        record, page, meter = visit(self.context, self.guard, url, self.stages)
         self.used.add(record.kernel_id)
         return record, page, meter
 
@@ -652,7 +719,7 @@ def bench_notebook(browser, notebook: Path, baseline: Site, args: argparse.Names
                 context.close()
         finally:
             server.stop()
-    site = Site.start(browser, notebook, "voila-preheated")
+    site = Site.start(browser, notebook, "voila-preheated", stages=args.stages)
     try:
         for repeat in range(args.repeat):
             _, base_page, base_meter = baseline.open()
@@ -751,6 +818,36 @@ def print_presses(results: list[Result]) -> None:
     )
 
 
+def print_stages(results: list[Result]) -> None:
+    """Where a press's time goes, the lesson's control beside the baseline pressed in
+    turn with it (p50 of each stage; they need not add up to the p50 of the whole)."""
+    names = ("to kernel", "in kernel", "to page", "draw")
+    print(
+        f"\n{'lesson':<26} {'control':<34} {'n':>3} "
+        + " ".join(f"{name:>9}" for name in names)
+        + "  | base "
+        + " ".join(f"{name:>9}" for name in names)
+    )
+    for r in results:
+        shown = r.notebook
+        for name, presses in r.controls.items():
+            ours, base = presses.stages(), r.baselines[name].stages()
+            if not ours or not base:
+                continue
+            cells = [
+                " ".join(f"{p50([s[i] for s in rows]):>9.1f}" for i in range(len(names)))
+                for rows in (ours, base)
+            ]
+            print(f"{shown:<26} {name:<34} {len(ours):>3} {cells[0]}  |      {cells[1]}")
+            shown = ""
+    print(
+        "Stages (ms, p50): to kernel = keydown -> the kernel began (the header date of its "
+        "first status message); in kernel = -> it sent the chart message (the last message "
+        "the page received before the first chart change); to page = -> the page received "
+        "it (includes waiting for the page's main thread); draw = -> the first chart change."
+    )
+
+
 def print_pages(results: list[Result]) -> None:
     print(
         f"\n{'lesson':<26} {'charts':>6} {'cold s':>6} {'preheat s':>9} {'cached s':>8} "
@@ -812,6 +909,9 @@ def main(argv: list[str] | None = None) -> int:
         "--long-presses", type=int, default=200, help="presses for the page-memory check (0: off)"
     )
     parser.add_argument("--cold", action="store_true", help="also visit without a kernel pool")
+    parser.add_argument(
+        "--stages", action="store_true", help="also print where each press's time goes"
+    )
     args = parser.parse_args(argv)
     # Stopped (timeout, kill): unwind, so that the servers and kernels it started stop too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -825,7 +925,9 @@ def main(argv: list[str] | None = None) -> int:
     results, failed = [], []
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         browser = bc.launch_chromium(playwright)
-        baseline = Site.start(browser, write_baseline(Path(folder)), "voila-baseline")
+        baseline = Site.start(
+            browser, write_baseline(Path(folder)), "voila-baseline", stages=args.stages
+        )
         try:
             for notebook in notebooks:
                 print(f"measuring {notebook} ...", flush=True)
@@ -837,6 +939,8 @@ def main(argv: list[str] | None = None) -> int:
             baseline.stop()
             browser.close()
     print_presses(results)
+    if args.stages:
+        print_stages(results)
     print_pages(results)
     for line in failed:
         print(f"FAILED {line.splitlines()[0]}")
