@@ -76,6 +76,7 @@ GOAL_P50_RATIO = 0.8  # keypress -> redraw p50, over the baseline's p50
 GOAL_P95_RATIO = 1.5  # keypress -> redraw p95, over the baseline's p95
 MB = 1e6
 STAGES = ("kernel", "widget", "plotly")  # Visit's steps before the first chart
+STAGES_MIN_PRESSES = 5  # --stages: a control with fewer presses that drew is left out
 QUIET_MS = 120  # a press is over when no chart changed for this long
 PRESS_TIMEOUT_MS = 5_000  # a press that redraws nothing within this is counted as such
 # True once no chart has changed for QUIET_MS since the last change (or the keypress).
@@ -152,7 +153,8 @@ _LATENCY_PROBE_JS = """
   // chart change (the page draws it in the same task).
   const stages = () => {
     const wire = (window.__marginlabWire ?? []).splice(0);
-    const status = wire.find(([, type]) => type === 'status');
+    // (A status the kernel sent before the keydown belongs to the press before.)
+    const status = wire.find(([, type, sent]) => type === 'status' && sent >= probe.start - 1);
     const chart = wire.filter(([received]) => received <= probe.first).pop();
     return [status ? status[2] - probe.start : null,
             chart ? chart[2] - probe.start : null,
@@ -832,8 +834,8 @@ def print_stages(results: list[Result]) -> None:
         shown = r.notebook
         for name, presses in r.controls.items():
             ours, base = presses.stages(), r.baselines[name].stages()
-            if not ours or not base:
-                continue
+            if len(ours) < STAGES_MIN_PRESSES or not base:
+                continue  # a control whose presses mostly change no chart
             cells = [
                 " ".join(f"{p50([s[i] for s in rows]):>9.1f}" for i in range(len(names)))
                 for rows in (ours, base)
