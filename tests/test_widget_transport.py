@@ -399,3 +399,47 @@ def test_a_tick_sends_its_charts_before_its_texts(sent):
         if data.get("method") == "custom" or "<table" in str(data.get("state", {}).get("value"))
     ]
     assert kinds.count("text") == 1 and kinds.index("text") == len(kinds) - 1 >= 1, kinds
+
+
+def test_a_scenario_switch_sends_its_outcomes_before_the_path_and_the_controls(sent):
+    from marginlab.widgets.scenarios import WhenToUseWidget
+
+    widget = WhenToUseWidget()
+    sent.clear()
+    scenario = widget.controls["scenario"]
+    scenario.index = (scenario.index + 1) % len(scenario.options)
+    order = [
+        "chart" if data.get("method") == "custom" else "max"
+        for _, data, _ in sent
+        if data.get("method") == "custom" or "max" in data.get("state", {})
+    ]
+    # The outcomes first, then the path's new range and the controls' new ends, then the
+    # path itself.
+    assert order[0] == "chart" and order.count("chart") == 2, order
+    assert order.index("max") < len(order) - 1 - order[::-1].index("chart"), order
+
+
+def test_a_stop_loss_tick_sends_its_outcomes_before_it_computes_its_paths(sent, monkeypatch):
+    # The outcomes chart's update leaves as soon as it is computed: the page draws it while
+    # the kernel computes the two path charts (BaseWidget._send_chart).
+    from marginlab.widgets import stoploss
+
+    widget = stoploss.StopLossWidget()
+    outcomes = widget.figures[2]
+    real = stoploss.charts.update_equity_path
+    seen = []
+
+    def update_equity_path(*args, **kwargs):
+        charts_sent = sum(data.get("method") == "custom" for _, data, _ in sent)
+        seen.append((charts_sent, id(outcomes) in widget._held_charts))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stoploss.charts, "update_equity_path", update_equity_path)
+    sent.clear()
+    widget.controls["stop"].value = widget.controls["stop"].value - 1_000
+    assert seen == [(1, False), (1, False)]  # one chart sent: the outcomes, no longer held
+    # Then the path with the stop (the one without it does not change with the stop).
+    assert sum(data.get("method") == "custom" for _, data, _ in sent) == 2
+    assert widget._held_charts == {}
+    with pytest.raises(RuntimeError, match="inside _apply"):
+        widget._send_chart(outcomes)

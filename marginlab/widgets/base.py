@@ -96,6 +96,7 @@ class LessonWidget(ipywidgets.VBox):
         self._drawn_result: Any = None  # what _compute returned for them
         self._busy = False
         self._again = False
+        self._held_charts: dict[int, ExitStack] = {}  # figures whose updates _apply holds
 
         self.message_area = ipywidgets.HTML("")
         self.message_area.add_class("marginlab-message")
@@ -214,9 +215,25 @@ class LessonWidget(ipywidgets.VBox):
             # updates: the browser redraws the charts first. (Contexts exit last-in first.)
             for text in self._text_widgets:
                 batch.enter_context(text.hold_sync())
+            self._held_charts = {}
             for figure in self.figures:
-                batch.enter_context(figure.batch_update())
-            return self._apply(result)
+                held = self._held_charts[id(figure)] = ExitStack()
+                held.enter_context(figure.batch_update())
+                batch.push(held)
+            try:
+                return self._apply(result)
+            finally:
+                self._held_charts = {}
+
+    def _send_chart(self, figure: Any) -> None:
+        """Send ``figure``'s update now, in the middle of ``_apply``: the browser draws it
+        while the kernel computes the rest of the tick (the other charts, the texts). For
+        a figure whose update ``_apply`` has finished; without it every update leaves when
+        ``_apply`` returns."""
+        held = self._held_charts.pop(id(figure), None)
+        if held is None:
+            raise RuntimeError("_send_chart: only a figure of this widget, inside _apply")
+        held.close()
 
     def _texts(self) -> list[ipywidgets.HTML]:
         """Every HTML widget inside this one (tables, notes, the summary)."""

@@ -318,8 +318,9 @@ class WhenToUseWidget(LessonWidget):
     def _apply(self, state: _State) -> str:
         path_figure, outcomes = self.figures
         if state.name != self._applied:
-            path_figure.layout.xaxis2.range = [0, state.risk.scenario.n_steps - 1]
             update_outcomes(outcomes, _outcomes(state.risk))
+            self._send_chart(outcomes)  # drawn while the path and the controls are set
+            path_figure.layout.xaxis2.range = [0, state.risk.scenario.n_steps - 1]
             self.claim_area.value = _claim_html(state.risk.scenario)
             self.risk_area.value = _risk_html(state.risk)
             self._applied = state.name

@@ -459,10 +459,11 @@ class StopLossWidget(LessonWidget):
 
     def _apply(self, state: _State) -> str:
         with_figure, without_figure, outcomes = self.figures
+        charts.update_outcomes(outcomes, self._outcomes(state))
+        self._send_chart(outcomes)  # drawn while the paths are computed
         both = (state.with_stop, state.without_stop)  # the same axes: see _path_chart
         charts.update_equity_path(with_figure, state.with_stop, whole=both)
         charts.update_equity_path(without_figure, state.without_stop, whole=both)
-        charts.update_outcomes(outcomes, self._outcomes(state))
         self.table_area.value = _table_html(state)
         self.controls["stop"].disabled = state.stop_price is None
         return _summary(state)
