@@ -215,8 +215,7 @@ class LessonWidget(ipywidgets.VBox):
             # updates: the browser redraws the charts first. (Contexts exit last-in first.)
             for text in self._text_widgets:
                 batch.enter_context(text.hold_sync())
-            self._held_charts = {}
-            for figure in self.figures:
+            for figure in self.figures:  # _held_charts is empty between ticks
                 held = self._held_charts[id(figure)] = ExitStack()
                 held.enter_context(figure.batch_update())
                 batch.push(held)
