@@ -680,10 +680,19 @@ class Site:
 
     @classmethod
     def start(
-        cls, browser, notebook: Path, name: str, preheat: bool = True, stages: bool = False
+        cls,
+        browser,
+        notebook: Path,
+        name: str,
+        kernels_dir: Path,
+        preheat: bool = True,
+        stages: bool = False,
     ) -> Site:
+        """Voila for ``notebook``; its kernels talk to it over Unix sockets in
+        ``kernels_dir``, as with ``marginlab present`` (over TCP, one of several kernels
+        started at once can lose its port to another and stall the pool)."""
         port = bc.free_port()
-        command = voila_command(notebook, port=port, preheat=preheat)
+        command = voila_command(notebook, port=port, preheat=preheat, kernels_dir=kernels_dir)
         server = bc.start_server(name, command, port, server_env())
         guard = bc.RequestGuard()
         context = bc.new_guarded_context(browser, guard, block=False)  # keeps the HTTP cache
@@ -705,12 +714,14 @@ class Site:
         self.server.stop()
 
 
-def bench_notebook(browser, notebook: Path, baseline: Site, args: argparse.Namespace) -> Result:
+def bench_notebook(
+    browser, notebook: Path, baseline: Site, kernels_dir: Path, args: argparse.Namespace
+) -> Result:
     result = Result(notebook.stem)
     mains = main_controls()
     if args.cold:  # no pool, a new browser each time: every visit runs the notebook first
         port = bc.free_port()
-        command = voila_command(notebook, port=port, preheat=False)
+        command = voila_command(notebook, port=port, preheat=False, kernels_dir=kernels_dir)
         server = bc.start_server("voila-cold", command, port, server_env())
         try:
             for _ in range(args.repeat):
@@ -721,7 +732,7 @@ def bench_notebook(browser, notebook: Path, baseline: Site, args: argparse.Names
                 context.close()
         finally:
             server.stop()
-    site = Site.start(browser, notebook, "voila-preheated", stages=args.stages)
+    site = Site.start(browser, notebook, "voila-preheated", kernels_dir, stages=args.stages)
     try:
         for repeat in range(args.repeat):
             _, base_page, base_meter = baseline.open()
@@ -927,14 +938,18 @@ def main(argv: list[str] | None = None) -> int:
     results, failed = [], []
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         browser = bc.launch_chromium(playwright)
+        kernels_dir = Path(folder) / "kernels"
+        kernels_dir.mkdir()
         baseline = Site.start(
-            browser, write_baseline(Path(folder)), "voila-baseline", stages=args.stages
+            browser, write_baseline(Path(folder)), "voila-baseline", kernels_dir, stages=args.stages
         )
         try:
             for notebook in notebooks:
                 print(f"measuring {notebook} ...", flush=True)
                 try:
-                    results.append(bench_notebook(browser, notebook.resolve(), baseline, args))
+                    results.append(
+                        bench_notebook(browser, notebook.resolve(), baseline, kernels_dir, args)
+                    )
                 except Exception as error:  # report it and measure the other notebooks
                     failed.append(f"{notebook.stem}: {type(error).__name__}: {error}")
         finally:
