@@ -443,3 +443,66 @@ def test_a_stop_loss_tick_sends_its_outcomes_before_it_computes_its_paths(sent, 
     assert widget._held_charts == {}
     with pytest.raises(RuntimeError, match="inside _apply"):
         widget._send_chart(outcomes)
+
+
+@pytest.mark.parametrize(
+    ("name", "control"),
+    [
+        ("liquidation_threshold", "leverage"),
+        ("loss_at_liquidation", "price"),
+        ("several_positions", "btc_price"),
+        ("adding_margin", "price"),
+        ("trading_costs", "leverage"),
+    ],
+)
+def test_a_tick_sends_each_chart_before_it_computes_the_next(sent, monkeypatch, name, control):
+    # Each chart's update leaves once it is written (BaseWidget._send_chart): the page
+    # draws it while the kernel writes the next chart.
+    from marginlab.charts import _common
+    from marginlab.widgets.catalog import catalog
+
+    widget = catalog()[name]()
+    real = _common.apply
+    seen = []
+
+    def apply(fig, *args, **kwargs):
+        seen.append(sum(data.get("method") == "custom" for _, data, _ in sent))
+        return real(fig, *args, **kwargs)
+
+    monkeypatch.setattr(_common, "apply", apply)
+    sent.clear()
+    moved = widget.controls[control]
+    moved.value = moved.value + moved.step
+    assert sum(data.get("method") == "custom" for _, data, _ in sent) == len(widget.figures)
+    assert seen == list(range(len(widget.figures))), seen
+
+
+@pytest.mark.parametrize(
+    ("name", "control"), [("playground", "btc_price"), ("switching_modes", "symbol")]
+)
+def test_a_one_chart_tick_sends_its_chart_before_it_writes_its_table(
+    sent, monkeypatch, name, control
+):
+    import sys
+
+    from marginlab.widgets.catalog import catalog
+
+    widget = catalog()[name]()
+    # The table's writer: a module function (playground) or a method (switching modes).
+    module = sys.modules[type(widget).__module__]
+    owner = module if hasattr(module, "_table") else type(widget)
+    real = owner._table
+    seen = []
+
+    def write_table(*args, **kwargs):
+        seen.append(sum(data.get("method") == "custom" for _, data, _ in sent))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, "_table", write_table)
+    sent.clear()
+    moved = widget.controls[control]
+    if hasattr(moved, "options"):
+        moved.index = (moved.index + 1) % len(moved.options)
+    else:
+        moved.value = moved.value + moved.step
+    assert seen and seen[0] == 1, seen  # the ladder's update, already sent

@@ -144,9 +144,12 @@ class TradingCostsWidget(LessonWidget):
 
     def _apply(self, costs: _Costs) -> str:
         fees, funding = self.figures
-        return self._summary(
-            costs, update_fees(fees, costs.fees), update_funding(funding, costs.funding)
-        )
+        # Each chart leaves once updated: the page draws it while the kernel goes on.
+        funding_summary = update_funding(funding, costs.funding)
+        self._send_chart(funding)
+        fees_summary = update_fees(fees, costs.fees)
+        self._send_chart(fees)
+        return self._summary(costs, fees_summary, funding_summary)
 
     def static(self) -> Chart:
         """A fresh plain figure of the funding chart for the current values, and the summary."""

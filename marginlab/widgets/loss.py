@@ -147,8 +147,11 @@ class LossAtLiquidationWidget(LessonWidget):
 
     def _apply(self, result: _Loss) -> str:
         bars, curve = self.figures
-        bars_summary = update_loss_at_liquidation(bars, result.bars)
+        # Each chart leaves once updated: the page draws it while the kernel goes on.
         curve_summary = update_loss_curve(curve, result.curve)
+        self._send_chart(curve)
+        bars_summary = update_loss_at_liquidation(bars, result.bars)
+        self._send_chart(bars)
         return self._summary(result, bars_summary, curve_summary)
 
     def static(self) -> Chart:

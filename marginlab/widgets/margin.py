@@ -267,9 +267,13 @@ class AddingMarginWidget(LessonWidget):
 
     def _apply(self, result: _Result) -> str:
         ladder, bars, split = self.figures
-        ladder_summary = update_price_ladder(ladder, result.ladder)
-        loss_summary = update_loss_at_liquidation(bars, result.bars)
+        # Each chart leaves once updated: the page draws it while the kernel goes on.
         split_summary = update_balance(split, BalanceSplit(result.states))
+        self._send_chart(split)
+        loss_summary = update_loss_at_liquidation(bars, result.bars)
+        self._send_chart(bars)
+        ladder_summary = update_price_ladder(ladder, result.ladder)
+        self._send_chart(ladder)
         return self._summary(result, ladder_summary, loss_summary, split_summary)
 
     def _summary(self, result: _Result, ladder: str, loss: str, split: str) -> str:

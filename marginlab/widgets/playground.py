@@ -328,11 +328,12 @@ class PlaygroundWidget(LessonWidget):
         return _Result(self._rows, built.account, state, outcome, ladder, built.flipped is not None)
 
     def _apply(self, result: _Result) -> str:
+        ladder_summary = update_price_ladder(self.figures[0], result.ladder)
+        self._send_chart(self.figures[0])  # drawn while the rows and the table are set
         for index, box in enumerate(self.row_boxes, start=1):
             box.layout.display = "" if index <= result.rows else "none"
         self.table_area.value = _table(result.state)
         self.liquidation_area.value = f"<p>{html.escape(_liquidation_text(result))}</p>"
-        ladder_summary = update_price_ladder(self.figures[0], result.ladder)
         return self._summary(result, ladder_summary)
 
     def _summary(self, result: _Result, ladder_summary: str) -> str:

@@ -140,8 +140,11 @@ class SeveralPositionsWidget(LessonWidget):
 
     def _apply(self, result: _Positions) -> str:
         cross_map, ladder = self.figures
-        map_summary = update_cross_map(cross_map, self._map(result))
+        # Each chart leaves once updated: the page draws it while the kernel goes on.
         ladder_summary = update_price_ladder(ladder, self._ladder(result))
+        self._send_chart(ladder)
+        map_summary = update_cross_map(cross_map, self._map(result))
+        self._send_chart(cross_map)
         return self._summary(result, map_summary, ladder_summary)
 
     def static(self) -> Chart:

@@ -324,8 +324,9 @@ class SwitchingModesWidget(LessonWidget):
             self._record(result.event)
         if self.controls["mode"].value != result.mode:  # another pair selected: its mode
             self.controls["mode"].value = result.mode
-        self.table_area.value = self._table(result.account)
         ladder_summary = update_price_ladder(self.figures[0], self._ladder_values(result))
+        self._send_chart(self.figures[0])  # drawn while the table is written
+        self.table_area.value = self._table(result.account)
         return self._summary(result, ladder_summary)
 
     def _table(self, account: Account) -> str:

@@ -98,8 +98,11 @@ class LiquidationThresholdWidget(LessonWidget):
 
     def _apply(self, result: _Threshold) -> str:
         ladder, distance = self.figures
-        summary = update_price_ladder(ladder, result.ladder)
+        # Each chart leaves once updated: the page draws it while the kernel goes on.
         update_liquidation_distance(distance, result.distance)
+        self._send_chart(distance)
+        summary = update_price_ladder(ladder, result.ladder)
+        self._send_chart(ladder)
         return self._summary(result, summary)
 
     def static(self) -> Chart:
