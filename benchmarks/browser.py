@@ -6,7 +6,8 @@ Run: .venv/bin/python benchmarks/browser.py [NOTEBOOK ...] [--repeat 3] [--press
 
 With no NOTEBOOK: every numbered lessons/NN-*.ipynb, else the browser-test fixture.
 Voila is started with marginlab.serve.voila_command, exactly as ``marginlab present``
-starts it.
+starts it. The tables are printed at the end, or when the run is stopped (SIGTERM, as
+``timeout`` sends, or Ctrl-C) with the lessons measured so far.
 
 The baseline is a notebook written by this script (``BASELINE_CELLS``): an ``IntSlider``
 and a plain plotly ``go.FigureWidget`` of 3 scatter traces x 500 points whose y arrays
@@ -936,31 +937,37 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     results, failed = [], []
-    with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
-        browser = bc.launch_chromium(playwright)
-        kernels_dir = Path(folder) / "kernels"
-        kernels_dir.mkdir()
-        baseline = Site.start(
-            browser, write_baseline(Path(folder)), "voila-baseline", kernels_dir, stages=args.stages
-        )
-        try:
-            for notebook in notebooks:
-                print(f"measuring {notebook} ...", flush=True)
-                try:
-                    results.append(
-                        bench_notebook(browser, notebook.resolve(), baseline, kernels_dir, args)
-                    )
-                except Exception as error:  # report it and measure the other notebooks
-                    failed.append(f"{notebook.stem}: {type(error).__name__}: {error}")
-        finally:
-            baseline.stop()
-            browser.close()
-    print_presses(results)
-    if args.stages:
-        print_stages(results)
-    print_pages(results)
-    for line in failed:
-        print(f"FAILED {line.splitlines()[0]}")
+    try:
+        with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
+            browser = bc.launch_chromium(playwright)
+            kernels_dir = Path(folder) / "kernels"
+            kernels_dir.mkdir()
+            baseline = Site.start(
+                browser,
+                write_baseline(Path(folder)),
+                "voila-baseline",
+                kernels_dir,
+                stages=args.stages,
+            )
+            try:
+                for notebook in notebooks:
+                    print(f"measuring {notebook} ...", flush=True)
+                    try:
+                        results.append(
+                            bench_notebook(browser, notebook.resolve(), baseline, kernels_dir, args)
+                        )
+                    except Exception as error:  # report it and measure the other notebooks
+                        failed.append(f"{notebook.stem}: {type(error).__name__}: {error}")
+            finally:
+                baseline.stop()
+                browser.close()
+    finally:  # also when stopped (a timeout, Ctrl-C): the lessons measured so far
+        print_presses(results)
+        if args.stages:
+            print_stages(results)
+        print_pages(results)
+        for line in failed:
+            print(f"FAILED {line.splitlines()[0]}")
     return 1 if failed else 0
 
 
