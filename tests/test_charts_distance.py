@@ -15,6 +15,7 @@ from marginlab.charts import (
     liquidation_distance_figure,
     update_liquidation_distance,
 )
+from marginlab.charts.distance import NOTE_SPAN
 from marginlab.engine import MODES, MarginError
 from marginlab.scenarios import Trade
 
@@ -36,6 +37,51 @@ def test_liquidation_distance_guide_marks_10x_and_names_the_refused_1x():
     assert list(now.x) == [10.0] and list(now.text) == ["9.64%"]
     refused = find_trace(chart.figure, "refused")
     assert list(refused.x) == [1.0] and list(refused.y) == [0.0]
+
+
+def _note(chart) -> tuple[float, str]:
+    note = find_trace(chart.figure, "refused-note")
+    return note.y[0], note.text[0]
+
+
+def _right_part(fig, key: str) -> np.ndarray:
+    """A curve's values where the refusal note is written (the right NOTE_SPAN of the axis)."""
+    x = np.asarray(find_trace(fig, key).x, dtype=float)
+    y = np.asarray(find_trace(fig, key).y, dtype=float)
+    return y[x >= x[-1] - NOTE_SPAN * (x[-1] - x[0])]
+
+
+def test_liquidation_distance_refusal_note_sits_between_the_lines_not_on_them():
+    # The guide's long: cross flat at 49.80 %, isolated under 2 % from 50x on, the fall to
+    # zero at 100 %. The widest empty band of the right part is 49.80-100: the note goes
+    # at its top, below the fall-to-zero line, and says what the marker on the axis means.
+    chart = liquidation_distance_figure(_curves())
+    y, text = _note(chart)
+    assert 95.0 < y < 100.0
+    assert text.startswith("× refused up to 1x: the margin is more")
+    assert find_trace(chart.figure, "refused").text is None  # the marker carries no text
+    # A 17,000 wallet at 100x: cross at 84.94 % with its marker's label above it; the
+    # widest band left is under the cross line, down to the isolated curve.
+    chart = liquidation_distance_figure(_curves(current=100.0, wallet_balance=17_000))
+    cross = _right_part(chart.figure, "curve-cross")
+    isolated = _right_part(chart.figure, "curve-isolated")
+    y, _ = _note(chart)
+    assert np.nanmax(isolated) < y < np.nanmin(cross)
+    assert y > np.nanmin(cross) - 5.0  # right under the line, as high as the band allows
+
+
+def test_liquidation_distance_short_note_under_the_top_line():
+    chart = liquidation_distance_figure(_curves(side="short"))
+    cross = _right_part(chart.figure, "curve-cross")
+    y, _ = _note(chart)
+    assert np.nanmax(_right_part(chart.figure, "curve-isolated")) < y < np.nanmin(cross)
+
+
+def test_liquidation_distance_nothing_refused_has_no_note():
+    chart = liquidation_distance_figure(_curves(wallet_balance=30_000))
+    y, text = _note(chart)
+    assert y is None and text == ""
+    assert list(find_trace(chart.figure, "refused").x) == []
 
 
 def test_liquidation_distance_isolated_curve_by_hand_and_cross_flat():

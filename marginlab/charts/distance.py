@@ -5,10 +5,11 @@ same order, and a marker per mode at the current leverage. The input is one
 :class:`DistanceCurves`: each mode's :class:`~marginlab.engine.LeverageCurve` (from
 ``Account.leverage_curve``). Every point says what it is: a long with no liquidation
 price survives a fall to zero, so it is drawn at 100 % ("a fall to zero"); a leverage
-at which the account refuses the order is marked on the axis with the reason.
+at which the account refuses the order is marked on the axis, and a note in the chart's
+right part says which and why, placed where it crosses no curve (:func:`note_top`).
 
 Trace keys (``meta``): curve-cross, curve-isolated, now-cross, now-isolated, floor,
-refused.
+refused, refused-note.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from marginlab.engine.types import MODES, MarginMode, Side
 NAME = "liquidation_distance"
 TITLE = "Distance to liquidation against leverage"
 FALL_TO_ZERO = 1.0  # a long with no liquidation price survives a 100 % fall
+NOTE_SPAN = 0.6  # share of the leverage axis, from its right end, the refusal note spans
+LABEL_HEIGHT = 0.07  # a marker's label, as a share of the data's height (top to 0)
+NOTE_GAP = 0.015  # between the note and what is above it, as a share of the data's height
 REASONS = {
     "balance": "the margin is more than the available balance",
     "bracket": "above the bracket's maximum leverage for this size",
@@ -92,7 +96,10 @@ def _traces() -> list[TraceData]:
         size=9,
         hovertemplate="%{x:g}x: the order is refused<extra></extra>",
     )
-    return [*curves, *markers, floor, refused]
+    note = _common.line_trace(
+        "refused-note", "refused", palette.GREY, mode="text", textposition="bottom left"
+    )
+    return [*curves, *markers, floor, refused, note]
 
 
 def _shown(curve: LeverageCurve) -> np.ndarray:
@@ -132,6 +139,42 @@ def _refused_text(curves: DistanceCurves) -> tuple[list[float], str]:
     return grid[curve.refused].tolist(), text
 
 
+def note_top(curves: DistanceCurves) -> float:
+    """Where the refusal note's top goes (distance in %): in the chart's right part
+    (:data:`NOTE_SPAN` of the leverage axis), at the top of the widest empty band between
+    what is drawn there (the curves, the fall-to-zero line, the current markers and their
+    labels, the axis at 0), so that the note, written below that point, crosses none."""
+    grid, i = curves.leverage, curves.index
+    start = grid[-1] - NOTE_SPAN * (grid[-1] - grid[0])
+    shown = {mode: _shown(curve) for mode, curve in curves.curves.items()}
+    every = np.concatenate(list(shown.values()))
+    is_long = curves.curves[MarginMode.CROSS].side is Side.LONG
+    top = max(np.nanmax(every, initial=0.0), 100.0 * FALL_TO_ZERO if is_long else 0.0)
+    bands = [(0.0, 0.0), (top, top)]
+    for mode, values in shown.items():
+        inside = values[(grid >= start) & np.isfinite(values)]
+        if inside.size:
+            bands.append((float(inside.min()), float(inside.max())))
+        if grid[i] >= start and np.isfinite(values[i]):
+            label = LABEL_HEIGHT * top
+            above = _above(curves, mode)
+            low, high = (values[i], values[i] + label) if above else (values[i] - label, values[i])
+            bands.append((float(low), float(high)))
+    bands.sort()
+    best, best_gap, reach = top, -1.0, bands[0][1]
+    for low, high in bands[1:]:
+        if low - reach > best_gap:
+            best, best_gap = low, low - reach
+        reach = max(reach, high)
+    return best - min(NOTE_GAP * top, best_gap / 2)
+
+
+def _above(curves: DistanceCurves, mode: MarginMode) -> bool:
+    """Whether ``mode``'s marker label goes above its marker (the higher of the two)."""
+    now = {m: _shown(c)[curves.index] for m, c in curves.curves.items()}
+    return (mode is MarginMode.CROSS) == (now[MarginMode.CROSS] >= now[MarginMode.ISOLATED])
+
+
 def _data(curves: DistanceCurves) -> tuple[list[TraceData], str]:
     if not isinstance(curves, DistanceCurves):
         raise TypeError(f"curves must be DistanceCurves, got {type(curves).__name__}")
@@ -148,10 +191,7 @@ def _data(curves: DistanceCurves) -> tuple[list[TraceData], str]:
             label = "no liquidation price"
         else:
             label = fmt.percent(curve.distance_rate[i])
-        above = (mode is MarginMode.CROSS) == (
-            _shown(curves.curves[MarginMode.CROSS])[i]
-            >= _shown(curves.curves[MarginMode.ISOLATED])[i]
-        )
+        above = _above(curves, mode)
         traces.append(
             {
                 "x": points([curves.current_leverage]),
@@ -172,15 +212,12 @@ def _data(curves: DistanceCurves) -> tuple[list[TraceData], str]:
         }
     )
     refused_x, refused_text = _refused_text(curves)
-    middle = len(refused_x) // 2
+    traces.append({"x": points(refused_x), "y": points([0.0] * len(refused_x))})
     traces.append(
         {
-            "x": points(refused_x),
-            "y": points([0.0] * len(refused_x)),
-            "text": [
-                fmt.wrap(refused_text, 40) if k == middle else "" for k in range(len(refused_x))
-            ],
-            "textposition": "top right" if refused_x and refused_x[0] < 60 else "top left",
+            "x": points(grid[-1:]),
+            "y": points([note_top(curves) if refused_text else np.nan]),
+            "text": [fmt.wrap(f"× {refused_text}", 40) if refused_text else ""],
         }
     )
     summary = (
