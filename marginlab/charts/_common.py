@@ -23,6 +23,7 @@ from marginlab.engine.errors import MarginError
 FONT_FAMILY = "Arial, Helvetica, sans-serif"  # system fonts: nothing fetched from the web
 FONT_SIZE = 16  # readable on a projector
 HEIGHT = 440  # px
+TITLE_PAD = 12  # px above a chart's title
 MARGIN_LEFT = 100  # px: tick labels such as "-500,000" plus the axis title
 MARGIN_RIGHT = 40  # px: half of the last x tick label
 # Where an axis title sits (see axis_titles): its near edge this far from the plot, past
@@ -104,7 +105,10 @@ def base_layout(chart_name: str, title: str | None, **extra: Any) -> dict[str, A
         "meta": {"chart": chart_name},
     }
     if title:
-        layout["title"] = {"text": title, "x": 0.0, "xanchor": "left"}
+        # At the top of the figure, not in the middle of the top margin: clear of the
+        # legend's row under it (plotly.js would centre it on a legend that wraps).
+        title_place = {"y": 1.0, "yanchor": "top", "pad": {"t": TITLE_PAD}}
+        layout["title"] = {"text": title, "x": 0.0, "xanchor": "left", **title_place}
     layout.update(extra)
     layout["annotations"] = [*layout.get("annotations", []), *axis_titles(layout)]
     return layout

@@ -41,6 +41,9 @@ COLORSCALE = [
 ]
 NO_PRICE_NOTE = "cannot be liquidated by price"
 COLORBAR_MARGIN = 150  # px right of the map: the colour bar, its labels and title
+# px above the map: the title, then the legend, whose three long entries take two rows
+# beside the colour bar on a lesson page (a legend that wraps grows upwards from the map).
+TOP_MARGIN = 120
 
 
 def _traces(x_symbol: str, y_symbol: str) -> list[TraceData]:
@@ -212,6 +215,8 @@ def cross_map_figure(cross_map: CrossMap, *, title: str | None = TITLE) -> Chart
     )
     layout["meta"]["symbols"] = [x_symbol, y_symbol]
     layout["margin"]["r"] = COLORBAR_MARGIN
+    if title:
+        layout["margin"]["t"] = TOP_MARGIN
     return _common.figure(NAME, _traces(x_symbol, y_symbol), _data(cross_map), layout)
 
 
