@@ -62,6 +62,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -711,7 +712,9 @@ class Site:
         page.close()
 
     def stop(self) -> None:
-        self.context.close()
+        """Close the browser context, then stop Voila (and with it its kernels)."""
+        with suppress(Exception):  # the browser may be gone already: a stopped run
+            self.context.close()
         self.server.stop()
 
 
@@ -960,7 +963,8 @@ def main(argv: list[str] | None = None) -> int:
                         failed.append(f"{notebook.stem}: {type(error).__name__}: {error}")
             finally:
                 baseline.stop()
-                browser.close()
+                with suppress(Exception):  # gone already when the run was stopped
+                    browser.close()
     finally:  # also when stopped (a timeout, Ctrl-C): the lessons measured so far
         print_presses(results)
         if args.stages:
