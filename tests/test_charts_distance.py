@@ -155,3 +155,19 @@ def test_update_liquidation_distance_on_figure_widget_moves_the_markers():
 def test_distance_curves_bad_input_raises(build, message):
     with pytest.raises(MarginError, match=message):
         build()
+
+
+def test_liquidation_distance_marker_labels_sit_off_their_curves():
+    # The guide at 10x: isolated 9.64 % with cross far above; its curve falls to the
+    # right through the space below-right of its marker, so its label goes above-right.
+    fig = liquidation_distance_figure(_curves()).figure
+    assert find_trace(fig, "now-isolated").textposition == "top right"
+    assert find_trace(fig, "now-cross").textposition == "top left"  # flat: either side
+    # Both without a liquidation price (100 %): one label above, one below.
+    fig = liquidation_distance_figure(_curves(current=1.0, wallet_balance=30_000)).figure
+    assert find_trace(fig, "now-cross").textposition == "top left"
+    assert find_trace(fig, "now-isolated").textposition == "bottom right"
+    # At 125x, the right end of the axis: labels go left, towards the middle.
+    fig = liquidation_distance_figure(_curves(current=125.0)).figure
+    assert find_trace(fig, "now-isolated").textposition == "top left"
+    assert find_trace(fig, "now-cross").textposition == "top left"

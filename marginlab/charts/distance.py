@@ -33,6 +33,7 @@ FALL_TO_ZERO = 1.0  # a long with no liquidation price survives a 100 % fall
 NOTE_SPAN = 0.6  # share of the leverage axis, from its right end, the refusal note spans
 LABEL_HEIGHT = 0.07  # a marker's label, as a share of the data's height (top to 0)
 NOTE_GAP = 0.015  # between the note and what is above it, as a share of the data's height
+LABEL_EDGE = 0.12  # a marker this close to the axis's right end (share) has its label left
 REASONS = {
     "balance": "the margin is more than the available balance",
     "bracket": "above the bracket's maximum leverage for this size",
@@ -147,9 +148,7 @@ def note_top(curves: DistanceCurves) -> float:
     grid, i = curves.leverage, curves.index
     start = grid[-1] - NOTE_SPAN * (grid[-1] - grid[0])
     shown = {mode: _shown(curve) for mode, curve in curves.curves.items()}
-    every = np.concatenate(list(shown.values()))
-    is_long = curves.curves[MarginMode.CROSS].side is Side.LONG
-    top = max(np.nanmax(every, initial=0.0), 100.0 * FALL_TO_ZERO if is_long else 0.0)
+    top = _top(curves)
     bands = [(0.0, 0.0), (top, top)]
     for mode, values in shown.items():
         inside = values[(grid >= start) & np.isfinite(values)]
@@ -157,7 +156,7 @@ def note_top(curves: DistanceCurves) -> float:
             bands.append((float(inside.min()), float(inside.max())))
         if grid[i] >= start and np.isfinite(values[i]):
             label = LABEL_HEIGHT * top
-            above = _above(curves, mode)
+            above = _label_position(curves, mode).startswith("top")
             low, high = (values[i], values[i] + label) if above else (values[i] - label, values[i])
             bands.append((float(low), float(high)))
     bands.sort()
@@ -169,10 +168,34 @@ def note_top(curves: DistanceCurves) -> float:
     return best - min(NOTE_GAP * top, best_gap / 2)
 
 
-def _above(curves: DistanceCurves, mode: MarginMode) -> bool:
-    """Whether ``mode``'s marker label goes above its marker (the higher of the two)."""
+def _top(curves: DistanceCurves) -> float:
+    """The highest thing drawn (distance in %): a curve, or the fall-to-zero line of a long."""
+    every = np.concatenate([_shown(curve) for curve in curves.curves.values()])
+    is_long = curves.curves[MarginMode.CROSS].side is Side.LONG
+    return max(float(np.nanmax(every, initial=0.0)), 100.0 * FALL_TO_ZERO if is_long else 0.0)
+
+
+def _label_position(curves: DistanceCurves, mode: MarginMode) -> str:
+    """Where ``mode``'s current marker has its label (a plotly ``textposition``), clear of
+    its own curve and of the other marker's label.
+
+    The cross curve is flat for one size: its label goes above-left of a marker higher
+    than the isolated one, below-right of a lower one. The isolated curve falls as leverage
+    grows, through the space below-right of its marker: its label goes above-right, unless
+    the cross marker is just above it (less than two labels' height), then below-right.
+    Near the right end of the axis a label goes left, towards the middle."""
     now = {m: _shown(c)[curves.index] for m, c in curves.curves.items()}
-    return (mode is MarginMode.CROSS) == (now[MarginMode.CROSS] >= now[MarginMode.ISOLATED])
+    cross, isolated = now[MarginMode.CROSS], now[MarginMode.ISOLATED]
+    top = _top(curves)
+    if mode is MarginMode.CROSS:
+        vertical, side = ("top", "left") if cross >= isolated else ("bottom", "right")
+    else:
+        crowded = isolated <= cross < isolated + 2 * LABEL_HEIGHT * top
+        vertical, side = ("bottom", "right") if crowded else ("top", "right")
+    grid = curves.leverage
+    if (curves.current_leverage - grid[0]) / (grid[-1] - grid[0]) > 1.0 - LABEL_EDGE:
+        side = "left"
+    return f"{vertical} {side}"
 
 
 def _data(curves: DistanceCurves) -> tuple[list[TraceData], str]:
@@ -191,13 +214,12 @@ def _data(curves: DistanceCurves) -> tuple[list[TraceData], str]:
             label = "no liquidation price"
         else:
             label = fmt.percent(curve.distance_rate[i])
-        above = _above(curves, mode)
         traces.append(
             {
                 "x": points([curves.current_leverage]),
                 "y": points([shown]),
                 "text": [label],
-                "textposition": "top left" if above else "bottom right",
+                "textposition": _label_position(curves, mode),
             }
         )
     # A short has no fall to zero: its line has no points (gaps), so the trace keeps its
