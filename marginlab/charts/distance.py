@@ -6,7 +6,7 @@ same order, and a marker per mode at the current leverage. The input is one
 ``Account.leverage_curve``). Every point says what it is: a long with no liquidation
 price survives a fall to zero, so it is drawn at 100 % ("a fall to zero"); a leverage
 at which the account refuses the order is marked on the axis, and a note in the chart's
-right part says which and why, placed where it crosses no curve (:func:`note_top`).
+right part says which and why, placed where it crosses no curve (:func:`_note_top`).
 
 Trace keys (``meta``): curve-cross, curve-isolated, now-cross, now-isolated, floor,
 refused, refused-note.
@@ -103,6 +103,9 @@ def _traces() -> list[TraceData]:
     return [*curves, *markers, floor, refused, note]
 
 
+Shown = Mapping[MarginMode, np.ndarray]  # each mode's distances as drawn (%)
+
+
 def _shown(curve: LeverageCurve) -> np.ndarray:
     """Distances in percent, with a long that has no liquidation price at a fall to zero."""
     distance = curve.distance_rate
@@ -140,15 +143,17 @@ def _refused_text(curves: DistanceCurves) -> tuple[list[float], str]:
     return grid[curve.refused].tolist(), text
 
 
-def note_top(curves: DistanceCurves) -> float:
+def _note_top(
+    curves: DistanceCurves, shown: Shown, top: float, positions: dict[MarginMode, str]
+) -> float:
     """Where the refusal note's top goes (distance in %): in the chart's right part
     (:data:`NOTE_SPAN` of the leverage axis), at the top of the widest empty band between
     what is drawn there (the curves, the fall-to-zero line, the current markers and their
-    labels, the axis at 0), so that the note, written below that point, crosses none."""
+    labels, the axis at 0), so that the note, written below that point, crosses none.
+    ``shown``: each mode's distances (%); ``top``: :func:`_top`; ``positions``: each
+    marker label's place (:func:`_label_position`)."""
     grid, i = curves.leverage, curves.index
     start = grid[-1] - NOTE_SPAN * (grid[-1] - grid[0])
-    shown = {mode: _shown(curve) for mode, curve in curves.curves.items()}
-    top = _top(curves)
     bands = [(0.0, 0.0), (top, top)]
     for mode, values in shown.items():
         inside = values[(grid >= start) & np.isfinite(values)]
@@ -156,7 +161,7 @@ def note_top(curves: DistanceCurves) -> float:
             bands.append((float(inside.min()), float(inside.max())))
         if grid[i] >= start and np.isfinite(values[i]):
             label = LABEL_HEIGHT * top
-            above = _label_position(curves, mode).startswith("top")
+            above = positions[mode].startswith("top")
             low, high = (values[i], values[i] + label) if above else (values[i] - label, values[i])
             bands.append((float(low), float(high)))
     bands.sort()
@@ -168,14 +173,13 @@ def note_top(curves: DistanceCurves) -> float:
     return best - min(NOTE_GAP * top, best_gap / 2)
 
 
-def _top(curves: DistanceCurves) -> float:
+def _top(shown: Shown, is_long: bool) -> float:
     """The highest thing drawn (distance in %): a curve, or the fall-to-zero line of a long."""
-    every = np.concatenate([_shown(curve) for curve in curves.curves.values()])
-    is_long = curves.curves[MarginMode.CROSS].side is Side.LONG
+    every = np.concatenate(list(shown.values()))
     return max(float(np.nanmax(every, initial=0.0)), 100.0 * FALL_TO_ZERO if is_long else 0.0)
 
 
-def _label_position(curves: DistanceCurves, mode: MarginMode) -> str:
+def _label_position(curves: DistanceCurves, shown: Shown, top: float, mode: MarginMode) -> str:
     """Where ``mode``'s current marker has its label (a plotly ``textposition``), clear of
     its own curve and of the other marker's label.
 
@@ -184,9 +188,7 @@ def _label_position(curves: DistanceCurves, mode: MarginMode) -> str:
     grows, through the space below-right of its marker: its label goes above-right, unless
     the cross marker is just above it (less than two labels' height), then below-right.
     Near the right end of the axis a label goes left, towards the middle."""
-    now = {m: _shown(c)[curves.index] for m, c in curves.curves.items()}
-    cross, isolated = now[MarginMode.CROSS], now[MarginMode.ISOLATED]
-    top = _top(curves)
+    cross, isolated = (shown[m][curves.index] for m in (MarginMode.CROSS, MarginMode.ISOLATED))
     if mode is MarginMode.CROSS:
         vertical, side = ("top", "left") if cross >= isolated else ("bottom", "right")
     else:
@@ -202,14 +204,16 @@ def _data(curves: DistanceCurves) -> tuple[list[TraceData], str]:
     if not isinstance(curves, DistanceCurves):
         raise TypeError(f"curves must be DistanceCurves, got {type(curves).__name__}")
     grid, i = curves.leverage, curves.index
-    traces: list[TraceData] = [
-        {"x": points(grid), "y": points(_shown(curves.curves[mode]))} for mode in MODES
-    ]
+    is_long = curves.curves[MarginMode.CROSS].side is Side.LONG
+    shown = {mode: _shown(curve) for mode, curve in curves.curves.items()}  # once a tick
+    top = _top(shown, is_long)
+    positions = {mode: _label_position(curves, shown, top, mode) for mode in MODES}
+    traces: list[TraceData] = [{"x": points(grid), "y": points(shown[mode])} for mode in MODES]
     for mode in MODES:
         curve = curves.curves[mode]
-        shown = _shown(curve)[i]
+        now = shown[mode][i]
         if curve.refused[i]:
-            label, shown = "refused", 0.0
+            label, now = "refused", 0.0
         elif np.isnan(curve.liquidation_price[i]):
             label = "no liquidation price"
         else:
@@ -217,14 +221,13 @@ def _data(curves: DistanceCurves) -> tuple[list[TraceData], str]:
         traces.append(
             {
                 "x": points([curves.current_leverage]),
-                "y": points([shown]),
+                "y": points([now]),
                 "text": [label],
-                "textposition": _label_position(curves, mode),
+                "textposition": positions[mode],
             }
         )
     # A short has no fall to zero: its line has no points (gaps), so the trace keeps its
     # place and a side switch moves values only (the browser's fast redraw).
-    is_long = curves.curves[MarginMode.CROSS].side is Side.LONG
     fall = 100.0 * FALL_TO_ZERO if is_long else np.nan
     traces.append(
         {
@@ -238,7 +241,7 @@ def _data(curves: DistanceCurves) -> tuple[list[TraceData], str]:
     traces.append(
         {
             "x": points(grid[-1:]),
-            "y": points([note_top(curves) if refused_text else np.nan]),
+            "y": points([_note_top(curves, shown, top, positions) if refused_text else np.nan]),
             "text": [fmt.wrap(f"× {refused_text}", 40) if refused_text else ""],
         }
     )
