@@ -23,6 +23,7 @@ from marginlab.engine import (
     round_trip_fees,
 )
 from marginlab.scenarios import Trade, guide_account, two_positions_account
+from marginlab.widgets import make_figure_widget
 
 NAN = float("nan")
 
@@ -383,6 +384,62 @@ def test_chart_update_on_foreign_figure_raises(name):
     other = next(n for n in CASES if n != name)
     with pytest.raises(ValueError, match=f"{name}_figure"):
         update(CASES[other][0](CASES[other][2]).figure, second)
+
+
+@pytest.fixture
+def assignments(monkeypatch):
+    """Every property plotly.py validates and stores (trace and layout assignments)."""
+    from plotly.basedatatypes import BasePlotlyType
+
+    made = []
+    store = BasePlotlyType.__setitem__
+
+    def counted(self, prop, value):
+        made.append(prop)
+        return store(self, prop, value)
+
+    monkeypatch.setattr(BasePlotlyType, "__setitem__", counted)
+    return made
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_chart_update_assigns_only_what_changed(name, assignments):
+    build, update, first, second = CASES[name]
+    fig = build(first).figure
+    update(fig, second)
+    assert assignments  # the second inputs move something
+    assignments.clear()
+    update(fig, second)
+    assert assignments == []  # plotly validates nothing for values already there
+
+
+def _equal(a, b) -> bool:
+    """Equal values (NaN equals NaN), lists and tuples alike at every depth."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+    if isinstance(a, list | tuple):
+        same_length = isinstance(b, list | tuple) and len(a) == len(b)
+        return same_length and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    return a == b or (a != a and b != b)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_held_values_are_the_ones_plotly_reads(name):
+    """apply() compares new values with _common.held(); a plotly.py release that stored
+    them elsewhere would fail here instead of making every tick slow (or stale)."""
+    build, update, first, second = CASES[name]
+    fig = make_figure_widget(build(first).figure)
+    update(fig, second)
+    for trace in fig.data:
+        now = _common.held(trace)
+        assert now.get("meta") == trace.meta
+        for key, value in now.items():
+            if not isinstance(value, dict):  # nested properties read as plotly objects
+                assert _equal(value, trace[key]), (trace.meta, key)
+    assert _common.held(fig.layout)["meta"] == fig.layout.meta
+    for axis in ("xaxis", "yaxis"):
+        held_range = _common.held(fig.layout)[axis].get("range")
+        assert _equal(held_range, fig.layout[axis].range), (axis, held_range)
 
 
 def test_chart_update_on_non_figure_raises_type_error():

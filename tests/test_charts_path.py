@@ -353,3 +353,30 @@ def test_equity_path_replay_with_whole_path_keeps_its_value_axes():
 def test_equity_path_without_whole_path_leaves_value_axes_to_plotly():
     fig = figure(**_inputs()).figure
     assert (fig.layout.yaxis.range, fig.layout.yaxis2.range) == (None, None)
+
+
+def test_update_equity_path_writes_value_ranges_only_when_they_move(monkeypatch):
+    """A replay step keeps the y ranges of the whole path: nothing is written to the layout
+    (plotly would validate each write); another whole path moves them."""
+    from plotly.basedatatypes import BasePlotlyType
+
+    from marginlab.charts.path import value_ranges
+
+    whole = _paths(_inputs())
+    chart = equity_path_figure(_paths(_inputs(end=10)), whole=whole)
+    written = []
+    store = BasePlotlyType.__setitem__
+    monkeypatch.setattr(
+        BasePlotlyType, "__setitem__", lambda obj, p, v: written.append(p) or store(obj, p, v)
+    )
+
+    update_equity_path(chart.figure, _paths(_inputs(end=20)), whole=whole)
+    assert written and not {"range", "autorange"} & set(written)  # the curves moved only
+
+    other = _paths(_inputs(stop_price=57_000))
+    assert value_ranges(other) != value_ranges(whole)
+    update_equity_path(chart.figure, _paths(_inputs(end=20)), whole=other)
+    assert "range" in written
+    for axis, span in value_ranges(other).items():
+        assert list(chart.figure.layout[axis].range) == span
+        assert chart.figure.layout[axis].autorange is False

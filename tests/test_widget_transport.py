@@ -506,3 +506,31 @@ def test_a_one_chart_tick_sends_its_chart_before_it_writes_its_table(
     else:
         moved.value = moved.value + moved.step
     assert seen and seen[0] == 1, seen  # the ladder's update, already sent
+
+
+@pytest.mark.parametrize("control", ["btc_price", "leverage_1"])
+def test_the_playground_sends_its_ladder_before_it_computes_the_account_state(
+    sent, monkeypatch, control
+):
+    # The table's account state (every position at the marks) is computed once the ladder's
+    # update has left: the page draws the ladder meanwhile.
+    from marginlab.engine import Account
+    from marginlab.widgets.playground import PlaygroundWidget
+
+    widget = PlaygroundWidget()
+    seen = []
+    for name in ("state", "liquidate"):
+        real = getattr(Account, name)
+
+        def counted(self, *args, _real=real, **kwargs):
+            seen.append(sum(data.get("method") == "custom" for _, data, _ in sent))
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(Account, name, counted)
+    sent.clear()
+    moved = widget.controls[control]
+    moved.value = moved.value + moved.step
+    assert seen and set(seen) == {1}, seen  # the ladder's update, already sent
+    assert widget.state == widget.drawn.account.state(
+        {s: m for s, m in widget.drawn.marks.items() if widget.drawn.account.positions_of(s)}
+    )

@@ -283,7 +283,16 @@ def value_ranges(whole: EquityPaths | Sequence[EquityPaths]) -> dict[str, list[f
 
 
 def _fix_value_ranges(layout: Any, whole: EquityPaths | Sequence[EquityPaths]) -> None:
+    """Give the y axes of ``layout`` (a layout dict or a figure's layout) the ranges of
+    ``whole``; an axis that has them already is not written (plotly validates every
+    assignment)."""
+    now = layout if isinstance(layout, dict) else _common.held(layout)
     for name, span in value_ranges(whole).items():
+        axis = now.get(name) or {}
+        current = axis.get("range")
+        same = span is None if current is None else span is not None and list(current) == span
+        if same and axis.get("autorange") is (span is None):
+            continue
         layout[name]["range"] = span
         layout[name]["autorange"] = span is None
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import ipywidgets
@@ -103,12 +104,22 @@ class _Built:
 
 @dataclass(frozen=True)
 class _Result:
+    """One tick's result. ``state`` and ``outcome`` are computed when first read: after
+    the ladder has been sent (the browser draws it while the table is computed)."""
+
     rows: int
     account: Account
-    state: AccountState
-    outcome: LiquidationOutcome
+    marks: dict[str, float]  # USDT per pair, as the sliders give them
     ladder: Ladder
     flipped: bool  # the other mode's column could be drawn
+
+    @cached_property
+    def state(self) -> AccountState:
+        return self.account.state(held_marks(self.account, self.marks))
+
+    @cached_property
+    def outcome(self) -> LiquidationOutcome:
+        return self.account.liquidate(held_marks(self.account, self.marks))
 
 
 class PlaygroundWidget(LessonWidget):
@@ -302,8 +313,6 @@ class PlaygroundWidget(LessonWidget):
     def _compute(self, values: dict[str, Any]) -> _Result:
         built = self._build(values, self._rows)
         marks = {s: values[n] for s, n in self._mark_controls.items()}
-        state = built.account.state(held_marks(built.account, marks))
-        outcome = built.account.liquidate(held_marks(built.account, marks))
         if built.account.positions:
             first = built.account.positions[0]
             accounts = {first.margin_mode.value: built.account}
@@ -325,7 +334,7 @@ class PlaygroundWidget(LessonWidget):
                 entry_price=row.entry,
                 side=row.side,
             )
-        return _Result(self._rows, built.account, state, outcome, ladder, built.flipped is not None)
+        return _Result(self._rows, built.account, marks, ladder, built.flipped is not None)
 
     def _apply(self, result: _Result) -> str:
         ladder_summary = update_price_ladder(self.figures[0], result.ladder)
