@@ -421,7 +421,7 @@ def test_a_scenario_switch_sends_its_outcomes_before_the_path_and_the_controls(s
 
 def test_a_stop_loss_tick_sends_its_outcomes_before_it_computes_its_paths(sent, monkeypatch):
     # The outcomes chart's update leaves as soon as it is computed: the page draws it while
-    # the kernel computes the two path charts (BaseWidget._send_chart).
+    # the kernel computes the two path charts (LessonWidget._send_chart).
     from marginlab.widgets import stoploss
 
     widget = stoploss.StopLossWidget()
@@ -456,7 +456,7 @@ def test_a_stop_loss_tick_sends_its_outcomes_before_it_computes_its_paths(sent, 
     ],
 )
 def test_a_tick_sends_each_chart_before_it_computes_the_next(sent, monkeypatch, name, control):
-    # Each chart's update leaves once it is written (BaseWidget._send_chart): the page
+    # Each chart's update leaves once it is written (LessonWidget._send_chart): the page
     # draws it while the kernel writes the next chart.
     from marginlab.charts import _common
     from marginlab.widgets.catalog import catalog
