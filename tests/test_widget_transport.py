@@ -243,6 +243,19 @@ def test_update_carries_whole_top_level_properties_and_the_layout_keys(sent):
     assert content["layout_keys"] == list(figure.layout.to_plotly_json())
 
 
+def test_update_lists_its_layout_properties_in_sorted_order(sent):
+    # The same change sends the same message in every kernel, whatever its hash seed.
+    figure = make_figure_widget(three_trace_figure(points=4))
+    sent.clear()
+
+    with figure.batch_update():
+        for axis in ("yaxis2", "xaxis", "yaxis", "xaxis2", "title"):
+            figure.layout[axis] = {"title": {"text": axis}} if axis != "title" else {"text": "t"}
+
+    [(content, _)] = customs(sent, FIGURE_UPDATE)
+    assert list(content["layout"]) == ["title", "xaxis", "xaxis2", "yaxis", "yaxis2"]
+
+
 def test_single_assignment_outside_a_batch_is_sent_at_once(sent):
     figure = make_figure_widget(three_trace_figure(points=4))
     sent.clear()

@@ -240,7 +240,9 @@ class SharedFigureWidget(go.Figure, anywidget.AnyWidget):
             changed = {head: wire(props.get(head), buffers) for head in sorted(_heads(names))}
             if changed:
                 traces.append([index, changed])
-        layout = {head: wire(self._layout.get(head), buffers) for head in _heads(relayout)}
+        # Sorted, as the traces' properties: the same change sends the same bytes in
+        # every kernel (a set's order follows the process's string hash seed).
+        layout = {head: wire(self._layout.get(head), buffers) for head in sorted(_heads(relayout))}
         if not traces and not layout:
             return
         message: dict[str, Any] = {"type": FIGURE_UPDATE, "traces": traces, "layout": layout}
