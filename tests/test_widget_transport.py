@@ -529,6 +529,7 @@ def test_the_playground_sends_its_ladder_before_it_computes_the_account_state(
     # update has left: the page draws the ladder meanwhile.
     from marginlab.engine import Account
     from marginlab.widgets.playground import PlaygroundWidget
+    from marginlab.widgets.trade import held_marks
 
     widget = PlaygroundWidget()
     seen = []
@@ -544,6 +545,5 @@ def test_the_playground_sends_its_ladder_before_it_computes_the_account_state(
     moved = widget.controls[control]
     moved.value = moved.value + moved.step
     assert seen and set(seen) == {1}, seen  # the ladder's update, already sent
-    assert widget.state == widget.drawn.account.state(
-        {s: m for s, m in widget.drawn.marks.items() if widget.drawn.account.positions_of(s)}
-    )
+    drawn = widget.drawn
+    assert widget.state == drawn.account.state(held_marks(drawn.account, drawn.marks))

@@ -196,7 +196,7 @@ def held(obj: Any) -> dict[str, Any]:
     (its ``_props``: the values assigned so far, before an enclosing ``batch_update``).
 
     Why: reading ``trace[key]`` or ``layout.yaxis.range`` goes through plotly.py's
-    validators and builds child objects on every read (~5-90 us each); a tick that
+    validators and builds child objects on every read (tens of us each); a tick that
     compares a few dozen values spent a third of its time there. The stored values are
     the same ones (``tests/test_charts_common.py`` checks it against plotly's reads).
     """

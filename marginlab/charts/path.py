@@ -290,8 +290,8 @@ def _fix_value_ranges(layout: Any, whole: EquityPaths | Sequence[EquityPaths]) -
     for name, span in value_ranges(whole).items():
         axis = now.get(name) or {}
         current = axis.get("range")
-        same = span is None if current is None else span is not None and list(current) == span
-        if same and axis.get("autorange") is (span is None):
+        held_span = None if current is None else list(current)
+        if held_span == span and axis.get("autorange") is (span is None):
             continue
         layout[name]["range"] = span
         layout[name]["autorange"] = span is None
