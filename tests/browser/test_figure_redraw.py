@@ -262,3 +262,58 @@ def test_figure_front_end_takes_a_range_the_kernel_sets_by_relayout(new_page, mo
     assert (ranges_only["relayout"], ranges_only["animated"]) == (2, 2), ranges_only
     assert ranges_only["full"] == "first:1", ranges_only
     assert redraws["full"] == "first:1 layout:1", redraws
+
+
+# plotly.js's Lib.expandObjectPaths (Plotly.animate expands dotted keys with it) tests
+# every key it walks against its dotted-path regular expression, and it walks a typed
+# array's every index as a key: the count of such tests on index keys shows it.
+_COUNT_MATCHES_JS = r"""() => {
+  const original = String.prototype.match;
+  window.marginlabMatches = {calls: 0, original};
+  String.prototype.match = function (pattern, ...rest) {
+    if (pattern instanceof RegExp && pattern.source === String.raw`^([^\[\.]+)\.(.+)?`
+        && /^[0-9]+$/.test(this)) {
+      window.marginlabMatches.calls += 1;
+    }
+    return original.call(this, pattern, ...rest);
+  };
+}"""
+_MATCHES_JS = """() => {
+  String.prototype.match = window.marginlabMatches.original;
+  return window.marginlabMatches.calls;
+}"""
+_ANIMATE_TYPED_JS = """async (points) => {
+  const gd = document.createElement('div');
+  document.body.appendChild(gd);
+  const Plotly = window.marginlabPage.Plotly;
+  await Plotly.newPlot(gd, [{y: new Float64Array(points)}]);
+  await Plotly.animate(gd, {data: [{y: new Float64Array(points).fill(1)}], traces: [0]},
+                       {mode: 'immediate', transition: {duration: 0},
+                        frame: {duration: 0, redraw: false}});
+}"""
+
+
+@pytest.mark.browser
+def test_figure_front_end_hands_the_fast_path_plain_arrays(new_page, monkeypatch):
+    # The loss curves (2 x 501 points) move whole when the side changes: a fast-path
+    # frame. figure.js hands plotly.js its numbers as plain Arrays, which Plotly.animate
+    # takes whole; a typed array it walks number by number (~1 ms a press for these two
+    # curves in the lesson page).
+    with shown("loss_at_liquidation", new_page, monkeypatch) as (widget, page, keys):
+        curve = keys[1]
+        points = len(widget.figures[1].data[0].y)
+        widget.controls["side"].value = "short"
+        page.deliver(keys[0])
+        page.page.evaluate(_COUNT_MATCHES_JS)
+        delivered = page.deliver(curve)
+        ours = page.page.evaluate(_MATCHES_JS)
+        redraws = page.redraws(curve)
+        differing = page.difference(curve, widget.figures[1])
+        # The premise: this plotly.js walks a typed array of as many points.
+        page.page.evaluate(_COUNT_MATCHES_JS)
+        page.page.evaluate(_ANIMATE_TYPED_JS, points)
+        typed = page.page.evaluate(_MATCHES_JS)
+    assert (delivered, redraws["fast"], redraws["full"]) == (1, 1, "first:1"), redraws
+    assert differing <= TOLERANCE_PX, differing
+    assert typed == points, typed
+    assert ours == 0, (ours, typed)

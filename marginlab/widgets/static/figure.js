@@ -617,17 +617,25 @@ class View {
 }
 
 // The fast path's frame: every trace (plotly.js redraws the layers of the traces it is
-// given and removes the others), each with its changed values.
+// given and removes the others), each with its changed values. A numeric array goes in
+// as a plain Array: Plotly.animate expands dotted keys in what it is given
+// (Lib.expandObjectPaths), and it walks a typed array's every index as a key -- two
+// regular expressions per number, ~1 ms a press for two curves of 500 points -- while it
+// takes a plain Array whole.
 function animationFrame(change, figure) {
   const data = figure.data.map((trace, index) => {
     const values = {};
     for (const key of change.traces.get(index) ?? []) {
-      values[key] = key in trace ? copyPlain(trace[key]) : null;
+      values[key] = key in trace ? frameValue(trace[key]) : null;
     }
     if ("text" in values && values.text !== null) values.text = labels(values.text);
     return values;
   });
   return { data, traces: data.map((_, i) => i) };
+}
+
+function frameValue(value) {
+  return ArrayBuffer.isView(value) ? Array.from(value) : copyPlain(value);
 }
 
 function pointCount(trace) {
