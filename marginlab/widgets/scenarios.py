@@ -88,6 +88,11 @@ class _Risk:
             )
         return EquityPaths(steps, modes)
 
+    @functools.cached_property
+    def table_html(self) -> str:
+        """The risk table as the widget shows it (built once: a scenario switch reads it)."""
+        return _risk_html(self)
+
 
 def _label(name: str) -> str:
     """ "trend_trade_through_drawdown" -> "Trend trade through drawdown"."""
@@ -272,7 +277,7 @@ class WhenToUseWidget(LessonWidget):
         # Linked in the browser: a frame moves the slider, the slider's change ticks once.
         self._play_link = ipywidgets.jslink((self.play, "value"), (controls["step"], "value"))
         self.claim_area = ipywidgets.HTML(_claim_html(risk.scenario))
-        self.risk_area = ipywidgets.HTML(_risk_html(risk))
+        self.risk_area = ipywidgets.HTML(risk.table_html)
         whole = risk.path(int(first_path))
         path_chart = equity_path_figure(
             whole.upto(int(first_step)), step_range=(0, last), whole=whole, x_title=STEP_AXIS
@@ -322,7 +327,7 @@ class WhenToUseWidget(LessonWidget):
             self._send_chart(outcomes)  # drawn while the path and the controls are set
             path_figure.layout.xaxis2.range = [0, state.risk.scenario.n_steps - 1]
             self.claim_area.value = _claim_html(state.risk.scenario)
-            self.risk_area.value = _risk_html(state.risk)
+            self.risk_area.value = state.risk.table_html
             self._applied = state.name
         self._show_controls(state)
         return update_equity_path(path_figure, state.shown, whole=state.paths)
