@@ -267,7 +267,7 @@ def test_figure_front_end_takes_a_range_the_kernel_sets_by_relayout(new_page, mo
 # plotly.js's Lib.expandObjectPaths (Plotly.animate expands dotted keys with it) tests
 # every key it walks against its dotted-path regular expression, and it walks a typed
 # array's every index as a key: the count of such tests on index keys shows it.
-_COUNT_MATCHES_JS = r"""() => {
+_START_COUNTING_JS = r"""() => {
   const original = String.prototype.match;
   window.marginlabMatches = {calls: 0, original};
   String.prototype.match = function (pattern, ...rest) {
@@ -278,7 +278,7 @@ _COUNT_MATCHES_JS = r"""() => {
     return original.call(this, pattern, ...rest);
   };
 }"""
-_MATCHES_JS = """() => {
+_STOP_COUNTING_JS = """() => {
   String.prototype.match = window.marginlabMatches.original;
   return window.marginlabMatches.calls;
 }"""
@@ -290,6 +290,8 @@ _ANIMATE_TYPED_JS = """async (points) => {
   await Plotly.animate(gd, {data: [{y: new Float64Array(points).fill(1)}], traces: [0]},
                        {mode: 'immediate', transition: {duration: 0},
                         frame: {duration: 0, redraw: false}});
+  Plotly.purge(gd);
+  gd.remove();
 }"""
 
 
@@ -304,15 +306,15 @@ def test_figure_front_end_hands_the_fast_path_plain_arrays(new_page, monkeypatch
         points = len(widget.figures[1].data[0].y)
         widget.controls["side"].value = "short"
         page.deliver(keys[0])
-        page.page.evaluate(_COUNT_MATCHES_JS)
+        page.page.evaluate(_START_COUNTING_JS)
         delivered = page.deliver(curve)
-        ours = page.page.evaluate(_MATCHES_JS)
+        ours = page.page.evaluate(_STOP_COUNTING_JS)
         redraws = page.redraws(curve)
         differing = page.difference(curve, widget.figures[1])
         # The premise: this plotly.js walks a typed array of as many points.
-        page.page.evaluate(_COUNT_MATCHES_JS)
+        page.page.evaluate(_START_COUNTING_JS)
         page.page.evaluate(_ANIMATE_TYPED_JS, points)
-        typed = page.page.evaluate(_MATCHES_JS)
+        typed = page.page.evaluate(_STOP_COUNTING_JS)
     assert (delivered, redraws["fast"], redraws["full"]) == (1, 1, "first:1"), redraws
     assert differing <= TOLERANCE_PX, differing
     assert typed == points, typed

@@ -172,7 +172,8 @@ function decode(value, buffers) {
 }
 
 // What plotly.js may change in place gets a copy (objects and lists); numeric arrays
-// (typed arrays) are shared, plotly.js never writes into them.
+// (typed arrays) are shared: Plotly.newPlot and Plotly.react never write into them (the
+// fast path's frames get plain copies instead: frameValue).
 function copyPlain(value) {
   if (Array.isArray(value)) return value.map(copyPlain);
   if (value === null || typeof value !== "object" || ArrayBuffer.isView(value)) return value;
@@ -634,6 +635,8 @@ function animationFrame(change, figure) {
   return { data, traces: data.map((_, i) => i) };
 }
 
+// A value of a fast-path frame: a typed array as a plain Array (see animationFrame); rows
+// of a 2-d array stay typed inside their Array, which plotly.js takes whole.
 function frameValue(value) {
   return ArrayBuffer.isView(value) ? Array.from(value) : copyPlain(value);
 }
