@@ -432,6 +432,23 @@ def test_a_scenario_switch_sends_its_outcomes_before_the_path_and_the_controls(s
     assert order.index("max") < len(order) - 1 - order[::-1].index("chart"), order
 
 
+def test_a_step_of_the_replay_sends_its_chart_then_the_play_value(sent):
+    # The play button follows the step slider from the kernel (no link in the browser,
+    # which sent the kernel the play's value ahead of every step): after the chart.
+    from marginlab.widgets.scenarios import WhenToUseWidget
+
+    widget = WhenToUseWidget()
+    sent.clear()
+    widget.controls["step"].set_state({"value": 100})  # as the browser's message sets it
+    order = [
+        "chart" if data["method"] == "custom" else "play"
+        for _, data, _ in sent
+        if data.get("method") == "custom"
+        or (data.get("method") == "update" and data["state"] == {"value": 100})
+    ]  # (the slider's own value comes back as an echo_update, before both)
+    assert order == ["chart", "play"] and widget.play.value == 100, order
+
+
 def test_a_stop_loss_tick_sends_its_outcomes_before_it_computes_its_paths(sent, monkeypatch):
     # The outcomes chart's update leaves as soon as it is computed: the page draws it while
     # the kernel computes the two path charts (LessonWidget._send_chart).

@@ -9,7 +9,6 @@ hedge) is built once.
 
 from __future__ import annotations
 
-import ipywidgets
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -220,12 +219,20 @@ def test_when_to_use_path_slider_replays_that_path():
     assert_same_traces(widget.figures[0], expected_path_chart(replays, 23).figure, PATH_KEYS)
 
 
-def test_when_to_use_play_moves_the_step_slider_in_the_browser(day_trade_widget):
-    widget = day_trade_widget
+def test_when_to_use_play_frame_moves_the_step_slider_and_a_slider_move_moves_play():
+    widget = WhenToUseWidget(DAY_TRADE, path=0)
+    replays = engine_replays(DAY_TRADE, 0)
+    step, ticks = widget.controls["step"], []
+    widget.observe(lambda change: ticks.append(change["new"]), names="summary")
 
-    assert isinstance(widget._play_link, ipywidgets.widgets.widget_link.Link)
-    assert widget._play_link.source == (widget.play, "value")
-    assert widget._play_link.target == (widget.controls["step"], "value")
+    widget.play.value = 5  # a frame of the play button, as the browser sends it
+    assert step.value == widget.step == 5
+    assert_same_traces(widget.figures[0], expected_path_chart(replays, 5).figure, PATH_KEYS)
+    assert ticks == [expected_path_chart(replays, 5).summary]  # one tick per frame
+
+    step.value = 9  # the learner's slider: play resumes from the step shown
+    assert widget.play.value == widget.step == 9
+    assert len(ticks) == 2
     assert (widget.play.min, widget.play.max) == (0, 23)
     assert "play" not in widget.controls  # a frame ticks once, through the slider
 

@@ -234,8 +234,9 @@ class LessonWidget(ipywidgets.VBox):
             raise RuntimeError("_send_chart: only a figure of this widget, inside _apply")
         held.close()
 
-    def _texts(self) -> list[ipywidgets.HTML]:
-        """Every HTML widget inside this one (tables, notes, the summary)."""
+    def _texts(self) -> list[ipywidgets.Widget]:
+        """The widgets a tick holds until its charts are sent: every HTML widget inside
+        this one (tables, notes, the summary)."""
         found, todo = [], list(self.children)
         while todo:
             child = todo.pop()

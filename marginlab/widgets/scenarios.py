@@ -274,8 +274,10 @@ class WhenToUseWidget(LessonWidget):
             description="Play",
             show_repeat=False,
         )
-        # Linked in the browser: a frame moves the slider, the slider's change ticks once.
-        self._play_link = ipywidgets.jslink((self.play, "value"), (controls["step"], "value"))
+        # Linked here, not in the browser: a frame moves the slider (one tick), and a
+        # slider move sets the play's value after the chart (_texts): a browser link
+        # (jslink) sent the kernel a second message per slider press, ahead of the step.
+        self.play.observe(self._on_play, names="value")
         self.claim_area = ipywidgets.HTML(_claim_html(risk.scenario))
         self.risk_area = ipywidgets.HTML(risk.table_html)
         whole = risk.path(int(first_path))
@@ -340,8 +342,17 @@ class WhenToUseWidget(LessonWidget):
         path.value = state.path
         for control in (step, play):
             control.max = last  # clamps a value past the new end
-        step.value = state.step
+        step.value = play.value = state.step  # play resumes from the step shown
         play.interval = _play_interval_ms(last + 1)
+
+    def _on_play(self, change: dict[str, Any]) -> None:
+        """A frame of :attr:`play` moves the step slider, which ticks."""
+        self.controls["step"].value = change["new"]
+
+    def _texts(self) -> list[ipywidgets.Widget]:
+        """The texts, and :attr:`play`: what a tick sets there reaches the page after the
+        charts."""
+        return [*super()._texts(), self.play]
 
     # --- what lessons and tests read ----------------------------------------------------
 

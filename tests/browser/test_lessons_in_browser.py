@@ -143,3 +143,58 @@ def test_request_guard_foreign_image_is_blocked_and_recorded(
     )
     page.wait_for_load_state("load")
     assert guard.foreign == ["https://cdn.example.invalid/a.png"]
+
+
+# Each value the step slider's handle shows, from when the script is installed.
+_STEP_VALUES_JS = """
+(handle) => {
+  window.__stepValues = [];
+  new MutationObserver(() => window.__stepValues.push(Number(handle.ariaValueNow)))
+    .observe(handle, {attributes: true, attributeFilter: ['aria-valuenow']});
+}
+"""
+
+
+@pytest.mark.browser
+def test_voila_replay_play_button_follows_the_step_slider(
+    voila_url, new_page, guard: bc.RequestGuard
+) -> None:
+    # Lesson 08's replay: a press of the step slider sends the kernel one message (the
+    # play button follows the slider from the kernel; a link in the browser sent the
+    # kernel the play's value too, ahead of the step), and Play moves the slider on from
+    # the step shown.
+    page = new_page()
+    sent: list[str | bytes] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(frame)))
+    page.goto(voila_url(bc.LESSONS_DIR / "08-when-to-use-cross.ipynb"))
+    try:
+        bc.wait_for_voila(page)
+        bc.wait_for_charts(page, guard, 2)
+        widget = page.locator(".marginlab-widget").first
+        handle = widget.locator(".marginlab-control-step .noUi-handle")
+        # The day trade: 24 hourly steps, a frame every 250 ms (shown whole: step 23).
+        widget.locator(".marginlab-control-scenario select").select_option(
+            "High leverage short term"
+        )
+        page.wait_for_function("(h) => Number(h.ariaValueNow) === 23", arg=handle.element_handle())
+        for _ in range(2):
+            bc.press_slider(page, index=1, key="ArrowLeft")  # the path slider comes first
+        sent.clear()
+        change = bc.press_slider(page, index=1, key="ArrowLeft")
+        assert change.chart_after != change.chart_before
+        assert float(handle.get_attribute("aria-valuenow")) == 20
+        comm_messages = [
+            m for m in sent if b"comm_msg" in (m if isinstance(m, bytes) else m.encode())
+        ]
+        assert len(comm_messages) == 1, comm_messages
+
+        handle.evaluate(_STEP_VALUES_JS)
+        chart = bc.chart_signature(page)
+        widget.locator(".widget-play button").first.click()  # Play
+        page.wait_for_function("() => window.__stepValues.includes(22)")
+        widget.locator(".widget-play button").nth(1).click()  # Pause
+        assert page.evaluate("window.__stepValues")[:2] == [21, 22]
+        assert bc.chart_signature(page) != chart
+        assert bc.error_texts(page) == [] and guard.page_errors == []
+    finally:
+        bc.shutdown_voila_kernel(page)
