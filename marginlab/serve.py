@@ -64,7 +64,9 @@ IPC_PATH_MAX = 100  # Unix socket paths are limited to 104-108 bytes
 # Voila's settings the package installs (etc/jupyter/voila.json). Among them, the
 # JupyterLab extensions Voila does not load: in Voila the lessons draw every chart as a
 # widget (marginlab.widgets.show), so jupyterlab-plotly's renderer, which loads and starts
-# its own copy of plotly.js (~0.7 s of CPU per page), would have nothing to draw.
+# its own copy of plotly.js (~0.7 s of CPU per page), would have nothing to draw; and
+# jupyterlab-jupytext's commands and menus have no JupyterLab to go into (~70 ms of a
+# first page's scripts before its kernel connects, on a machine at half speed).
 VOILA_SETTINGS_FILE = "voila.json"
 
 

@@ -114,8 +114,9 @@ def test_voila_settings_installed_hide_code_and_tracebacks_and_name_the_template
     settings = voila_settings()
     assert settings["template"] == "marginlab"
     assert settings["strip_sources"] is True and settings["show_tracebacks"] is False
-    # jupyterlab-plotly would only load and start a second plotly.js (charts are widgets).
-    assert settings["extension_denylist"] == ["jupyterlab-plotly"]
+    # jupyterlab-plotly would only load and start a second plotly.js (charts are widgets);
+    # jupyterlab-jupytext adds JupyterLab menus and commands, which a Voila page has not.
+    assert settings["extension_denylist"] == ["jupyterlab-plotly", "jupyterlab-jupytext"]
     check_voila_settings()
 
 

@@ -100,6 +100,12 @@ def test_plain_voila_serves_the_marginlab_page_without_code_or_cdn(
         assert hidden and not set(hidden) & set(shown["cells"])  # check cells never shown
         assert len(shown["cells"]) == len(cells) - len(hidden)
         assert shown["code"] == 0 and page.get_by_text(CODE_LINE).count() == 0
+        # The widget manager's extension is loaded, the denied ones (voila.json) are not.
+        loaded = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+        extensions = {u.split("/labextensions/")[1].split("/static/")[0]
+                      for u in loaded if "/labextensions/" in u}  # fmt: skip
+        assert "@jupyter-widgets/jupyterlab-manager" in extensions, extensions
+        assert not {"jupyterlab-plotly", "jupyterlab-jupytext"} & extensions, extensions
         change = bc.press_slider(page)
         assert change.chart_after != change.chart_before
         assert bc.error_texts(page) == []
