@@ -46,27 +46,36 @@ async (bundleId) => {
   const figures = new Map();
   window.marginlabPage = {
     Plotly: plotly.default,
-    // A figure from its widget state (buffers as base64 at their paths).
-    async open(key, state, paths, buffers) {
+    // A stand-in for the anywidget model of a widget state (buffers as base64 at their
+    // paths).
+    model(state, paths, buffers) {
       paths.forEach((path, i) => {
         let at = state;
         for (const part of path.slice(0, -1)) at = at[part];
         at[path[path.length - 1]] = bytes(buffers[i]);
       });
       const handlers = new Map();
-      const model = {
+      return {
         get: (name) => state[name],
         on: (event, callback) => handlers.set(event, [...(handlers.get(event) ?? []), callback]),
         off: () => {},
         send: () => {},
         emit: (event, ...args) => (handlers.get(event) ?? []).forEach((cb) => cb(...args)),
       };
-      const widget = front.default();
-      widget.initialize({model});
+    },
+    element(key) {
       const el = document.createElement('div');
       el.style.width = '900px';
       el.id = 'live-' + key;
       document.body.appendChild(el);
+      return el;
+    },
+    // A figure from its widget state.
+    async open(key, state, paths, buffers) {
+      const model = this.model(state, paths, buffers);
+      const widget = front.default();
+      widget.initialize({model});
+      const el = this.element(key);
       await widget.render({model, el});
       const ref = document.createElement('div');
       ref.style.width = '900px';
@@ -80,6 +89,31 @@ async (bundleId) => {
       figures.get(key).plotly = plotly;
       this.gd(key).on('plotly_afterplot', () => plotly.plots++);
       this.gd(key).on('plotly_animated', () => plotly.animated++);
+    },
+    // Figures opened in one task, their elements in the order given but rendered the
+    // other way round (the lowest first): which of them have drawn, frame by frame, until
+    // all have.
+    async openTogether(entries) {
+      const els = entries.map(([key]) => this.element(key));
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, state, paths, buffers] = entries[i];
+        const model = this.model(state, paths, buffers);
+        const widget = front.default();
+        widget.initialize({model});
+        widget.render({model, el: els[i]});
+        figures.set(key, {model, el: els[i]});
+      }
+      const drawn = () => els.map((el) => {
+        const gd = el.querySelector('.js-plotly-plot');
+        return Boolean(gd?._fullData?.length && gd.querySelector('.main-svg'));
+      });
+      const frames = [];
+      for (let i = 0; i < 1000; i++) {
+        await new Promise((r) => requestAnimationFrame(r));
+        frames.push(drawn());
+        if (frames.at(-1).every(Boolean)) return frames;
+      }
+      throw new Error('the charts never all drew');
     },
     message(key, content, buffers) {
       figures.get(key).model.emit('msg:custom', content, buffers.map(bytes));
@@ -233,6 +267,16 @@ class FigurePage:
             [key, state, paths, _b64(buffers)],
         )
         return key
+
+    def open_together(self, figures: list[SharedFigureWidget]) -> list[list[bool]]:
+        """Open ``figures`` at once, shown in this order but rendered the other way round;
+        per animation frame until all have drawn, which of them had (in the given order)."""
+        entries = []
+        for figure in figures:
+            state, paths, buffers = self._remove_buffers(figure.get_state())
+            RecordingComm.sent.pop(figure.comm.comm_id, None)
+            entries.append([figure.comm.comm_id, state, paths, _b64(buffers)])
+        return self.page.evaluate("(e) => window.marginlabPage.openTogether(e)", entries)
 
     def deliver(self, key: str) -> int:
         """Hand the page every custom message the figure sent since; returns how many."""

@@ -146,6 +146,23 @@ def test_figure_front_end_draws_a_label_that_was_blank(how, new_page, monkeypatc
         assert page.redraws(key)["fast"] == (1 if how == "fast" else 0)
 
 
+@pytest.mark.browser
+def test_charts_that_open_together_draw_one_at_a_time_the_highest_first(new_page, monkeypatch):
+    # Issue 15: a lesson opens with several charts. The highest on the page is drawn and
+    # shown first, each in a frame of its own; begun together (in the frame their elements
+    # got a width), none showed before the last was drawn. Rendered lowest first here, so
+    # the order is the page's, not the order the views came in.
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
+    RecordingComm.sent = {}
+    widget = catalog()["adding_margin"]()
+    assert len(widget.figures) == 3
+    with served() as url:
+        frames = FigurePage(new_page(), url).open_together(widget.figures)
+    first = [next(i for i, drawn in enumerate(frames) if drawn[k]) for k in range(3)]
+    assert first[0] < first[1] < first[2], frames
+    assert frames[first[0]] == [True, False, False], frames
+
+
 # Issue 15: the page's memory stays flat however long a learner moves a slider.
 LONG_MOVES = 400
 # Moves before the first count: plotly.js and V8 fill their caches over the first drawings

@@ -31,7 +31,8 @@
 // plus some headroom, kept while the data stays inside it and fills most of it (figures
 // plotly.js cannot animate, such as contour maps, keep plotly.js's autorange). Updates
 // that arrive while a chart is drawing are merged and drawn once, at the next animation
-// frame.
+// frame. The charts of a page draw for the first time one after another, the highest on
+// the page first (queueFirstDrawing).
 
 const REGISTRY = Symbol.for("marginlab.plotly-bundles");
 const REQUEST = "marginlab:plotly-bundle-request"; // browser -> kernel
@@ -419,7 +420,9 @@ class View {
     this.gd.className = "marginlab-figure";
     el.appendChild(this.gd);
     this.ranges = new Map(); // axis -> [low, high] given to plotly.js
-    this.ready = false; // the element has a width: drawing can start
+    this.ready = false; // its first drawing has begun (see queueFirstDrawing)
+    this.queued = false; // the element has a width: waiting for its first drawing
+    this.removed = false;
     this.drawn = false;
     this.busy = false;
     this.resized = false; // a resize came while drawing
@@ -575,20 +578,21 @@ class View {
   }
 
   // Draw `change` now, or -- while a drawing is running -- merged with later changes at
-  // the next animation frame after it (before the element has a width: once it has).
+  // the next animation frame after it (before the first drawing: with it).
   request(change) {
     this.pending = mergeChange(this.pending, change);
     if (!this.ready || this.busy || this.frame) return;
     this.run();
   }
 
+  // Draws what is pending; the promise settles when that drawing is done.
   run() {
     this.frame = 0;
     const change = this.pending;
-    if (change === null) return;
+    if (change === null) return Promise.resolve();
     this.pending = null;
     this.busy = true;
-    this.draw(change)
+    return this.draw(change)
       .catch((error) => console.error("[marginlab] could not draw the figure", error))
       .finally(() => {
         this.busy = false;
@@ -597,11 +601,21 @@ class View {
       });
   }
 
-  // The element got a width (first: start drawing) or a new one.
+  // Its turn in queueFirstDrawing: the first drawing, with every change so far.
+  start() {
+    if (this.removed) return Promise.resolve();
+    this.ready = true;
+    this.pending = mergeChange(this.pending, newChange(true));
+    return this.run();
+  }
+
+  // The element got a width (first: wait for its turn to draw) or a new one.
   resize() {
     if (!this.ready) {
-      this.ready = true;
-      this.request(newChange(true));
+      if (!this.queued) {
+        this.queued = true;
+        queueFirstDrawing(this);
+      }
     } else if (this.busy) {
       this.resized = true;
     } else if (this.drawn) {
@@ -611,10 +625,63 @@ class View {
   }
 
   remove() {
+    this.removed = true;
     if (this.frame) cancelAnimationFrame(this.frame);
     this.Plotly.purge(this.gd);
     this.gd.remove();
   }
+}
+
+// ------------------------------------------------------------------ first drawings
+// A page that opens with several charts draws them one at a time, the highest on the page
+// first, each shown (a frame painted) before the next begins. A first drawing
+// (Plotly.newPlot) takes 50-100 ms of a classroom laptop's main thread; begun together,
+// as their elements get a width in the same frame, no chart would show until the last
+// one was drawn. One queue per page (page-global, as the bundle registry is).
+const FIRST_DRAWINGS = Symbol.for("marginlab.first-drawings");
+const PAINT_WAIT_MS = 50; // go on without a painted frame (a hidden tab paints none)
+const DRAWING_WAIT_MS = 2000; // ... and without a first drawing that has not settled
+
+// Queued in the frame their elements got a width; they begin after it, so that the
+// highest of the charts that got one together draws first.
+function queueFirstDrawing(view) {
+  const queue = (globalThis[FIRST_DRAWINGS] ??= { waiting: [], running: false });
+  queue.waiting.push(view);
+  if (!queue.running) {
+    queue.running = true;
+    setTimeout(() => drawFirstDrawings(queue), 0);
+  }
+}
+
+async function drawFirstDrawings(queue) {
+  try {
+    while (queue.waiting.length > 0) {
+      queue.waiting.sort((a, b) => (follows(a.gd, b.gd) ? -1 : 1));
+      const drawing = queue.waiting.shift().start();
+      await Promise.race([drawing, new Promise((r) => setTimeout(r, DRAWING_WAIT_MS))]);
+      await painted();
+    }
+  } finally {
+    queue.running = false;
+  }
+}
+
+// Whether element b comes after element a in the page.
+function follows(a, b) {
+  return Boolean(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+}
+
+// Settles once the browser has painted a frame (or after PAINT_WAIT_MS).
+function painted() {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, PAINT_WAIT_MS);
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        clearTimeout(timer);
+        resolve();
+      }, 0),
+    );
+  });
 }
 
 // The fast path's frame: every trace (plotly.js redraws the layers of the traces it is
