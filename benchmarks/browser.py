@@ -230,9 +230,7 @@ window.WebSocket = new Proxy(window.WebSocket, {
 (function count() {
   const clock = window.__marginlabCharts;
   const now = performance.now();
-  const drawn = [...document.querySelectorAll('.js-plotly-plot')].filter(
-    gd => gd._fullData && gd._fullData.length > 0 && gd.querySelector('.main-svg') !== null
-  ).length;
+  const drawn = [...document.querySelectorAll('.js-plotly-plot')].filter(CHART_DRAWN).length;
   if (drawn > clock.drawn) {
     clock.drawn = drawn;
     clock.lastMs = now;
@@ -254,7 +252,7 @@ window.WebSocket = new Proxy(window.WebSocket, {
   }
   if (!clock.stopped) requestAnimationFrame(count);
 })();
-"""
+""".replace("CHART_DRAWN", bc.CHART_DRAWN_JS)
 # Stops the clock once the visit is timed: it looks through the page every frame, which
 # would weigh on the presses measured next (more on a long lesson page than on the
 # baseline's).

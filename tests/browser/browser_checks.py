@@ -295,14 +295,20 @@ def wait_for_voila(page: Page, timeout_s: float = 180.0) -> None:
     page.wait_for_selector("#rendered_cells", state="visible", timeout=timeout_s * 1000)
 
 
+# A JS function: whether a plotly chart element (or null) has drawn its data. Shared by
+# the browser tests, the figure page and benchmarks/browser.py, so all count alike.
+CHART_DRAWN_JS = (
+    "(gd) => Boolean(gd && gd._fullData && gd._fullData.length > 0"
+    " && gd.querySelector('.main-svg') !== null)"
+)
+
 _CHARTS_STATE_JS = """
 () => {
   const plots = [...document.querySelectorAll('.js-plotly-plot')];
-  const drawn = plots.filter(gd => gd._fullData && gd._fullData.length > 0
-    && gd.querySelector('.main-svg') !== null);
+  const drawn = plots.filter(CHART_DRAWN);
   return [plots.length, drawn.length, document.querySelectorAll('.jupyter-widgets').length];
 }
-"""
+""".replace("CHART_DRAWN", CHART_DRAWN_JS)
 
 
 def wait_for_charts(

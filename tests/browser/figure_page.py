@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import plotly.io as pio
+from browser_checks import CHART_DRAWN_JS
 from comm.base_comm import BaseComm
 
 from marginlab.plotly_bundle import CHARTS_BUNDLE
@@ -103,10 +104,7 @@ async (bundleId) => {
         widget.render({model, el: els[i]});
         figures.set(key, {model, el: els[i]});
       }
-      const drawn = () => els.map((el) => {
-        const gd = el.querySelector('.js-plotly-plot');
-        return Boolean(gd?._fullData?.length && gd.querySelector('.main-svg'));
-      });
+      const drawn = () => els.map((el) => (CHART_DRAWN)(el.querySelector('.js-plotly-plot')));
       const frames = [];
       for (let i = 0; i < 1000; i++) {
         await new Promise((r) => requestAnimationFrame(r));
@@ -200,7 +198,7 @@ async (bundleId) => {
     },
   };
 }
-"""
+""".replace("CHART_DRAWN", CHART_DRAWN_JS)
 
 
 @contextmanager
@@ -258,24 +256,22 @@ class FigurePage:
         page.goto(f"{base_url}/index.html")
         page.evaluate(_PAGE_JS, plotly_bundle()[0])
 
-    def open(self, figure: SharedFigureWidget) -> str:
+    def _entry(self, figure: SharedFigureWidget) -> list[Any]:
+        """[key, state, buffer paths, buffers as base64]: what the page opens a figure from."""
         state, paths, buffers = self._remove_buffers(figure.get_state())
         key = figure.comm.comm_id
         RecordingComm.sent.pop(key, None)  # what came before the page opened it
-        self.page.evaluate(
-            "([k, s, p, b]) => window.marginlabPage.open(k, s, p, b)",
-            [key, state, paths, _b64(buffers)],
-        )
-        return key
+        return [key, state, paths, _b64(buffers)]
+
+    def open(self, figure: SharedFigureWidget) -> str:
+        entry = self._entry(figure)
+        self.page.evaluate("([k, s, p, b]) => window.marginlabPage.open(k, s, p, b)", entry)
+        return entry[0]
 
     def open_together(self, figures: list[SharedFigureWidget]) -> list[list[bool]]:
         """Open ``figures`` at once, shown in this order but rendered the other way round;
         per animation frame until all have drawn, which of them had (in the given order)."""
-        entries = []
-        for figure in figures:
-            state, paths, buffers = self._remove_buffers(figure.get_state())
-            RecordingComm.sent.pop(figure.comm.comm_id, None)
-            entries.append([figure.comm.comm_id, state, paths, _b64(buffers)])
+        entries = [self._entry(figure) for figure in figures]
         return self.page.evaluate("(e) => window.marginlabPage.openTogether(e)", entries)
 
     def deliver(self, key: str) -> int:
