@@ -28,13 +28,16 @@ from marginlab.charts import Ladder, find_trace, price_ladder_figure, update_pri
 from marginlab.engine import MODES
 from marginlab.plotly_bundle import CHARTS_BUNDLE, bundle_version
 from marginlab.scenarios import guide_account
-from marginlab.widgets import SharedFigureWidget, make_figure_widget
+from marginlab.widgets import SharedFigureWidget, _plotly, make_figure_widget
 from marginlab.widgets._plotly import (
     BUNDLE_REPLY,
     BUNDLE_REQUEST,
     FIGURE,
     FIGURE_UPDATE,
+    FRONT_END_ID,
     FRONT_END_JS,
+    LOADER_JS,
+    figure_front_end,
     plotly_bundle,
     wire,
 )
@@ -117,13 +120,30 @@ def test_shared_figure_widget_creating_four_sends_no_plotly_js(sent):
     assert sent_bytes(sent) < 400_000 < len(PLOTLY_JS)
 
 
-def test_shared_figure_widget_open_message_esm_is_the_small_front_end(sent):
-    make_figure_widget(three_trace_figure())
+def test_shared_figure_widgets_of_a_kernel_send_the_front_end_once(sent, monkeypatch):
+    monkeypatch.setattr(_plotly, "_front_end", None)  # a fresh kernel
+    figures = [make_figure_widget(three_trace_figure()) for _ in range(4)]
 
-    opens = [data for msg_type, data, _ in sent if msg_type == "comm_open"]
-    assert len(opens) == 1
-    assert opens[0]["state"]["_esm"] == FRONT_END_JS
-    assert len(FRONT_END_JS.encode()) < 40_000
+    opens = [data["state"] for msg_type, data, _ in sent if msg_type == "comm_open"]
+    front_ends = [state for state in opens if state["_model_name"] == "WidgetModel"]
+    assert len(opens) == 5 and len(front_ends) == 1
+    assert front_ends[0]["source"] == FRONT_END_JS
+    assert front_ends[0]["source_id"] == FRONT_END_ID
+    # Each figure carries the small loader and names the one front end.
+    holder = f"IPY_MODEL_{figures[0]._front_end.model_id}"
+    for state in opens[1:]:
+        assert state["_esm"] == LOADER_JS
+        assert (state["_front_end"], state["_front_end_id"]) == (holder, FRONT_END_ID)
+    assert len(LOADER_JS.encode()) < 4_000 < 30_000 < len(FRONT_END_JS.encode()) < 40_000
+
+
+def test_shared_figure_widget_after_its_front_end_closed_gets_a_new_one(sent):
+    before = make_figure_widget(three_trace_figure())._front_end
+    before.close()  # as ipywidgets.Widget.close_all() does
+
+    after = make_figure_widget(three_trace_figure())._front_end
+    assert before.comm is None and after.comm is not None
+    assert after is figure_front_end()
 
 
 def test_shared_figure_widget_one_page_request_gets_one_gzipped_bundle_for_four_charts(sent):

@@ -10,7 +10,9 @@ when it takes plotly.js's fast path).
 
 What travels:
 
-* the module: ``static/figure.js`` (a few KB) with every instance. plotly.js itself
+* the module: ``static/figure.js`` (~35 KB) once per kernel, in the state of one
+  :class:`FigureFrontEnd` model that every figure names; each figure's own ``_esm`` is
+  ``static/figure-loader.js`` (~3 KB), which imports figure.js once per page. plotly.js itself
   (:func:`marginlab.plotly_bundle.plotly_bundle_source`: the official plotly.js built
   with the charts' trace types only, 1.2 MB, gzipped 0.42 MB) at most once per page:
   the first figure of a page asks its kernel with a custom message
@@ -48,6 +50,7 @@ from __future__ import annotations
 
 import datetime
 import gzip
+import hashlib
 import json
 import math
 import re
@@ -57,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 import anywidget
+import ipywidgets
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -70,7 +74,9 @@ __all__ = [
     "BUNDLE_REQUEST",
     "FIGURE",
     "FIGURE_UPDATE",
+    "FigureFrontEnd",
     "SharedFigureWidget",
+    "figure_front_end",
     "make_figure_widget",
 ]
 
@@ -80,7 +86,10 @@ FIGURE = "marginlab:figure"  # kernel -> browser: the whole figure
 FIGURE_UPDATE = "marginlab:figure-update"  # kernel -> browser: what changed
 GZIP_LEVEL = 6  # 1.2 MB -> 0.42 MB in ~0.1 s, once per kernel
 
-FRONT_END_JS = (Path(__file__).parent / "static" / "figure.js").read_text(encoding="utf-8")
+_STATIC = Path(__file__).parent / "static"
+FRONT_END_JS = (_STATIC / "figure.js").read_text(encoding="utf-8")
+FRONT_END_ID = "figure.js-" + hashlib.sha256(FRONT_END_JS.encode()).hexdigest()[:16]
+LOADER_JS = (_STATIC / "figure-loader.js").read_text(encoding="utf-8")
 # numpy dtypes with a typed array in the browser (figure.js's DTYPES)
 _WIRE_DTYPES = frozenset(
     ("float64", "float32", "int32", "uint32", "int16", "uint16", "int8", "uint8")
@@ -154,6 +163,29 @@ def _heads(paths: Iterable[str]) -> set[str]:
     return {match.group(0) for path in paths if (match := _PATH_HEAD.match(str(path)))}
 
 
+class FigureFrontEnd(ipywidgets.Widget):
+    """figure.js, the charts' front end, once per kernel: every figure's loader
+    (``static/figure-loader.js``) imports it from this model's state, once per page.
+
+    A model without a view; get the kernel's one with :func:`figure_front_end`.
+    """
+
+    source = traitlets.Unicode(FRONT_END_JS).tag(sync=True)
+    source_id = traitlets.Unicode(FRONT_END_ID).tag(sync=True)
+
+
+_front_end: FigureFrontEnd | None = None
+
+
+def figure_front_end() -> FigureFrontEnd:
+    """The kernel's open :class:`FigureFrontEnd` (a new one if it was closed, e.g. by
+    ``ipywidgets.Widget.close_all()``)."""
+    global _front_end
+    if _front_end is None or _front_end.comm is None:
+        _front_end = FigureFrontEnd()
+    return _front_end
+
+
 class SharedFigureWidget(go.Figure, anywidget.AnyWidget):
     """A ``go.Figure`` shown live in the browser; plotly.js crosses the wire once per page.
 
@@ -162,7 +194,11 @@ class SharedFigureWidget(go.Figure, anywidget.AnyWidget):
     module docstring.
     """
 
-    _esm = FRONT_END_JS
+    _esm = LOADER_JS
+    _front_end = traitlets.Instance(FigureFrontEnd).tag(
+        sync=True, **ipywidgets.widget_serialization
+    )
+    _front_end_id = traitlets.Unicode(FRONT_END_ID).tag(sync=True)
     _plotly_bundle_id = traitlets.Unicode().tag(sync=True)
     _figure = traitlets.Dict().tag(sync=True)  # filled by get_state from the figure
 
@@ -177,6 +213,10 @@ class SharedFigureWidget(go.Figure, anywidget.AnyWidget):
         """Open the comm once the figure exists (its state carries the figure)."""
         if self._opened:
             super().open()
+
+    @traitlets.default("_front_end")
+    def _default_front_end(self) -> FigureFrontEnd:
+        return figure_front_end()
 
     @traitlets.default("_plotly_bundle_id")
     def _default_bundle_id(self) -> str:

@@ -1,4 +1,5 @@
-"""A bare page that runs marginlab's figure front end (widgets/static/figure.js) with
+"""A bare page that runs marginlab's figure front end (widgets/static/figure.js, directly
+or through widgets/static/figure-loader.js as anywidget does) with
 plotly.js (widgets/static/plotly-charts.js) and a stand-in for the anywidget model, fed
 the exact state and messages a SharedFigureWidget sends; used by test_figure_redraw.py.
 
@@ -24,10 +25,11 @@ from browser_checks import CHART_DRAWN_JS
 from comm.base_comm import BaseComm
 
 from marginlab.plotly_bundle import CHARTS_BUNDLE
-from marginlab.widgets._plotly import FRONT_END_JS, SharedFigureWidget, plotly_bundle
+from marginlab.widgets._plotly import FRONT_END_JS, LOADER_JS, SharedFigureWidget, plotly_bundle
 
 FILES = {
     "/figure.js": FRONT_END_JS.encode(),
+    "/figure-loader.js": LOADER_JS.encode(),
     "/plotly-charts.js": CHARTS_BUNDLE.read_bytes(),
     "/index.html": b'<!doctype html><meta charset="utf-8"><body style="width:1000px"></body>',
 }
@@ -59,7 +61,8 @@ async (bundleId) => {
       return {
         get: (name) => state[name],
         on: (event, callback) => handlers.set(event, [...(handlers.get(event) ?? []), callback]),
-        off: () => {},
+        off: (event, callback) =>
+          handlers.set(event, (handlers.get(event) ?? []).filter((cb) => cb !== callback)),
         send: () => {},
         emit: (event, ...args) => (handlers.get(event) ?? []).forEach((cb) => cb(...args)),
       };
@@ -78,11 +81,7 @@ async (bundleId) => {
       widget.initialize({model});
       const el = this.element(key);
       await widget.render({model, el});
-      const ref = document.createElement('div');
-      ref.style.width = '900px';
-      ref.id = 'ref-' + key;
-      document.body.appendChild(ref);
-      figures.set(key, {model, el, ref});
+      figures.set(key, {model, el, ref: this.referenceElement(key)});
       await this.settled(key);
       // plotly.js's own account of how it drew: a whole plot (every full drawing emits
       // plotly_afterplot) or a frame of Plotly.animate (plotly_animated).
@@ -90,6 +89,14 @@ async (bundleId) => {
       figures.get(key).plotly = plotly;
       this.gd(key).on('plotly_afterplot', () => plotly.plots++);
       this.gd(key).on('plotly_animated', () => plotly.animated++);
+    },
+    // Where a fresh drawing of the figure goes, to compare with the live chart.
+    referenceElement(key) {
+      const ref = document.createElement('div');
+      ref.style.width = '900px';
+      ref.id = 'ref-' + key;
+      document.body.appendChild(ref);
+      return ref;
     },
     // Figures opened in one task, their elements in the order given but rendered the
     // other way round (the lowest first): which of them have drawn, frame by frame, until
@@ -112,6 +119,41 @@ async (bundleId) => {
         if (frames.at(-1).every(Boolean)) return frames;
       }
       throw new Error('the charts never all drew');
+    },
+    // Figures opened as anywidget opens a SharedFigureWidget: their `_esm`,
+    // figure-loader.js, gets figure.js from the FigureFrontEnd model (frontEnd: its state
+    // and model id), which the widget manager hands over only at releaseFrontEnd():
+    // what the figures are sent before waits in the loader.
+    async openThroughLoader(entries, frontEnd, frontEndId) {
+      const loader = await import('/figure-loader.js');
+      let release;
+      const released = new Promise((r) => (release = r));
+      const holder = {sourceReads: 0, get(name) {
+        if (name === 'source') holder.sourceReads++;
+        return frontEnd[name];
+      }};
+      this.frontEnd = {holder, release: () => release(holder)};
+      const widgetManager = {get_model: async (id) => {
+        if (id !== frontEndId) throw new Error(`no model ${id}`);
+        return released;
+      }};
+      for (const [key, state, paths, buffers] of entries) {
+        const model = {...this.model(state, paths, buffers), widget_manager: widgetManager};
+        const el = this.element(key);
+        const widget = loader.default();
+        const opened = (async () => {
+          await widget.initialize({model});
+          await widget.render({model, el});
+        })();
+        figures.set(key, {model, el, opened, ref: this.referenceElement(key)});
+      }
+    },
+    // Hand the figures their front end; how often they read figure.js from its model.
+    async releaseFrontEnd(keys) {
+      this.frontEnd.release();
+      await Promise.all(keys.map((key) => figures.get(key).opened));
+      for (const key of keys) await this.settled(key);
+      return this.frontEnd.holder.sourceReads;
     },
     message(key, content, buffers) {
       figures.get(key).model.emit('msg:custom', content, buffers.map(bytes));
@@ -274,8 +316,25 @@ class FigurePage:
         entries = [self._entry(figure) for figure in figures]
         return self.page.evaluate("(e) => window.marginlabPage.openTogether(e)", entries)
 
-    def deliver(self, key: str) -> int:
-        """Hand the page every custom message the figure sent since; returns how many."""
+    def open_through_loader(self, figures: list[SharedFigureWidget]) -> list[str]:
+        """Open ``figures`` through their loader, holding back their front end model
+        until :meth:`release_front_end`; returns their keys."""
+        entries = [self._entry(figure) for figure in figures]
+        front_end = figures[0]._front_end
+        self.page.evaluate(
+            "([e, s, id]) => window.marginlabPage.openThroughLoader(e, s, id)",
+            [entries, front_end.get_state(), front_end.model_id],
+        )
+        return [entry[0] for entry in entries]
+
+    def release_front_end(self, keys: list[str]) -> int:
+        """Hand the figures their front end model and wait until all have drawn; returns
+        how many times figure.js was read from the model."""
+        return self.page.evaluate("(k) => window.marginlabPage.releaseFrontEnd(k)", keys)
+
+    def deliver(self, key: str, settle: bool = True) -> int:
+        """Hand the page every custom message the figure sent since (and with ``settle``
+        wait until its chart has drawn them); returns how many."""
         messages = RecordingComm.sent.pop(key, [])
         custom = [(d["content"], b) for d, b in messages if d.get("method") == "custom"]
         for content, buffers in custom:
@@ -283,7 +342,8 @@ class FigurePage:
                 "([k, c, b]) => window.marginlabPage.message(k, c, b)",
                 [key, content, _b64(buffers)],
             )
-        self.page.evaluate("(k) => window.marginlabPage.settled(k)", key)
+        if settle:
+            self.page.evaluate("(k) => window.marginlabPage.settled(k)", key)
         return len(custom)
 
     def difference(self, key: str, figure: SharedFigureWidget) -> int:

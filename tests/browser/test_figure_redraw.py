@@ -163,6 +163,28 @@ def test_charts_that_open_together_draw_one_at_a_time_the_highest_first(new_page
     assert frames[first[0]] == [True, False, False], frames
 
 
+@pytest.mark.browser
+def test_figures_read_their_front_end_once_and_keep_what_came_while_it_loaded(
+    new_page, monkeypatch
+):
+    # Issue 15: figure.js crosses the wire once per kernel (the FigureFrontEnd model) and
+    # each figure's loader imports it once per page. A figure changed while the page is
+    # still getting figure.js draws the change: the loader holds its messages.
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
+    RecordingComm.sent = {}
+    widget = catalog()["adding_margin"]()
+    with served() as url:
+        page = FigurePage(new_page(), url)
+        keys = page.open_through_loader(widget.figures)
+        widget.controls["price"].value = widget.controls["price"].value * 0.9
+        held = [page.deliver(key, settle=False) for key in keys]
+        assert sum(held) > 0
+        reads = page.release_front_end(keys)
+        differing = [page.difference(k, f) for k, f in zip(keys, widget.figures, strict=True)]
+    assert reads == 1
+    assert max(differing) <= TOLERANCE_PX, differing
+
+
 # Issue 15: the page's memory stays flat however long a learner moves a slider.
 LONG_MOVES = 400
 # Moves before the first count: plotly.js and V8 fill their caches over the first drawings

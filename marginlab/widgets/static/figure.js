@@ -4,7 +4,11 @@
 // buffers) that draws a plotly figure with plotly.js's public API: Plotly.newPlot,
 // Plotly.react and Plotly.animate.
 //
-// plotly.js: every instance ships this module only (a few KB). plotly.js itself -- the
+// This module travels once per kernel (the FigureFrontEnd model) and is imported once per
+// page by each figure's own small module, static/figure-loader.js, which hands it the
+// widget; its initialize registers its listeners before it awaits anything.
+//
+// plotly.js: the figures carry none of it. plotly.js itself -- the
 // official plotly.js package built with the charts' trace types only
 // (static/plotly-charts.js, made by tools/plotly_bundle/build.sh) -- is loaded once per
 // page: the first figure asks its kernel (a custom message), the kernel answers with the
