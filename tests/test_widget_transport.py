@@ -128,7 +128,6 @@ def test_shared_figure_widgets_of_a_kernel_send_the_front_end_once(sent, monkeyp
     front_ends = [state for state in opens if state["_model_name"] == "WidgetModel"]
     assert len(opens) == 5 and len(front_ends) == 1
     assert front_ends[0]["source"] == FRONT_END_JS
-    assert front_ends[0]["source_id"] == FRONT_END_ID
     # Each figure carries the small loader and names the one front end.
     holder = f"IPY_MODEL_{figures[0]._front_end.model_id}"
     for state in opens[1:]:

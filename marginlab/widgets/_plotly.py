@@ -171,7 +171,6 @@ class FigureFrontEnd(ipywidgets.Widget):
     """
 
     source = traitlets.Unicode(FRONT_END_JS).tag(sync=True)
-    source_id = traitlets.Unicode(FRONT_END_ID).tag(sync=True)
 
 
 _front_end: FigureFrontEnd | None = None
@@ -198,7 +197,7 @@ class SharedFigureWidget(go.Figure, anywidget.AnyWidget):
     _front_end = traitlets.Instance(FigureFrontEnd).tag(
         sync=True, **ipywidgets.widget_serialization
     )
-    _front_end_id = traitlets.Unicode(FRONT_END_ID).tag(sync=True)
+    _front_end_id = traitlets.Unicode(FRONT_END_ID).tag(sync=True)  # the page's registry key
     _plotly_bundle_id = traitlets.Unicode().tag(sync=True)
     _figure = traitlets.Dict().tag(sync=True)  # filled by get_state from the figure
 
