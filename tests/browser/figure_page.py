@@ -67,10 +67,11 @@ async (bundleId) => {
         emit: (event, ...args) => (handlers.get(event) ?? []).forEach((cb) => cb(...args)),
       };
     },
-    element(key) {
+    // The live chart's element ('live-' + key), or a fresh drawing's ('ref-' + key).
+    element(key, prefix = 'live-') {
       const el = document.createElement('div');
       el.style.width = '900px';
-      el.id = 'live-' + key;
+      el.id = prefix + key;
       document.body.appendChild(el);
       return el;
     },
@@ -81,7 +82,7 @@ async (bundleId) => {
       widget.initialize({model});
       const el = this.element(key);
       await widget.render({model, el});
-      figures.set(key, {model, el, ref: this.referenceElement(key)});
+      figures.set(key, {model, el, ref: this.element(key, 'ref-')});
       await this.settled(key);
       // plotly.js's own account of how it drew: a whole plot (every full drawing emits
       // plotly_afterplot) or a frame of Plotly.animate (plotly_animated).
@@ -89,14 +90,6 @@ async (bundleId) => {
       figures.get(key).plotly = plotly;
       this.gd(key).on('plotly_afterplot', () => plotly.plots++);
       this.gd(key).on('plotly_animated', () => plotly.animated++);
-    },
-    // Where a fresh drawing of the figure goes, to compare with the live chart.
-    referenceElement(key) {
-      const ref = document.createElement('div');
-      ref.style.width = '900px';
-      ref.id = 'ref-' + key;
-      document.body.appendChild(ref);
-      return ref;
     },
     // Figures opened in one task, their elements in the order given but rendered the
     // other way round (the lowest first): which of them have drawn, frame by frame, until
@@ -145,7 +138,7 @@ async (bundleId) => {
           await widget.initialize({model});
           await widget.render({model, el});
         })();
-        figures.set(key, {model, el, opened, ref: this.referenceElement(key)});
+        figures.set(key, {model, el, opened, ref: this.element(key, 'ref-')});
       }
     },
     // Hand the figures their front end; how often they read figure.js from its model.
