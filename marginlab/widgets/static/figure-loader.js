@@ -16,6 +16,8 @@
 const MODULES = Symbol.for("marginlab.figure-front-ends");
 const REF = "IPY_MODEL_"; // how ipywidgets writes a reference to another model
 
+// (figure.js's deliverBundle imports plotly.js the same way; this runs before figure.js
+// exists, so it cannot call it.)
 async function importSource(source) {
   const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
   try {
@@ -32,12 +34,12 @@ function frontEnd(model) {
   let module = all.get(id);
   if (module === undefined) {
     module = (async () => {
+      // anywidget hands its modules a model's references as ipywidgets writes them.
       const ref = model.get("_front_end");
-      const holder =
-        typeof ref === "string" && ref.startsWith(REF)
-          ? await model.widget_manager.get_model(ref.slice(REF.length))
-          : ref;
-      if (typeof holder?.get !== "function") throw new Error(`no front end model: ${ref}`);
+      if (typeof ref !== "string" || !ref.startsWith(REF)) {
+        throw new Error(`no front end model: ${ref}`);
+      }
+      const holder = await model.widget_manager.get_model(ref.slice(REF.length));
       return importSource(holder.get("source"));
     })();
     all.set(id, module);
@@ -77,7 +79,7 @@ export default () => {
         },
       };
       widget = module.default();
-      const result = widget.initialize?.({ ...context, model: proxy });
+      const result = widget.initialize({ ...context, model: proxy });
       for (const message of held) for (const listener of listeners) listener(...message);
       return result;
     },
