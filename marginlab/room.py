@@ -26,6 +26,7 @@ import functools
 import html
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from jupyter_core.utils import ensure_async
@@ -110,6 +111,9 @@ class RoomKernelManager(AsyncMappingKernelManager):
         fill = cls.__dict__.get("fill_if_needed")  # defined by Voila's pool subclass
         if fill is not None:
             cls.fill_if_needed = _fill_free_seats_only(fill)
+        take = cls.__dict__.get("get_rendered_notebook")  # ...as is this
+        if take is not None:
+            cls.get_rendered_notebook = _taken_kernel_counts_as_active(take)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -207,6 +211,28 @@ def _fill_free_seats_only(fill):
         return fill(self, delay, notebook_name, *args, **kwargs)
 
     return fill_if_needed
+
+
+def _taken_kernel_counts_as_active(take):
+    """Wrap Voila's ``get_rendered_notebook``, which hands a page a preheated kernel, so
+    that kernel's idle time starts when the page takes it.
+
+    A preheated kernel is never culled while it waits in the pool, but its last activity
+    is when it ran the notebook. Taken from a pool where it waited longer than the cull
+    timeout, it was culled at the next cull (every ``cull_interval``) if that came before
+    the page connected to it (a few seconds): the page then showed its cells and never a
+    widget.
+    """
+
+    @functools.wraps(take)
+    async def get_rendered_notebook(self, *args, **kwargs):
+        render_task, rendered_cells, kernel_id = await take(self, *args, **kwargs)
+        kernel = self._kernels.get(kernel_id)
+        if kernel is not None:
+            kernel.last_activity = datetime.now(UTC)  # as jupyter_server sets it
+        return render_task, rendered_cells, kernel_id
+
+    return get_rendered_notebook
 
 
 class RoomIdentityProvider(VoilaIdentityProvider):

@@ -351,6 +351,33 @@ def test_room_pages_nobody_holds_are_culled_and_the_pool_is_kept(course) -> None
 
 
 @pytest.mark.slow
+def test_room_kernel_taken_from_the_pool_gets_the_whole_cull_timeout_to_connect(course) -> None:
+    # A preheated kernel that waited in the pool longer than the cull timeout was culled
+    # at the next cull after a page took it, before the page could connect (its cells
+    # showed, never a widget). Its idle time now starts when the page takes it.
+    port = bc.free_port()
+    command = voila_command(course / "01-first.ipynb", port=port, pool_size=1, learners=3)
+    command = [c for c in command if not c.startswith("--MappingKernelManager.cull_")]
+    command += [
+        "--MappingKernelManager.cull_idle_timeout=10",
+        "--MappingKernelManager.cull_interval=1",
+    ]
+    server = bc.start_server("voila-cull-taken", command, port, serve.server_env())
+    try:
+        wait_until(lambda: len(bc.server_kernels(server)) == 1, 120, "1 preheated kernel")
+        (taken,) = bc.server_kernels(server)
+        time.sleep(12)  # idle in the pool for longer than the timeout: kept there
+        assert bc.server_kernels(server) == [taken]
+        status, _, _ = Browser().request(server.base_url + "/")  # takes it; never connects
+        assert status == 200
+        time.sleep(3)  # three culls later, well within the timeout
+        assert taken in bc.server_kernels(server)
+        wait_until(lambda: taken not in bc.server_kernels(server), 60, "the page's kernel culled")
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=str)
 def test_present_signal_stops_voila_and_every_kernel_nothing_left_listening(course, stop) -> None:
     server = start_present("--dir", str(course), "--learners", "3")
