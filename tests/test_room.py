@@ -326,18 +326,30 @@ def test_room_full_of_preheated_kernels_gives_an_idle_one_up_for_a_learner(cours
         server.stop()
 
 
-@pytest.mark.slow
-def test_room_pages_nobody_holds_are_culled_and_the_pool_is_kept(course) -> None:
+def start_culling_room(course: Path, cull_idle_timeout_s: int) -> bc.Server:
+    """A room for 3 serving ``course``'s first lesson with one preheated kernel, whose
+    idle kernels are culled after ``cull_idle_timeout_s`` (checked every second);
+    returns once that kernel runs."""
     port = bc.free_port()
     command = voila_command(course / "01-first.ipynb", port=port, pool_size=1, learners=3)
     command = [c for c in command if not c.startswith("--MappingKernelManager.cull_")]
     command += [
-        "--MappingKernelManager.cull_idle_timeout=2",
+        f"--MappingKernelManager.cull_idle_timeout={cull_idle_timeout_s}",
         "--MappingKernelManager.cull_interval=1",
     ]
     server = bc.start_server("voila-cull", command, port, serve.server_env())
     try:
         wait_until(lambda: len(bc.server_kernels(server)) == 1, 120, "1 preheated kernel")
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.mark.slow
+def test_room_pages_nobody_holds_are_culled_and_the_pool_is_kept(course) -> None:
+    server = start_culling_room(course, cull_idle_timeout_s=2)
+    try:
         (taken,) = bc.server_kernels(server)  # the next page takes it
         status, _, _ = Browser().request(server.base_url + "/")  # a page that never connects
         assert status == 200
@@ -355,16 +367,8 @@ def test_room_kernel_taken_from_the_pool_gets_the_whole_cull_timeout_to_connect(
     # A preheated kernel that waited in the pool longer than the cull timeout was culled
     # at the next cull after a page took it, before the page could connect (its cells
     # showed, never a widget). Its idle time now starts when the page takes it.
-    port = bc.free_port()
-    command = voila_command(course / "01-first.ipynb", port=port, pool_size=1, learners=3)
-    command = [c for c in command if not c.startswith("--MappingKernelManager.cull_")]
-    command += [
-        "--MappingKernelManager.cull_idle_timeout=10",
-        "--MappingKernelManager.cull_interval=1",
-    ]
-    server = bc.start_server("voila-cull-taken", command, port, serve.server_env())
+    server = start_culling_room(course, cull_idle_timeout_s=10)
     try:
-        wait_until(lambda: len(bc.server_kernels(server)) == 1, 120, "1 preheated kernel")
         (taken,) = bc.server_kernels(server)
         time.sleep(12)  # idle in the pool for longer than the timeout: kept there
         assert bc.server_kernels(server) == [taken]
