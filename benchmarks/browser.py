@@ -270,9 +270,9 @@ _HTTP_BYTES_JS = """
 # ones after new axis ranges by Plotly.relayout, and full ones by reason.
 _REDRAWS_JS = """
 () => [...document.querySelectorAll('.marginlab-figure')].map(gd => [
-  Number(gd.dataset.fast ?? 0),
-  Number(gd.dataset.relayout ?? 0),
-  Object.fromEntries((gd.dataset.full ?? '').split(' ').filter(Boolean)
+  gd.marginlabRedraws.fast,
+  gd.marginlabRedraws.relayout,
+  Object.fromEntries(gd.marginlabRedraws.full.split(' ').filter(Boolean)
     .map(pair => [pair.split(':')[0], Number(pair.split(':')[1])]))])
 """
 

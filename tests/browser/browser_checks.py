@@ -411,7 +411,7 @@ def fast_redraws(page: Page) -> int | None:
     return page.evaluate(
         """() => {
           const charts = [...document.querySelectorAll('.marginlab-figure')];
-          return charts.length ? charts.reduce((n, gd) => n + Number(gd.dataset.fast ?? 0), 0)
+          return charts.length ? charts.reduce((n, gd) => n + gd.marginlabRedraws.fast, 0)
                                : null;
         }"""
     )

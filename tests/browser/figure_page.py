@@ -85,11 +85,14 @@ async (bundleId) => {
       figures.set(key, {model, el, ref: this.element(key, 'ref-')});
       await this.settled(key);
       // plotly.js's own account of how it drew: a whole plot (every full drawing emits
-      // plotly_afterplot) or a frame of Plotly.animate (plotly_animated).
-      const plotly = {plots: 0, animated: 0};
+      // plotly_afterplot) or a frame of Plotly.animate (plotly_animated); and how often an
+      // attribute of the chart's element itself changed (a redraw changes what is inside).
+      const plotly = {plots: 0, animated: 0, elementAttributes: 0};
       figures.get(key).plotly = plotly;
       this.gd(key).on('plotly_afterplot', () => plotly.plots++);
       this.gd(key).on('plotly_animated', () => plotly.animated++);
+      new MutationObserver((changes) => (plotly.elementAttributes += changes.length))
+        .observe(this.gd(key), {attributes: true});
     },
     // Figures opened in one task, their elements in the order given but rendered the
     // other way round (the lowest first): which of them have drawn, frame by frame, until
@@ -176,9 +179,7 @@ async (bundleId) => {
     },
     redraws(key) {
       const gd = this.gd(key);
-      return {fast: Number(gd.dataset.fast ?? 0), relayout: Number(gd.dataset.relayout ?? 0),
-              full: gd.dataset.full ?? '',
-              ...figures.get(key).plotly};
+      return {...gd.marginlabRedraws, ...figures.get(key).plotly};
     },
     // Draw the Python figure fresh, with the live chart's axis ranges.
     async reference(key, figure) {

@@ -432,7 +432,12 @@ class View {
     this.resized = false; // a resize came while drawing
     this.pending = null; // a change to draw once the current drawing is done
     this.frame = 0;
-    this.counts = { fast: 0, relayout: 0, full: 0 };
+    // How this chart has redrawn (fast path, relayout then fast path, full redraws by
+    // reason as "why:n why:n"), for the browser tests and benchmarks/browser.py. A property
+    // of the element, not data- attributes: writing those after every drawing was a DOM
+    // change of its own, a frame after the drawing (when Plotly.animate settles).
+    this.redraws = { fast: 0, relayout: 0, full: "" };
+    this.gd.marginlabRedraws = this.redraws;
     this.reasons = new Map(); // why a redraw was full -> how many times
   }
 
@@ -537,30 +542,26 @@ class View {
     if (reason === "" && moved.size > 0) reason = relayout === null ? "range" : RELAYOUT;
     if (reason === "" || reason === RELAYOUT) {
       if (reason === RELAYOUT) {
-        this.counts.relayout += 1;
+        this.redraws.relayout += 1;
         await Plotly.relayout(this.gd, relayout);
       } else {
-        this.counts.fast += 1;
+        this.redraws.fast += 1;
       }
       if (change.traces.size > 0) {
         await Plotly.animate(this.gd, animationFrame(change, figure), ANIMATE_OPTIONS);
       }
     } else {
       const { data, layout } = this.plotlyFigure(figure);
-      this.counts.full += 1;
       await (this.drawn
         ? Plotly.react(this.gd, data, layout)
         : Plotly.newPlot(this.gd, data, layout, CONFIG));
       this.drawn = true;
     }
     this.shownData = figure.data;
-    // Read by the browser tests and benchmarks/browser.py: how this chart redraws.
     if (reason !== "" && reason !== RELAYOUT) {
       this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1);
+      this.redraws.full = [...this.reasons].map(([why, n]) => `${why}:${n}`).join(" ");
     }
-    this.gd.dataset.fast = this.counts.fast;
-    this.gd.dataset.relayout = this.counts.relayout;
-    this.gd.dataset.full = [...this.reasons].map(([why, n]) => `${why}:${n}`).join(" ");
   }
 
   // The Plotly.relayout that gives axes their new ranges (`moved`: axis -> range), or null
