@@ -203,7 +203,7 @@ class RequestGuard:
     """Aborts and records every request or websocket to a host other than this machine.
 
     ``page_errors`` collects uncaught JavaScript exceptions of the page, except the
-    ``HARMLESS_PAGE_ERRORS``, which go to ``harmless_page_errors``; ``console_errors``
+    ``HARMLESS_PAGE_ERRORS``, which go to ``harmless_page_errors``; ``page_log`` keeps
     the page's console errors and warnings, and its websockets' closes, for a failure's
     message; ``last_frame_s`` tells when the kernel and the page last talked (see
     :func:`wait_for_charts`).
@@ -212,7 +212,7 @@ class RequestGuard:
     foreign: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     harmless_page_errors: list[str] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list, repr=False)
+    page_log: list[str] = field(default_factory=list, repr=False)
     last_frame_s: float = 0.0  # time.monotonic() of the page's latest websocket frame
 
     def is_local(self, url: str) -> bool:
@@ -254,11 +254,11 @@ class RequestGuard:
             self.foreign.append(ws.url)
         ws.on("framereceived", self._on_frame)
         ws.on("framesent", self._on_frame)
-        ws.on("close", lambda _: self.console_errors.append(f"websocket closed: {ws.url}"))
+        ws.on("close", lambda _: self.page_log.append(f"websocket closed: {ws.url}"))
 
     def _on_console(self, message) -> None:
         if message.type in ("error", "warning"):
-            self.console_errors.append(f"{message.type}: {message.text}")
+            self.page_log.append(f"{message.type}: {message.text}")
 
     def _on_frame(self, _payload: object) -> None:
         self.last_frame_s = time.monotonic()
@@ -339,16 +339,16 @@ def wait_for_charts(
         current = tuple(page.evaluate(_CHARTS_STATE_JS))
         if current != state:
             state, since = current, now
-        plots, drawn, _ = state
+        plots, drawn, widgets = state
         settled = now - max(since, guard.last_frame_s) >= quiet_s
         if drawn >= min_charts and drawn == plots and settled:
             return plots
         if now > deadline:
             raise AssertionError(
                 f"charts not all drawn within {timeout_s:.0f} s: {drawn} of {plots} drawn, "
-                f"at least {min_charts} expected; {state[2]} widget elements on the page; "
+                f"at least {min_charts} expected; {widgets} widget elements on the page; "
                 f"page errors {guard.page_errors}; the page's last console errors and "
-                f"warnings {guard.console_errors[-8:]}"
+                f"warnings {guard.page_log[-8:]}"
             )
         page.wait_for_timeout(100)
 
