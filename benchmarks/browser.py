@@ -415,23 +415,53 @@ def kernel_processes(server: bc.Server) -> dict[str, object]:
     return kernels
 
 
-def wait_for_fresh_kernel(server: bc.Server, used: set[str], timeout_s: float = 180.0) -> None:
-    """Wait until the pool holds a kernel no page has used, and every kernel has been
-    idle for 2 s (the pool kernel has run the notebook).
+def server_processes(server: bc.Server) -> list:
+    """The server's process and all of its children (kernels among them), as psutil's."""
+    import psutil
+
+    with suppress(psutil.Error):
+        root = psutil.Process(server.process.pid)
+        return [root, *root.children(recursive=True)]
+    return []
+
+
+def cpu_seconds(processes) -> float:
+    """User + system CPU seconds used so far by ``processes`` (those gone count 0)."""
+    total = 0.0
+    for process in processes:
+        with suppress(Exception):  # psutil.Error: a kernel that just stopped
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def wait_until_quiet(*sites: Site, timeout_s: float = 180.0) -> None:
+    """Wait until each site's pool holds a kernel no page has used, and every server and
+    kernel of every site has been idle for 2 s (below 5 % of a core).
+
+    Opening one page takes a kernel from its pool; its server refills the pool
+    ``POOL_REFILL_DELAY_S`` later by starting a kernel that runs the whole notebook, on
+    the cores the browser uses too. Waiting for every site's refill keeps that work out of
+    the other page's first chart and presses, which only this machine shares: a learner's
+    browser does not run on the server.
     """
     deadline = time.monotonic() + timeout_s
     quiet_since = None
     while time.monotonic() < deadline:
-        kernels = kernel_processes(server)
-        busy = sum(k.cpu_percent(interval=0.5) for k in kernels.values())
-        if set(kernels) - used and busy < 5.0:
+        kernels = [kernel_processes(site.server) for site in sites]
+        fresh = all(set(k) - site.used for k, site in zip(kernels, sites, strict=True))
+        processes = [process for site in sites for process in server_processes(site.server)]
+        before = cpu_seconds(processes)
+        time.sleep(0.5)
+        busy = (cpu_seconds(processes) - before) / 0.5 * 100  # percent of one core
+        if fresh and busy < 5.0:
             quiet_since = quiet_since or time.monotonic()
             if time.monotonic() - quiet_since >= 2.0:
                 return
         else:
             quiet_since = None
-            time.sleep(0.2)
-    raise RuntimeError(f"no idle fresh kernel in {server.name} within {timeout_s:.0f} s")
+    names = ", ".join(site.server.name for site in sites)
+    raise RuntimeError(f"{names}: no fresh kernel, or not idle, within {timeout_s:.0f} s")
 
 
 def visit(
@@ -699,8 +729,9 @@ class Site:
         context = bc.new_guarded_context(browser, guard, block=False)  # keeps the HTTP cache
         return cls(server, context, guard, stages=stages)
 
-    def open(self) -> tuple[Visit, object, WebsocketMeter]:
-        wait_for_fresh_kernel(self.server, self.used)
+    def open(self, *others: Site) -> tuple[Visit, object, WebsocketMeter]:
+        """Open a page once this site and ``others`` are quiet (``wait_until_quiet``)."""
+        wait_until_quiet(self, *others)
         url = f"{self.server.base_url}/"
         record, page, meter = visit(self.context, self.guard, url, self.stages)
         self.used.add(record.kernel_id)
@@ -738,12 +769,13 @@ def bench_notebook(
     site = Site.start(browser, notebook, "voila-preheated", kernels_dir, stages=args.stages)
     try:
         for repeat in range(args.repeat):
-            base_record, base_page, base_meter = baseline.open()
+            base_record, base_page, base_meter = baseline.open(site)
             result.base_visits.append(base_record)
             install_probe(base_page)
             base = Target(base_page, base_meter, Control.slider(base_page))
-            record, page, meter = site.open()
+            record, page, meter = site.open(baseline)
             result.preheated.append(record)
+            wait_until_quiet(site, baseline)  # its pool refilled before the presses
             result.charts = len(bc.chart_traces(page))
             install_probe(page)
             controls = page_controls(page, mains)
