@@ -14,7 +14,9 @@ and a plain plotly ``go.FigureWidget`` of 3 scatter traces x 500 points whose y 
 are replaced inside one ``batch_update`` per slider step, served by its own Voila with
 the same command line and open beside every visit of a lesson page; its slider is
 pressed in turn with the lesson's controls, so machine speed and load cancel out of the
-ratios.
+ratios. Each page is opened, and its presses start, only when both servers are quiet
+and their pools refilled (``wait_until_quiet``): a refill runs a whole notebook on the
+cores the browser uses, which on a learner's machine it does not.
 
 Printed per lesson (``--repeat`` visits with a preheated kernel; the first visit is a
 new browser, the later ones find the page's scripts in its cache, as for a learner going
