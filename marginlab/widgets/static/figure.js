@@ -432,11 +432,12 @@ class View {
     this.resized = false; // a resize came while drawing
     this.pending = null; // a change to draw once the current drawing is done
     this.frame = 0;
-    // How this chart has redrawn (fast path, relayout then fast path, full redraws by
-    // reason as "why:n why:n"), for the browser tests and benchmarks/browser.py. A property
+    // How this chart has redrawn (fast path, relayout then fast path, the traces the fast
+    // path drew in all, full redraws by reason as "why:n why:n"), for the browser tests
+    // and benchmarks/browser.py. A property
     // of the element, not data- attributes: writing those after every drawing was a DOM
     // change of its own, a frame after the drawing (when Plotly.animate settles).
-    this.redraws = { fast: 0, relayout: 0, full: "" };
+    this.redraws = { fast: 0, relayout: 0, traces: 0, full: "" };
     this.gd.marginlabRedraws = this.redraws;
     this.reasons = new Map(); // why a redraw was full -> how many times
   }
@@ -548,7 +549,9 @@ class View {
         this.redraws.fast += 1;
       }
       if (change.traces.size > 0) {
-        await Plotly.animate(this.gd, animationFrame(change, figure), ANIMATE_OPTIONS);
+        const frame = animationFrame(change, figure);
+        this.redraws.traces += frame.traces.length;
+        await Plotly.animate(this.gd, frame, ANIMATE_OPTIONS);
       }
     } else {
       const { data, layout } = this.plotlyFigure(figure);
@@ -689,14 +692,15 @@ function painted() {
   });
 }
 
-// The fast path's frame: every trace (plotly.js redraws the layers of the traces it is
-// given and removes the others), each with its changed values. A numeric array goes in
-// as a plain Array: Plotly.animate expands dotted keys in what it is given
-// (Lib.expandObjectPaths), and it walks a typed array's every index as a key -- two
-// regular expressions per number, ~1 ms a press for two curves of 500 points -- while it
-// takes a plain Array whole.
+// The fast path's frame: the traces whose values changed, each with its changed values
+// (framedTraces says which). A numeric array goes in as a plain Array: Plotly.animate
+// expands dotted keys in what it is given (Lib.expandObjectPaths), and it walks a typed
+// array's every index as a key -- two regular expressions per number, ~1 ms a press for
+// two curves of 500 points -- while it takes a plain Array whole.
 function animationFrame(change, figure) {
-  const data = figure.data.map((trace, index) => {
+  const traces = framedTraces(change, figure);
+  const data = traces.map((index) => {
+    const trace = figure.data[index];
     const values = {};
     for (const key of change.traces.get(index) ?? []) {
       values[key] = key in trace ? frameValue(trace[key]) : null;
@@ -704,7 +708,49 @@ function animationFrame(change, figure) {
     if ("text" in values && values.text !== null) values.text = labels(values.text);
     return values;
   });
-  return { data, traces: data.map((_, i) => i) };
+  return { data, traces };
+}
+
+// The traces a fast-path frame draws. plotly.js draws only the traces it is given, and
+// on each subplot keeps only the trace-type layers they are in (cartesian plotOne: a
+// layer with none of them is removed, a subplot with none of them is left empty), and
+// puts the given traces' elements in the order given (d3's order(): a trace given out of
+// its run moves over its neighbours). So, unless the figure is every trace: scatter
+// traces of one zorder, none filled to or stacked on another, and per subplot the run
+// of its traces from the first changed one to the last (unchanged ones between are drawn
+// again, for their order) -- or, where none changed, its drawn trace of fewest points,
+// which keeps the subplot's layer. A run with no drawn trace (hidden, or no points)
+// would leave the layer empty: then every trace. The other traces keep what they show:
+// a press that moves one line of ten draws one.
+function framedTraces(change, figure) {
+  const data = figure.data;
+  const every = data.map((_, index) => index);
+  const first = data[0];
+  const alone = (t) =>
+    (t.type ?? "scatter") === "scatter" &&
+    (t.zorder ?? 0) === (first.zorder ?? 0) &&
+    !String(t.fill ?? "").startsWith("tonext") &&
+    !t.stackgroup;
+  if (!data.every(alone)) return every;
+  const drawn = (index) => (data[index].visible ?? true) === true && pointCount(data[index]) > 0;
+  const subplots = new Map(); // "xaxis yaxis" -> the indexes of its traces, in order
+  for (const [index, t] of data.entries()) {
+    const key = `${t.xaxis ?? "x"} ${t.yaxis ?? "y"}`;
+    subplots.set(key, [...(subplots.get(key) ?? []), index]);
+  }
+  const framed = [];
+  for (const traces of subplots.values()) {
+    const changed = traces.filter((index) => change.traces.has(index));
+    if (changed.length > 0) {
+      const run = traces.slice(traces.indexOf(changed[0]), traces.indexOf(changed.at(-1)) + 1);
+      if (!run.some(drawn)) return every;
+      framed.push(...run);
+    } else {
+      const fewest = traces.filter(drawn).sort((a, b) => pointCount(data[a]) - pointCount(data[b]));
+      if (fewest.length > 0) framed.push(fewest[0]);
+    }
+  }
+  return framed.sort((a, b) => a - b);
 }
 
 // A value of a fast-path frame: a typed array as a plain Array (see animationFrame); rows
