@@ -269,24 +269,27 @@ _HTTP_BYTES_JS = """
 """
 
 # How the page's marginlab charts have redrawn so far (figure.js's counts): fast ones, fast
-# ones after new axis ranges by Plotly.relayout, and full ones by reason.
+# ones after new axis ranges by Plotly.relayout, the traces the fast ones drew, and full
+# ones by reason.
 _REDRAWS_JS = """
 () => [...document.querySelectorAll('.marginlab-figure')].map(gd => [
   gd.marginlabRedraws.fast,
   gd.marginlabRedraws.relayout,
+  gd.marginlabRedraws.traces,
   Object.fromEntries(gd.marginlabRedraws.full.split(' ').filter(Boolean)
     .map(pair => [pair.split(':')[0], Number(pair.split(':')[1])]))])
 """
 
 
-def redraw_counts(page) -> tuple[int, int, dict[str, int]]:
-    fast, relayout, full = 0, 0, {}
-    for chart_fast, chart_relayout, chart_full in page.evaluate(_REDRAWS_JS):
+def redraw_counts(page) -> tuple[int, int, int, dict[str, int]]:
+    fast, relayout, traces, full = 0, 0, 0, {}
+    for chart_fast, chart_relayout, chart_traces, chart_full in page.evaluate(_REDRAWS_JS):
         fast += chart_fast
         relayout += chart_relayout
+        traces += chart_traces
         for reason, count in chart_full.items():
             full[reason] = full.get(reason, 0) + count
-    return fast, relayout, full
+    return fast, relayout, traces, full
 
 
 # The main controls on the page: per lesson widget (in page order), the names of its
@@ -319,6 +322,7 @@ class Presses:
     nbytes: list[int] = field(default_factory=list)  # websocket bytes per press, per visit
     fast: int = 0  # chart redraws on plotly.js's fast path (figure.js's counts)
     relayout: int = 0  # ... of them after new axis ranges by Plotly.relayout
+    traces: int = 0  # the traces the fast-path redraws drew, in all
     full: dict[str, int] = field(default_factory=dict)  # full redraws, by reason
 
     def add(self, other: Presses) -> None:
@@ -326,6 +330,7 @@ class Presses:
         self.nbytes += other.nbytes
         self.fast += other.fast
         self.relayout += other.relayout
+        self.traces += other.traces
         for reason, count in other.full.items():
             self.full[reason] = self.full.get(reason, 0) + count
 
@@ -596,14 +601,15 @@ def press_many(*targets: Target, presses: int) -> list[Presses]:
         for target in targets:
             press_once(target, i)
     results = []
-    for target, (before, (fast_before, relayout_before, full_before)) in zip(
+    for target, (before, (fast_before, relayout_before, traces_before, full_before)) in zip(
         targets, starts, strict=True
     ):
         result = Presses()
         result.samples = target.page.evaluate("window.__marginlabLatency.samples.splice(0)")
         result.nbytes.append((target.meter.total - before) // max(presses, 1))
-        fast_after, relayout_after, full_after = redraw_counts(target.page)
+        fast_after, relayout_after, traces_after, full_after = redraw_counts(target.page)
         result.relayout = relayout_after - relayout_before
+        result.traces = traces_after - traces_before
         result.fast = fast_after - fast_before + result.relayout
         result.full = {
             reason: count - full_before.get(reason, 0)
@@ -839,6 +845,8 @@ def print_presses(results: list[Result]) -> None:
             full = " ".join(f"{why}:{n}" for why, n in sorted(presses.full.items())) or "-"
             if presses.relayout:
                 full += f" [relayout:{presses.relayout}]"
+            if presses.fast:
+                full += f" [traces/fast:{presses.traces / presses.fast:.1f}]"
             if not first:
                 print(
                     f"{shown:<26} {name:<34} {0:>3} {'(no chart changes: the press changes '}"
@@ -865,7 +873,7 @@ def print_presses(results: list[Result]) -> None:
         "the press redrawn; base: the plain FigureWidget pressed in turn with this control; "
         "x: ratios to base; goals for both measures (first | all); fast: share of chart "
         "redraws on plotly.js's fast path ([relayout:n]: n of them after new axis ranges by "
-        "Plotly.relayout)."
+        "Plotly.relayout; [traces/fast:n]: the traces a fast redraw drew, on average)."
     )
 
 

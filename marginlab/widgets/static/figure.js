@@ -434,9 +434,9 @@ class View {
     this.frame = 0;
     // How this chart has redrawn (fast path, relayout then fast path, the traces the fast
     // path drew in all, full redraws by reason as "why:n why:n"), for the browser tests
-    // and benchmarks/browser.py. A property
-    // of the element, not data- attributes: writing those after every drawing was a DOM
-    // change of its own, a frame after the drawing (when Plotly.animate settles).
+    // and benchmarks/browser.py. A property of the element, not data- attributes: writing
+    // those after every drawing was a DOM change of its own, a frame after the drawing
+    // (when Plotly.animate settles).
     this.redraws = { fast: 0, relayout: 0, traces: 0, full: "" };
     this.gd.marginlabRedraws = this.redraws;
     this.reasons = new Map(); // why a redraw was full -> how many times
@@ -711,17 +711,18 @@ function animationFrame(change, figure) {
   return { data, traces };
 }
 
-// The traces a fast-path frame draws. plotly.js draws only the traces it is given, and
-// on each subplot keeps only the trace-type layers they are in (cartesian plotOne: a
-// layer with none of them is removed, a subplot with none of them is left empty), and
-// puts the given traces' elements in the order given (d3's order(): a trace given out of
-// its run moves over its neighbours). So, unless the figure is every trace: scatter
-// traces of one zorder, none filled to or stacked on another, and per subplot the run
-// of its traces from the first changed one to the last (unchanged ones between are drawn
-// again, for their order) -- or, where none changed, its drawn trace of fewest points,
-// which keeps the subplot's layer. A run with no drawn trace (hidden, or no points)
-// would leave the layer empty: then every trace. The other traces keep what they show:
-// a press that moves one line of ten draws one.
+// The traces a fast-path frame draws. plotly.js draws only the traces a frame names and
+// leaves the others as they are, with three catches: on each subplot it keeps only the
+// trace-type layers the named traces are in (cartesian plotOne removes the others, so a
+// subplot with none of them is left empty); it puts the named traces' elements in the
+// order named (d3's order(): a trace named apart from its run moves over its
+// neighbours); and a fill to the next trace or a stack links traces. So, for a figure of
+// scatter traces (one zorder, no "tonext" fill, no stackgroup), per subplot: the run of
+// its traces from the first changed one to the last (unchanged ones between are drawn
+// again, to keep their order), or, on a subplot where none changed, its drawn trace with
+// the fewest points (which keeps its layer). For any other figure, or a run with no drawn
+// trace (hidden, or without points: its layer would be left empty), every trace. A press
+// that moves one line of ten draws one.
 function framedTraces(change, figure) {
   const data = figure.data;
   const every = data.map((_, index) => index);
