@@ -737,7 +737,8 @@ function framedTraces(change, figure) {
   const subplots = new Map(); // "xaxis yaxis" -> the indexes of its traces, in order
   for (const [index, t] of data.entries()) {
     const key = `${t.xaxis ?? "x"} ${t.yaxis ?? "y"}`;
-    subplots.set(key, [...(subplots.get(key) ?? []), index]);
+    if (!subplots.has(key)) subplots.set(key, []);
+    subplots.get(key).push(index);
   }
   const framed = [];
   for (const traces of subplots.values()) {
@@ -747,8 +748,11 @@ function framedTraces(change, figure) {
       if (!run.some(drawn)) return every;
       framed.push(...run);
     } else {
-      const fewest = traces.filter(drawn).sort((a, b) => pointCount(data[a]) - pointCount(data[b]));
-      if (fewest.length > 0) framed.push(fewest[0]);
+      let fewest = null; // the subplot's drawn trace with the fewest points
+      for (const index of traces.filter(drawn)) {
+        if (fewest === null || pointCount(data[index]) < pointCount(data[fewest])) fewest = index;
+      }
+      if (fewest !== null) framed.push(fewest);
     }
   }
   return framed.sort((a, b) => a - b);
