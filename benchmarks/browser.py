@@ -51,7 +51,8 @@ from lesson to lesson):
   keydown -> the kernel began (the header date of its first status message) -> it sent
   the chart message (the last message the page received before the first chart change)
   -> the page received it -> the first chart change (kernel and page share this
-  machine's clock).
+  machine's clock); and keydown -> the page's first free moment (a task posted at the
+  keydown ran: the press handled, and any frame painted before other tasks).
 """
 
 from __future__ import annotations
@@ -145,16 +146,18 @@ def main_controls() -> dict[str, list[str]]:
 # [first, last] (ms after the keydown), or null when no chart changed.
 _LATENCY_PROBE_JS = """
 () => {
-  const probe = {start: null, first: null, last: null, samples: []};
+  const probe = {start: null, first: null, last: null, free: null, samples: []};
   probe.finish = () => {
     if (probe.start === null) return;
     probe.samples.push(probe.first === null ? null
       : [probe.first - probe.start, probe.last - probe.start, ...stages()]);
     probe.start = null;
   };
-  // With --stages (_WIRE_JS): [kernel began, chart message sent, received] in ms after
-  // the keydown; the chart message is the last one the page received before the first
-  // chart change (the page draws it in the same task).
+  // With --stages (_WIRE_JS): [kernel began, chart message sent, received, page free] in
+  // ms after the keydown; the chart message is the last one the page received before the
+  // first chart change (the page draws it in the same task); page free: when a task posted
+  // at the keydown ran (after the page handled the press and any frame Chromium painted
+  // first; the kernel's messages wait for the same).
   const stages = () => {
     const wire = (window.__marginlabWire ?? []).splice(0);
     // (A status the kernel sent before the keydown belongs to the press before.)
@@ -162,12 +165,16 @@ _LATENCY_PROBE_JS = """
     const chart = wire.filter(([received]) => received <= probe.first).pop();
     return [status ? status[2] - probe.start : null,
             chart ? chart[2] - probe.start : null,
-            chart ? chart[0] - probe.start : null];
+            chart ? chart[0] - probe.start : null,
+            probe.free === null ? null : probe.free - probe.start];
   };
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => { probe.free ??= performance.now(); };
   window.__marginlabLatency = probe;
   document.addEventListener('keydown', () => {
     probe.start = performance.now();
-    probe.first = probe.last = null;
+    probe.first = probe.last = probe.free = null;
+    if (window.__marginlabWire) channel.port2.postMessage(0);
     window.__marginlabWire?.splice(0);
   }, true);
   const observer = new MutationObserver(() => {
@@ -337,16 +344,16 @@ class Presses:
     def ms(self, which: int) -> list[float]:
         return [s[which] for s in self.samples if s is not None]
 
-    def stages(self) -> list[tuple[float, float, float, float]]:
+    def stages(self) -> list[tuple[float, float, float, float, float]]:
         """Per press with --stages: ms from the keydown to the kernel beginning, in the
         kernel to the chart message, from the kernel to the page, and drawing it (to the
-        first chart change)."""
+        first chart change); and from the keydown to the page's first free moment."""
         out = []
         for sample in self.samples:
-            if sample is None or len(sample) < 5 or None in sample[2:5]:
+            if sample is None or len(sample) < 6 or None in sample[2:6]:
                 continue
-            first, _, began, sent, received = sample[:5]
-            out.append((began, sent - began, received - sent, first - received))
+            first, _, began, sent, received, free = sample[:6]
+            out.append((began, sent - began, received - sent, first - received, free))
         return out
 
     @property
@@ -880,7 +887,7 @@ def print_presses(results: list[Result]) -> None:
 def print_stages(results: list[Result]) -> None:
     """Where a press's time goes, the lesson's control beside the baseline pressed in
     turn with it (p50 of each stage; they need not add up to the p50 of the whole)."""
-    names = ("to kernel", "in kernel", "to page", "draw")
+    names = ("to kernel", "in kernel", "to page", "draw", "page free")
     print(
         f"\n{'lesson':<26} {'control':<34} {'n':>3} "
         + " ".join(f"{name:>9}" for name in names)
@@ -903,7 +910,10 @@ def print_stages(results: list[Result]) -> None:
         "Stages (ms, p50): to kernel = keydown -> the kernel began (the header date of its "
         "first status message); in kernel = -> it sent the chart message (the last message "
         "the page received before the first chart change); to page = -> the page received "
-        "it (includes waiting for the page's main thread); draw = -> the first chart change."
+        "it (includes waiting for the page's main thread); draw = -> the first chart change. "
+        "page free = keydown -> the first task the page ran after the press (a task posted "
+        "at the keydown: it waits, as the kernel's messages do, for the page to handle the "
+        "press and for any frame Chromium paints first)."
     )
 
 
