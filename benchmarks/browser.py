@@ -174,8 +174,10 @@ _LATENCY_PROBE_JS = """
   document.addEventListener('keydown', () => {
     probe.start = performance.now();
     probe.first = probe.last = probe.free = null;
-    if (window.__marginlabWire) channel.port2.postMessage(0);
-    window.__marginlabWire?.splice(0);
+    if (window.__marginlabWire) {  // --stages
+      window.__marginlabWire.splice(0);
+      channel.port2.postMessage(0);
+    }
   }, true);
   const observer = new MutationObserver(() => {
     if (probe.start === null) return;
