@@ -30,7 +30,9 @@ from lesson to lesson):
   ms over ``--presses`` presses per visit. The baseline's slider is pressed in turn with
   each control (baseline, control, baseline, ...: both see the same machine load), and
   the ratios are to those presses. Goals (issue 15): p50 <= 0.8x and p95 <= 1.5x the
-  baseline's, marked for both measures. A control whose presses change no chart (a
+  baseline's, marked for both measures. Beside the first change's p50 ratio, its 90 % interval by
+  the bootstrap (``ratio_interval``): p50s of 20 presses move from run to run, and the
+  interval says which marks chance alone could flip. A control whose presses change no chart (a
   setting used by a button, a refused switch) is listed as such.
   A slider is pressed ArrowRight/ArrowLeft, a select ArrowDown/ArrowUp, a checkbox
   Space, toggle buttons and button pairs Enter on one option then on the other, a
@@ -59,6 +61,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import signal
 import statistics
@@ -79,6 +82,7 @@ from marginlab.serve import server_env, voila_command  # noqa: E402
 GOAL_FIRST_CHART_S = 3.0
 GOAL_P50_RATIO = 0.8  # keypress -> redraw p50, over the baseline's p50
 GOAL_P95_RATIO = 1.5  # keypress -> redraw p95, over the baseline's p95
+BOOTSTRAP_DRAWS = 2000  # resamples behind each p50 ratio's interval (ratio_interval)
 MB = 1e6
 STAGES = ("kernel", "widget", "plotly")  # Visit's steps before the first chart
 STAGES_MIN_PRESSES = 5  # --stages: a control with fewer presses that drew is left out
@@ -834,13 +838,43 @@ def mark(ok: bool) -> str:
     return "ok" if ok else "OVER"
 
 
+def ratio_interval(
+    ours: list[float], base: list[float], *, draws: int = BOOTSTRAP_DRAWS, seed: int = 0
+) -> tuple[float, float]:
+    """A 90 % interval of the ratio p50(ours) / p50(base), by the bootstrap: both samples
+    redrawn with replacement ``draws`` times, the 5th and 95th percentiles of the ratios
+    of their medians. How far chance alone moves a ratio of ~20 presses each from run to
+    run (seeded: the same samples print the same interval)."""
+    if not ours or not base:
+        return float("nan"), float("nan")
+    rng = random.Random(seed)
+    ratios = [
+        statistics.median(rng.choices(ours, k=len(ours)))
+        / statistics.median(rng.choices(base, k=len(base)))
+        for _ in range(draws)
+    ]
+    cuts = statistics.quantiles(ratios, n=20, method="inclusive")
+    return cuts[0], cuts[-1]
+
+
+def interval_verdict(low: float, high: float, goal: float = GOAL_P50_RATIO) -> str:
+    """Where a ratio's interval lies against the goal: "under" (all of it at or below),
+    "over" (all of it above) or "either" (chance could put a run on either side)."""
+    if high <= goal:
+        return "under"
+    return "over" if low > goal else "either"
+
+
 def print_presses(results: list[Result]) -> None:
     print(
         f"\n{'lesson':<26} {'control':<34} {'n':>3} {'p50 ms':>6} {'p95':>6} {'all p50':>7} "
         f"{'p95':>6} {'base p50':>8} {'p95':>6} {'x p50':>5} {'x p95':>5} {'x all50':>7} "
-        f"{'x all95':>7} {'KB/key':>6} {'fast':>5}  goals p50 <= {GOAL_P50_RATIO}x, "
+        f"{'x all95':>7} {'x p50 90%':>9} {'KB/key':>6} {'fast':>5}  goals p50 <= "
+        f"{GOAL_P50_RATIO}x, "
         f"p95 <= {GOAL_P95_RATIO}x: first | all; full redraws (why)"
     )
+    verdicts: dict[str, list[str]] = {"under": [], "either": [], "over": []}
+    met = 0
     for r in results:
         if not r.controls:
             print(f"{r.notebook:<26} (no main control)")
@@ -870,10 +904,13 @@ def print_presses(results: list[Result]) -> None:
                 f"{mark(x50 <= GOAL_P50_RATIO)}/{mark(x95 <= GOAL_P95_RATIO)}"
             )
             missed = f" ({presses.missed} presses changed no chart)" if presses.missed else ""
+            low, high = ratio_interval(first, base)
+            verdicts[interval_verdict(low, high)].append(f"{r.notebook[:2]} {name}")
+            met += f50 <= GOAL_P50_RATIO and f95 <= GOAL_P95_RATIO
             print(
                 f"{shown:<26} {name:<34} {len(first):>3} {p50(first):>6.1f} {p95(first):>6.1f} "
                 f"{p50(every):>7.1f} {p95(every):>6.1f} {b50:>8.1f} {b95:>6.1f} "
-                f"{f50:>5.2f} {f95:>5.2f} {x50:>7.2f} {x95:>7.2f} "
+                f"{f50:>5.2f} {f95:>5.2f} {x50:>7.2f} {x95:>7.2f} {low:>4.2f}-{high:<4.2f} "
                 f"{p50(presses.nbytes) / 1e3:>6.1f} {fast:>5}  {goals}; {full}{missed}"
             )
             shown = ""
@@ -884,6 +921,17 @@ def print_presses(results: list[Result]) -> None:
         "redraws on plotly.js's fast path ([relayout:n]: n of them after new axis ranges by "
         "Plotly.relayout; [traces/fast:n]: the traces a fast redraw drew, on average)."
     )
+    shown = sum(len(names) for names in verdicts.values())
+    print(
+        f"First chart change: {met} of {shown} controls meet both goals. Their p50 ratios' "
+        f"90 % intervals (x p50 90%: bootstrap, {BOOTSTRAP_DRAWS} resamples of the presses "
+        f"of each side) against {GOAL_P50_RATIO}x: {len(verdicts['under'])} all under, "
+        f"{len(verdicts['either'])} on either side (chance decides a run's mark), "
+        f"{len(verdicts['over'])} all over."
+    )
+    for verdict in ("either", "over"):
+        if verdicts[verdict]:
+            print(f"  {verdict}: {', '.join(verdicts[verdict])}")
 
 
 def print_stages(results: list[Result]) -> None:

@@ -7,6 +7,7 @@ second or so, and check that it finishes and prints its table.
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from pathlib import Path
 from marginlab import charts
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import browser  # noqa: E402 - benchmarks/browser.py: its statistics, no browser needed
 
 
 def run(script: str, *options: str) -> str:
@@ -65,3 +68,22 @@ def test_simulate_benchmark_runs_small():
     assert "one symbol: 50 paths x 20 steps" in out
     assert "two symbols: 50 paths x 20 steps each" in out
     assert "BTC long + ETH short, one cross pool" in out
+
+
+def test_browser_ratio_interval_brackets_the_p50_ratio_by_chance():
+    same = browser.ratio_interval([20.0] * 20, [25.0] * 20)
+    assert same == (0.8, 0.8)  # no spread: no chance in the ratio
+    ours, base = [float(v) for v in range(10, 30)], [float(v) for v in range(20, 40)]
+    low, high = browser.ratio_interval(ours, base)
+    assert low < 19.5 / 29.5 < high  # the p50 ratio of the samples themselves
+    assert (low, high) == browser.ratio_interval(ours, base)  # seeded
+    more_low, more_high = browser.ratio_interval(ours * 10, base * 10)
+    assert low < more_low < 19.5 / 29.5 < more_high < high  # more presses, less chance
+    assert all(math.isnan(v) for v in browser.ratio_interval([], base))
+
+
+def test_browser_interval_verdict_against_the_goal():
+    assert browser.GOAL_P50_RATIO == 0.8
+    assert browser.interval_verdict(0.70, 0.80) == "under"
+    assert browser.interval_verdict(0.75, 0.85) == "either"
+    assert browser.interval_verdict(0.81, 0.95) == "over"
