@@ -10,8 +10,13 @@ per :class:`~marginlab.engine.MarginMode` (from ``Account.levels``). Every state
 on the chart: a mode without a liquidation price says what covers a fall to zero; a mode
 left out of ``levels`` (an order that mode cannot open) says why, from ``notes``.
 
-Trace keys (``meta``): band-cross, band-isolated, entry, liquidation-cross,
-liquidation-isolated, bankruptcy-cross, bankruptcy-isolated, stop, mark, notes.
+Trace keys (``meta``), in drawing order: band-isolated, liquidation-isolated,
+bankruptcy-isolated, band-cross, liquidation-cross, bankruptcy-cross, entry, stop, mark,
+notes. Each column's traces are neighbours: a press that moves one mode's levels (the
+wallet behind a cross position, an isolated margin) redraws that run of three traces
+only (the browser's fast path draws the run from the first changed trace to the last).
+The isolated column comes first, so the cross labels, which reach over the gap to the
+right, are drawn above the isolated band.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from marginlab.engine.types import MODES, MarginMode, Side
 NAME = "price_ladder"
 TITLE = "Liquidation price: Cross vs Isolated"
 CENTERS = {MarginMode.CROSS: 0.0, MarginMode.ISOLATED: 1.0}
+COLUMNS = (MarginMode.ISOLATED, MarginMode.CROSS)  # drawing order (module docstring)
 HALF_WIDTH = 0.36
 LEFT, RIGHT = -0.46, 1.46  # ends of the lines that span both columns
 LABEL_FONT = {"size": 14}
@@ -148,30 +154,28 @@ def _line(
     )
 
 
-def _traces() -> list[TraceData]:
-    bands = [
-        _common.mode_curve(
-            f"band-{mode}",
-            mode,
-            width=1,
-            x=_band_x(CENTERS[mode]),
-            fill="toself",
-            fillcolor=palette.with_alpha(palette.MODE_COLORS[mode], 0.35),
-            hoverinfo="skip",
-        )
-        for mode in MODES
-    ]
+def _column(mode: MarginMode) -> list[TraceData]:
+    """One column's band and its level lines, neighbours in the figure."""
+    band = _common.mode_curve(
+        f"band-{mode}",
+        mode,
+        width=1,
+        x=_band_x(CENTERS[mode]),
+        fill="toself",
+        fillcolor=palette.with_alpha(palette.MODE_COLORS[mode], 0.35),
+        hoverinfo="skip",
+    )
     return [
-        *bands,
+        band,
+        _line("Liquidation", palette.LIQUIDATION, "solid", _column_x(mode), "top right", mode),
+        _line("Bankruptcy", palette.BANKRUPTCY, "dot", _column_x(mode), "bottom right", mode),
+    ]
+
+
+def _traces() -> list[TraceData]:
+    return [
+        *(trace for mode in COLUMNS for trace in _column(mode)),
         _line("Entry", palette.ENTRY, "dash", [LEFT, RIGHT], "top right"),
-        *(
-            _line(name, color, dash, _column_x(mode), position, mode)
-            for name, color, dash, position in (
-                ("Liquidation", palette.LIQUIDATION, "solid", "top right"),
-                ("Bankruptcy", palette.BANKRUPTCY, "dot", "bottom right"),
-            )
-            for mode in MODES
-        ),
         _line("Stop", palette.STOP, "dashdot", [LEFT, RIGHT], "bottom right"),
         _line("Mark", palette.PRICE, "solid", [LEFT, RIGHT], "top left"),
         _common.trace(
@@ -229,10 +233,16 @@ def _data(ladder: Ladder) -> tuple[list[TraceData], str]:
         return {"y": points(corners)}
 
     traces = [
-        *(band(liq[mode]) for mode in MODES),
+        *(
+            trace
+            for mode in COLUMNS
+            for trace in (
+                band(liq[mode]),
+                column_line("Liquidation", liq[mode]),
+                column_line("Bankruptcy", bank[mode]),
+            )
+        ),
         {"y": level(entry), "text": [f"Entry {fmt.price(entry)}", ""]},
-        *(column_line("Liquidation", liq[mode]) for mode in MODES),
-        *(column_line("Bankruptcy", bank[mode]) for mode in MODES),
         {
             "y": level(stop),
             "text": [f"Stop {fmt.price(stop)}", ""],
