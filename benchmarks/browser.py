@@ -37,7 +37,8 @@ from lesson to lesson):
   such.
   A slider is pressed ArrowRight/ArrowLeft, a select ArrowDown/ArrowUp, a checkbox
   Space, toggle buttons and button pairs Enter on one option then on the other, a
-  number box ArrowUp/ArrowDown then Enter (its value is sent on Enter);
+  number box gets its value plus or minus its step typed in (no key events), then Enter
+  (the keydown that sends it);
 * first chart: page request -> first chart drawn, preheated kernel (new browser), and
   cached (the goal's figure: <= 3 s); all: -> the last chart of the page drawn;
 * page memory over ``--long-presses`` presses of the page's first main control (last
@@ -272,7 +273,8 @@ window.WebSocket = new Proxy(window.WebSocket, {
 # Stops the clock once the visit is timed: it looks through the page every frame, which
 # would weigh on the presses measured next (more on a long lesson page than on the
 # baseline's).
-_STOP_CLOCK_JS = "() => { window.__marginlabCharts.stopped = true; }"
+# (A page not opened by ``visit`` has no chart clock to stop.)
+_STOP_CLOCK_JS = "() => { if (window.__marginlabCharts) window.__marginlabCharts.stopped = true; }"
 _FIRST_CHART_JS = "() => window.__marginlabCharts.drawn > 0"
 
 # Bytes of the page and its resources that came over HTTP (transferSize is 0 for a
@@ -555,8 +557,13 @@ class Control:
         elif self.kind == "checkbox":
             root.locator("input[type=checkbox]").press("Space")
         elif self.kind == "text":
+            # Typed, then Enter: the box sends its value on its "change" event, which Enter
+            # fires, so the clock starts at the keydown that sends it. (An arrow key fires
+            # "change" itself in Chromium: a following Enter restarted the clock after the
+            # chart had changed, and most presses were counted as changing nothing.)
             box = root.locator("input")
-            box.press("ArrowUp" if forth else "ArrowDown")
+            value, step = float(box.input_value()), float(box.get_attribute("step") or 1)
+            box.fill(f"{value + step if forth else value - step:.12g}")  # no key events
             box.press("Enter")
         elif self.kind == "button":
             self.roots[i % len(self.roots)].press("Enter")
