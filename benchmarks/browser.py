@@ -137,7 +137,7 @@ def main_controls() -> dict[str, list[str]]:
     """{widget: its control names} for every catalogued lesson widget, as
     benchmarks/widgets.py moves them (``all_sweeps``: every control; "add/reset" names
     buttons pressed in turn)."""
-    from widgets import all_sweeps  # imported late: it replaces comm.create_comm (harmless)
+    from widgets import all_sweeps  # imported late: it imports marginlab's widgets
 
     from marginlab.widgets import catalog
 
@@ -582,6 +582,12 @@ class Control:
         return self.roots[0].is_visible()
 
 
+class NoMeter:
+    """A ``WebsocketMeter`` stand-in for presses whose bytes are not counted."""
+
+    total = 0
+
+
 @dataclass
 class Target:
     """A control on an open page, pressed by ``press_once``."""
@@ -815,10 +821,9 @@ def bench_notebook(
                 result.controls.setdefault(name, Presses()).add(lesson)
                 result.baselines.setdefault(name, Presses()).add(base_presses)
             if repeat == args.repeat - 1 and controls and args.long_presses:
-                quiet = type("Meter", (), {"total": 0})()  # bytes are not counted here
                 result.memory, result.base_memory = measure_memory(
-                    Target(page, quiet, controls[0][1]),
-                    Target(base_page, quiet, base.control),
+                    Target(page, NoMeter(), controls[0][1]),
+                    Target(base_page, NoMeter(), base.control),
                     presses=args.long_presses,
                 )
             kernel = kernel_processes(site.server).get(record.kernel_id)

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-import widgets_bytes as capture  # importing it makes every widget comm a CountingComm
+import widgets_bytes as capture  # main() makes every widget comm its CountingComm
 
 from marginlab import charts
 from marginlab.engine import (
@@ -411,6 +411,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ticks", type=int, default=300, help="updates per chart (300)")
     args = parser.parse_args(argv)
+    capture.count_comm_messages()
     if args.ticks < 1:
         parser.error("--ticks must be 1 or more")
     ticks, builds = args.ticks, min(BUILDS, args.ticks)

@@ -1,9 +1,9 @@
 """Speed and bytes of every control of every catalogued lesson widget (issues 4 and 11).
 
 Printed, not asserted. Every message the kernel would send to the browser is captured
-in-process with the comm of ``benchmarks/widgets_bytes.py`` (importing it replaces
-``comm.create_comm`` with its ``CountingComm``: JSON content packed by jupyter_client plus
-binary buffers; the few hundred bytes of Jupyter header per message are not counted).
+in-process with the comm of ``benchmarks/widgets_bytes.py`` (``main`` makes every widget
+comm its ``CountingComm``: JSON content packed by jupyter_client plus binary buffers; the
+few hundred bytes of Jupyter header per message are not counted).
 
 For each widget of ``marginlab.widgets.catalog()``:
 
@@ -42,7 +42,7 @@ from typing import Any
 import ipywidgets
 import numpy as np
 import plotly.graph_objects as go
-import widgets_bytes as capture  # its CountingComm now records every comm message
+import widgets_bytes as capture  # main() makes every widget comm its CountingComm
 
 from marginlab.charts import Ladder, price_ladder_figure
 from marginlab.engine import MODES
@@ -264,6 +264,7 @@ def charts_before_after() -> None:
 
 
 def main(argv: list[str]) -> None:
+    capture.count_comm_messages()
     runs = 3
     if argv[:1] == ["--runs"]:
         runs, argv = int(argv[1]), argv[2:]

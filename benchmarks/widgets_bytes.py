@@ -1,8 +1,9 @@
 """Bytes a chart costs the learner's browser, plotly's FigureWidget vs SharedFigureWidget.
 
 Printed, not asserted (issue 4, "Speed and bytes"). Every message the kernel would send
-on a widget comm is captured in-process: ``comm.create_comm`` (the hook ipykernel fills
-in) is replaced by a comm that packs each message's content with jupyter_client's own
+on a widget comm is captured in-process: ``count_comm_messages()`` (called by each
+benchmark's ``main``) replaces ``comm.create_comm`` (the hook ipykernel fills in) with a
+comm that packs each message's content with jupyter_client's own
 JSON packer and adds its binary buffers. The few hundred bytes of Jupyter message header
 per message are not counted (the number of messages is printed).
 
@@ -56,7 +57,10 @@ class CountingComm(BaseComm):
         CountingComm.nbytes += sum(memoryview(b).nbytes for b in buffers or [])
 
 
-comm.create_comm = CountingComm
+def count_comm_messages() -> None:
+    """Make every widget comm created from now on a :class:`CountingComm` (a benchmark's
+    ``main`` calls it; importing this module changes nothing)."""
+    comm.create_comm = CountingComm
 
 
 def plotly_widget_bundle() -> bytes:
@@ -159,6 +163,7 @@ def mb(nbytes: float) -> str:
 
 
 def main() -> None:
+    count_comm_messages()
     print(f"plotly FigureWidget vs SharedFigureWidget, 3 traces x {POINTS} points each\n")
     print(f"{'create on one page':<34}{'before (plotly)':>18}{'after (shared)':>18}")
     for n in (1, 4):

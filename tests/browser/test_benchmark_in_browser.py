@@ -40,14 +40,13 @@ def test_benchmark_times_a_number_box_from_the_keypress_that_sends_it(
         bc.wait_for_charts(page, guard)
         benchmark.install_probe(page)
         page.evaluate(_KEYS_AND_CHANGES_JS)
-        # The playground is the page's first lesson widget. (Not benchmark.main_controls():
-        # it imports benchmarks/widgets.py, which replaces comm.create_comm in this process.)
-        control = benchmark.Control(page, 0, ["entry_1"])
+        controls = dict(benchmark.page_controls(page, benchmark.main_controls()))
+        control = controls["playground.entry_1"]
         assert control.kind == "text"
         box = control.roots[0].locator("input")
         start = float(box.input_value())
         step = float(box.get_attribute("step"))
-        target = benchmark.Target(page, type("Meter", (), {"total": 0})(), control)
+        target = benchmark.Target(page, benchmark.NoMeter(), control)
         control.roots[0].scroll_into_view_if_needed()
         for i in range(PRESSES):
             benchmark.press_once(target, i)
