@@ -29,6 +29,10 @@ during a tick (restoring a refused value) runs one more tick afterwards, never a
 one. Text boxes should use ``continuous_update=False`` (a tick on Enter or leaving the
 box, not per keystroke).
 
+Each chart's update leaves the kernel as soon as it is written, before the texts and any
+chart computed after it (:meth:`LessonWidget._send_chart`): the page draws it meanwhile.
+In a kernel, sending takes :func:`send_messages_now` (see there for why).
+
 A refused value never raises into the notebook: :meth:`_compute` raising (the engine's
 ``ValueError``/``TypeError``) shows a short message beside the controls and puts every
 control back to the last values that were drawn; figures and summary stay as they were.
@@ -37,6 +41,7 @@ control back to the last values that were drawn; figures and summary stay as the
 from __future__ import annotations
 
 import html
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack, suppress
 from typing import Any
@@ -46,9 +51,34 @@ import traitlets
 
 from marginlab.widgets._plotly import SharedFigureWidget, make_figure_widget
 
-__all__ = ["LessonWidget", "figures_of", "shown"]
+__all__ = ["LessonWidget", "figures_of", "send_messages_now", "shown"]
 
 MESSAGE_MAX_CHARS = 240  # a refusal message is one or two lines beside the controls
+SEND_WAIT_S = 0.1  # send_messages_now waits at most this long for the kernel's IO thread
+
+
+def send_messages_now() -> None:
+    """Send the messages this kernel has queued (a chart's update) before going on.
+
+    Why: ipykernel sends every message from its IO thread, which needs the GIL to run;
+    while a tick goes on computing (the next chart, the texts), a chart update written
+    mid-tick sat in the thread's queue until the tick ended (measured: 2-7 ms for a
+    scenario switch of the "when to use" widget), so the page could not draw it in the
+    meantime. Waiting here (the GIL released) until the IO thread has run everything
+    queued so far sends them now. Outside a kernel (tests, scripts), or if the thread does
+    not answer within :data:`SEND_WAIT_S`, this returns and the messages go as before.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - ipywidgets depends on IPython
+        return
+    io_thread = getattr(getattr(get_ipython(), "kernel", None), "iopub_thread", None)
+    thread = getattr(io_thread, "thread", None)
+    if thread is None or not thread.is_alive() or thread is threading.current_thread():
+        return
+    sent = threading.Event()
+    io_thread.schedule(sent.set)  # runs after the sends queued before it
+    sent.wait(SEND_WAIT_S)
 
 
 class LessonWidget(ipywidgets.VBox):
@@ -215,6 +245,7 @@ class LessonWidget(ipywidgets.VBox):
             # updates: the browser redraws the charts first. (Contexts exit last-in first.)
             for text in self._text_widgets:
                 batch.enter_context(text.hold_sync())
+            batch.callback(send_messages_now)  # the charts' updates, before the texts
             for figure in self.figures:  # _held_charts is empty between ticks
                 held = self._held_charts[id(figure)] = ExitStack()
                 held.enter_context(figure.batch_update())
@@ -233,6 +264,7 @@ class LessonWidget(ipywidgets.VBox):
         if held is None:
             raise RuntimeError("_send_chart: only a figure of this widget, inside _apply")
         held.close()
+        send_messages_now()
 
     def _texts(self) -> list[ipywidgets.Widget]:
         """The widgets a tick holds until its charts are sent: every HTML widget inside
