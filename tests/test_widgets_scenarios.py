@@ -207,6 +207,31 @@ def test_when_to_use_back_to_a_shorter_scenario_shrinks_the_step_range():
     assert tuple(widget.figures[0].layout.xaxis2.range) == (0, 23)
 
 
+def test_when_to_use_new_scenario_is_computed_once_and_its_controls_count_as_drawn(
+    monkeypatch,
+):
+    widget = WhenToUseWidget(DAY_TRADE, path=0, step=5)
+    computed = []
+    real = WhenToUseWidget._compute
+
+    def compute(self, values):
+        computed.append(dict(values))
+        return real(self, values)
+
+    monkeypatch.setattr(WhenToUseWidget, "_compute", compute)
+    widget.controls["scenario"].value = WEEK_TEST
+    # The path and step it set show the new state: no second tick for them.
+    assert computed == [{"scenario": WEEK_TEST, "path": 0, "step": 5}]
+    assert (widget.path, widget.step) == (clearest_path(WEEK_TEST), 167)
+
+    # Back to the path and step of the first scenario's values: drawn, not skipped.
+    widget.controls["path"].value = 0
+    widget.controls["step"].value = 5
+    assert (widget.path, widget.step) == (0, 5)
+    replays = engine_replays(WEEK_TEST, 0)
+    assert widget.equity == {m: float(replays[m].timeline["equity_usdt"].iloc[5]) for m in MODES}
+
+
 def test_when_to_use_path_slider_replays_that_path():
     widget = WhenToUseWidget(DAY_TRADE, path=0)
     replays = engine_replays(DAY_TRADE, 7)

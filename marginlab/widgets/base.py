@@ -185,7 +185,8 @@ class LessonWidget(ipywidgets.VBox):
         """One tick: read the controls, call the engine, swap the figures' trace data.
 
         Skipped when the values are those already drawn (unless ``force``). A call made
-        while a tick runs (a control restored by that tick) is run after it, once.
+        while a tick runs (a control restored by that tick, or set by its ``_apply``) is
+        run after it, once, and does nothing if that tick drew those values.
         """
         if self._busy:
             self._again = True
@@ -233,7 +234,10 @@ class LessonWidget(ipywidgets.VBox):
                 with suppress(Exception):  # the message above already reports the failure
                     self._draw(self._drawn_result)
             return
-        self._drawn, self._drawn_result = values, result
+        # The controls as the tick left them: an _apply that sets a control shows its
+        # result there (a new scenario starts on its showcase path), and the tick that
+        # change asked for finds it drawn.
+        self._drawn, self._drawn_result = self.control_values(), result
         self.set_trait("summary", summary)
         self.summary_area.value = f'<p aria-live="polite">{html.escape(summary)}</p>'
         self._show_message("")

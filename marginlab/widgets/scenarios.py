@@ -335,15 +335,17 @@ class WhenToUseWidget(LessonWidget):
         return update_equity_path(path_figure, state.shown, whole=state.paths)
 
     def _show_controls(self, state: _State) -> None:
-        """Ranges and values of path, step and play for ``state`` (changes tick once more)."""
+        """Ranges and values of path, step and play for ``state``: the values it shows, so
+        the tick they start finds them drawn."""
         last = state.risk.scenario.n_steps - 1
         path, step, play = self.controls["path"], self.controls["step"], self.play
-        path.max = state.risk.scenario.n_paths - 1
-        path.value = state.path
-        for control in (step, play):
-            control.max = last  # clamps a value past the new end
-        step.value = play.value = state.step  # play resumes from the step shown
-        play.interval = _play_interval_ms(last + 1)
+        with path.hold_sync(), step.hold_sync(), play.hold_sync():  # a message per control
+            path.max = state.risk.scenario.n_paths - 1
+            path.value = state.path
+            for control in (step, play):
+                control.max = last  # clamps a value past the new end
+            step.value = play.value = state.step  # play resumes from the step shown
+            play.interval = _play_interval_ms(last + 1)
 
     def _on_play(self, change: dict[str, Any]) -> None:
         """A frame of :attr:`play` moves the step slider, which ticks."""
