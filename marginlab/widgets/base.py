@@ -62,9 +62,9 @@ def send_messages_now() -> None:
 
     Why: ipykernel sends every message from its IO thread, which needs the GIL to run;
     while a tick goes on computing (the next chart, the texts), a chart update written
-    mid-tick sat in the thread's queue until the tick ended (measured: 2-7 ms for a
-    scenario switch of the "when to use" widget), so the page could not draw it in the
-    meantime. Waiting here (the GIL released) until the IO thread has run everything
+    mid-tick sat in the thread's queue until the tick ended (a scenario switch of the
+    "when to use" widget: 2.5-3.5 ms p50, up to 7 ms), so the page could not draw it in
+    the meantime. Waiting here (the GIL released) until the IO thread has run everything
     queued so far sends them now. Outside a kernel (tests, scripts), or if the thread does
     not answer within :data:`SEND_WAIT_S`, this returns and the messages go as before.
     """
