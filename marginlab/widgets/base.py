@@ -48,6 +48,7 @@ from typing import Any
 
 import ipywidgets
 import traitlets
+from IPython import get_ipython
 
 from marginlab.widgets._plotly import SharedFigureWidget, make_figure_widget
 
@@ -68,10 +69,6 @@ def send_messages_now() -> None:
     queued so far sends them now. Outside a kernel (tests, scripts), or if the thread does
     not answer within :data:`SEND_WAIT_S`, this returns and the messages go as before.
     """
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - ipywidgets depends on IPython
-        return
     io_thread = getattr(getattr(get_ipython(), "kernel", None), "iopub_thread", None)
     thread = getattr(io_thread, "thread", None)
     if thread is None or not thread.is_alive() or thread is threading.current_thread():
@@ -249,9 +246,9 @@ class LessonWidget(ipywidgets.VBox):
             # updates: the browser redraws the charts first. (Contexts exit last-in first.)
             for text in self._text_widgets:
                 batch.enter_context(text.hold_sync())
-            batch.callback(send_messages_now)  # the charts' updates, before the texts
             for figure in self.figures:  # _held_charts is empty between ticks
                 held = self._held_charts[id(figure)] = ExitStack()
+                held.callback(send_messages_now)  # its update sent, before what follows
                 held.enter_context(figure.batch_update())
                 batch.push(held)
             try:
@@ -268,7 +265,6 @@ class LessonWidget(ipywidgets.VBox):
         if held is None:
             raise RuntimeError("_send_chart: only a figure of this widget, inside _apply")
         held.close()
-        send_messages_now()
 
     def _texts(self) -> list[ipywidgets.Widget]:
         """The widgets a tick holds until its charts are sent: every HTML widget inside
