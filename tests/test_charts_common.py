@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
+from _plotly_utils import basevalidators
 
 from marginlab import charts
 from marginlab.charts import _common, palette
@@ -492,3 +493,70 @@ def test_palette_modes_are_okabe_ito_blue_and_orange():
 def test_palette_with_alpha_bad_colour_raises():
     with pytest.raises(ValueError, match="color must be '#RRGGBB'"):
         palette.with_alpha("blue", 0.5)
+
+
+def _stored_exactly(a, b) -> bool:
+    """Whether two stored trace values are the same value of the same type (numpy: the
+    same dtype and values)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_stored_exactly(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_stored_exactly(a[k], b[k]) for k in a)
+    return a == b or (a != a and b != b)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_update_stores_values_as_a_fresh_build_does(name):
+    """apply() writes values without plotly's validation (_common.stored); what the figure
+    holds must be what plotly's validation would have stored, type for type."""
+    build, update, first, second = CASES[name]
+    fig = make_figure_widget(build(first).figure)
+    update(fig, second)
+    fresh = build(second).figure
+    for trace, expected in zip(fig.data, fresh.data, strict=True):
+        held, wanted = _common.held(trace), _common.held(expected)
+        assert held.keys() - {"uid"} == wanted.keys() - {"uid"}, trace.meta
+        for key in wanted.keys() - {"uid"}:
+            assert _stored_exactly(held[key], wanted[key]), (trace.meta, key, held[key])
+
+
+ARRAY_CASES = ("outcomes", "loss_curve", "funding")  # their updates write numpy arrays
+
+
+@pytest.mark.parametrize("name", ARRAY_CASES)
+def test_update_writes_arrays_without_plotly_validating_each(name, monkeypatch):
+    """The fast write: plotly's validators copy each array they check (~0.1 ms a numpy
+    array); a plotly.py release whose plotly_restyle validated would fail here instead of
+    making every tick slower."""
+    build, update, first, second = CASES[name]
+    fig = make_figure_widget(build(first).figure)
+    before = [dict(_common.held(trace)) for trace in fig.data]
+
+    def validated(*args, **kwargs):
+        raise AssertionError("a trace value went through plotly's array validation")
+
+    monkeypatch.setattr(basevalidators, "copy_to_readonly_numpy_array", validated)
+    update(fig, second)
+    monkeypatch.undo()
+    assert _trace_data(fig) == _trace_data(build(second).figure)
+    written = [
+        key
+        for trace, old in zip(fig.data, before, strict=True)
+        for key, value in _common.held(trace).items()
+        if isinstance(value, np.ndarray) and value is not old.get(key)
+    ]
+    assert written  # the update did write numpy arrays
+
+
+def test_stored_array_is_a_read_only_copy_and_a_tuple_a_list():
+    values = np.array([1.0, 2.0], dtype=np.float32)
+    kept = _common.stored(values)
+    values[0] = 9.0
+    assert kept.dtype == np.float32 and kept.tolist() == [1.0, 2.0]
+    assert not kept.flags.writeable
+    assert _common.stored((1.0, None)) == [1.0, None]
+    assert _common.stored("label") == "label"

@@ -16,6 +16,8 @@ from marginlab.charts import (
 from marginlab.engine import replay
 from marginlab.engine.paths import teaching_path
 from marginlab.scenarios import guide_account
+from marginlab.widgets import make_figure_widget
+from marginlab.widgets._plotly import FIGURE_UPDATE, SharedFigureWidget
 
 
 def _paths(inputs: dict) -> EquityPaths:
@@ -169,17 +171,10 @@ def test_equity_path_bad_input_raises(change, error, message):
         figure(**_inputs() | change)
 
 
-def _widget_bytes(widget: go.FigureWidget) -> list[tuple[dict, int]]:
-    """Capture what the widget sends: (message data, bytes of JSON + binary buffers)."""
-    sent: list[tuple[dict, int]] = []
-    send = widget.comm.send
-
-    def capture(data=None, metadata=None, buffers=None):
-        size = len(json.dumps(data, default=str)) + sum(memoryview(b).nbytes for b in buffers or [])
-        sent.append((data, size))
-        return send(data=data, metadata=metadata, buffers=buffers)
-
-    widget.comm.send = capture
+def _widget_updates(widget: SharedFigureWidget) -> list[tuple[dict, list]]:
+    """Capture the updates the widget sends to the page: (message, binary buffers)."""
+    sent: list[tuple[dict, list]] = []
+    widget.send = lambda content, buffers=None: sent.append((content, list(buffers or [])))
     return sent
 
 
@@ -198,22 +193,22 @@ def _long_path(n_steps: int) -> dict:
 
 def test_update_equity_path_play_tick_on_720_steps_sends_no_x_and_under_20_kb():
     full = _long_path(720)
-    widget = go.FigureWidget(
+    widget = make_figure_widget(
         figure(**{k: v[:719] for k, v in full.items()}, step_range=(0, 719)).figure
     )
-    sent = _widget_bytes(widget)
+    sent = _widget_updates(widget)
 
     update(widget, **full)  # the last play tick: one more step
 
     # Four curves of 720 float32 values: 4 · 720 · 4 = 11,520 bytes of buffers, no x.
-    updates = [m["state"]["_py2js_update"] for m, _ in sent if m["state"].get("_py2js_update")]
-    assert len(updates) == 1
-    restyle = updates[0]["style_data"]
+    [(message, buffers)] = sent
+    assert message["type"] == FIGURE_UPDATE and message["layout"] == {}
+    changed = dict(message["traces"])
     curves = [i for i, trace in enumerate(widget.data) if trace.meta in CURVES]
-    assert len(curves) == 4 and "x0" not in restyle
-    assert all(restyle["x"][i] == "_undefined_" for i in curves)  # only the limit line's x
-    assert all(restyle["y"][i]["dtype"] == "float32" for i in curves)
-    assert 11_520 < sum(nbytes for _, nbytes in sent) <= 20_000
+    assert len(curves) == 4
+    assert all(set(changed[i]) == {"y"} and changed[i]["y"]["dtype"] == "float32" for i in curves)
+    binary = sum(len(buffer) for buffer in buffers)
+    assert binary == 11_520 and binary + len(json.dumps(message)) <= 20_000
     assert [len(find_trace(widget, key).y) for key in ("equity-cross", "ratio-isolated")] == [
         720,
         720,
@@ -371,7 +366,8 @@ def test_update_equity_path_writes_value_ranges_only_when_they_move(monkeypatch)
     )
 
     update_equity_path(chart.figure, _paths(_inputs(end=20)), whole=whole)
-    assert written and not {"range", "autorange"} & set(written)  # the curves moved only
+    assert len(find_trace(chart.figure, "equity-cross").y) == 20  # the curves moved (were 10)
+    assert not {"range", "autorange"} & set(written)  # and nothing else
 
     other = _paths(_inputs(stop_price=57_000))
     assert value_ranges(other) != value_ranges(whole)

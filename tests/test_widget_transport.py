@@ -275,6 +275,48 @@ def test_update_lists_its_layout_properties_in_sorted_order(sent):
     assert list(content["layout"]) == ["title", "xaxis", "xaxis2", "yaxis", "yaxis2"]
 
 
+def test_restyles_inside_a_batch_go_in_its_one_message(sent):
+    # charts._common.apply writes trace values with plotly_restyle, which plotly sends at
+    # once; inside a batch (a widget's tick) they must go with the batch's layout change.
+    figure = make_figure_widget(three_trace_figure(points=4))
+    sent.clear()
+
+    with figure.batch_update():
+        with figure.batch_update():  # nested, as apply's own batch inside a tick's
+            figure.plotly_restyle({"y": [[5.0, 6.0, 7.0, 8.0]], "name": ["two"]}, [2])
+        figure.plotly_restyle({"y": [[1.0, 2.0, 3.0, 4.0]]}, [0])
+        figure.layout.xaxis.range = [0, 2]
+        assert sent == []  # nothing before the batch ends
+
+    [(content, buffers)] = customs(sent, FIGURE_UPDATE)
+    assert len(sent) == 1
+    assert [(index, sorted(props)) for index, props in content["traces"]] == [
+        (0, ["y"]),
+        (2, ["name", "y"]),
+    ]
+    assert decoded(content["traces"][1][1]["y"], buffers) == [5.0, 6.0, 7.0, 8.0]
+    assert content["layout"] == {"xaxis": {"range": [0, 2]}}
+
+
+def test_restyle_alone_in_a_batch_is_sent_when_it_ends_and_outside_one_at_once(sent):
+    figure = make_figure_widget(three_trace_figure(points=4))
+    sent.clear()
+
+    with figure.batch_update():
+        figure.plotly_restyle({"name": "first"}, [0])  # plotly has no edits of its own here
+        assert sent == []
+    figure.plotly_restyle({"name": "second"}, [1])
+    figure.plotly_relayout({"title.text": "now"})
+
+    updates = [content for content, _ in customs(sent, FIGURE_UPDATE)]
+    assert [u["traces"] for u in updates] == [
+        [[0, {"name": "first"}]],
+        [[1, {"name": "second"}]],
+        [],
+    ]
+    assert updates[2]["layout"] == {"title": {"text": "now"}}
+
+
 def test_single_assignment_outside_a_batch_is_sent_at_once(sent):
     figure = make_figure_widget(three_trace_figure(points=4))
     sent.clear()

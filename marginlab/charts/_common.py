@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.basedatatypes import Undefined
 
 from marginlab.charts import palette
 from marginlab.engine.errors import MarginError
@@ -162,15 +163,22 @@ def build(
 
 
 def apply(fig: go.Figure, chart_name: str, data: Sequence[TraceData]) -> None:
-    """Write the moving values into ``fig`` (a Figure or FigureWidget) in one batch.
+    """Write the moving values into ``fig`` (a Figure or FigureWidget): only those that
+    changed, as one update.
 
-    Only trace properties are assigned, and only those whose value changed: plotly
-    validates every assignment (a numpy array costs ~0.1-0.2 ms there, however short),
-    so comparing first keeps a tick that moves one line cheap, and nothing is sent for
-    what did not move. The comparison reads what the figure holds with :func:`held`
-    (plotly's own reads cost more than the rest of the update). Like plotly's own
-    assignments, it is with the value the figure held *before* an enclosing
-    ``batch_update``: update a figure once per batch.
+    Values are written with plotly's ``plotly_restyle``, which stores them without
+    validating each (plotly validates an assignment such as ``trace.y = array`` on every
+    write: ~0.1 ms a numpy array, however short; the values of every update are the
+    kinds :func:`build` validated when the figure was made, from the same ``_data``).
+    They are stored as plotly's validation stores them (:func:`stored`;
+    ``tests/test_charts_common.py`` compares an updated figure with a fresh build, type
+    by type). Nested properties (a dict such as ``marker``) are assigned, validated.
+    Comparing first keeps a tick that moves one line cheap, and nothing is sent for
+    what did not move; the comparison reads what the figure holds with :func:`held`.
+
+    One update: inside an enclosing ``batch_update`` of a
+    :class:`~marginlab.widgets.SharedFigureWidget` the values go with the batch's
+    message; plotly's own ``FigureWidget`` sends them as a message of their own.
     """
     if not isinstance(fig, go.Figure | go.FigureWidget):
         raise TypeError(f"fig must be a plotly Figure or FigureWidget, got {type(fig).__name__}")
@@ -181,14 +189,30 @@ def apply(fig: go.Figure, chart_name: str, data: Sequence[TraceData]) -> None:
             f"fig: expected a figure built by {chart_name}_figure "
             f"({len(data)} traces), got one built by {built_by!r} ({len(fig.data)} traces)"
         )
+    restyle: dict[str, list[Any]] = {}  # property -> a value per trace (Undefined: kept)
     with fig.batch_update():
-        for trace, values in zip(fig.data, data, strict=True):
+        for index, (trace, values) in enumerate(zip(fig.data, data, strict=True)):
             now = held(trace)
             for key, value in values.items():
-                # A nested property (a dict such as ``marker``) is read as plotly's object.
-                old = trace[key] if isinstance(value, dict) else now.get(key)
-                if not _same(old, value):
-                    trace[key] = value
+                if isinstance(value, dict):  # read and written as plotly's object
+                    if not _same(trace[key], value):
+                        trace[key] = value
+                elif not _same(now.get(key), value):
+                    restyle.setdefault(key, [Undefined] * len(data))[index] = stored(value)
+        if restyle:
+            fig.plotly_restyle(restyle, list(range(len(data))))
+
+
+def stored(value: Any) -> Any:
+    """A trace value as plotly's validation stores it: a numpy array as a read-only copy
+    (later changes to the caller's array cannot reach the figure), a tuple as a list."""
+    if isinstance(value, np.ndarray):
+        value = value.copy()
+        value.flags.writeable = False
+        return value
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 def held(obj: Any) -> dict[str, Any]:

@@ -54,7 +54,8 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,8 @@ class SharedFigureWidget(go.Figure, anywidget.AnyWidget):
 
     def __init__(self, data: Any = None, layout: Any = None, **kwargs: Any) -> None:
         self._opened = False  # plotly's constructor opens the widget before the data exist
+        self._held_traces: dict[int, set[str]] = {}  # changed in this batch: index -> names
+        self._held_layout: set[str] = set()  # layout properties changed in this batch
         super().__init__(data=data, layout=layout, **kwargs)
         self._opened = True
         self.open()
@@ -260,36 +263,56 @@ class SharedFigureWidget(go.Figure, anywidget.AnyWidget):
         reply = {"type": BUNDLE_REPLY, "id": bundle_id, "encoding": encoding}
         self.send(reply, buffers=[gzipped if encoding == "gzip" else data])
 
-    def _send_changes(
-        self, trace_indexes: Iterable[int], restyle: dict[str, Any], relayout: dict[str, Any]
-    ) -> None:
-        """Send the properties named by a restyle/relayout as the figure now holds them."""
+    def _send_changes(self, traces: dict[int, set[str]], layout: set[str]) -> None:
+        """Send the named top-level properties (trace index -> names; layout names) as
+        the figure now holds them."""
         if self.comm is None:  # not open yet: the state will carry the figure
             return
         buffers: list[memoryview] = []
-        traces = []
-        indexes = list(trace_indexes)
-        for position, index in enumerate(indexes):
-            names = {
-                name
-                for name, values in restyle.items()
-                if not isinstance(values, list) or values[position % len(values)] is not Undefined
-            }
-            props = self._data[index]
-            changed = {head: wire(props.get(head), buffers) for head in sorted(_heads(names))}
-            if changed:
-                traces.append([index, changed])
-        # Sorted, as the traces' properties: the same change sends the same bytes in
-        # every kernel (a set's order follows the process's string hash seed).
-        layout = {head: wire(self._layout.get(head), buffers) for head in sorted(_heads(relayout))}
-        if not traces and not layout:
+        # Sorted: the same change sends the same bytes in every kernel (a set's order
+        # follows the process's string hash seed).
+        changed = [
+            [index, {name: wire(self._data[index].get(name), buffers) for name in sorted(names)}]
+            for index, names in sorted(traces.items())
+            if names
+        ]
+        relayout = {name: wire(self._layout.get(name), buffers) for name in sorted(layout)}
+        if not changed and not relayout:
             return
-        message: dict[str, Any] = {"type": FIGURE_UPDATE, "traces": traces, "layout": layout}
-        if layout:
+        message: dict[str, Any] = {"type": FIGURE_UPDATE, "traces": changed, "layout": relayout}
+        if relayout:
             message["layout_keys"] = list(self._layout)
         self.send(message, buffers=buffers)
 
+    def _hold(self, restyle: dict[str, Any], trace_indexes: Any, relayout: dict[str, Any]) -> None:
+        """Note what a restyle/relayout changed, for :meth:`_send_held`."""
+        for position, index in enumerate(self._normalize_trace_indexes(trace_indexes)):
+            for name, values in restyle.items():
+                value = values[position % len(values)] if isinstance(values, list) else values
+                if value is not Undefined:
+                    self._held_traces.setdefault(index, set()).update(_heads([name]))
+        self._held_layout.update(_heads(relayout))
+
+    def _send_held(self) -> None:
+        """Send what was noted, once."""
+        traces, layout = self._held_traces, self._held_layout
+        self._held_traces, self._held_layout = {}, set()
+        self._send_changes(traces, layout)
+
+    @contextmanager
+    def batch_update(self) -> Iterator[None]:
+        """plotly's ``batch_update``, whose one message also carries what
+        ``plotly_restyle``/``plotly_relayout`` changed inside it (they send at once in
+        plotly; :func:`marginlab.charts._common.apply` restyles)."""
+        try:
+            with super().batch_update():
+                yield
+        finally:
+            if not self._in_batch_mode and (self._held_traces or self._held_layout):
+                self._send_held()  # the batch's own assignments had nothing to send
+
     def _send_figure(self) -> None:
+        self._held_traces, self._held_layout = {}, set()  # the figure carries them
         if self.comm is None:
             return
         buffers: list[memoryview] = []
@@ -306,17 +329,20 @@ class SharedFigureWidget(go.Figure, anywidget.AnyWidget):
         trace_indexes: Any = None,
         source_view_id: Any = None,
     ) -> None:
-        indexes = self._normalize_trace_indexes(trace_indexes)
-        self._send_changes(indexes, restyle_data or {}, relayout_data or {})
+        self._hold(restyle_data or {}, trace_indexes, relayout_data or {})
+        self._send_held()  # the end of a batch_update (or a plotly_update)
 
     def _send_restyle_msg(
         self, restyle_data: dict[str, Any], trace_indexes: Any = None, source_view_id: Any = None
     ) -> None:
-        indexes = self._normalize_trace_indexes(trace_indexes)
-        self._send_changes(indexes, restyle_data, {})
+        self._hold(restyle_data, trace_indexes, {})
+        if not self._in_batch_mode:
+            self._send_held()
 
     def _send_relayout_msg(self, layout_data: dict[str, Any], source_view_id: Any = None) -> None:
-        self._send_changes([], {}, layout_data)
+        self._hold({}, [], layout_data)
+        if not self._in_batch_mode:
+            self._send_held()
 
     def _send_animate_msg(
         self,

@@ -89,6 +89,17 @@ class _Risk:
         return EquityPaths(steps, modes)
 
     @functools.cached_property
+    def outcomes(self) -> Outcomes:
+        """Final equity over all paths per mode, as the outcomes chart takes it (built
+        once: a scenario switch reads it)."""
+        sims, table = self.simulations, self.table
+        return Outcomes(
+            {m.value: sims[m].final_equity_usdt for m in MODES},
+            {m.value: float(table.loc[m.value, "liquidation_probability"]) for m in MODES},
+            initial_equity_usdt=self.scenario.wallet_balance,
+        )
+
+    @functools.cached_property
     def table_html(self) -> str:
         """The risk table as the widget shows it (built once: a scenario switch reads it)."""
         return _risk_html(self)
@@ -177,15 +188,6 @@ def _claim_html(scenario: WhenToUse) -> str:
         f"<i>(The guide favours {favours} here.)</i><br>"
         f"<small>Where it stops holding: {html.escape(scenario.caveat)}</small><br>"
         f"<small><b>Paths:</b> {html.escape(scenario.model)}</small></p>"
-    )
-
-
-def _outcomes(risk: _Risk) -> Outcomes:
-    sims, table = risk.simulations, risk.table
-    return Outcomes(
-        {m.value: sims[m].final_equity_usdt for m in MODES},
-        {m.value: float(table.loc[m.value, "liquidation_probability"]) for m in MODES},
-        initial_equity_usdt=risk.scenario.wallet_balance,
     )
 
 
@@ -286,7 +288,7 @@ class WhenToUseWidget(LessonWidget):
         )
         figures = [
             make_figure_widget(path_chart.figure),
-            make_figure_widget(outcomes_figure(_outcomes(risk)).figure),
+            make_figure_widget(outcomes_figure(risk.outcomes).figure),
         ]
         controls_box = ipywidgets.VBox(
             [
@@ -325,7 +327,7 @@ class WhenToUseWidget(LessonWidget):
     def _apply(self, state: _State) -> str:
         path_figure, outcomes = self.figures
         if state.name != self._applied:
-            update_outcomes(outcomes, _outcomes(state.risk))
+            update_outcomes(outcomes, state.risk.outcomes)
             self._send_chart(outcomes)  # drawn while the path and the controls are set
             path_figure.layout.xaxis2.range = [0, state.risk.scenario.n_steps - 1]
             self.claim_area.value = _claim_html(state.risk.scenario)
