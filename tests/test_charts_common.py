@@ -315,9 +315,12 @@ def test_chart_template_is_plotly_white_for_2d_axes_and_chart_trace_types():
     white = pio.templates["plotly_white"].to_plotly_json()
     ours = _common.TEMPLATE.to_plotly_json()
     # Every layout default kept as plotly_white has it; only other subplot kinds and the
-    # colour scales are left out.
+    # colour scales are left out, and tick labels are not checked for overflow.
     dropped = set(white["layout"]) - set(ours["layout"])
     assert dropped == {"geo", "polar", "scene", "ternary", "colorscale"}
+    for axis in ("xaxis", "yaxis"):
+        assert ours["layout"][axis].pop("ticklabeloverflow") == "allow"
+        assert ours["layout"][axis]["automargin"] is True  # which keeps them in the chart
     assert all(ours["layout"][key] == white["layout"][key] for key in ours["layout"])
     # The trace defaults are written on the traces instead (plotly.js looks every trace
     # property up in a template's trace defaults at every redraw).

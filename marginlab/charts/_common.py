@@ -54,10 +54,16 @@ def _template() -> go.layout.Template:
     out: the other subplot kinds, the default colour scales (the one colour-scaled trace,
     the cross map's contour, names its own) and the per-trace-type defaults, which
     :func:`trace` writes on the traces themselves (:data:`TRACE_DEFAULTS`). So the look
-    is plotly_white's.
+    is plotly_white's. One addition: plotly.js does not check tick labels for overflow
+    (``ticklabeloverflow`` "allow"; by default it measures every label on every redraw
+    that moves an axis, ~1 ms of an outcomes chart's): the theme's ``automargin`` keeps
+    them inside the chart (tests/browser/test_chart_layout_in_browser.py), where the
+    check would hide none.
     """
     unused = ("geo", "polar", "scene", "ternary", "colorscale")
     layout = {key: value for key, value in _WHITE["layout"].items() if key not in unused}
+    for axis in ("xaxis", "yaxis"):
+        layout[axis] = {**layout[axis], "ticklabeloverflow": "allow"}
     return go.layout.Template(layout=layout)
 
 

@@ -1,5 +1,5 @@
 """Every lesson chart, drawn by plotly.js at the widths a lesson page gives it: its title,
-legend and plot area do not run over one another.
+legend and plot area do not run over one another, and its tick labels stay inside it.
 
 A legend whose entries do not fit in one row wraps and grows upwards from the plot; the
 chart's top margin must hold it under the title.
@@ -36,6 +36,9 @@ async ([figure, width]) => {
     title: title ? box(title) : null,
     entries: entries.map(box).filter((b) => b.right > b.left),
     plot: box(div.querySelector('.nsewdrag')),
+    chart: box(div),
+    ticks: [...div.querySelectorAll('.xaxislayer-above text, .yaxislayer-above text')]
+      .filter((text) => text.textContent !== '').map(box),
   };
 }
 """
@@ -67,3 +70,24 @@ def test_chart_title_legend_and_plot_do_not_overlap(figure, new_page):
             for entry in boxes["entries"]:
                 assert title is None or not _overlap(title, entry), (width, boxes)
                 assert entry["bottom"] <= plot["top"] + 1, (width, boxes)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("figure", list(_figures()))
+def test_chart_tick_labels_stay_inside_the_chart(figure, new_page):
+    # The charts let plotly.js skip its tick label overflow check (ticklabeloverflow
+    # "allow", _common.TEMPLATE: ~1 ms of every redraw that moves an axis); automargin
+    # must then keep every label inside the chart, where that check would hide none.
+    page = new_page()
+    with served() as url:
+        page.goto(f"{url}/index.html")
+        for width in WIDTHS:
+            boxes = page.evaluate(_DRAW_JS, [pio.to_json(figure), width])
+            chart = boxes["chart"]
+            assert boxes["ticks"], (width, boxes)
+            for tick in boxes["ticks"]:
+                inside = (
+                    tick["left"] >= chart["left"] - 0.5 and tick["right"] <= chart["right"] + 0.5
+                )
+                assert inside and tick["top"] >= chart["top"] - 0.5, (width, tick, chart)
+                assert tick["bottom"] <= chart["bottom"] + 0.5, (width, tick, chart)
