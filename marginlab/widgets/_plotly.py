@@ -25,11 +25,13 @@ What travels:
   Notebook 7 and Voila alike;
 * the figure, in full, in the model state ``_figure`` when the widget opens (and when a
   page asks for the state again, e.g. after a reload: the figure as it is now);
-* each change, as the end of a ``batch_update`` (or a single assignment) makes it: a
-  custom message ``{"type": FIGURE_UPDATE, "traces": [[index, {property: value}], ...],
-  "layout": {property: value}, "layout_keys": [...]}`` with the changed top-level
-  properties of the changed traces and of the layout, as they now are (None: removed);
-  adding, deleting or moving traces sends the whole figure (``FIGURE``).
+* each change, as the end of a ``batch_update`` (with the ``plotly_restyle`` and
+  ``plotly_relayout`` calls made inside it, which chart updates use) or a single
+  assignment makes it: a custom message ``{"type": FIGURE_UPDATE, "traces": [[index,
+  {property: value}], ...], "layout": {property: value}, "layout_keys": [...]}`` with
+  the changed top-level properties of the changed traces and of the layout, as they
+  now are (None: removed); adding, deleting or moving traces sends the whole figure
+  (``FIGURE``).
 
 Numeric arrays travel as binary buffers: ``{"dtype", "shape", "buffer"}``, the buffer
 being the array's bytes (in the state) or the index of the message buffer holding them
