@@ -286,17 +286,23 @@ class SharedFigureWidget(go.Figure, anywidget.AnyWidget):
             message["layout_keys"] = list(self._layout)
         self.send(message, buffers=buffers)
 
-    def _hold(self, restyle: dict[str, Any], trace_indexes: Any, relayout: dict[str, Any]) -> None:
-        """Note what a restyle/relayout changed, for :meth:`_send_held`."""
+    def _changed(
+        self, restyle: dict[str, Any], trace_indexes: Any, relayout: dict[str, Any]
+    ) -> None:
+        """What a restyle/relayout changed: sent now, or inside a ``batch_update`` noted
+        and sent with the batch's message."""
+        heads = {name: _heads([name]) for name in restyle}
         for position, index in enumerate(self._normalize_trace_indexes(trace_indexes)):
             for name, values in restyle.items():
                 value = values[position % len(values)] if isinstance(values, list) else values
                 if value is not Undefined:
-                    self._held_traces.setdefault(index, set()).update(_heads([name]))
+                    self._held_traces.setdefault(index, set()).update(heads[name])
         self._held_layout.update(_heads(relayout))
+        if not self._in_batch_mode:
+            self._send_held()
 
     def _send_held(self) -> None:
-        """Send what was noted, once."""
+        """Send what :meth:`_changed` noted, once."""
         traces, layout = self._held_traces, self._held_layout
         self._held_traces, self._held_layout = {}, set()
         self._send_changes(traces, layout)
@@ -331,20 +337,15 @@ class SharedFigureWidget(go.Figure, anywidget.AnyWidget):
         trace_indexes: Any = None,
         source_view_id: Any = None,
     ) -> None:
-        self._hold(restyle_data or {}, trace_indexes, relayout_data or {})
-        self._send_held()  # the end of a batch_update (or a plotly_update)
+        self._changed(restyle_data or {}, trace_indexes, relayout_data or {})
 
     def _send_restyle_msg(
         self, restyle_data: dict[str, Any], trace_indexes: Any = None, source_view_id: Any = None
     ) -> None:
-        self._hold(restyle_data, trace_indexes, {})
-        if not self._in_batch_mode:
-            self._send_held()
+        self._changed(restyle_data, trace_indexes, {})
 
     def _send_relayout_msg(self, layout_data: dict[str, Any], source_view_id: Any = None) -> None:
-        self._hold({}, [], layout_data)
-        if not self._in_batch_mode:
-            self._send_held()
+        self._changed({}, [], layout_data)
 
     def _send_animate_msg(
         self,
