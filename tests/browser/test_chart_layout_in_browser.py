@@ -58,18 +58,22 @@ def _figures():
             yield pytest.param(figure, id=f"{name}-{index}")
 
 
-@pytest.mark.browser
-@pytest.mark.parametrize("figure", list(_figures()))
-def test_chart_title_legend_and_plot_do_not_overlap(figure, new_page):
+def _drawings(figure, new_page) -> list[tuple[int, dict]]:
+    """The chart drawn by plotly.js at each lesson width: (width, what _DRAW_JS measures)."""
     page = new_page()
     with served() as url:
         page.goto(f"{url}/index.html")
-        for width in WIDTHS:
-            boxes = page.evaluate(_DRAW_JS, [pio.to_json(figure), width])
-            title, plot = boxes["title"], boxes["plot"]
-            for entry in boxes["entries"]:
-                assert title is None or not _overlap(title, entry), (width, boxes)
-                assert entry["bottom"] <= plot["top"] + 1, (width, boxes)
+        return [(width, page.evaluate(_DRAW_JS, [pio.to_json(figure), width])) for width in WIDTHS]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("figure", list(_figures()))
+def test_chart_title_legend_and_plot_do_not_overlap(figure, new_page):
+    for width, boxes in _drawings(figure, new_page):
+        title, plot = boxes["title"], boxes["plot"]
+        for entry in boxes["entries"]:
+            assert title is None or not _overlap(title, entry), (width, boxes)
+            assert entry["bottom"] <= plot["top"] + 1, (width, boxes)
 
 
 @pytest.mark.browser
@@ -78,16 +82,10 @@ def test_chart_tick_labels_stay_inside_the_chart(figure, new_page):
     # The charts let plotly.js skip its tick label overflow check (ticklabeloverflow
     # "allow", _common.TEMPLATE: ~1 ms of every redraw that moves an axis); automargin
     # must then keep every label inside the chart, where that check would hide none.
-    page = new_page()
-    with served() as url:
-        page.goto(f"{url}/index.html")
-        for width in WIDTHS:
-            boxes = page.evaluate(_DRAW_JS, [pio.to_json(figure), width])
-            chart = boxes["chart"]
-            assert boxes["ticks"], (width, boxes)
-            for tick in boxes["ticks"]:
-                inside = (
-                    tick["left"] >= chart["left"] - 0.5 and tick["right"] <= chart["right"] + 0.5
-                )
-                assert inside and tick["top"] >= chart["top"] - 0.5, (width, tick, chart)
-                assert tick["bottom"] <= chart["bottom"] + 0.5, (width, tick, chart)
+    for width, boxes in _drawings(figure, new_page):
+        chart = boxes["chart"]
+        assert boxes["ticks"], (width, boxes)
+        for tick in boxes["ticks"]:
+            inside = tick["left"] >= chart["left"] - 0.5 and tick["right"] <= chart["right"] + 0.5
+            assert inside and tick["top"] >= chart["top"] - 0.5, (width, tick, chart)
+            assert tick["bottom"] <= chart["bottom"] + 0.5, (width, tick, chart)
