@@ -200,9 +200,8 @@ def apply(fig: go.Figure, chart_name: str, data: Sequence[TraceData]) -> None:
         for index, (trace, values) in enumerate(zip(fig.data, data, strict=True)):
             now = held(trace)
             for key, value in values.items():
-                if isinstance(value, dict):  # read and written as plotly's object
-                    if not _same(trace[key], value):
-                        trace[key] = value
+                if isinstance(value, dict):  # plotly's object: it compares and sends
+                    trace[key] = value
                 elif not _same(now.get(key), value):
                     restyle.setdefault(key, [Undefined] * len(data))[index] = stored(value)
         if restyle:
