@@ -90,6 +90,9 @@ STAGES = ("kernel", "widget", "plotly")  # Visit's steps before the first chart
 STAGES_MIN_PRESSES = 5  # --stages: a control with fewer presses that drew is left out
 QUIET_MS = 120  # a press is over when no chart changed for this long
 PRESS_TIMEOUT_MS = 5_000  # a press that redraws nothing within this is counted as such
+# A control whose first presses all change no chart (text or a setting only) is pressed no
+# more: each such press waits PRESS_TIMEOUT_MS. Even, so a toggle ends where it started.
+NO_CHANGE_PRESSES = 4
 # True once no chart has changed for QUIET_MS since the last change (or the keypress).
 QUIET_JS = f"""() => {{
   const p = window.__marginlabLatency;
@@ -613,11 +616,19 @@ def press_once(target: Target, i: int) -> None:
     page.evaluate("window.__marginlabLatency.finish()")
 
 
+def changed_no_chart(target: Target) -> bool:
+    """Whether every press of the target's control so far changed no chart."""
+    return target.page.evaluate(
+        "(s => s.length > 0 && s.every(x => x === null))(window.__marginlabLatency.samples)"
+    )
+
+
 def press_many(*targets: Target, presses: int) -> list[Presses]:
     """Press each target's control ``presses`` times, taking turns (so that every target
     sees the same machine load); returns each target's samples and redraw counts. Every
     control ends as it started (an odd count is undone by one more, unmeasured press), so
-    a control that a checkbox enables stays enabled for the next."""
+    a control that a checkbox enables stays enabled for the next. A control whose first
+    ``NO_CHANGE_PRESSES`` presses changed no chart stops there (each waited the timeout)."""
     starts = []
     for target in targets:
         target.control.roots[0].scroll_into_view_if_needed()
@@ -627,6 +638,9 @@ def press_many(*targets: Target, presses: int) -> list[Presses]:
     for i in range(presses):
         for target in targets:
             press_once(target, i)
+        if i + 1 == NO_CHANGE_PRESSES and any(map(changed_no_chart, targets)):
+            presses = i + 1
+            break
     results = []
     for target, (before, (fast_before, relayout_before, traces_before, full_before)) in zip(
         targets, starts, strict=True
@@ -904,8 +918,8 @@ def print_presses(results: list[Result]) -> None:
                 full += f" [traces/fast:{presses.traces / presses.fast:.1f}]"
             if not first:
                 print(
-                    f"{shown:<26} {name:<34} {0:>3} {'(no chart changes: the press changes '}"
-                    f"{'text or a setting only)'}  base {b50:.1f}/{b95:.1f} ms"
+                    f"{shown:<26} {name:<34} {0:>3} (none of {len(presses.samples)} presses "
+                    f"changed a chart: text or a setting only)  base {b50:.1f}/{b95:.1f} ms"
                 )
                 shown = ""
                 continue

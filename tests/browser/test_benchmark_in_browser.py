@@ -62,3 +62,38 @@ def test_benchmark_times_a_number_box_from_the_keypress_that_sends_it(
         assert bc.error_texts(page) == [] and guard.page_errors == []
     finally:
         bc.shutdown_voila_kernel(page)
+
+
+@pytest.mark.browser
+def test_benchmark_stops_pressing_a_control_whose_presses_change_no_chart(
+    voila_url, new_page, guard: bc.RequestGuard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The capstone's hedge checkbox changes the table's text, not a chart: each of its
+    # presses waits out the timeout, so the benchmark presses it NO_CHANGE_PRESSES times
+    # (even: it ends unticked, as it started), while a control that moves a chart (the
+    # first entry price) is pressed every time asked.
+    monkeypatch.setattr(benchmark, "PRESS_TIMEOUT_MS", 1_000)
+    page = new_page()
+    page.goto(voila_url(bc.LESSONS_DIR / "14-capstone.ipynb"))
+    try:
+        bc.wait_for_voila(page)
+        bc.wait_for_charts(page, guard)
+        benchmark.install_probe(page)
+        controls = dict(benchmark.page_controls(page, benchmark.main_controls()))
+        hedge, entry = controls["playground.hedge"], controls["playground.entry_1"]
+        assert hedge.kind == "checkbox"
+        box = hedge.roots[0].locator("input[type=checkbox]")
+        assert not box.is_checked()
+        asked = benchmark.NO_CHANGE_PRESSES + 4
+        [quiet] = benchmark.press_many(
+            benchmark.Target(page, benchmark.NoMeter(), hedge), presses=asked
+        )
+        assert quiet.samples == [None] * benchmark.NO_CHANGE_PRESSES
+        assert benchmark.NO_CHANGE_PRESSES % 2 == 0 and not box.is_checked()
+        [moved] = benchmark.press_many(
+            benchmark.Target(page, benchmark.NoMeter(), entry), presses=asked
+        )
+        assert len(moved.samples) == asked and moved.missed == 0
+        assert bc.error_texts(page) == [] and guard.page_errors == []
+    finally:
+        bc.shutdown_voila_kernel(page)
