@@ -482,3 +482,35 @@ def test_account_hedge_legs_default_marks_are_each_legs_entry():
     account = account.open(BTC, side="long", price=60_000, leverage=10, margin=2_000)
     assert abs(account.liquidation_price(BTC) - 30_196.39) < USDT_TOL
     assert account.state().unrealized_pnl == 0
+
+
+@pytest.mark.parametrize("mode", ["isolated", "cross"])
+def test_account_liquidation_price_worked_out_once_is_the_same_at_every_mark(mode):
+    # An isolated price, or a cross one with no other cross symbol, depends on no mark:
+    # the account keeps it, and every later read (any mark, state, levels) is that value.
+    account = guide(mode)
+    first = account.liquidation_price(BTC, {BTC: 80_000})
+    assert first == pytest.approx(54_216.87 if mode == "isolated" else 30_120.48, abs=USDT_TOL)
+    assert account.liquidation_price(BTC, {BTC: 40_000}) == first
+    assert account.state({BTC: 45_000}).positions[0].liquidation_price == first
+    assert account.levels(BTC, {BTC: 70_000}).liquidation_price == first
+
+
+def test_account_liquidation_price_kept_is_not_passed_to_a_new_account():
+    # add_margin returns a new account (dataclasses.replace): its price is its own.
+    account = guide("isolated")
+    before = account.liquidation_price(BTC)
+    more = account.add_margin(BTC, 1_000)
+    assert more.liquidation_price(BTC) < before - 1_000
+    assert more.liquidation_price(BTC) == guide("isolated", added=1_000).liquidation_price(BTC)
+    assert account.liquidation_price(BTC) == before
+
+
+def test_account_cross_liquidation_price_moves_with_another_cross_symbol_mark():
+    # The other cross position's unrealized PnL is in the formula: each mark is its own.
+    account = guide("cross", neighbour="cross-eth")
+    at_entry = account.liquidation_price(BTC)
+    eth_down = account.liquidation_price(BTC, ETH_2100)
+    assert eth_down > at_entry + 20_000  # ETH's 9,000 loss eats the wallet behind BTC
+    assert account.liquidation_price(BTC) == at_entry
+    assert account.liquidation_price(BTC, ETH_2100) == eth_down

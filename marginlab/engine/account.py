@@ -299,6 +299,11 @@ class Account:
     liquidation_fee_rate: float = 0.0
     funding_rate: float = 0.0
     _tables: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
+    # Liquidation prices no mark moves (_fixed_price), by (symbol, side): the account is
+    # immutable, so each is worked out once. Not passed on by ``replace``.
+    _fixed_prices: dict = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         wallet = _validate.non_negative(self.wallet_balance, "wallet_balance", " USDT")
@@ -709,6 +714,22 @@ class Account:
         return self._liquidation_price(self.position(symbol, side), self._marks(marks))
 
     def _liquidation_price(self, target: Position, at: Mapping[str, float]) -> float:
+        if not self._fixed_price(target):
+            return self._tiered_price(target, at)
+        key = (target.symbol, target.side)
+        if key not in self._fixed_prices:
+            self._fixed_prices[key] = self._tiered_price(target, at)
+        return self._fixed_prices[key]
+
+    def _fixed_price(self, target: Position) -> bool:
+        """Whether no mark moves ``target``'s liquidation price: isolated (its own margin
+        only), or cross with no cross position on another symbol (the only mark-dependent
+        terms of the cross formula are theirs)."""
+        return target.is_isolated or not any(
+            not p.is_isolated and p.symbol != target.symbol for p in self.positions
+        )
+
+    def _tiered_price(self, target: Position, at: Mapping[str, float]) -> float:
         table = self.tiers(target.symbol)
         if target.is_isolated:
             return tiered_liquidation_price(
