@@ -5,6 +5,8 @@ measure something else (or nothing)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,22 @@ _KEYS_AND_CHANGES_JS = """
 """
 
 
+@contextmanager
+def _capstone(new_page, voila_url, guard: bc.RequestGuard) -> Iterator[tuple[object, dict]]:
+    """The capstone lesson in a new page, charts drawn and the benchmark's probe installed:
+    (page, its main controls by name); then no error on the page, and its kernel shut."""
+    page = new_page()
+    page.goto(voila_url(bc.LESSONS_DIR / "14-capstone.ipynb"))
+    try:
+        bc.wait_for_voila(page)
+        bc.wait_for_charts(page, guard)
+        benchmark.install_probe(page)
+        yield page, dict(benchmark.page_controls(page, benchmark.main_controls()))
+        assert bc.error_texts(page) == [] and guard.page_errors == []
+    finally:
+        bc.shutdown_voila_kernel(page)
+
+
 @pytest.mark.browser
 def test_benchmark_times_a_number_box_from_the_keypress_that_sends_it(
     voila_url, new_page, guard: bc.RequestGuard
@@ -33,14 +51,8 @@ def test_benchmark_times_a_number_box_from_the_keypress_that_sends_it(
     # The capstone's entry price boxes (FloatText, sent on "change"). An arrow key fires
     # "change" itself in Chromium: a press of ArrowUp then Enter sent the value on the
     # arrow, and the Enter's keydown restarted the clock after the chart had changed.
-    page = new_page()
-    page.goto(voila_url(bc.LESSONS_DIR / "14-capstone.ipynb"))
-    try:
-        bc.wait_for_voila(page)
-        bc.wait_for_charts(page, guard)
-        benchmark.install_probe(page)
+    with _capstone(new_page, voila_url, guard) as (page, controls):
         page.evaluate(_KEYS_AND_CHANGES_JS)
-        controls = dict(benchmark.page_controls(page, benchmark.main_controls()))
         control = controls["playground.entry_1"]
         assert control.kind == "text"
         box = control.roots[0].locator("input")
@@ -59,9 +71,6 @@ def test_benchmark_times_a_number_box_from_the_keypress_that_sends_it(
         # Every press timed from that keydown to a change of the price ladder.
         assert len(samples) == PRESSES
         assert all(s is not None and 0 < s[0] <= s[1] for s in samples), samples
-        assert bc.error_texts(page) == [] and guard.page_errors == []
-    finally:
-        bc.shutdown_voila_kernel(page)
 
 
 @pytest.mark.browser
@@ -73,13 +82,7 @@ def test_benchmark_stops_pressing_a_control_whose_presses_change_no_chart(
     # (even: it ends unticked, as it started), while a control that moves a chart (the
     # first entry price) is pressed every time asked.
     monkeypatch.setattr(benchmark, "PRESS_TIMEOUT_MS", 1_000)
-    page = new_page()
-    page.goto(voila_url(bc.LESSONS_DIR / "14-capstone.ipynb"))
-    try:
-        bc.wait_for_voila(page)
-        bc.wait_for_charts(page, guard)
-        benchmark.install_probe(page)
-        controls = dict(benchmark.page_controls(page, benchmark.main_controls()))
+    with _capstone(new_page, voila_url, guard) as (page, controls):
         hedge, entry = controls["playground.hedge"], controls["playground.entry_1"]
         assert hedge.kind == "checkbox"
         box = hedge.roots[0].locator("input[type=checkbox]")
@@ -94,6 +97,3 @@ def test_benchmark_stops_pressing_a_control_whose_presses_change_no_chart(
             benchmark.Target(page, benchmark.NoMeter(), entry), presses=asked
         )
         assert len(moved.samples) == asked and moved.missed == 0
-        assert bc.error_texts(page) == [] and guard.page_errors == []
-    finally:
-        bc.shutdown_voila_kernel(page)
