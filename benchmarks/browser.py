@@ -635,11 +635,12 @@ def press_many(*targets: Target, presses: int) -> list[Presses]:
         target.page.evaluate("window.__marginlabLatency.samples.splice(0)")
         starts.append((target.meter.total, redraw_counts(target.page)))
     targets[0].page.wait_for_timeout(300)
-    for i in range(presses):
+    pressed = 0
+    while pressed < presses:
         for target in targets:
-            press_once(target, i)
-        if i + 1 == NO_CHANGE_PRESSES and any(map(changed_no_chart, targets)):
-            presses = i + 1
+            press_once(target, pressed)
+        pressed += 1
+        if pressed == NO_CHANGE_PRESSES and any(map(changed_no_chart, targets)):
             break
     results = []
     for target, (before, (fast_before, relayout_before, traces_before, full_before)) in zip(
@@ -647,7 +648,7 @@ def press_many(*targets: Target, presses: int) -> list[Presses]:
     ):
         result = Presses()
         result.samples = target.page.evaluate("window.__marginlabLatency.samples.splice(0)")
-        result.nbytes.append((target.meter.total - before) // max(presses, 1))
+        result.nbytes.append((target.meter.total - before) // max(pressed, 1))
         fast_after, relayout_after, traces_after, full_after = redraw_counts(target.page)
         result.relayout = relayout_after - relayout_before
         result.traces = traces_after - traces_before
@@ -658,9 +659,9 @@ def press_many(*targets: Target, presses: int) -> list[Presses]:
             if count > full_before.get(reason, 0)
         }
         results.append(result)
-    if presses % 2:  # undo the last press (not measured): a checkbox or a toggle is back
+    if pressed % 2:  # undo the last press (not measured): a checkbox or a toggle is back
         for target in targets:
-            press_once(target, presses)
+            press_once(target, pressed)
             target.page.evaluate("window.__marginlabLatency.samples.splice(0)")
     return results
 

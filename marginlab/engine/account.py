@@ -449,9 +449,13 @@ class Account:
         upnl, mm, _ = self._cross_totals(at)
         return self._cross_ratio(upnl, mm)
 
+    def _other_cross(self, target: Position) -> list[Position]:
+        """The cross positions on symbols other than ``target``'s."""
+        return [p for p in self.positions if not p.is_isolated and p.symbol != target.symbol]
+
     def _cross_others(self, target: Position, at: Mapping[str, float]) -> tuple[float, float]:
         """(maintenance margin, unrealized PnL) of the cross positions on other symbols."""
-        others = [p for p in self.positions if not p.is_isolated and p.symbol != target.symbol]
+        others = self._other_cross(target)
         other_mm = sum(self._maintenance(p, self._mark(p, at)) for p in others)
         other_upnl = sum(p.unrealized_pnl(self._mark(p, at)) for p in others)
         return other_mm, other_upnl
@@ -725,9 +729,7 @@ class Account:
         """Whether no mark moves ``target``'s liquidation price: isolated (its own margin
         only), or cross with no cross position on another symbol (the only mark-dependent
         terms of the cross formula are theirs)."""
-        return target.is_isolated or not any(
-            not p.is_isolated and p.symbol != target.symbol for p in self.positions
-        )
+        return target.is_isolated or not self._other_cross(target)
 
     def _tiered_price(self, target: Position, at: Mapping[str, float]) -> float:
         table = self.tiers(target.symbol)
